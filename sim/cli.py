@@ -1,0 +1,409 @@
+"""The ``ipo-sim`` command: the only place that prints and exits.
+
+Exit codes: 0 success; 1 an ``[[expect]]`` failed; 2 bad input (one line on stderr);
+130 interrupted (nothing half-written is left behind).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import shutil
+import sys
+import tempfile
+from collections.abc import Callable, Sequence
+from contextlib import contextmanager
+from functools import partial
+from pathlib import Path
+from typing import Any, TextIO
+
+from sim._version import __version__
+from sim.engine import Result, simulate
+from sim.errors import SimError
+from sim.money import format_money
+from sim.scenario import SAMPLERS, Scenario, load_scenario
+from sim.summary import Summary, summarise
+
+FORMATS = ("json", "csv", "pdf", "png")
+DEFAULT_FORMATS = "json,csv,pdf,png"
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Run the command line; returns the exit code."""
+    parser = _parser()
+    args = parser.parse_args(argv)
+    try:
+        code: int = args.func(args)
+        return code
+    except SimError as err:
+        print(f"ipo-sim: error: {_one_line(str(err))}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        print("ipo-sim: interrupted; no partial files were left", file=sys.stderr)
+        return 130
+    except BrokenPipeError:
+        # Output piped into `head` and the like: not an error of ours.
+        sys.stderr.close()
+        return 0
+
+
+def _one_line(text: str) -> str:
+    return " ".join(text.split())
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="ipo-sim",
+        description="Monte Carlo IPO valuation: scenario files in, valuation distributions, "
+        "target probabilities and reports out.",
+    )
+    parser.add_argument("--version", action="version", version=f"ipo-sim {__version__}")
+    sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+
+    run = sub.add_parser("run", help="simulate scenarios and write reports")
+    run.add_argument("scenarios", nargs="+", type=Path, metavar="SCENARIO")
+    _run_options(run)
+    run.add_argument(
+        "--out", type=Path, default=Path("reports"), help="output folder (default: reports/)"
+    )
+    run.add_argument(
+        "--format",
+        default=DEFAULT_FORMATS,
+        help=f"comma list of {', '.join(FORMATS)} (default: {DEFAULT_FORMATS}); "
+        "json is always written",
+    )
+    run.set_defaults(func=_cmd_run)
+
+    check = sub.add_parser("check", help="validate scenarios and test their [[expect]] entries")
+    check.add_argument("scenarios", nargs="+", type=Path, metavar="SCENARIO")
+    _run_options(check)
+    check.set_defaults(func=_cmd_check)
+
+    show = sub.add_parser("show", help="print the resolved scenario (after extends, in USD)")
+    show.add_argument("scenario", type=Path, metavar="SCENARIO")
+    show.add_argument("--json", action="store_true", help="print JSON")
+    show.set_defaults(func=_cmd_show)
+    return parser
+
+
+def _run_options(p: argparse.ArgumentParser) -> None:
+    p.add_argument(
+        "--paths",
+        type=_positive_int,
+        help="paths to simulate (default: the scenario's [simulation] paths, else 200,000)",
+    )
+    p.add_argument("--seed", type=_non_negative_int, help="root seed (default: the scenario's)")
+    p.add_argument("--sampler", choices=SAMPLERS, help="random, lhs or sobol")
+    p.add_argument("--workers", type=_positive_int, default=1, help="local worker processes")
+    p.add_argument(
+        "--precision",
+        type=float,
+        help="stop once every target probability's 95%% half-width is below this "
+        "(--paths is then the cap)",
+    )
+    p.add_argument("--quiet", "-q", action="store_true", help="no progress bar")
+
+
+def _positive_int(text: str) -> int:
+    value = _non_negative_int(text)
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"expected a positive integer, got {text!r}")
+    return value
+
+
+def _non_negative_int(text: str) -> int:
+    try:
+        value = int(text.replace("_", "").replace(",", ""))
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected an integer, got {text!r}") from None
+    if value < 0:
+        raise argparse.ArgumentTypeError(f"expected a non-negative integer, got {text!r}")
+    return value
+
+
+# --------------------------------------------------------------------------- commands
+
+
+def _simulate(scenario: Scenario, args: argparse.Namespace) -> Result:
+    paths = args.paths if args.paths is not None else scenario.simulation.paths
+    seed = args.seed if args.seed is not None else scenario.simulation.seed
+    sampler = args.sampler or scenario.simulation.sampler
+    with _progress(paths, scenario.name, quiet=args.quiet) as tick:
+        return simulate(
+            scenario,
+            paths,
+            seed=seed,
+            sampler=sampler,
+            workers=args.workers,
+            precision=args.precision,
+            progress=tick,
+        )
+
+
+@contextmanager
+def _progress(total: int, label: str, *, quiet: bool) -> Any:
+    """A tqdm bar on stderr, silent when stderr is not a terminal or with --quiet."""
+    if quiet or not sys.stderr.isatty():
+        yield None
+        return
+    from tqdm import tqdm
+
+    bar = tqdm(
+        total=total,
+        unit="path",
+        unit_scale=True,
+        desc=label,
+        file=sys.stderr,
+        leave=False,
+        dynamic_ncols=True,
+    )
+    try:
+        yield bar.update
+    finally:
+        bar.close()
+
+
+def _formats(text: str) -> list[str]:
+    wanted = [f.strip().lower() for f in text.split(",") if f.strip()]
+    for f in wanted:
+        if f not in FORMATS:
+            raise SimError(
+                f"--format: unknown format {f!r}; expected a comma list of {', '.join(FORMATS)}"
+            )
+    return ["json", *[f for f in wanted if f != "json"]]
+
+
+def _cmd_run(args: argparse.Namespace) -> int:
+    formats = _formats(args.format)
+    scenarios = [load_scenario(p) for p in args.scenarios]
+    names = [s.name for s in scenarios]
+    dupes = {n for n in names if names.count(n) > 1}
+    if dupes:
+        raise SimError(
+            f"two scenarios share the name {sorted(dupes)[0]!r}: their reports "
+            "would overwrite each other; give one a different [scenario] name"
+        )
+    results: list[tuple[Result, Summary]] = []
+    failed = False
+    for scenario in scenarios:
+        result = _simulate(scenario, args)
+        summary = summarise(result)
+        failed |= summary.failed
+        written = _write_outputs(
+            args.out / scenario.name, partial(_render_outputs, result, summary, formats=formats)
+        )
+        _print_summary(summary, sys.stdout)
+        print(f"  wrote {len(written)} files to {args.out / scenario.name}/", file=sys.stdout)
+        results.append((result, summary))
+    if len(results) > 1 and ("pdf" in formats or "png" in formats):
+        from sim.report import render_comparison
+
+        folder = args.out / "comparison"
+        written = _write_outputs(
+            folder,
+            lambda d: render_comparison(
+                [r for r, _ in results], [s for _, s in results], d, formats
+            ),
+        )
+        print(f"comparison: wrote {len(written)} files to {folder}/")
+    return 1 if failed else 0
+
+
+def _render_outputs(
+    result: Result, summary: Summary, folder: Path, formats: list[str]
+) -> list[Path]:
+    files = [folder / "summary.json"]
+    files[0].write_text(summary.to_json(), encoding="utf-8")
+    if "csv" in formats:
+        files.append(folder / "summary.csv")
+        files[-1].write_text(summary.to_csv(), encoding="utf-8")
+    if "pdf" in formats or "png" in formats:
+        from sim.report import render
+
+        files.extend(render(result, summary, folder, formats=formats))
+    return files
+
+
+def _write_outputs(folder: Path, write: Callable[[Path], list[Path]]) -> list[Path]:
+    """Write into a temporary folder beside ``folder``, then move each file into place.
+
+    An interruption or error leaves the previous outputs as they were and no partial file.
+    """
+    folder.parent.mkdir(parents=True, exist_ok=True)
+    tmp = Path(tempfile.mkdtemp(prefix=f".{folder.name}.", suffix=".tmp", dir=folder.parent))
+    try:
+        written = write(tmp)
+        folder.mkdir(exist_ok=True)
+        final = []
+        for path in written:
+            target = folder / path.relative_to(tmp)
+            os.replace(path, target)
+            final.append(target)
+        return final
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)
+
+
+def _cmd_check(args: argparse.Namespace) -> int:
+    worst = 0
+    for path in args.scenarios:
+        scenario = load_scenario(path)
+        if not scenario.expectations:
+            print(
+                f"{path}: ok ({scenario.name}: {len(scenario.segments)} segments, "
+                f"{len(scenario.shocks)} shocks, {len(scenario.targets)} targets)"
+            )
+            continue
+        result = _simulate(scenario, args)
+        summary = summarise(result)
+        print(
+            f"{path}: {scenario.name}: {len(summary.expectations)} expectations, "
+            f"{result.paths:,} paths"
+        )
+        for o in summary.expectations:
+            lo, hi = o.ci95
+            print(
+                f"  {o.status.upper():12s} {o.expectation.text}  "
+                f"[estimate {_num(o.estimate)}, 95% {_num(lo)} .. {_num(hi)}]"
+            )
+        if any(o.status == "inconclusive" for o in summary.expectations):
+            print(
+                "  inconclusive: the 95% interval straddles the bound; run with more "
+                "--paths to decide"
+            )
+        if summary.failed:
+            worst = 1
+    return worst
+
+
+def _num(x: float) -> str:
+    return format_money(x) if abs(x) >= 1e5 else f"{x:.4g}"
+
+
+def _cmd_show(args: argparse.Namespace) -> int:
+    scenario = load_scenario(args.scenario)
+    data = scenario.to_dict()
+    if args.json:
+        print(json.dumps(data, indent=2, ensure_ascii=False))
+    else:
+        _print_scenario(data, sys.stdout)
+    return 0
+
+
+def _print_scenario(data: dict[str, Any], out: TextIO) -> None:
+    sc = data["scenario"]
+    print(f"scenario {sc['name']}  (sha256 {sc['sha256'][:12]})", file=out)
+    if sc["description"]:
+        print(f"  {_one_line(sc['description'])}", file=out)
+    print(
+        f"  base year {sc['base_year']}, simulated {sc['years'][0]}..{sc['years'][-1]}", file=out
+    )
+    if data["fx"]:
+        print("  fx: " + ", ".join(f"1 {k} = {v:g} USD" for k, v in data["fx"].items()), file=out)
+    print("segments:", file=out)
+    for s in data["segments"]:
+        print(
+            f"  {s['name']}: revenue {_dist_text(s['revenue'], money=True)}; "
+            f"growth {_dist_text(s['growth'])}; fade {s['fade']:g}, terminal "
+            f"{s['terminal_growth']:g}, volatility {s['volatility']:g}",
+            file=out,
+        )
+        print(
+            "    regions "
+            + ", ".join(f"{r} {w:.1%}" for r, w in s["regions"].items())
+            + (
+                f" (Dirichlet kappa {s['region_concentration']:g})"
+                if s["region_concentration"]
+                else ""
+            ),
+            file=out,
+        )
+    for k in data["shocks"]:
+        rec = k["recovery_years"]
+        rec_text = rec if isinstance(rec, str) else _dist_text(rec) + " years"
+        print(
+            f"shock {k['name']}: {', '.join(k['regions'])} x {', '.join(k['segments'])}; "
+            f"p/year {_dist_text(k['annual_probability'])}; severity "
+            f"{_dist_text(k['severity'])}; recovery {rec_text}"
+            + (f"; max {k['max_events']}" if k["max_events"] else "")
+            + (f"; multiple hit {k['multiple_hit']:.0%}" if k["multiple_hit"] else ""),
+            file=out,
+        )
+    v = data["valuation"]
+    print(
+        f"valuation: {v['method']} at {v['year']} revenue x {_dist_text(v['multiple'])}; "
+        f"net cash {_dist_text(v['net_cash_usd'], money=True)}; IPO proceeds "
+        f"{_dist_text(v['ipo_proceeds_usd'], money=True)}",
+        file=out,
+    )
+    for t in data["targets"]:
+        print(
+            f"target {t['label']!r}: {format_money(t['value_usd'])}  (written {t['written']})",
+            file=out,
+        )
+    for c in data["correlations"]:
+        print(
+            f"correlation {c['between'][0]} ~ {c['between'][1]}: spearman {c['spearman']:g}",
+            file=out,
+        )
+    for e in data["expect"]:
+        print(f"expect {e['text']}", file=out)
+    sim = data["simulation"]
+    print(
+        f"simulation: {sim['paths']:,} paths, seed {sim['seed']}, sampler {sim['sampler']}",
+        file=out,
+    )
+
+
+def _dist_text(d: dict[str, Any], *, money: bool = False) -> str:
+    if d.get("dist") == "fixed":
+        value = float(d["value"])
+        return format_money(value) if money else f"{value:g}"
+    params = ", ".join(
+        f"{k}={format_money(v) if money and isinstance(v, float) and abs(v) >= 1e5 else v}"
+        for k, v in d.items()
+        if k != "dist"
+    )
+    return f"{d['dist']}({params})"
+
+
+def _print_summary(summary: Summary, out: TextIO) -> None:
+    d = summary.data
+    v = d["valuation"]
+    q = v["quantiles"]
+    print(
+        f"{d['scenario']}: {d['paths']:,} paths, seed {d['seed']}, {d['sampler']} sampler, "
+        f"{d['elapsed_s']:.1f} s",
+        file=out,
+    )
+    print(
+        f"  equity value at listing ({v['year']} revenue x multiple): mean "
+        f"{format_money(v['mean'])}",
+        file=out,
+    )
+    print(
+        f"    p5 {format_money(q['0.05'])} | p50 {format_money(q['0.5'])} | "
+        f"p95 {format_money(q['0.95'])}",
+        file=out,
+    )
+    if d["targets"]:
+        width = max(len(t["label"]) for t in d["targets"])
+        print(f"  {'target':<{width}}  {'value':>14}  P(value >= target)  95% interval", file=out)
+        for t in d["targets"]:
+            lo, hi = t["ci95"]
+            print(
+                f"  {t['label']:<{width}}  {_short(t['value_usd']):>14}  {t['p_at_least']:>17.2%}"
+                f"  [{lo:.2%}, {hi:.2%}]",
+                file=out,
+            )
+    for e in d["expectations"]:
+        print(f"  expect {e['status']}: {e['text']}", file=out)
+
+
+def _short(usd: float) -> str:
+    return f"USD {usd / 1e9:.2f} bn" if usd >= 1e9 else f"USD {usd / 1e6:.1f} M"
+
+
+if __name__ == "__main__":  # pragma: no cover
+    raise SystemExit(main())

@@ -1,0 +1,391 @@
+"""The engine: blocks of paths, keyed random streams, workers, streaming statistics.
+
+A run cuts its paths into blocks of :data:`sim.sampling.BLOCK_SIZE`. Each block is drawn
+from streams keyed by (seed, block, input name), evaluated by the model, and summarised
+into mergeable statistics; blocks merge in block order. Hence the results depend only on
+(scenario, paths, seed, sampler): never on the number of workers.
+
+Memory is bounded by the block: beyond the exact-array cap (``keep``) only streaming
+statistics grow, and those are of fixed size.
+"""
+
+from __future__ import annotations
+
+import math
+import os
+import time
+from collections.abc import Callable, Iterator
+from concurrent.futures import Executor, ProcessPoolExecutor
+from dataclasses import dataclass, field
+
+import numpy as np
+import numpy.typing as npt
+
+from sim.errors import SimError
+from sim.model import PathValues, evaluate, inputs
+from sim.sampling import BLOCK_SIZE, Copula, block_draws
+from sim.scenario import SAMPLERS, Scenario
+from sim.stats import Stream, wilson_interval
+
+__all__ = ["CHECKPOINT", "DEFAULT_KEEP", "Kept", "Result", "simulate"]
+
+FloatArray = npt.NDArray[np.float64]
+#: Paths kept as exact arrays (for plots, exact quantiles and sensitivity) by default.
+DEFAULT_KEEP = 4 * BLOCK_SIZE
+#: Target counts are recorded every CHECKPOINT paths for the convergence plot.
+CHECKPOINT = 4_096
+
+
+@dataclass(frozen=True, slots=True, eq=False)
+class Kept:
+    """Exact per-path arrays for the first ``n`` paths of the run (see PathValues)."""
+
+    n: int
+    equity: FloatArray
+    equity_unshocked: FloatArray
+    revenue: FloatArray
+    segment_revenue: FloatArray
+    region_shares: FloatArray
+    hhi: FloatArray
+    top_region_share: FloatArray
+    multiple: FloatArray
+    shock_any: npt.NDArray[np.bool_]
+    value_per_share: FloatArray | None
+    inputs: dict[str, FloatArray]
+
+
+@dataclass(frozen=True, slots=True, eq=False)
+class Result:
+    """Everything a run produced.
+
+    Attributes
+    ----------
+    streams : dict of metric name -> Stream
+        ``"valuation"``, ``"valuation_unshocked"``, ``"revenue.<year>"`` (base year too),
+        ``"hhi"``, ``"top_region_share"``, ``"multiple"`` and ``"value_per_share"``
+        (with an offering); each with exact counts at its thresholds.
+    shock_counts : (shocks,) paths with at least one event up to the valuation year.
+    kept : the first ``kept.n`` paths as exact arrays.
+    checkpoints : (C,) path counts at which ``target_counts`` (C, targets) were taken.
+    """
+
+    scenario: Scenario
+    paths: int
+    seed: int
+    sampler: str
+    elapsed_s: float
+    streams: dict[str, Stream]
+    shock_counts: npt.NDArray[np.int64]
+    kept: Kept
+    checkpoints: npt.NDArray[np.int64]
+    target_counts: npt.NDArray[np.int64]
+    stopped_by_precision: bool = False
+    workers: int = 1
+
+    @property
+    def exact(self) -> bool:
+        """True when every path was kept, so quantiles are exact sample quantiles."""
+        return self.kept.n == self.paths
+
+
+def metric_thresholds(scenario: Scenario) -> dict[str, tuple[float, ...]]:
+    """The thresholds whose exceedance each metric's stream counts exactly."""
+    out: dict[str, list[float]] = {"valuation": [t.value_usd for t in scenario.targets]}
+    out["valuation_unshocked"] = list(out["valuation"])
+    if scenario.offering is not None:
+        out["value_per_share"] = list(scenario.offering.price_range_usd)
+    for e in scenario.expectations:
+        if e.threshold is not None:
+            out.setdefault(e.metric, []).append(e.threshold)
+    return {k: tuple(sorted(set(v))) for k, v in out.items()}
+
+
+def _metrics(scenario: Scenario, values: PathValues) -> Iterator[tuple[str, FloatArray]]:
+    yield "valuation", values.equity
+    yield "valuation_unshocked", values.equity_unshocked
+    for j, year in enumerate((scenario.base_year, *scenario.years)):
+        yield f"revenue.{year}", values.revenue[:, j]
+    yield "hhi", values.hhi
+    yield "top_region_share", values.top_region_share
+    yield "multiple", values.multiple
+    if values.value_per_share is not None:
+        yield "value_per_share", values.value_per_share
+
+
+@dataclass(slots=True)
+class _BlockOutcome:
+    block: int
+    n: int
+    streams: dict[str, Stream]
+    shock_counts: npt.NDArray[np.int64]
+    target_counts: npt.NDArray[np.int64]  # (checkpoints in block, targets), cumulative
+    kept: PathValues | None
+    kept_inputs: dict[str, FloatArray] = field(default_factory=dict)
+
+
+@dataclass(frozen=True, slots=True, eq=False)
+class _Task:
+    scenario: Scenario
+    seed: int
+    sampler: str
+    block: int
+    n: int
+    keep: int  # how many of this block's paths to return as exact arrays
+
+
+def _run_block(task: _Task) -> _BlockOutcome:
+    scenario = task.scenario
+    marginals = scenario.scalar_inputs()
+    draws = block_draws(
+        inputs(scenario),
+        marginals,
+        seed=task.seed,
+        block=task.block,
+        n=task.n,
+        sampler=task.sampler,
+        copula=Copula.from_correlations(scenario.correlations),
+    )
+    values = evaluate(scenario, draws)
+    thresholds = metric_thresholds(scenario)
+    streams: dict[str, Stream] = {}
+    for name, x in _metrics(scenario, values):
+        stream = Stream(thresholds.get(name, ()))
+        stream.update(x)
+        streams[name] = stream
+    targets = np.array([t.value_usd for t in scenario.targets])
+    hits = values.equity[:, None] >= targets[None, :]
+    marks = np.arange(CHECKPOINT, task.n + CHECKPOINT, CHECKPOINT).clip(max=task.n)
+    cum = np.cumsum(hits, axis=0, dtype=np.int64)
+    target_counts = cum[marks - 1] if task.n else np.zeros((0, len(targets)), dtype=np.int64)
+    kept = None
+    kept_inputs: dict[str, FloatArray] = {}
+    if task.keep > 0:
+        k = task.keep
+        kept = _prefix(values, k)
+        kept_inputs = {name: draws[name][:k] for name, d in marginals.items() if not d.is_fixed}
+    return _BlockOutcome(
+        block=task.block,
+        n=task.n,
+        streams=streams,
+        shock_counts=values.shock_any.sum(axis=0).astype(np.int64),
+        target_counts=target_counts,
+        kept=kept,
+        kept_inputs=kept_inputs,
+    )
+
+
+def _prefix(values: PathValues, k: int) -> PathValues:
+    per_share = values.value_per_share
+    return PathValues(
+        equity=values.equity[:k],
+        equity_unshocked=values.equity_unshocked[:k],
+        revenue=values.revenue[:k],
+        segment_revenue=values.segment_revenue[:k],
+        region_shares=values.region_shares[:k],
+        hhi=values.hhi[:k],
+        top_region_share=values.top_region_share[:k],
+        multiple=values.multiple[:k],
+        shock_any=values.shock_any[:k],
+        value_per_share=None if per_share is None else per_share[:k],
+    )
+
+
+def _max_half_width(counts: npt.NDArray[np.int64], n: int) -> float:
+    widths = [(hi - lo) / 2 for lo, hi in (wilson_interval(int(c), n) for c in counts)]
+    return max(widths, default=0.0)
+
+
+def simulate(
+    scenario: Scenario,
+    paths: int,
+    *,
+    seed: int,
+    sampler: str = "random",
+    workers: int = 1,
+    keep: int = DEFAULT_KEEP,
+    precision: float | None = None,
+    progress: Callable[[int], None] | None = None,
+    executor: Executor | None = None,
+) -> Result:
+    """Run ``paths`` paths of ``scenario``.
+
+    Parameters
+    ----------
+    scenario : Scenario
+    paths : int
+        Paths to run; with ``precision``, the most paths to run.
+    seed : int
+        Root seed. Results depend only on (scenario, paths, seed, sampler).
+    sampler : {"random", "lhs", "sobol"}
+    workers : int
+        Local processes to run blocks on (1 runs in this process).
+    keep : int
+        Paths kept as exact arrays (a prefix of the run).
+    precision : float, optional
+        Stop at the first block after which every target probability's 95 % half-width
+        is below this (or at ``paths``).
+    progress : callable, optional
+        Called with the number of paths just finished.
+    executor : Executor, optional
+        Runs the blocks (e.g. a dask.distributed client's executor); overrides ``workers``.
+
+    Returns
+    -------
+    Result
+
+    Raises
+    ------
+    SimError
+        Invalid run settings.
+    """
+    if paths < 1:
+        raise SimError(f"paths must be at least 1, got {paths}")
+    if sampler not in SAMPLERS:
+        raise SimError(f"unknown sampler {sampler!r}; expected one of {', '.join(SAMPLERS)}")
+    if workers < 1:
+        raise SimError(f"workers must be at least 1, got {workers}")
+    if precision is not None and not 0 < precision < 0.5:
+        raise SimError(f"precision must be in (0, 0.5), got {precision}")
+    if seed < 0:
+        raise SimError(f"seed must be non-negative, got {seed}")
+    start = time.perf_counter()
+    n_blocks = math.ceil(paths / BLOCK_SIZE)
+    keep = min(keep, paths)
+    tasks = [
+        _Task(
+            scenario,
+            seed,
+            sampler,
+            b,
+            min(BLOCK_SIZE, paths - b * BLOCK_SIZE),
+            max(0, min(BLOCK_SIZE, keep - b * BLOCK_SIZE)),
+        )
+        for b in range(n_blocks)
+    ]
+    outcomes = _execute(tasks, workers, executor)
+
+    streams: dict[str, Stream] = {}
+    shock_counts = np.zeros(len(scenario.shocks), dtype=np.int64)
+    kept_parts: list[_BlockOutcome] = []
+    checkpoints: list[npt.NDArray[np.int64]] = []
+    target_counts: list[npt.NDArray[np.int64]] = []
+    done = 0
+    stopped = False
+    for outcome in outcomes:
+        for name, s in outcome.streams.items():
+            streams.setdefault(name, Stream(s.thresholds)).merge(s)
+        shock_counts += outcome.shock_counts
+        if outcome.kept is not None:
+            kept_parts.append(outcome)
+        marks = np.arange(CHECKPOINT, outcome.n + CHECKPOINT, CHECKPOINT).clip(max=outcome.n)
+        running = target_counts[-1][-1] if target_counts else 0
+        checkpoints.append(done + marks)
+        target_counts.append(running + outcome.target_counts)
+        done += outcome.n
+        if progress is not None:
+            progress(outcome.n)
+        if precision is not None and scenario.targets:
+            counts = streams["valuation"].at_least
+            idx = [streams["valuation"].thresholds.index(t.value_usd) for t in scenario.targets]
+            if _max_half_width(counts[idx], done) < precision:
+                stopped = done < paths
+                break
+    if isinstance(outcomes, _Closable):
+        outcomes.close()
+
+    kept = _join_kept(scenario, kept_parts)
+    return Result(
+        scenario=scenario,
+        paths=done,
+        seed=seed,
+        sampler=sampler,
+        elapsed_s=time.perf_counter() - start,
+        streams=streams,
+        shock_counts=shock_counts,
+        kept=kept,
+        checkpoints=np.concatenate(checkpoints),
+        target_counts=np.concatenate(target_counts, axis=0),
+        stopped_by_precision=stopped,
+        workers=workers,
+    )
+
+
+class _Closable(Iterator[_BlockOutcome]):
+    """Block outcomes in block order from a pool, which is shut down on close."""
+
+    def __init__(self, tasks: list[_Task], pool: Executor, owned: bool, ahead: int) -> None:
+        self._tasks = iter(tasks)
+        self._pool = pool
+        self._owned = owned
+        self._pending: list[object] = []
+        self._ahead = ahead
+
+    def __iter__(self) -> _Closable:
+        return self
+
+    def __next__(self) -> _BlockOutcome:
+        # Submit a bounded window so that memory stays bounded by a few blocks.
+        while len(self._pending) < self._ahead:
+            task = next(self._tasks, None)
+            if task is None:
+                break
+            self._pending.append(self._pool.submit(_run_block, task))
+        if not self._pending:
+            self.close()
+            raise StopIteration
+        future = self._pending.pop(0)
+        return future.result()  # type: ignore[attr-defined, no-any-return]
+
+    def close(self) -> None:
+        for f in self._pending:
+            f.cancel()  # type: ignore[attr-defined]
+        self._pending.clear()
+        if self._owned:
+            self._pool.shutdown(wait=True, cancel_futures=True)
+            self._owned = False
+
+
+def _execute(
+    tasks: list[_Task], workers: int, executor: Executor | None
+) -> Iterator[_BlockOutcome]:
+    if executor is not None:
+        return _Closable(tasks, executor, owned=False, ahead=2 * max(workers, 1) + 2)
+    if workers == 1 or len(tasks) == 1:
+        return (_run_block(t) for t in tasks)
+    pool = ProcessPoolExecutor(max_workers=min(workers, len(tasks), os.cpu_count() or 1))
+    return _Closable(tasks, pool, owned=True, ahead=2 * workers)
+
+
+def _join_kept(scenario: Scenario, parts: list[_BlockOutcome]) -> Kept:
+    values = [p.kept for p in parts if p.kept is not None]
+
+    horizon, n_seg = scenario.horizon, len(scenario.segments)
+    n_reg, n_shock = len(scenario.regions), len(scenario.shocks)
+    empty = {
+        "revenue": (0, horizon + 1),
+        "segment_revenue": (0, n_seg, horizon + 1),
+        "region_shares": (0, n_reg),
+        "shock_any": (0, n_shock),
+    }
+
+    def cat(name: str) -> FloatArray:
+        if not values:
+            return np.zeros(empty.get(name, (0,)))
+        return np.concatenate([getattr(v, name) for v in values], axis=0)
+
+    per_share = cat("value_per_share") if scenario.offering is not None else None
+    names = parts[0].kept_inputs.keys() if parts else ()
+    return Kept(
+        n=sum(len(v.equity) for v in values),
+        equity=cat("equity"),
+        equity_unshocked=cat("equity_unshocked"),
+        revenue=cat("revenue"),
+        segment_revenue=cat("segment_revenue"),
+        region_shares=cat("region_shares"),
+        hhi=cat("hhi"),
+        top_region_share=cat("top_region_share"),
+        multiple=cat("multiple"),
+        shock_any=cat("shock_any").astype(bool),
+        value_per_share=per_share,
+        inputs={n: np.concatenate([p.kept_inputs[n] for p in parts]) for n in names},
+    )

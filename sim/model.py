@@ -1,0 +1,306 @@
+"""The model (DESIGN.md section 3): draws -> revenue paths, shares, shocks -> valuation.
+
+Pure functions over arrays shaped ``(paths, ...)``; the only loops are over years, segments
+and shocks, never over paths. :func:`inputs` declares every random input the model
+consumes; :func:`evaluate` turns one block of draws into :class:`PathValues`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+
+import numpy as np
+import numpy.typing as npt
+
+from sim.scenario import Scenario
+
+__all__ = ["InputSpec", "PathValues", "evaluate", "inputs"]
+
+FloatArray = npt.NDArray[np.float64]
+BoolArray = npt.NDArray[np.bool_]
+
+# How an input's values are made from its keyed stream (see sim.sampling).
+SCALAR = "scalar"  # one value per path through the marginal's inverse CDF (copula-able)
+NORMAL = "normal"  # `dim` standard normals per path (yearly growth noise)
+UNIFORM = "uniform"  # `dim` uniforms per path (event indicators)
+DIRICHLET = "dirichlet"  # one Dirichlet(alpha) vector per path (regional shares)
+
+
+@dataclass(frozen=True, slots=True, eq=False)
+class InputSpec:
+    """One random input the model consumes.
+
+    Parameters
+    ----------
+    name : str
+        Stable name; keys the input's random stream (``"segments.talkie.growth"``).
+    kind : str
+        ``"scalar"``, ``"normal"``, ``"uniform"`` or ``"dirichlet"``.
+    dim : int
+        Values per path (1 for scalars; years for noise/events; regions for Dirichlet).
+    alpha : tuple of float
+        Dirichlet concentration per component (only for ``"dirichlet"``).
+    """
+
+    name: str
+    kind: str
+    dim: int = 1
+    alpha: tuple[float, ...] = ()
+
+
+@dataclass(frozen=True, slots=True, eq=False)
+class PathValues:
+    """The model's outputs for a block of paths (all money in USD).
+
+    Attributes
+    ----------
+    equity : (n,) equity value at listing.
+    equity_unshocked : (n,) the same paths with every shock switched off.
+    revenue : (n, horizon + 1) total revenue, base year first.
+    segment_revenue : (n, segments, horizon + 1) revenue by segment after shocks.
+    region_shares : (n, regions) shares of total revenue at the valuation year.
+    hhi : (n,) Herfindahl index of the regional shares at the valuation year.
+    top_region_share : (n,) the largest regional share at the valuation year.
+    multiple : (n,) EV/sales multiple after adjustments.
+    shock_any : (n, shocks) an event up to and including the valuation year.
+    value_per_share : (n,) equity / shares outstanding, or ``None`` without an offering.
+    """
+
+    equity: FloatArray
+    equity_unshocked: FloatArray
+    revenue: FloatArray
+    segment_revenue: FloatArray
+    region_shares: FloatArray
+    hhi: FloatArray
+    top_region_share: FloatArray
+    multiple: FloatArray
+    shock_any: BoolArray
+    value_per_share: FloatArray | None
+
+
+def inputs(scenario: Scenario) -> tuple[InputSpec, ...]:
+    """Every random input of ``scenario``, in a stable order.
+
+    Scalar inputs whose distribution is a point mass are still listed (the sampler skips
+    their streams), so that the model sees every name.
+    """
+    horizon = scenario.horizon
+    specs = [InputSpec(name, SCALAR) for name in scenario.scalar_inputs()]
+    for seg in scenario.segments:
+        if seg.volatility > 0:
+            specs.append(InputSpec(f"segments.{seg.name}.noise", NORMAL, horizon))
+        if seg.region_concentration is not None:
+            kappa = seg.region_concentration
+            specs.append(
+                InputSpec(
+                    f"segments.{seg.name}.regions",
+                    DIRICHLET,
+                    len(seg.shares),
+                    tuple(kappa * w for w in seg.shares),
+                )
+            )
+            if seg.shares_at_horizon is not None:
+                specs.append(
+                    InputSpec(
+                        f"segments.{seg.name}.regions_at_horizon",
+                        DIRICHLET,
+                        len(seg.shares),
+                        tuple(kappa * w for w in seg.shares_at_horizon),
+                    )
+                )
+    for shock in scenario.shocks:
+        specs.append(InputSpec(f"shocks.{shock.name}.events", UNIFORM, horizon))
+    return tuple(specs)
+
+
+def _shares(
+    scenario: Scenario, draws: Mapping[str, FloatArray], n: int
+) -> list[tuple[FloatArray, FloatArray]]:
+    """Per segment, the base-year and horizon shares, each shaped (n or 1, regions)."""
+    out = []
+    for seg in scenario.segments:
+        drawn = draws.get(f"segments.{seg.name}.regions")
+        base = drawn if drawn is not None else np.asarray(seg.shares)[None, :]
+        if seg.shares_at_horizon is None:
+            end = base
+        else:
+            drawn_end = draws.get(f"segments.{seg.name}.regions_at_horizon")
+            end = (
+                drawn_end if drawn_end is not None else np.asarray(seg.shares_at_horizon)[None, :]
+            )
+        out.append((base, end))
+    return out
+
+
+def _shock_multipliers(
+    scenario: Scenario, draws: Mapping[str, FloatArray], n: int
+) -> tuple[list[FloatArray], list[BoolArray]]:
+    """Per shock: the revenue multiplier (n, horizon) on affected revenue, and events.
+
+    An event in year t scales affected revenue in year t+k by
+    ``1 - severity * max(0, 1 - k / recovery)`` (permanent: ``1 - severity``); events of
+    the same shock compound multiplicatively.
+    """
+    horizon = scenario.horizon
+    multipliers = []
+    events_all = []
+    for shock in scenario.shocks:
+        key = f"shocks.{shock.name}"
+        prob = draws[f"{key}.annual_probability"]
+        events = draws[f"{key}.events"] < prob[:, None]
+        if shock.max_events is not None:
+            events &= np.cumsum(events, axis=1) <= shock.max_events
+        severity = draws[f"{key}.severity"]
+        mult = np.ones((n, horizon))
+        if shock.recovery_years is None:
+            for t in range(horizon):
+                mult[:, t:] *= np.where(events[:, t], 1.0 - severity, 1.0)[:, None]
+        else:
+            recovery = draws[f"{key}.recovery_years"]
+            for t in range(horizon):
+                hit = np.where(events[:, t], severity, 0.0)
+                for k in range(horizon - t):
+                    ramp = np.maximum(0.0, 1.0 - k / recovery)
+                    mult[:, t + k] *= 1.0 - hit * ramp
+        multipliers.append(mult)
+        events_all.append(events)
+    return multipliers, events_all
+
+
+def evaluate(scenario: Scenario, draws: Mapping[str, FloatArray]) -> PathValues:
+    """Run the model on one block of draws.
+
+    Parameters
+    ----------
+    scenario : Scenario
+    draws : mapping of str to ndarray
+        For every :class:`InputSpec` of :func:`inputs`: scalars shaped (n,), noise shaped
+        (n, horizon) standard normal, events shaped (n, horizon) uniform, Dirichlet shares
+        shaped (n, regions).
+
+    Returns
+    -------
+    PathValues
+    """
+    val = scenario.valuation
+    n = len(draws["valuation.multiple"])
+    horizon = scenario.horizon
+    n_seg, n_reg = len(scenario.segments), len(scenario.regions)
+    v = val.year - scenario.base_year  # column of the valuation year in (base, y1..yH)
+    steps = np.arange(1, horizon + 1)
+
+    # Segment revenue before shocks, (n, S, H + 1) with the base year in column 0.
+    raw = np.empty((n, n_seg, horizon + 1))
+    for s, seg in enumerate(scenario.segments):
+        key = f"segments.{seg.name}"
+        l1 = np.log1p(draws[f"{key}.growth"])
+        l_term = np.log1p(seg.terminal_growth)
+        fade = seg.fade ** (steps - 1)
+        logs = l_term + (l1[:, None] - l_term) * fade[None, :]
+        noise = draws.get(f"{key}.noise")
+        if noise is not None:
+            logs = logs + seg.volatility * noise
+        raw[:, s, 0] = draws[f"{key}.revenue"]
+        raw[:, s, 1:] = raw[:, s, :1] * np.exp(np.cumsum(logs, axis=1))
+
+    shares = _shares(scenario, draws, n)
+    multipliers, events = _shock_multipliers(scenario, draws, n)
+    hit_masks = [_hit_mask(scenario, k) for k in range(len(scenario.shocks))]
+
+    # Shocked revenue: only the (segment, region) cells some shock hits need arrays; the
+    # factor f_st = sum_r w_srt * prod_k m_kt^{hit} = 1 - sum_{hit r} w_srt (1 - prod m).
+    shocked = raw.copy()
+    region_rev = np.zeros((n, n_reg))
+    region_rev_clean = np.zeros((n, n_reg))
+    for s in range(n_seg):
+        base, end = shares[s]
+        loss = np.zeros((n, horizon))
+        for r in range(n_reg):
+            cell = [multipliers[k] for k, mask in enumerate(hit_masks) if mask[s, r]]
+            w_r = _share_path(base[:, r], end[:, r], horizon)  # (n or 1, H)
+            if cell:
+                prod = cell[0] if len(cell) == 1 else np.prod(np.stack(cell), axis=0)
+                loss += w_r * (1.0 - prod)
+                cell_factor = prod[:, v - 1]
+            else:
+                cell_factor = 1.0
+            region_rev[:, r] += raw[:, s, v] * w_r[:, v - 1] * cell_factor
+            region_rev_clean[:, r] += raw[:, s, v] * w_r[:, v - 1]
+        shocked[:, s, 1:] *= 1.0 - loss
+
+    revenue = shocked.sum(axis=1)
+    revenue_clean = raw.sum(axis=1)
+    region_shares, hhi, top = _concentration(region_rev, revenue[:, v])
+    _, hhi_clean, _ = _concentration(region_rev_clean, revenue_clean[:, v])
+
+    log_hit = np.zeros(n)
+    any_event = np.zeros((n, len(scenario.shocks)), dtype=bool)
+    for k, shock in enumerate(scenario.shocks):
+        ev = events[k]
+        any_event[:, k] = ev[:, :v].any(axis=1)
+        if shock.multiple_hit > 0:
+            recent = ev[:, v - 1] | (ev[:, v - 2] if v >= 2 else False)
+            log_hit += np.where(recent, np.log1p(-shock.multiple_hit), 0.0)
+
+    m0 = draws["valuation.multiple"]
+    cash = draws["valuation.net_cash"] + draws["valuation.ipo_proceeds"]
+
+    def equity(
+        rev: FloatArray, hhi_v: FloatArray, extra: FloatArray | float
+    ) -> tuple[FloatArray, FloatArray]:
+        with np.errstate(divide="ignore", invalid="ignore"):
+            growth = np.log(rev[:, v] / rev[:, v - 1])
+        growth = np.nan_to_num(growth, nan=0.0, posinf=0.0, neginf=0.0)
+        log_m = (
+            np.log(m0)
+            + val.growth_elasticity * (growth - np.log1p(val.reference_growth))
+            - val.concentration_penalty * (hhi_v - val.reference_hhi)
+            + extra
+        )
+        multiple = np.exp(log_m)
+        return rev[:, v] * multiple + cash, multiple
+
+    value, multiple = equity(revenue, hhi, log_hit)
+    value_clean, _ = equity(revenue_clean, hhi_clean, 0.0)
+    per_share = None
+    if scenario.offering is not None:
+        per_share = value / scenario.offering.shares_outstanding
+    return PathValues(
+        equity=value,
+        equity_unshocked=value_clean,
+        revenue=revenue,
+        segment_revenue=shocked,
+        region_shares=region_shares,
+        hhi=hhi,
+        top_region_share=top,
+        multiple=multiple,
+        shock_any=any_event,
+        value_per_share=per_share,
+    )
+
+
+def _share_path(base: FloatArray, end: FloatArray, horizon: int) -> FloatArray:
+    """Shares in years 1..H moving linearly from the base year (t=0) to the horizon."""
+    frac = np.arange(1, horizon + 1) / horizon
+    base2 = np.atleast_1d(base)[:, None]
+    return base2 + (np.atleast_1d(end)[:, None] - base2) * frac[None, :]
+
+
+def _hit_mask(scenario: Scenario, k: int) -> npt.NDArray[np.bool_]:
+    shock = scenario.shocks[k]
+    mask = np.zeros((len(scenario.segments), len(scenario.regions)), dtype=bool)
+    for s, seg in enumerate(scenario.segments):
+        if seg.name in shock.segments:
+            for r, region in enumerate(scenario.regions):
+                mask[s, r] = region in shock.regions
+    return mask
+
+
+def _concentration(
+    region_rev: FloatArray, total: FloatArray
+) -> tuple[FloatArray, FloatArray, FloatArray]:
+    with np.errstate(divide="ignore", invalid="ignore"):
+        shares = region_rev / total[:, None]
+    shares = np.nan_to_num(shares, nan=0.0)
+    return shares, np.einsum("ij,ij->i", shares, shares), shares.max(axis=1)

@@ -1,0 +1,1087 @@
+"""Scenario files: TOML -> a validated, frozen :class:`Scenario` in which money is USD.
+
+Only this module reads scenario files. Every key is checked: unknown keys get a close-match
+hint, values their type and range, and names the cross-references they make. Values are
+data: nothing in a scenario file is ever evaluated.
+"""
+
+from __future__ import annotations
+
+import copy
+import hashlib
+import json
+import math
+import re
+import tomllib
+from collections.abc import Callable, Iterator, Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from sim.distributions import Distribution, parse_distribution, plain_number
+from sim.errors import ScenarioError, unknown_key_message
+from sim.money import parse_fraction, parse_money
+
+__all__ = [
+    "SAMPLERS",
+    "Correlation",
+    "Expectation",
+    "Offering",
+    "Scenario",
+    "Segment",
+    "Shock",
+    "SimulationDefaults",
+    "Target",
+    "Valuation",
+    "load_scenario",
+    "resolve_raw",
+]
+
+SAMPLERS = ("random", "lhs", "sobol")
+METHODS = ("ev_to_sales",)
+EXPECT_STATS = ("p_at_least", "p_below", "quantile", "mean")
+_NAME_RE = re.compile(r"^[A-Za-z0-9._-]+$")
+_MERGE_KEYS = {
+    "segments": "name",
+    "shocks": "name",
+    "targets": "label",
+    "expect": "name",
+    "correlations": "between",
+}
+DEFAULT_PATHS = 200_000
+DEFAULT_SEED = 20250618
+
+
+# --------------------------------------------------------------------------- dataclasses
+
+
+@dataclass(frozen=True, slots=True, eq=False)
+class Segment:
+    """A product line.
+
+    ``shares`` and ``shares_at_horizon`` are aligned with :attr:`Scenario.regions`.
+    """
+
+    name: str
+    revenue: Distribution
+    growth: Distribution
+    fade: float
+    terminal_growth: float
+    volatility: float
+    shares: tuple[float, ...]
+    region_concentration: float | None
+    shares_at_horizon: tuple[float, ...] | None
+
+
+@dataclass(frozen=True, slots=True, eq=False)
+class Shock:
+    """An adverse event (app-store removal, ban, sanction) hitting named regions/segments.
+
+    ``recovery_years`` is ``None`` for a permanent loss.
+    """
+
+    name: str
+    regions: tuple[str, ...]
+    segments: tuple[str, ...]
+    annual_probability: Distribution
+    severity: Distribution
+    recovery_years: Distribution | None
+    max_events: int | None
+    multiple_hit: float
+
+
+@dataclass(frozen=True, slots=True, eq=False)
+class Valuation:
+    """How the market prices the valuation year's revenue (EV/sales)."""
+
+    method: str
+    year: int
+    multiple: Distribution
+    growth_elasticity: float
+    reference_growth: float
+    concentration_penalty: float
+    reference_hhi: float
+    net_cash: Distribution
+    ipo_proceeds: Distribution
+
+
+@dataclass(frozen=True, slots=True)
+class Offering:
+    """Offering terms: value per share is compared with the price range (USD per share)."""
+
+    shares_outstanding: int
+    price_range_usd: tuple[float, float]
+    price_range_text: tuple[str, str]
+
+
+@dataclass(frozen=True, slots=True)
+class Target:
+    """A labelled valuation target; ``text`` keeps the amount as the user wrote it."""
+
+    label: str
+    value_usd: float
+    text: str
+
+
+@dataclass(frozen=True, slots=True)
+class Correlation:
+    """A Spearman rank correlation between two named scalar inputs."""
+
+    between: tuple[str, str]
+    spearman: float
+
+
+@dataclass(frozen=True, slots=True)
+class Expectation:
+    """An assumption stated in the scenario and tested with Monte Carlo error in mind.
+
+    ``threshold``, ``bounds`` are in the metric's units (USD, a share, or a probability).
+    ``bounds`` is ``(lower, upper)`` with ``None`` for an open side.
+    """
+
+    name: str
+    metric: str
+    stat: str
+    threshold: float | None
+    q: float | None
+    bounds: tuple[float | None, float | None]
+
+    @property
+    def text(self) -> str:
+        """A one-line statement of the assertion, for reports and the command line."""
+        what = {
+            "p_at_least": f"P({self.metric} >= {_fmt_num(self.threshold)})",
+            "p_below": f"P({self.metric} < {_fmt_num(self.threshold)})",
+            "quantile": f"q{self.q:g}({self.metric})" if self.q is not None else "",
+            "mean": f"mean({self.metric})",
+        }[self.stat]
+        lo, hi = self.bounds
+        if lo is not None and hi is not None:
+            bound = f"in [{_fmt_num(lo)}, {_fmt_num(hi)}]"
+        elif hi is not None:
+            bound = f"<= {_fmt_num(hi)}"
+        else:
+            bound = f">= {_fmt_num(lo)}"
+        return f"{self.name}: {what} {bound}"
+
+
+@dataclass(frozen=True, slots=True)
+class SimulationDefaults:
+    """Run defaults from ``[simulation]``; the command line overrides them."""
+
+    paths: int = DEFAULT_PATHS
+    seed: int = DEFAULT_SEED
+    sampler: str = "random"
+
+
+@dataclass(frozen=True, slots=True, eq=False)
+class Scenario:
+    """A validated scenario. Every amount is USD; every name cross-reference resolved.
+
+    Attributes
+    ----------
+    years : tuple[int, ...]
+        The simulated years, ``base_year + 1 .. base_year + horizon``.
+    regions : tuple[str, ...]
+        Every region named by a segment, in order of first appearance.
+    raw : dict
+        The resolved TOML (after ``extends``), as the user wrote it.
+    sha256 : str
+        SHA-256 of the canonical JSON of ``raw``: identifies the scenario's content.
+    """
+
+    name: str
+    description: str
+    base_year: int
+    horizon: int
+    fx: Mapping[str, float]
+    regions: tuple[str, ...]
+    segments: tuple[Segment, ...]
+    shocks: tuple[Shock, ...]
+    valuation: Valuation
+    offering: Offering | None
+    targets: tuple[Target, ...]
+    correlations: tuple[Correlation, ...]
+    expectations: tuple[Expectation, ...]
+    simulation: SimulationDefaults
+    source: Path | None
+    raw: Mapping[str, Any] = field(repr=False)
+    sha256: str = ""
+    writes_yi: bool = False
+
+    @property
+    def years(self) -> tuple[int, ...]:
+        return tuple(range(self.base_year + 1, self.base_year + self.horizon + 1))
+
+    def scalar_inputs(self) -> dict[str, Distribution]:
+        """Every scalar input (drawn once per path) by its stable name, fixed ones included.
+
+        These names key the random streams, the correlations and the sensitivity analysis.
+        """
+        out: dict[str, Distribution] = {}
+        for seg in self.segments:
+            out[f"segments.{seg.name}.revenue"] = seg.revenue
+            out[f"segments.{seg.name}.growth"] = seg.growth
+        for shock in self.shocks:
+            out[f"shocks.{shock.name}.annual_probability"] = shock.annual_probability
+            out[f"shocks.{shock.name}.severity"] = shock.severity
+            if shock.recovery_years is not None:
+                out[f"shocks.{shock.name}.recovery_years"] = shock.recovery_years
+        out["valuation.multiple"] = self.valuation.multiple
+        out["valuation.net_cash"] = self.valuation.net_cash
+        out["valuation.ipo_proceeds"] = self.valuation.ipo_proceeds
+        return out
+
+    def to_dict(self) -> dict[str, Any]:
+        """The resolved scenario as JSON-able data, every amount in USD."""
+        regions = self.regions
+        return {
+            "scenario": {
+                "name": self.name,
+                "description": self.description,
+                "base_year": self.base_year,
+                "horizon": self.horizon,
+                "years": list(self.years),
+                "sha256": self.sha256,
+                "source": str(self.source) if self.source else None,
+            },
+            "fx": dict(self.fx),
+            "regions": list(regions),
+            "segments": [
+                {
+                    "name": s.name,
+                    "revenue": s.revenue.to_dict(),
+                    "growth": s.growth.to_dict(),
+                    "fade": s.fade,
+                    "terminal_growth": s.terminal_growth,
+                    "volatility": s.volatility,
+                    "regions": _share_dict(regions, s.shares),
+                    "region_concentration": s.region_concentration,
+                    "regions_at_horizon": (
+                        _share_dict(regions, s.shares_at_horizon)
+                        if s.shares_at_horizon is not None
+                        else None
+                    ),
+                }
+                for s in self.segments
+            ],
+            "shocks": [
+                {
+                    "name": k.name,
+                    "regions": list(k.regions),
+                    "segments": list(k.segments),
+                    "annual_probability": k.annual_probability.to_dict(),
+                    "severity": k.severity.to_dict(),
+                    "recovery_years": (
+                        k.recovery_years.to_dict() if k.recovery_years is not None else "permanent"
+                    ),
+                    "max_events": k.max_events,
+                    "multiple_hit": k.multiple_hit,
+                }
+                for k in self.shocks
+            ],
+            "valuation": {
+                "method": self.valuation.method,
+                "year": self.valuation.year,
+                "multiple": self.valuation.multiple.to_dict(),
+                "growth_elasticity": self.valuation.growth_elasticity,
+                "reference_growth": self.valuation.reference_growth,
+                "concentration_penalty": self.valuation.concentration_penalty,
+                "reference_hhi": self.valuation.reference_hhi,
+                "net_cash_usd": self.valuation.net_cash.to_dict(),
+                "ipo_proceeds_usd": self.valuation.ipo_proceeds.to_dict(),
+            },
+            "offering": (
+                {
+                    "shares_outstanding": self.offering.shares_outstanding,
+                    "price_range_usd": list(self.offering.price_range_usd),
+                    "price_range": list(self.offering.price_range_text),
+                }
+                if self.offering
+                else None
+            ),
+            "targets": [
+                {"label": t.label, "value_usd": t.value_usd, "written": t.text}
+                for t in self.targets
+            ],
+            "correlations": [
+                {"between": list(c.between), "spearman": c.spearman} for c in self.correlations
+            ],
+            "expect": [
+                {
+                    "name": e.name,
+                    "metric": e.metric,
+                    "stat": e.stat,
+                    "threshold": e.threshold,
+                    "q": e.q,
+                    "bounds": list(e.bounds),
+                    "text": e.text,
+                }
+                for e in self.expectations
+            ],
+            "simulation": {
+                "paths": self.simulation.paths,
+                "seed": self.simulation.seed,
+                "sampler": self.simulation.sampler,
+            },
+        }
+
+
+def _share_dict(regions: tuple[str, ...], shares: tuple[float, ...]) -> dict[str, float]:
+    return {r: w for r, w in zip(regions, shares, strict=True) if w > 0}
+
+
+def _fmt_num(x: float | None) -> str:
+    if x is None:
+        return "-"
+    if abs(x) >= 1e5:
+        from sim.money import format_money
+
+        return format_money(x)
+    return f"{x:g}"
+
+
+# --------------------------------------------------------------------------- loading
+
+
+def load_scenario(path: str | Path) -> Scenario:
+    """Read, resolve (``extends``) and validate a scenario file.
+
+    Parameters
+    ----------
+    path : str or Path
+        The TOML file.
+
+    Returns
+    -------
+    Scenario
+
+    Raises
+    ------
+    ScenarioError
+        Anything wrong with the file, naming the file and the key path.
+    """
+    path = Path(path)
+    raw = resolve_raw(path)
+    own = _read_toml(path)
+    try:
+        return build_scenario(raw, source=path, own_name=_own_name(own, path))
+    except ScenarioError as err:
+        raise err.with_file(str(path)) from None
+
+
+def _own_name(own: Mapping[str, Any], path: Path) -> str:
+    """A file that does not name itself is named after its file, not its base's name."""
+    table = own.get("scenario")
+    if isinstance(table, dict) and "name" in table:
+        return str(table["name"])
+    return path.stem
+
+
+def resolve_raw(path: Path, _chain: tuple[Path, ...] = ()) -> dict[str, Any]:
+    """The TOML of ``path`` with its ``extends`` chain merged in (base first).
+
+    Tables merge key by key; scalars and arrays replace; arrays of tables listed in
+    ``_MERGE_KEYS`` merge entry by entry on their name (or label / pair).
+    """
+    real = path.resolve()
+    if real in _chain:
+        cycle = " -> ".join(p.name for p in (*_chain, real))
+        raise ScenarioError(f"extends cycle: {cycle}", path="scenario.extends", file=str(path))
+    data = _read_toml(path)
+    table = data.get("scenario")
+    base_ref = table.get("extends") if isinstance(table, dict) else None
+    if base_ref is None:
+        return data
+    if not isinstance(base_ref, str) or not base_ref:
+        raise ScenarioError(
+            f"expected a relative file path, got {base_ref!r}",
+            path="scenario.extends",
+            file=str(path),
+        )
+    base_path = path.parent / base_ref
+    if not base_path.is_file():
+        raise ScenarioError(
+            f"no such file {base_ref!r} (looked in {path.parent})",
+            path="scenario.extends",
+            file=str(path),
+        )
+    base = resolve_raw(base_path, (*_chain, real))
+    child = copy.deepcopy(data)
+    del child["scenario"]["extends"]
+    return _merge(base, child, "")
+
+
+def _read_toml(path: Path) -> dict[str, Any]:
+    try:
+        text = path.read_bytes().decode("utf-8")
+    except FileNotFoundError:
+        raise ScenarioError("no such scenario file", file=str(path)) from None
+    except IsADirectoryError:
+        raise ScenarioError("is a folder, not a scenario file", file=str(path)) from None
+    except UnicodeDecodeError as err:
+        raise ScenarioError(f"not UTF-8 text ({err.reason})", file=str(path)) from None
+    try:
+        return tomllib.loads(text)
+    except tomllib.TOMLDecodeError as err:
+        raise ScenarioError(f"invalid TOML: {err}", file=str(path)) from None
+
+
+def _merge(base: dict[str, Any], over: dict[str, Any], path: str) -> dict[str, Any]:
+    out = copy.deepcopy(base)
+    for key, value in over.items():
+        here = f"{path}.{key}" if path else key
+        old = out.get(key)
+        if isinstance(old, dict) and isinstance(value, dict):
+            out[key] = _merge(old, value, here)
+        elif (
+            key in _MERGE_KEYS
+            and not path
+            and isinstance(old, list)
+            and _is_table_list(old)
+            and _is_table_list(value)
+        ):
+            out[key] = _merge_entries(old, value, _MERGE_KEYS[key], here)
+        else:
+            out[key] = copy.deepcopy(value)
+    return out
+
+
+def _is_table_list(value: object) -> bool:
+    return isinstance(value, list) and all(isinstance(v, dict) for v in value)
+
+
+def _entry_key(entry: dict[str, Any], key: str) -> object:
+    value = entry.get(key)
+    return tuple(sorted(map(str, value))) if isinstance(value, list) else value
+
+
+def _merge_entries(
+    base: list[dict[str, Any]], over: list[dict[str, Any]], key: str, path: str
+) -> list[dict[str, Any]]:
+    out = [copy.deepcopy(e) for e in base]
+    index = {_entry_key(e, key): i for i, e in enumerate(out) if _entry_key(e, key) is not None}
+    for entry in over:
+        k = _entry_key(entry, key)
+        if k is not None and k in index:
+            out[index[k]] = _merge(out[index[k]], entry, path)
+        else:
+            out.append(copy.deepcopy(entry))
+    return out
+
+
+# --------------------------------------------------------------------------- validation
+
+
+class _Table:
+    """A TOML table being validated: keys are taken one by one; leftovers are unknown keys."""
+
+    def __init__(self, data: object, path: str) -> None:
+        if not isinstance(data, dict):
+            raise ScenarioError(f"expected a table, got {_kind(data)}", path=path)
+        self.data: dict[str, Any] = data
+        self.path = path
+        self.taken: set[str] = set()
+
+    def key(self, key: str) -> str:
+        return f"{self.path}.{key}" if self.path else key
+
+    def has(self, key: str) -> bool:
+        return key in self.data
+
+    def get(self, key: str, default: Any = None) -> Any:
+        self.taken.add(key)
+        return self.data.get(key, default)
+
+    def need(self, key: str) -> Any:
+        self.taken.add(key)
+        if key not in self.data:
+            raise ScenarioError("required key is missing", path=self.key(key))
+        return self.data[key]
+
+    def done(self, allowed: tuple[str, ...] = ()) -> None:
+        known = self.taken | set(allowed)
+        for key in self.data:
+            if key not in known:
+                raise ScenarioError(unknown_key_message(key, known), path=self.key(key))
+
+
+def _kind(value: object) -> str:
+    names = {bool: "a boolean", int: "an integer", float: "a number", str: "a string"}
+    for typ, name in names.items():
+        if type(value) is typ:
+            return f"{name} ({value!r})"
+    if isinstance(value, dict):
+        return "a table"
+    if isinstance(value, list):
+        return "an array"
+    return type(value).__name__
+
+
+def _int(value: object, path: str, *, lo: int | None = None, hi: int | None = None) -> int:
+    if isinstance(value, bool) or not isinstance(value, int):
+        raise ScenarioError(f"expected an integer, got {_kind(value)}", path=path)
+    if (lo is not None and value < lo) or (hi is not None and value > hi):
+        rng = f"[{lo if lo is not None else '-inf'}, {hi if hi is not None else 'inf'}]"
+        raise ScenarioError(f"expected an integer in {rng}, got {value}", path=path)
+    return value
+
+
+def _num(
+    value: object, path: str, *, lo: float = -math.inf, hi: float = math.inf, lo_open: bool = False
+) -> float:
+    x = plain_number(value, path)
+    if x < lo or x > hi or (lo_open and x == lo):
+        left = "(" if lo_open else "["
+        raise ScenarioError(f"expected a number in {left}{lo:g}, {hi:g}], got {x:g}", path=path)
+    return x
+
+
+def _str(value: object, path: str) -> str:
+    if not isinstance(value, str):
+        raise ScenarioError(f"expected a string, got {_kind(value)}", path=path)
+    return value
+
+
+def _name(value: object, path: str) -> str:
+    text = _str(value, path)
+    if not _NAME_RE.match(text) or text in {".", ".."}:
+        raise ScenarioError(
+            f"expected a name of letters, digits, '.', '_' and '-', got {text!r}", path=path
+        )
+    return text
+
+
+def _label(value: object, path: str) -> str:
+    text = _str(value, path).strip()
+    if not text:
+        raise ScenarioError("expected a non-empty name", path=path)
+    return text
+
+
+def _list(value: object, path: str) -> list[Any]:
+    if not isinstance(value, list):
+        raise ScenarioError(f"expected an array, got {_kind(value)}", path=path)
+    return value
+
+
+def _tables(value: object, path: str) -> Iterator[tuple[_Table, str]]:
+    """Entries of an array of tables, with their paths named by their name when they have one."""
+    for i, entry in enumerate(_list(value, path)):
+        label = entry.get("name", entry.get("label")) if isinstance(entry, dict) else None
+        sub = f"{path}.{label}" if isinstance(label, str) and label else f"{path}[{i}]"
+        yield _Table(entry, sub), sub
+
+
+def _dist_in(
+    dist: Distribution, path: str, lo: float, hi: float, *, lo_open: bool = False, what: str
+) -> Distribution:
+    a, b = dist.support()
+    # An open bound may be the support's limit (a metalog with lower = -1 never reaches
+    # it), but not a point mass on it.
+    bad_lo = a < lo or (lo_open and a == lo == b)
+    if bad_lo or b > hi:
+        left = "(" if lo_open else "["
+        raise ScenarioError(
+            f"{what} must lie in {left}{lo:g}, {hi:g}]; {dist.describe()} has support "
+            f"[{a:g}, {b:g}]",
+            path=path,
+        )
+    return dist
+
+
+def build_scenario(raw: Mapping[str, Any], *, source: Path | None, own_name: str) -> Scenario:
+    """Validate resolved TOML data into a :class:`Scenario` (see :func:`load_scenario`)."""
+    top = _Table(dict(raw), "")
+    fx = _parse_fx(top.get("fx", {}))
+
+    def money(value: object, path: str) -> float:
+        return parse_money(value, path=path, fx=fx)
+
+    def signed_money(value: object, path: str) -> float:
+        return parse_money(value, path=path, fx=fx, allow_negative=True)
+
+    def fraction(value: object, path: str) -> float:
+        return parse_fraction(value, path=path, lo=-math.inf, hi=math.inf)
+
+    sc = _Table(top.need("scenario"), "scenario")
+    name = own_name
+    sc.get("name")
+    _name(name, "scenario.name")
+    description = _str(sc.get("description", ""), "scenario.description")
+    base_year = _int(sc.need("base_year"), "scenario.base_year", lo=1900, hi=2200)
+    horizon = _int(sc.need("horizon"), "scenario.horizon", lo=1, hi=50)
+    sc.done(("extends",))
+    years = tuple(range(base_year + 1, base_year + horizon + 1))
+
+    # Regions are collected first so that shares line up across segments.
+    seg_entries = list(_tables(top.need("segments"), "segments"))
+    if not seg_entries:
+        raise ScenarioError("expected at least one [[segments]] entry", path="segments")
+    regions: list[str] = []
+    for table, _ in seg_entries:
+        for key in ("regions", "regions_at_horizon"):
+            value = table.data.get(key)
+            if isinstance(value, dict):
+                regions.extend(r for r in value if r not in regions)
+    region_tuple = tuple(regions)
+
+    segments: list[Segment] = []
+    for table, path in seg_entries:
+        segments.append(_parse_segment(table, path, region_tuple, money, fraction))
+    _unique([s.name for s in segments], "segments", "segment")
+
+    shocks = [
+        _parse_shock(t, p, region_tuple, [s.name for s in segments], fraction)
+        for t, p in _tables(top.get("shocks", []), "shocks")
+    ]
+    _unique([k.name for k in shocks], "shocks", "shock")
+
+    valuation = _parse_valuation(
+        _Table(top.need("valuation"), "valuation"), years, money, signed_money, fraction
+    )
+    offering = _parse_offering(top.get("offering"), fx)
+
+    targets = []
+    for t, _ in _tables(top.get("targets", []), "targets"):
+        label = _label(t.need("label"), t.key("label"))
+        value = t.need("value")
+        targets.append(Target(label, money(value, t.key("value")), str(value)))
+        t.done()
+    _unique([t.label for t in targets], "targets", "target label")
+
+    scenario_draft = Scenario(
+        name=name,
+        description=description,
+        base_year=base_year,
+        horizon=horizon,
+        fx=fx,
+        regions=region_tuple,
+        segments=tuple(segments),
+        shocks=tuple(shocks),
+        valuation=valuation,
+        offering=offering,
+        targets=tuple(targets),
+        correlations=(),
+        expectations=(),
+        simulation=SimulationDefaults(),
+        source=source,
+        raw=raw,
+    )
+    correlations = _parse_correlations(top.get("correlations", []), scenario_draft)
+    expectations = [
+        _parse_expect(t, p, scenario_draft, fx)
+        for t, p in _tables(top.get("expect", []), "expect")
+    ]
+    _unique([e.name for e in expectations], "expect", "expectation name")
+    simulation = _parse_simulation(top.get("simulation", {}))
+    top.done()
+
+    canonical = json.dumps(raw, sort_keys=True, ensure_ascii=False, default=str)
+    return Scenario(
+        name=name,
+        description=description,
+        base_year=base_year,
+        horizon=horizon,
+        fx=fx,
+        regions=region_tuple,
+        segments=tuple(segments),
+        shocks=tuple(shocks),
+        valuation=valuation,
+        offering=offering,
+        targets=tuple(targets),
+        correlations=tuple(correlations),
+        expectations=tuple(expectations),
+        simulation=simulation,
+        source=source,
+        raw=raw,
+        sha256=hashlib.sha256(canonical.encode("utf-8")).hexdigest(),
+        writes_yi="亿" in canonical or "万" in canonical,
+    )
+
+
+def _unique(names: list[str], path: str, what: str) -> None:
+    seen: set[str] = set()
+    for n in names:
+        if n in seen:
+            raise ScenarioError(f"duplicate {what} {n!r}", path=f"{path}.{n}")
+        seen.add(n)
+
+
+def _parse_fx(value: object) -> dict[str, float]:
+    table = _Table(value, "fx")
+    fx: dict[str, float] = {}
+    for code in list(table.data):
+        path = table.key(code)
+        if not re.fullmatch(r"[A-Z]{3}", code):
+            raise ScenarioError("expected a 3-letter currency code such as HKD", path=path)
+        fx[code] = _num(table.get(code), path, lo=0.0, lo_open=True)
+    if "RMB" in fx and "CNY" not in fx:
+        fx["CNY"] = fx["RMB"]
+    table.done()
+    return fx
+
+
+def _parse_shares(
+    value: object, path: str, regions: tuple[str, ...], fraction: Callable[[object, str], float]
+) -> tuple[float, ...]:
+    table = _Table(value, path)
+    if not table.data:
+        raise ScenarioError("expected at least one region share", path=path)
+    shares = dict.fromkeys(regions, 0.0)
+    for region in list(table.data):
+        share = fraction(table.get(region), table.key(region))
+        if not 0.0 <= share <= 1.0:
+            raise ScenarioError(
+                f"expected a share in [0, 1], got {share:g}", path=table.key(region)
+            )
+        shares[region] = share
+    total = sum(shares.values())
+    if abs(total - 1.0) > 1e-6:
+        raise ScenarioError(f"shares must sum to 1, they sum to {total:.6g}", path=path)
+    return tuple(shares[r] / total for r in regions)
+
+
+def _parse_segment(
+    t: _Table,
+    path: str,
+    regions: tuple[str, ...],
+    money: Callable[[object, str], float],
+    fraction: Callable[[object, str], float],
+) -> Segment:
+    name = _name(t.need("name"), t.key("name"))
+    revenue = parse_distribution(t.need("revenue"), path=t.key("revenue"), value=money)
+    _dist_in(revenue, t.key("revenue"), 0.0, math.inf, what="revenue")
+    growth = parse_distribution(t.need("growth"), path=t.key("growth"), value=fraction)
+    _dist_in(growth, t.key("growth"), -1.0, math.inf, lo_open=True, what="growth")
+    fade = _num(t.get("fade", 1.0), t.key("fade"), lo=0.0, hi=1.0)
+    terminal = fraction(t.get("terminal_growth", 0.0), t.key("terminal_growth"))
+    if terminal <= -1.0:
+        raise ScenarioError(
+            f"expected a growth rate above -1, got {terminal:g}", path=t.key("terminal_growth")
+        )
+    vol = _num(t.get("volatility", 0.0), t.key("volatility"), lo=0.0, hi=5.0)
+    shares = _parse_shares(t.need("regions"), t.key("regions"), regions, fraction)
+    kappa_raw = t.get("region_concentration")
+    kappa = None
+    if kappa_raw is not None:
+        kappa = _num(kappa_raw, t.key("region_concentration"), lo=0.0, lo_open=True)
+    horizon_raw = t.get("regions_at_horizon")
+    at_horizon = None
+    if horizon_raw is not None:
+        at_horizon = _parse_shares(horizon_raw, t.key("regions_at_horizon"), regions, fraction)
+    t.done()
+    return Segment(name, revenue, growth, fade, terminal, vol, shares, kappa, at_horizon)
+
+
+def _parse_shock(
+    t: _Table,
+    path: str,
+    regions: tuple[str, ...],
+    segment_names: list[str],
+    fraction: Callable[[object, str], float],
+) -> Shock:
+    name = _name(t.need("name"), t.key("name"))
+    hit_regions = tuple(
+        _str(r, f"{t.key('regions')}[{i}]")
+        for i, r in enumerate(_list(t.need("regions"), t.key("regions")))
+    )
+    if not hit_regions:
+        raise ScenarioError("expected at least one region", path=t.key("regions"))
+    for i, r in enumerate(hit_regions):
+        if r not in regions:
+            raise ScenarioError(
+                unknown_key_message(r, regions, what="region"), path=f"{t.key('regions')}[{i}]"
+            )
+    seg_raw = t.get("segments")
+    if seg_raw is None:
+        hit_segments = tuple(segment_names)
+    else:
+        hit_segments = tuple(
+            _str(s, f"{t.key('segments')}[{i}]")
+            for i, s in enumerate(_list(seg_raw, t.key("segments")))
+        )
+        if not hit_segments:
+            raise ScenarioError("expected at least one segment", path=t.key("segments"))
+        for i, s in enumerate(hit_segments):
+            if s not in segment_names:
+                raise ScenarioError(
+                    unknown_key_message(s, segment_names, what="segment"),
+                    path=f"{t.key('segments')}[{i}]",
+                )
+    prob = parse_distribution(
+        t.need("annual_probability"), path=t.key("annual_probability"), value=fraction
+    )
+    _dist_in(prob, t.key("annual_probability"), 0.0, 1.0, what="a probability")
+    severity = parse_distribution(t.need("severity"), path=t.key("severity"), value=fraction)
+    _dist_in(severity, t.key("severity"), 0.0, 1.0, what="severity")
+    rec_raw = t.need("recovery_years")
+    recovery: Distribution | None
+    if isinstance(rec_raw, str) and rec_raw.strip().lower() == "permanent":
+        recovery = None
+    else:
+        if isinstance(rec_raw, str):
+            raise ScenarioError(
+                f'expected a number of years, a distribution or "permanent", got {rec_raw!r}',
+                path=t.key("recovery_years"),
+            )
+        recovery = parse_distribution(rec_raw, path=t.key("recovery_years"))
+        _dist_in(
+            recovery, t.key("recovery_years"), 0.0, math.inf, lo_open=True, what="recovery time"
+        )
+    max_raw = t.get("max_events")
+    max_events = None if max_raw is None else _int(max_raw, t.key("max_events"), lo=1)
+    hit = fraction(t.get("multiple_hit", 0.0), t.key("multiple_hit"))
+    if not 0.0 <= hit < 1.0:
+        raise ScenarioError(
+            f"expected a fraction in [0, 1), got {hit:g}", path=t.key("multiple_hit")
+        )
+    t.done()
+    return Shock(name, hit_regions, hit_segments, prob, severity, recovery, max_events, hit)
+
+
+def _parse_valuation(
+    t: _Table,
+    years: tuple[int, ...],
+    money: Callable[[object, str], float],
+    signed_money: Callable[[object, str], float],
+    fraction: Callable[[object, str], float],
+) -> Valuation:
+    method = _str(t.get("method", "ev_to_sales"), t.key("method"))
+    if method == "dcf":
+        raise ScenarioError(
+            "method 'dcf' is not available yet; use 'ev_to_sales'", path=t.key("method")
+        )
+    if method not in METHODS:
+        raise ScenarioError(
+            unknown_key_message(method, METHODS, what="method"), path=t.key("method")
+        )
+    year = _int(t.need("year"), t.key("year"))
+    if year not in years:
+        raise ScenarioError(
+            f"expected a simulated year in {years[0]}..{years[-1]}, got {year}", path=t.key("year")
+        )
+    multiple = parse_distribution(t.need("multiple"), path=t.key("multiple"))
+    _dist_in(multiple, t.key("multiple"), 0.0, math.inf, lo_open=True, what="the multiple")
+    elasticity = _num(t.get("growth_elasticity", 0.0), t.key("growth_elasticity"))
+    ref_growth = fraction(t.get("reference_growth", 0.0), t.key("reference_growth"))
+    if ref_growth <= -1.0:
+        raise ScenarioError(
+            f"expected a growth rate above -1, got {ref_growth:g}", path=t.key("reference_growth")
+        )
+    penalty = _num(t.get("concentration_penalty", 0.0), t.key("concentration_penalty"))
+    ref_hhi = fraction(t.get("reference_hhi", 0.0), t.key("reference_hhi"))
+    if not 0.0 <= ref_hhi <= 1.0:
+        raise ScenarioError(
+            f"expected an HHI in [0, 1], got {ref_hhi:g}", path=t.key("reference_hhi")
+        )
+    net_cash = parse_distribution(
+        t.get("net_cash", 0.0), path=t.key("net_cash"), value=signed_money
+    )
+    proceeds = parse_distribution(
+        t.get("ipo_proceeds", 0.0), path=t.key("ipo_proceeds"), value=money
+    )
+    _dist_in(proceeds, t.key("ipo_proceeds"), 0.0, math.inf, what="IPO proceeds")
+    t.done()
+    return Valuation(
+        method, year, multiple, elasticity, ref_growth, penalty, ref_hhi, net_cash, proceeds
+    )
+
+
+def _parse_offering(value: object, fx: Mapping[str, float]) -> Offering | None:
+    if value is None:
+        return None
+    t = _Table(value, "offering")
+    shares = _int(t.need("shares_outstanding"), t.key("shares_outstanding"), lo=1)
+    pr = _list(t.need("price_range"), t.key("price_range"))
+    if len(pr) != 2:
+        raise ScenarioError(
+            f"expected [low, high], got {len(pr)} values", path=t.key("price_range")
+        )
+    lo, hi = (parse_money(p, path=f"{t.key('price_range')}[{i}]", fx=fx) for i, p in enumerate(pr))
+    if lo > hi:
+        raise ScenarioError("expected low <= high", path=t.key("price_range"))
+    t.done()
+    return Offering(shares, (lo, hi), (str(pr[0]), str(pr[1])))
+
+
+def _parse_correlations(value: object, s: Scenario) -> list[Correlation]:
+    known = s.scalar_inputs()
+    out: list[Correlation] = []
+    seen: set[tuple[str, str]] = set()
+    for i, entry in enumerate(_list(value, "correlations")):
+        path = f"correlations[{i}]"
+        t = _Table(entry, path)
+        between = _list(t.need("between"), t.key("between"))
+        if len(between) != 2:
+            raise ScenarioError(
+                f"expected two input names, got {len(between)}", path=t.key("between")
+            )
+        a, b = (_str(x, f"{t.key('between')}[{j}]") for j, x in enumerate(between))
+        for j, n in enumerate((a, b)):
+            if n not in known:
+                raise ScenarioError(
+                    unknown_key_message(n, known, what="input"), path=f"{t.key('between')}[{j}]"
+                )
+            if known[n].is_fixed:
+                raise ScenarioError(
+                    f"input {n!r} is fixed: there is nothing to correlate",
+                    path=f"{t.key('between')}[{j}]",
+                )
+        if a == b:
+            raise ScenarioError("an input cannot be correlated with itself", path=t.key("between"))
+        pair = (min(a, b), max(a, b))
+        if pair in seen:
+            raise ScenarioError(
+                f"duplicate correlation between {a!r} and {b!r}", path=t.key("between")
+            )
+        seen.add(pair)
+        rho = _num(t.need("spearman"), t.key("spearman"), lo=-1.0, hi=1.0)
+        t.done()
+        out.append(Correlation((a, b), rho))
+    if out:
+        check_correlation_matrix(out)
+    return out
+
+
+def check_correlation_matrix(correlations: list[Correlation]) -> None:
+    """Raise if the implied rank-correlation matrix is not positive semi-definite.
+
+    The error names the pairs whose inputs carry the offending (negative) eigenvector.
+    """
+    names = sorted({n for c in correlations for n in c.between})
+    index = {n: i for i, n in enumerate(names)}
+    matrix = np.eye(len(names))
+    for c in correlations:
+        i, j = index[c.between[0]], index[c.between[1]]
+        matrix[i, j] = matrix[j, i] = c.spearman
+    values, vectors = np.linalg.eigh(matrix)
+    if values[0] >= -1e-10:
+        return
+    weight = np.abs(vectors[:, 0])
+    involved = {names[i] for i in np.flatnonzero(weight > 0.2 * weight.max())}
+    pairs = [
+        f"{c.between[0]} ~ {c.between[1]} ({c.spearman:g})"
+        for c in correlations
+        if c.between[0] in involved and c.between[1] in involved
+    ]
+    raise ScenarioError(
+        "correlation matrix is not positive semi-definite (smallest eigenvalue "
+        f"{values[0]:.3g}); these pairs are inconsistent: {'; '.join(pairs)}",
+        path="correlations",
+    )
+
+
+def _parse_expect(t: _Table, path: str, s: Scenario, fx: Mapping[str, float]) -> Expectation:
+    name = _label(t.need("name"), t.key("name"))
+    metric = _str(t.need("metric"), t.key("metric"))
+    unit = _metric_unit(metric, s, t.key("metric"))
+    stat = _str(t.need("stat"), t.key("stat"))
+    if stat not in EXPECT_STATS:
+        raise ScenarioError(
+            unknown_key_message(stat, EXPECT_STATS, what="stat"), path=t.key("stat")
+        )
+    if unit == "probability" and stat != "mean":
+        raise ScenarioError('a shock\'s p_any takes stat = "mean"', path=t.key("stat"))
+
+    def in_unit(value: object, p: str) -> float:
+        if unit == "money":
+            return parse_money(value, path=p, fx=fx, allow_negative=True)
+        return parse_fraction(value, path=p, lo=-math.inf, hi=math.inf)
+
+    threshold = q = None
+    if stat in ("p_at_least", "p_below"):
+        threshold = in_unit(t.need("threshold"), t.key("threshold"))
+        bound_unit = "probability"
+    else:
+        bound_unit = unit
+        if stat == "quantile":
+            q = _num(t.need("q"), t.key("q"), lo=0.0, hi=1.0)
+            if not 0.0 < q < 1.0:
+                raise ScenarioError(
+                    f"expected q strictly between 0 and 1, got {q:g}", path=t.key("q")
+                )
+
+    def bound(value: object, p: str) -> float:
+        if bound_unit == "money":
+            return parse_money(value, path=p, fx=fx, allow_negative=True)
+        lim = (0.0, 1.0) if bound_unit == "probability" else (-math.inf, math.inf)
+        return parse_fraction(value, path=p, lo=lim[0], hi=lim[1])
+
+    given = [k for k in ("at_most", "at_least", "between") if t.has(k)]
+    if len(given) != 1:
+        raise ScenarioError(
+            "expected exactly one of at_most, at_least, between"
+            + (f"; got {', '.join(given)}" if given else ""),
+            path=path,
+        )
+    lo: float | None = None
+    hi: float | None = None
+    if given[0] == "at_most":
+        hi = bound(t.get("at_most"), t.key("at_most"))
+    elif given[0] == "at_least":
+        lo = bound(t.get("at_least"), t.key("at_least"))
+    else:
+        pair = _list(t.get("between"), t.key("between"))
+        if len(pair) != 2:
+            raise ScenarioError("expected [low, high]", path=t.key("between"))
+        lo, hi = (bound(v, f"{t.key('between')}[{i}]") for i, v in enumerate(pair))
+        if lo > hi:
+            raise ScenarioError("expected low <= high", path=t.key("between"))
+    t.done(("threshold", "q") if stat in ("quantile", "mean") else ())
+    if stat == "mean":
+        for k in ("threshold", "q"):
+            if t.has(k):
+                raise ScenarioError(f"not used with stat = {stat!r}", path=t.key(k))
+    if stat == "quantile" and t.has("threshold"):
+        raise ScenarioError("not used with stat = 'quantile'", path=t.key("threshold"))
+    if stat in ("p_at_least", "p_below") and t.has("q"):
+        raise ScenarioError(f"not used with stat = {stat!r}", path=t.key("q"))
+    return Expectation(name, metric, stat, threshold, q, (lo, hi))
+
+
+def _metric_unit(metric: str, s: Scenario, path: str) -> str:
+    """``money``, ``share`` or ``probability``: the unit a metric's values are in."""
+    if metric == "valuation":
+        return "money"
+    if metric in ("hhi", "top_region_share"):
+        return "share"
+    if metric == "value_per_share":
+        if s.offering is None:
+            raise ScenarioError("value_per_share needs an [offering] table", path=path)
+        return "money"
+    if metric.startswith("revenue."):
+        year = metric.removeprefix("revenue.")
+        if not year.isdigit() or int(year) not in (s.base_year, *s.years):
+            raise ScenarioError(
+                f"expected revenue.<year> with a year in {s.base_year}..{s.years[-1]}, "
+                f"got {metric!r}",
+                path=path,
+            )
+        return "money"
+    if metric.startswith("shocks.") and metric.endswith(".p_any"):
+        shock = metric.removeprefix("shocks.").removesuffix(".p_any")
+        names = [k.name for k in s.shocks]
+        if shock not in names:
+            raise ScenarioError(unknown_key_message(shock, names, what="shock"), path=path)
+        return "probability"
+    raise ScenarioError(
+        f"unknown metric {metric!r}; expected valuation, revenue.<year>, hhi, "
+        "top_region_share, shocks.<name>.p_any or value_per_share",
+        path=path,
+    )
+
+
+def _parse_simulation(value: object) -> SimulationDefaults:
+    t = _Table(value, "simulation")
+    paths = _int(t.get("paths", DEFAULT_PATHS), t.key("paths"), lo=1, hi=10**12)
+    seed = _int(t.get("seed", DEFAULT_SEED), t.key("seed"), lo=0, hi=2**63 - 1)
+    sampler = _str(t.get("sampler", "random"), t.key("sampler"))
+    if sampler not in SAMPLERS:
+        raise ScenarioError(
+            unknown_key_message(sampler, SAMPLERS, what="sampler"), path=t.key("sampler")
+        )
+    t.done()
+    return SimulationDefaults(paths, seed, sampler)

@@ -1,0 +1,269 @@
+"""Statistics: streaming moments, exact threshold counts, a mergeable quantile sketch,
+intervals for proportions and quantiles, and rank-correlation sensitivity.
+
+Everything that summarises a block is mergeable, so a run of any length holds memory
+bounded by the block, and merging in block order gives the same numbers for any number of
+workers.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+
+import numpy as np
+import numpy.typing as npt
+from scipy.special import ndtri
+from scipy.stats import rankdata
+
+__all__ = [
+    "QuantileSketch",
+    "Stream",
+    "quantile_interval",
+    "spearman",
+    "wilson_interval",
+]
+
+FloatArray = npt.NDArray[np.float64]
+Z95 = float(ndtri(0.975))
+QUANTILE_LEVELS = (0.01, 0.05, 0.1, 0.25, 0.5, 0.75, 0.9, 0.95, 0.99)
+
+
+def wilson_interval(successes: int, n: int, z: float = Z95) -> tuple[float, float]:
+    """Wilson score interval for a proportion (well-behaved near 0 and 1).
+
+    >>> lo, hi = wilson_interval(0, 100)
+    >>> lo == 0.0 and 0.03 < hi < 0.04
+    True
+    """
+    if n <= 0:
+        return (0.0, 1.0)
+    p = successes / n
+    denom = 1.0 + z * z / n
+    centre = (p + z * z / (2 * n)) / denom
+    half = z * math.sqrt(p * (1 - p) / n + z * z / (4 * n * n)) / denom
+    # At k = 0 or k = n the exact bound is 0 or 1; rounding must not lose it.
+    lo = 0.0 if successes == 0 else max(0.0, centre - half)
+    hi = 1.0 if successes == n else min(1.0, centre + half)
+    return (lo, hi)
+
+
+def proportion_se(successes: int, n: int) -> float:
+    """Binomial standard error ``sqrt(p (1 - p) / n)`` of an estimated proportion."""
+    if n <= 0:
+        return math.nan
+    p = successes / n
+    return math.sqrt(p * (1 - p) / n)
+
+
+class QuantileSketch:
+    """A mergeable quantile sketch with relative error ``alpha`` (DDSketch-style).
+
+    Values are counted in logarithmic buckets ``(gamma^(i-1), gamma^i]`` with
+    ``gamma = (1 + alpha) / (1 - alpha)``; negatives in a mirrored store; exact zeros
+    apart. Any quantile it returns is within relative error ``alpha`` of a value whose
+    rank is the requested rank (Masson, Rim and Lee, 2019). Merging adds counts, so it is
+    exact and order-independent.
+
+    Parameters
+    ----------
+    alpha : float
+        Relative accuracy, e.g. ``1e-3`` for 0.1 %.
+    """
+
+    __slots__ = ("_neg", "_neg_lo", "_pos", "_pos_lo", "alpha", "count", "gamma", "zeros")
+
+    #: Magnitudes below this count as zero (far below a cent of any currency).
+    TINY = 1e-12
+
+    def __init__(self, alpha: float = 1e-3) -> None:
+        self.alpha = alpha
+        self.gamma = (1.0 + alpha) / (1.0 - alpha)
+        self.count = 0
+        self.zeros = 0
+        self._pos = np.zeros(0, dtype=np.int64)
+        self._pos_lo = 0
+        self._neg = np.zeros(0, dtype=np.int64)
+        self._neg_lo = 0
+
+    def _index(self, magnitude: FloatArray) -> npt.NDArray[np.int64]:
+        return np.ceil(np.log(magnitude) / math.log(self.gamma)).astype(np.int64)
+
+    @staticmethod
+    def _add(
+        store: npt.NDArray[np.int64],
+        lo: int,
+        idx: npt.NDArray[np.int64],
+        counts: npt.NDArray[np.int64] | None = None,
+    ) -> tuple[npt.NDArray[np.int64], int]:
+        if idx.size == 0:
+            return store, lo
+        new_lo = int(idx.min()) if store.size == 0 else min(lo, int(idx.min()))
+        new_hi = int(idx.max()) if store.size == 0 else max(lo + store.size - 1, int(idx.max()))
+        out = np.zeros(new_hi - new_lo + 1, dtype=np.int64)
+        if store.size:
+            out[lo - new_lo : lo - new_lo + store.size] += store
+        out += np.bincount(idx - new_lo, weights=counts, minlength=out.size).astype(np.int64)
+        return out, new_lo
+
+    def update(self, values: FloatArray) -> None:
+        """Count the finite values of ``values``."""
+        x = np.asarray(values, dtype=np.float64).ravel()
+        x = x[np.isfinite(x)]
+        self.count += x.size
+        small = np.abs(x) < self.TINY
+        self.zeros += int(small.sum())
+        pos = x[(x > 0) & ~small]
+        neg = -x[(x < 0) & ~small]
+        self._pos, self._pos_lo = self._add(self._pos, self._pos_lo, self._index(pos))
+        self._neg, self._neg_lo = self._add(self._neg, self._neg_lo, self._index(neg))
+
+    def merge(self, other: QuantileSketch) -> None:
+        """Add ``other``'s counts into this sketch (same ``alpha``)."""
+        if other.alpha != self.alpha:
+            raise ValueError("cannot merge sketches of different accuracy")
+        self.count += other.count
+        self.zeros += other.zeros
+        for attr in ("_pos", "_neg"):
+            theirs: npt.NDArray[np.int64] = getattr(other, attr)
+            if theirs.size:
+                idx = np.arange(theirs.size, dtype=np.int64) + getattr(other, attr + "_lo")
+                store, lo = self._add(
+                    getattr(self, attr), getattr(self, attr + "_lo"), idx, theirs
+                )
+                setattr(self, attr, store)
+                setattr(self, attr + "_lo", lo)
+
+    def _value(self, i: int) -> float:
+        # The bucket's midpoint in relative terms: within alpha of every value inside.
+        return 2.0 * self.gamma**i / (self.gamma + 1.0)
+
+    def quantile(self, q: float) -> float:
+        """The value at rank ``q * (count - 1)`` within relative error ``alpha``."""
+        if self.count == 0:
+            return math.nan
+        rank = q * (self.count - 1)
+        seen = 0
+        # Negatives from most negative (largest magnitude) to least.
+        for j in range(self._neg.size - 1, -1, -1):
+            seen += int(self._neg[j])
+            if seen > rank:
+                return -self._value(j + self._neg_lo)
+        seen += self.zeros
+        if seen > rank:
+            return 0.0
+        cum = np.cumsum(self._pos) + seen
+        j = int(np.searchsorted(cum, rank, side="right"))
+        return self._value(min(j, self._pos.size - 1) + self._pos_lo)
+
+
+@dataclass(slots=True)
+class Stream:
+    """Streaming statistics of one metric: moments, exact threshold counts, a sketch.
+
+    Parameters
+    ----------
+    thresholds : sequence of float
+        Values ``t`` for which the exact count of ``x >= t`` is kept.
+    """
+
+    thresholds: tuple[float, ...] = ()
+    n: int = 0
+    mean: float = 0.0
+    m2: float = 0.0
+    minimum: float = math.inf
+    maximum: float = -math.inf
+    at_least: npt.NDArray[np.int64] = field(default_factory=lambda: np.zeros(0, dtype=np.int64))
+    sketch: QuantileSketch = field(default_factory=QuantileSketch)
+
+    def __post_init__(self) -> None:
+        if self.at_least.size != len(self.thresholds):
+            self.at_least = np.zeros(len(self.thresholds), dtype=np.int64)
+
+    def update(self, values: FloatArray) -> None:
+        """Add a block of values (finite; NaN would poison the moments)."""
+        x = np.asarray(values, dtype=np.float64).ravel()
+        if x.size == 0:
+            return
+        other = Stream(self.thresholds)
+        other.n = x.size
+        other.mean = float(x.mean())
+        other.m2 = float(((x - other.mean) ** 2).sum())
+        other.minimum = float(x.min())
+        other.maximum = float(x.max())
+        if self.thresholds:
+            t = np.asarray(self.thresholds)
+            other.at_least = (x[:, None] >= t[None, :]).sum(axis=0).astype(np.int64)
+        other.sketch.update(x)
+        self.merge(other)
+
+    def merge(self, other: Stream) -> None:
+        """Chan et al.'s parallel update of the moments; counts and sketch add."""
+        if other.n == 0:
+            return
+        n = self.n + other.n
+        delta = other.mean - self.mean
+        self.mean += delta * other.n / n
+        self.m2 += other.m2 + delta * delta * self.n * other.n / n
+        self.n = n
+        self.minimum = min(self.minimum, other.minimum)
+        self.maximum = max(self.maximum, other.maximum)
+        self.at_least = self.at_least + other.at_least
+        self.sketch.merge(other.sketch)
+
+    @property
+    def sd(self) -> float:
+        return math.sqrt(self.m2 / (self.n - 1)) if self.n > 1 else math.nan
+
+    @property
+    def se(self) -> float:
+        """Standard error of the mean."""
+        return self.sd / math.sqrt(self.n) if self.n > 1 else math.nan
+
+    def count_at_least(self, threshold: float) -> int:
+        return int(self.at_least[self.thresholds.index(threshold)])
+
+
+def quantile_interval(
+    sorted_values: FloatArray | None, sketch: QuantileSketch | None, n: int, q: float
+) -> tuple[float, float]:
+    """A distribution-free 95 % interval for the ``q`` quantile from order statistics.
+
+    The ranks ``n q -+ 1.96 sqrt(n q (1 - q))`` bracket the true quantile with about 95 %
+    probability; their values come from the exact sorted sample when kept, else from the
+    sketch (adding its relative error).
+    """
+    half = Z95 * math.sqrt(n * q * (1 - q))
+    lo_rank = max(0.0, n * q - half - 1)
+    hi_rank = min(n - 1.0, n * q + half)
+    if sorted_values is not None and sorted_values.size == n:
+        return (
+            float(sorted_values[math.floor(lo_rank)]),
+            float(sorted_values[math.ceil(hi_rank)]),
+        )
+    if sketch is None:
+        return (math.nan, math.nan)
+    denom = max(n - 1, 1)
+    return sketch.quantile(lo_rank / denom), sketch.quantile(hi_rank / denom)
+
+
+def spearman(inputs: FloatArray, output: FloatArray) -> FloatArray:
+    """Spearman rank correlation of each column of ``inputs`` (n, k) with ``output`` (n,).
+
+    A constant column gives NaN.
+    """
+    ry = rankdata(output)
+    ry = (ry - ry.mean()) / (ry.std() or 1.0)
+    out = np.empty(inputs.shape[1])
+    for j in range(inputs.shape[1]):
+        rx = rankdata(inputs[:, j])
+        sd = rx.std()
+        out[j] = float(np.mean((rx - rx.mean()) / sd * ry)) if sd > 0 else math.nan
+    return out
+
+
+def quantiles(values: FloatArray, levels: Sequence[float] = QUANTILE_LEVELS) -> dict[str, float]:
+    """Exact sample quantiles keyed as in ``summary.json`` (``"0.05"``...)."""
+    qs = np.quantile(values, levels)
+    return {f"{q:g}": float(v) for q, v in zip(levels, qs, strict=True)}

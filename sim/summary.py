@@ -1,0 +1,217 @@
+"""``summarise(result) -> Summary``: the machine-readable results of DESIGN.md section 6.
+
+The keys of :meth:`Summary.to_dict` follow the ``summary.json`` schema; more are added
+(``se`` and intervals everywhere, the quantile method, value per share) but none renamed.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import math
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+import numpy.typing as npt
+
+from sim._version import __version__
+from sim.engine import Result
+from sim.stats import QUANTILE_LEVELS, Stream, proportion_se, quantiles, spearman, wilson_interval
+from sim.testing import ExpectationOutcome, check_expectation
+
+__all__ = ["Summary", "summarise"]
+
+
+@dataclass(frozen=True, slots=True, eq=False)
+class Summary:
+    """A run's results as plain data (``data`` follows the summary.json schema)."""
+
+    data: dict[str, Any]
+    expectations: tuple[ExpectationOutcome, ...]
+
+    @property
+    def failed(self) -> bool:
+        """True when an ``[[expect]]`` entry failed (the run exits 1)."""
+        return any(o.status == "failed" for o in self.expectations)
+
+    def to_dict(self) -> dict[str, Any]:
+        return self.data
+
+    def to_json(self) -> str:
+        return json.dumps(_finite(self.data), indent=2, ensure_ascii=False) + "\n"
+
+    def to_csv(self) -> str:
+        """One row per target."""
+        buf = io.StringIO()
+        writer = csv.writer(buf, lineterminator="\n")
+        writer.writerow(
+            [
+                "scenario",
+                "label",
+                "value_usd",
+                "p_at_least",
+                "ci95_low",
+                "ci95_high",
+                "se",
+                "paths",
+                "seed",
+            ]
+        )
+        for t in self.data["targets"]:
+            writer.writerow(
+                [
+                    self.data["scenario"],
+                    t["label"],
+                    repr(t["value_usd"]),
+                    f"{t['p_at_least']:.6f}",
+                    f"{t['ci95'][0]:.6f}",
+                    f"{t['ci95'][1]:.6f}",
+                    f"{t['se']:.6f}",
+                    self.data["paths"],
+                    self.data["seed"],
+                ]
+            )
+        return buf.getvalue()
+
+
+def _finite(value: Any) -> Any:
+    """JSON has no NaN: undefined numbers become null."""
+    if isinstance(value, float) and not math.isfinite(value):
+        return None
+    if isinstance(value, dict):
+        return {k: _finite(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [_finite(v) for v in value]
+    return value
+
+
+def _quantiles(
+    result: Result, stream: Stream, exact: npt.NDArray[np.float64] | None
+) -> dict[str, float]:
+    if exact is not None and result.exact:
+        return quantiles(exact)
+    return {f"{q:g}": stream.sketch.quantile(q) for q in QUANTILE_LEVELS}
+
+
+def _sensitivity(result: Result) -> list[dict[str, Any]]:
+    """Spearman rank correlation of each drawn input with equity value, strongest first.
+
+    First-order (variance-based) indices are not computed yet: ``first_order`` is null.
+    """
+    kept = result.kept
+    names = list(kept.inputs)
+    if not names or kept.n < 3:
+        return []
+    rho = spearman(np.stack([kept.inputs[x] for x in names], axis=1), kept.equity)
+    order = sorted(range(len(names)), key=lambda i: -abs(rho[i]) if math.isfinite(rho[i]) else 0.0)
+    return [
+        {"input": names[i], "rank_correlation": float(rho[i]), "first_order": None} for i in order
+    ]
+
+
+def summarise(result: Result) -> Summary:
+    """Summarise a run: valuation, targets, revenue, concentration, shocks, sensitivity.
+
+    Quantiles are exact sample quantiles when every path was kept, else read from the
+    streaming sketch (relative error ``quantile_relative_error``).
+    """
+    scenario = result.scenario
+    kept = result.kept
+    n = result.paths
+    val = result.streams["valuation"]
+    targets = []
+    for t in scenario.targets:
+        count = val.count_at_least(t.value_usd)
+        targets.append(
+            {
+                "label": t.label,
+                "value_usd": t.value_usd,
+                "written": t.text,
+                "p_at_least": count / n,
+                "ci95": list(wilson_interval(count, n)),
+                "se": proportion_se(count, n),
+            }
+        )
+    revenue = {}
+    for j, year in enumerate((scenario.base_year, *scenario.years)):
+        s = result.streams[f"revenue.{year}"]
+        q = _quantiles(result, s, kept.revenue[:, j])
+        revenue[str(year)] = {
+            "p5": q["0.05"],
+            "p50": q["0.5"],
+            "p95": q["0.95"],
+            "mean": s.mean,
+            "se": s.se,
+        }
+    shocks = []
+    for k, shock in enumerate(scenario.shocks):
+        count = int(result.shock_counts[k])
+        shocks.append(
+            {
+                "name": shock.name,
+                "p_any": count / n,
+                "ci95": list(wilson_interval(count, n)),
+                "se": proportion_se(count, n),
+            }
+        )
+    sensitivity = _sensitivity(result)
+    outcomes = tuple(check_expectation(result, e) for e in scenario.expectations)
+    data: dict[str, Any] = {
+        "scenario": scenario.name,
+        "scenario_sha256": scenario.sha256,
+        "version": __version__,
+        "seed": result.seed,
+        "paths": n,
+        "sampler": result.sampler,
+        "elapsed_s": result.elapsed_s,
+        "workers": result.workers,
+        "quantile_method": "exact" if result.exact else "sketch",
+        "quantile_relative_error": 0.0 if result.exact else val.sketch.alpha,
+        "valuation": {
+            "currency": "USD",
+            "year": scenario.valuation.year,
+            "mean": val.mean,
+            "sd": val.sd,
+            "se": val.se,
+            "quantiles": _quantiles(result, val, kept.equity),
+        },
+        "targets": targets,
+        "revenue": revenue,
+        "concentration": {
+            "year": scenario.valuation.year,
+            "hhi": _quantiles(result, result.streams["hhi"], kept.hhi),
+            "top_region_share": _quantiles(
+                result, result.streams["top_region_share"], kept.top_region_share
+            ),
+            "region_share_mean": {
+                r: float(kept.region_shares[:, i].mean()) for i, r in enumerate(scenario.regions)
+            },
+        },
+        "shocks": shocks,
+        "sensitivity": sensitivity,
+        "expectations": [
+            {
+                "text": o.expectation.text,
+                "passed": o.passed,
+                "status": o.status,
+                "estimate": o.estimate,
+                "ci95": list(o.ci95),
+            }
+            for o in outcomes
+        ],
+    }
+    if scenario.offering is not None:
+        vps = result.streams["value_per_share"]
+        lo, hi = scenario.offering.price_range_usd
+        data["value_per_share"] = {
+            "currency": "USD",
+            "shares_outstanding": scenario.offering.shares_outstanding,
+            "mean": vps.mean,
+            "quantiles": _quantiles(result, vps, kept.value_per_share),
+            "offer_price_range_usd": [lo, hi],
+            "p_at_least_offer_low": vps.count_at_least(lo) / n,
+            "p_at_least_offer_high": vps.count_at_least(hi) / n,
+        }
+    return Summary(data, outcomes)

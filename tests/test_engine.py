@@ -1,0 +1,176 @@
+"""The engine's reproducibility contract: keyed streams, prefixes, common random numbers."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from sim.engine import simulate
+from sim.sampling import BLOCK_SIZE, name_key, stream
+from sim.scenario import load_scenario
+from sim.stats import spearman
+from sim.summary import summarise
+from tests.builders import scenario
+
+SHOCKS = [
+    {
+        "name": "k1",
+        "regions": ["X"],
+        "annual_probability": {"dist": "beta", "a": 2, "b": 8},
+        "severity": {"dist": "uniform", "min": 0.1, "max": 0.6},
+        "recovery_years": {"dist": "triangular", "min": 0.5, "mode": 1, "max": 3},
+    },
+]
+SEGMENTS = [
+    {
+        "name": "a",
+        "revenue": {"dist": "lognormal", "p50": "10M", "p90": "14M"},
+        "growth": {"dist": "lognormal", "p50": 0.8, "p90": 1.3},
+        "volatility": 0.2,
+        "fade": 0.7,
+        "regions": {"X": 0.6, "Y": 0.4},
+        "region_concentration": 30,
+    },
+    {
+        "name": "b",
+        "revenue": "5M",
+        "growth": {"dist": "metalog", "p10": 0.1, "p50": 0.5, "p90": 1.2, "lower": -1},
+        "regions": {"Y": 1.0},
+    },
+]
+VALUATION = {
+    "year": 2026,
+    "multiple": {"dist": "lognormal", "p50": 20, "p90": 40},
+    "net_cash": {"dist": "normal", "mean": "5M", "sd": "1M"},
+}
+TARGETS = [{"label": "t1", "value": "300M"}, {"label": "t2", "value": "600M"}]
+
+
+def _rich(**extra: object) -> object:
+    return scenario(
+        segments=SEGMENTS, shocks=SHOCKS, valuation=VALUATION, targets=TARGETS, **extra
+    )
+
+
+def test_same_inputs_same_results() -> None:
+    sc = _rich()
+    a = simulate(sc, 70_000, seed=5)
+    b = simulate(sc, 70_000, seed=5)
+    assert np.array_equal(a.kept.equity, b.kept.equity)
+    assert summarise(a).data["valuation"] == summarise(b).data["valuation"]
+    c = simulate(sc, 70_000, seed=6)
+    assert not np.array_equal(a.kept.equity, c.kept.equity)
+
+
+@pytest.mark.parametrize("sampler", ["random", "lhs", "sobol"])
+def test_first_n_paths_of_a_bigger_run_equal_an_n_path_run(sampler: str) -> None:
+    sc = _rich()
+    small = simulate(sc, 70_001, seed=9, sampler=sampler)
+    big = simulate(sc, 2 * BLOCK_SIZE + 5, seed=9, sampler=sampler)
+    n = small.paths
+    assert np.array_equal(big.kept.equity[:n], small.kept.equity)
+    assert np.array_equal(big.kept.revenue[:n], small.kept.revenue)
+    for name, values in small.kept.inputs.items():
+        assert np.array_equal(big.kept.inputs[name][:n], values)
+
+
+def test_adding_a_shock_leaves_every_other_input_unchanged() -> None:
+    base = _rich()
+    extra_shock = {
+        "name": "new",
+        "regions": ["Y"],
+        "annual_probability": 0.1,
+        "severity": {"dist": "beta", "a": 2, "b": 5},
+        "recovery_years": "permanent",
+    }
+    more = scenario(
+        segments=SEGMENTS, shocks=[*SHOCKS, extra_shock], valuation=VALUATION, targets=TARGETS
+    )
+    a = simulate(base, 20_000, seed=3)
+    b = simulate(more, 20_000, seed=3)
+    for name, values in a.kept.inputs.items():
+        assert np.array_equal(b.kept.inputs[name], values), name
+    assert "shocks.new.severity" in b.kept.inputs
+    # Common random numbers: the new shock can only lower value, path by path.
+    assert np.all(b.kept.equity <= a.kept.equity + 1e-6)
+    assert np.any(b.kept.equity < a.kept.equity)
+
+
+def test_results_do_not_depend_on_worker_count() -> None:
+    sc = _rich()
+    one = simulate(sc, 3 * BLOCK_SIZE, seed=4, workers=1)
+    three = simulate(sc, 3 * BLOCK_SIZE, seed=4, workers=3)
+    assert np.array_equal(one.kept.equity, three.kept.equity)
+    s1, s3 = summarise(one).data, summarise(three).data
+    for key in ("valuation", "targets", "revenue", "concentration", "shocks"):
+        assert s1[key] == s3[key], key
+
+
+def test_streams_are_keyed_by_name_not_order() -> None:
+    assert name_key("segments.a.growth") == name_key("segments.a.growth")
+    assert name_key("segments.a.growth") != name_key("segments.b.growth")
+    x = stream(1, 0, "a").random(4)
+    assert np.array_equal(x, stream(1, 0, "a").random(4))
+    assert not np.array_equal(x, stream(1, 1, "a").random(4))
+
+
+def test_streaming_counts_match_kept_arrays_when_everything_is_kept() -> None:
+    sc = _rich()
+    res = simulate(sc, 100_000, seed=8)
+    assert res.exact
+    val = res.streams["valuation"]
+    for t in sc.targets:
+        assert val.count_at_least(t.value_usd) == int((res.kept.equity >= t.value_usd).sum())
+    assert val.mean == pytest.approx(res.kept.equity.mean(), rel=1e-12)
+    assert res.target_counts[-1].tolist() == [
+        int((res.kept.equity >= t.value_usd).sum()) for t in sc.targets
+    ]
+
+
+def test_keep_cap_bounds_the_exact_arrays_and_switches_to_the_sketch() -> None:
+    sc = _rich()
+    res = simulate(sc, 2 * BLOCK_SIZE, seed=8, keep=1000)
+    assert res.kept.n == 1000 and not res.exact
+    summary = summarise(res).data
+    assert summary["quantile_method"] == "sketch"
+    q = summary["valuation"]["quantiles"]
+    full = simulate(sc, 2 * BLOCK_SIZE, seed=8)
+    exact = np.quantile(full.kept.equity, 0.5)
+    # Within the sketch's relative error plus the rank error of one path.
+    assert abs(q["0.5"] / exact - 1) <= 2 * res.streams["valuation"].sketch.alpha + 1e-3
+
+
+def test_precision_stops_early_and_deterministically() -> None:
+    sc = _rich()
+    a = simulate(sc, 40 * BLOCK_SIZE, seed=2, precision=0.01)
+    b = simulate(sc, 40 * BLOCK_SIZE, seed=2, precision=0.01, workers=2)
+    assert a.stopped_by_precision and a.paths < 40 * BLOCK_SIZE
+    assert a.paths == b.paths
+    for t in summarise(a).data["targets"]:
+        assert (t["ci95"][1] - t["ci95"][0]) / 2 < 0.01
+
+
+def test_correlated_inputs_reach_the_requested_rank_correlation() -> None:
+    rho = 0.6
+    sc = _rich(
+        correlations=[{"between": ["segments.a.growth", "valuation.multiple"], "spearman": rho}]
+    )
+    res = simulate(sc, 100_000, seed=21)
+    x = np.stack([res.kept.inputs["segments.a.growth"]], axis=1)
+    r = float(spearman(x, res.kept.inputs["valuation.multiple"])[0])
+    n = res.paths
+    # Standard error of Spearman's rho ~ (1 - rho^2) / sqrt(n); 4 of them.
+    assert abs(r - rho) <= 4 * (1 - rho**2) / np.sqrt(n)
+
+
+def test_baseline_runs_and_all_samplers_agree_within_error(baseline_path: object) -> None:
+    sc = load_scenario(baseline_path)  # type: ignore[arg-type]
+    means = {}
+    for sampler in ("random", "lhs", "sobol"):
+        res = simulate(sc, BLOCK_SIZE, seed=31, sampler=sampler)
+        s = res.streams["valuation"]
+        means[sampler] = (s.mean, s.se)
+    m_r, se_r = means["random"]
+    for sampler in ("lhs", "sobol"):
+        m, se = means[sampler]
+        assert abs(m - m_r) <= 4 * np.hypot(se, se_r), sampler

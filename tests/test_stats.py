@@ -1,0 +1,88 @@
+"""Streaming statistics: sketch accuracy and mergeability, moments, intervals."""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+from hypothesis import given
+from hypothesis import strategies as st
+
+from sim.stats import (
+    QUANTILE_LEVELS,
+    QuantileSketch,
+    Stream,
+    quantile_interval,
+    quantiles,
+    wilson_interval,
+)
+
+
+def test_sketch_quantiles_within_relative_error() -> None:
+    rng = np.random.default_rng(101)
+    x = rng.lognormal(20.0, 1.5, 100_000)
+    sketch = QuantileSketch(alpha=1e-3)
+    sketch.update(x)
+    ordered = np.sort(x)
+    for q in (0.001, 0.01, 0.1, 0.5, 0.9, 0.99, 0.999):
+        rank = q * (len(x) - 1)
+        lo, hi = ordered[math.floor(rank)], ordered[math.ceil(rank)]
+        got = sketch.quantile(q)
+        assert lo * (1 - 1e-3) <= got <= hi * (1 + 1e-3), q
+
+
+def test_sketch_handles_negatives_and_zeros() -> None:
+    x = np.array([-5.0, -1.0, 0.0, 0.0, 2.0, 10.0])
+    sketch = QuantileSketch(alpha=1e-3)
+    sketch.update(x)
+    assert math.isclose(sketch.quantile(0.0), -5.0, rel_tol=1e-3)
+    assert sketch.quantile(0.5) == 0.0
+    assert math.isclose(sketch.quantile(1.0), 10.0, rel_tol=1e-3)
+
+
+@given(
+    st.lists(st.floats(-1e12, 1e12, allow_nan=False), min_size=1, max_size=200),
+    st.integers(0, 200),
+)
+def test_sketch_merge_equals_one_pass(values: list[float], cut: int) -> None:
+    x = np.array(values)
+    whole = QuantileSketch()
+    whole.update(x)
+    a, b = QuantileSketch(), QuantileSketch()
+    a.update(x[:cut])
+    b.update(x[cut:])
+    a.merge(b)
+    for q in (0.0, 0.3, 0.5, 0.9, 1.0):
+        assert a.quantile(q) == whole.quantile(q)
+
+
+@given(
+    st.lists(st.floats(-1e6, 1e6, allow_nan=False), min_size=2, max_size=300), st.integers(1, 299)
+)
+def test_stream_moments_merge_exactly(values: list[float], cut: int) -> None:
+    x = np.array(values)
+    s = Stream((0.0,))
+    s.update(x[:cut])
+    s.update(x[cut:])
+    assert s.n == len(x)
+    assert math.isclose(s.mean, x.mean(), rel_tol=1e-9, abs_tol=1e-6)
+    assert math.isclose(s.sd, x.std(ddof=1), rel_tol=1e-6, abs_tol=1e-6)
+    assert s.count_at_least(0.0) == int((x >= 0).sum())
+
+
+@given(st.integers(0, 1000), st.integers(1, 1000))
+def test_wilson_interval_contains_its_estimate(k: int, n: int) -> None:
+    k = min(k, n)
+    lo, hi = wilson_interval(k, n)
+    assert 0.0 <= lo <= k / n <= hi <= 1.0
+
+
+@given(st.lists(st.floats(-1e9, 1e9, allow_nan=False), min_size=5, max_size=300))
+def test_quantiles_ordered_and_intervals_contain_estimates(values: list[float]) -> None:
+    x = np.sort(np.array(values))
+    qs = quantiles(x)
+    levels = [qs[f"{q:g}"] for q in QUANTILE_LEVELS]
+    assert levels == sorted(levels)
+    for q in QUANTILE_LEVELS:
+        lo, hi = quantile_interval(x, None, len(x), q)
+        assert lo <= qs[f"{q:g}"] <= hi
