@@ -7,6 +7,7 @@ consumes; :func:`evaluate` turns one block of draws into :class:`PathValues`.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Mapping
 from dataclasses import dataclass
 
@@ -115,19 +116,18 @@ def inputs(scenario: Scenario) -> tuple[InputSpec, ...]:
 
 
 def _shares(
-    scenario: Scenario, draws: Mapping[str, FloatArray], n: int
+    scenario: Scenario, draws: Mapping[str, FloatArray]
 ) -> list[tuple[FloatArray, FloatArray]]:
-    """Per segment, the base-year and horizon shares, each shaped (n or 1, regions)."""
+    """Per segment, the base-year and horizon shares, each shaped (regions, n or 1)."""
     out = []
     for seg in scenario.segments:
         drawn = draws.get(f"segments.{seg.name}.regions")
-        base = drawn if drawn is not None else np.asarray(seg.shares)[None, :]
-        if seg.shares_at_horizon is None:
-            end = base
-        else:
+        base = drawn if drawn is not None else np.asarray(seg.shares)[:, None]
+        end = base
+        if seg.shares_at_horizon is not None:
             drawn_end = draws.get(f"segments.{seg.name}.regions_at_horizon")
             end = (
-                drawn_end if drawn_end is not None else np.asarray(seg.shares_at_horizon)[None, :]
+                drawn_end if drawn_end is not None else np.asarray(seg.shares_at_horizon)[:, None]
             )
         out.append((base, end))
     return out
@@ -136,7 +136,7 @@ def _shares(
 def _shock_multipliers(
     scenario: Scenario, draws: Mapping[str, FloatArray], n: int
 ) -> tuple[list[FloatArray], list[BoolArray]]:
-    """Per shock: the revenue multiplier (n, horizon) on affected revenue, and events.
+    """Per shock: the multiplier (horizon, n) on affected revenue, and the events (horizon, n).
 
     An event in year t scales affected revenue in year t+k by
     ``1 - severity * max(0, 1 - k / recovery)`` (permanent: ``1 - severity``); events of
@@ -147,22 +147,22 @@ def _shock_multipliers(
     events_all = []
     for shock in scenario.shocks:
         key = f"shocks.{shock.name}"
-        prob = draws[f"{key}.annual_probability"]
-        events = draws[f"{key}.events"] < prob[:, None]
+        events = draws[f"{key}.events"] < draws[f"{key}.annual_probability"]
         if shock.max_events is not None:
-            events &= np.cumsum(events, axis=1) <= shock.max_events
+            events &= np.cumsum(events, axis=0) <= shock.max_events
         severity = draws[f"{key}.severity"]
-        mult = np.ones((n, horizon))
+        mult = np.ones((horizon, n))
         if shock.recovery_years is None:
+            kept = 1.0 - severity
             for t in range(horizon):
-                mult[:, t:] *= np.where(events[:, t], 1.0 - severity, 1.0)[:, None]
+                mult[t:] *= np.where(events[t], kept, 1.0)
         else:
             recovery = draws[f"{key}.recovery_years"]
-            for t in range(horizon):
-                hit = np.where(events[:, t], severity, 0.0)
-                for k in range(horizon - t):
-                    ramp = np.maximum(0.0, 1.0 - k / recovery)
-                    mult[:, t + k] *= 1.0 - hit * ramp
+            for k in range(horizon):
+                # The share of the loss still felt k years after an event.
+                ramp = severity * np.maximum(0.0, 1.0 - k / recovery)
+                for t in range(horizon - k):
+                    mult[t + k] *= np.where(events[t], 1.0 - ramp, 1.0)
         multipliers.append(mult)
         events_all.append(events)
     return multipliers, events_all
@@ -171,13 +171,16 @@ def _shock_multipliers(
 def evaluate(scenario: Scenario, draws: Mapping[str, FloatArray]) -> PathValues:
     """Run the model on one block of draws.
 
+    Arrays are laid out path-last internally (a row per year, region or segment is
+    contiguous, which is what makes the arithmetic fast); the outputs are (n, ...) views.
+
     Parameters
     ----------
     scenario : Scenario
     draws : mapping of str to ndarray
         For every :class:`InputSpec` of :func:`inputs`: scalars shaped (n,), noise shaped
-        (n, horizon) standard normal, events shaped (n, horizon) uniform, Dirichlet shares
-        shaped (n, regions).
+        (horizon, n) standard normal, events shaped (horizon, n) uniform, Dirichlet shares
+        shaped (regions, n).
 
     Returns
     -------
@@ -187,104 +190,113 @@ def evaluate(scenario: Scenario, draws: Mapping[str, FloatArray]) -> PathValues:
     n = len(draws["valuation.multiple"])
     horizon = scenario.horizon
     n_seg, n_reg = len(scenario.segments), len(scenario.regions)
-    v = val.year - scenario.base_year  # column of the valuation year in (base, y1..yH)
-    steps = np.arange(1, horizon + 1)
+    v = val.year - scenario.base_year  # row of the valuation year in (base, y1..yH)
 
-    # Segment revenue before shocks, (n, S, H + 1) with the base year in column 0.
-    raw = np.empty((n, n_seg, horizon + 1))
+    # Segment revenue before shocks, (S, H + 1, n) with the base year in row 0.
+    raw = np.empty((n_seg, horizon + 1, n))
     for s, seg in enumerate(scenario.segments):
         key = f"segments.{seg.name}"
         l1 = np.log1p(draws[f"{key}.growth"])
-        l_term = np.log1p(seg.terminal_growth)
-        fade = seg.fade ** (steps - 1)
-        logs = l_term + (l1[:, None] - l_term) * fade[None, :]
+        l_term = math.log1p(seg.terminal_growth)
         noise = draws.get(f"{key}.noise")
-        if noise is not None:
-            logs = logs + seg.volatility * noise
-        raw[:, s, 0] = draws[f"{key}.revenue"]
-        raw[:, s, 1:] = raw[:, s, :1] * np.exp(np.cumsum(logs, axis=1))
+        raw[s, 0] = draws[f"{key}.revenue"]
+        log_level = np.zeros(n)
+        for t in range(1, horizon + 1):
+            fade = seg.fade ** (t - 1)
+            log_level += l_term * (1.0 - fade) + l1 * fade
+            if noise is not None:
+                log_level += seg.volatility * noise[t - 1]
+            raw[s, t] = np.exp(log_level)
+        raw[s, 1:] *= raw[s, 0]
 
-    shares = _shares(scenario, draws, n)
+    shares = _shares(scenario, draws)
     multipliers, events = _shock_multipliers(scenario, draws, n)
     hit_masks = [_hit_mask(scenario, k) for k in range(len(scenario.shocks))]
 
     # Shocked revenue: only the (segment, region) cells some shock hits need arrays; the
     # factor f_st = sum_r w_srt * prod_k m_kt^{hit} = 1 - sum_{hit r} w_srt (1 - prod m).
-    shocked = raw.copy()
-    region_rev = np.zeros((n, n_reg))
-    region_rev_clean = np.zeros((n, n_reg))
+    shocked = raw.copy() if scenario.shocks else raw
+    region_clean = np.zeros((n_reg, n))
+    region_loss = np.zeros((n_reg, n))
+    at_v = v / horizon  # how far the shares have moved towards the horizon targets
     for s in range(n_seg):
         base, end = shares[s]
-        loss = np.zeros((n, horizon))
-        for r in range(n_reg):
-            cell = [multipliers[k] for k, mask in enumerate(hit_masks) if mask[s, r]]
-            w_r = _share_path(base[:, r], end[:, r], horizon)  # (n or 1, H)
-            if cell:
-                prod = cell[0] if len(cell) == 1 else np.prod(np.stack(cell), axis=0)
-                loss += w_r * (1.0 - prod)
-                cell_factor = prod[:, v - 1]
-            else:
-                cell_factor = 1.0
-            region_rev[:, r] += raw[:, s, v] * w_r[:, v - 1] * cell_factor
-            region_rev_clean[:, r] += raw[:, s, v] * w_r[:, v - 1]
-        shocked[:, s, 1:] *= 1.0 - loss
+        seg_v = raw[s, v]
+        region_clean += seg_v * (base if end is base else base + (end - base) * at_v)
+        hit_regions = [r for r in range(n_reg) if any(m[s, r] for m in hit_masks)]
+        if not hit_regions:
+            continue
+        loss = np.zeros((horizon, n))
+        for r in hit_regions:
+            cell = [multipliers[k] for k, m in enumerate(hit_masks) if m[s, r]]
+            kept_share = cell[0] if len(cell) == 1 else np.prod(cell, axis=0)
+            share = base[r] if end is base else _share_path(base[r], end[r], horizon)
+            lost = share * (1.0 - kept_share)
+            loss += lost
+            region_loss[r] += seg_v * lost[v - 1]
+        shocked[s, 1:] *= 1.0 - loss
+    region_rev = region_clean - region_loss if scenario.shocks else region_clean
 
-    revenue = shocked.sum(axis=1)
-    revenue_clean = raw.sum(axis=1)
-    region_shares, hhi, top = _concentration(region_rev, revenue[:, v])
-    _, hhi_clean, _ = _concentration(region_rev_clean, revenue_clean[:, v])
+    revenue = shocked.sum(axis=0)
+    revenue_clean = raw.sum(axis=0) if scenario.shocks else revenue
+    region_shares, hhi, top = _concentration(region_rev, revenue[v])
+    hhi_clean = hhi
+    if scenario.shocks and val.concentration_penalty != 0.0:
+        _, hhi_clean, _ = _concentration(region_clean, revenue_clean[v])
 
     log_hit = np.zeros(n)
-    any_event = np.zeros((n, len(scenario.shocks)), dtype=bool)
+    any_event = np.zeros((len(scenario.shocks), n), dtype=bool)
     for k, shock in enumerate(scenario.shocks):
         ev = events[k]
-        any_event[:, k] = ev[:, :v].any(axis=1)
+        any_event[k] = ev[:v].any(axis=0)
         if shock.multiple_hit > 0:
-            recent = ev[:, v - 1] | (ev[:, v - 2] if v >= 2 else False)
-            log_hit += np.where(recent, np.log1p(-shock.multiple_hit), 0.0)
+            recent = ev[v - 1] | ev[v - 2] if v >= 2 else ev[v - 1]
+            log_hit[recent] += math.log1p(-shock.multiple_hit)
 
-    m0 = draws["valuation.multiple"]
+    log_m0 = np.log(draws["valuation.multiple"])
     cash = draws["valuation.net_cash"] + draws["valuation.ipo_proceeds"]
 
     def equity(
-        rev: FloatArray, hhi_v: FloatArray, extra: FloatArray | float
+        rev: FloatArray, hhi_v: FloatArray, extra: FloatArray | None
     ) -> tuple[FloatArray, FloatArray]:
-        with np.errstate(divide="ignore", invalid="ignore"):
-            growth = np.log(rev[:, v] / rev[:, v - 1])
-        growth = np.nan_to_num(growth, nan=0.0, posinf=0.0, neginf=0.0)
-        log_m = (
-            np.log(m0)
-            + val.growth_elasticity * (growth - np.log1p(val.reference_growth))
-            - val.concentration_penalty * (hhi_v - val.reference_hhi)
-            + extra
-        )
+        log_m = log_m0.copy()
+        if val.growth_elasticity != 0.0:
+            with np.errstate(divide="ignore", invalid="ignore"):
+                growth = np.log(rev[v] / rev[v - 1])
+            growth = np.nan_to_num(growth, nan=0.0, posinf=0.0, neginf=0.0)
+            log_m += val.growth_elasticity * (growth - math.log1p(val.reference_growth))
+        if val.concentration_penalty != 0.0:
+            log_m -= val.concentration_penalty * (hhi_v - val.reference_hhi)
+        if extra is not None:
+            log_m += extra
         multiple = np.exp(log_m)
-        return rev[:, v] * multiple + cash, multiple
+        return rev[v] * multiple + cash, multiple
 
-    value, multiple = equity(revenue, hhi, log_hit)
-    value_clean, _ = equity(revenue_clean, hhi_clean, 0.0)
+    value, multiple = equity(revenue, hhi, log_hit if scenario.shocks else None)
+    value_clean = value
+    if scenario.shocks:
+        value_clean, _ = equity(revenue_clean, hhi_clean, None)
     per_share = None
     if scenario.offering is not None:
         per_share = value / scenario.offering.shares_outstanding
     return PathValues(
         equity=value,
         equity_unshocked=value_clean,
-        revenue=revenue,
-        segment_revenue=shocked,
-        region_shares=region_shares,
+        revenue=revenue.T,
+        segment_revenue=shocked.transpose(2, 0, 1),
+        region_shares=region_shares.T,
         hhi=hhi,
         top_region_share=top,
         multiple=multiple,
-        shock_any=any_event,
+        shock_any=any_event.T,
         value_per_share=per_share,
     )
 
 
 def _share_path(base: FloatArray, end: FloatArray, horizon: int) -> FloatArray:
-    """Shares in years 1..H moving linearly from the base year (t=0) to the horizon."""
-    frac = np.arange(1, horizon + 1) / horizon
-    base2 = np.atleast_1d(base)[:, None]
-    return base2 + (np.atleast_1d(end)[:, None] - base2) * frac[None, :]
+    """Shares in years 1..H, (H, n), moving linearly from the base year to the horizon."""
+    frac = np.arange(1, horizon + 1)[:, None] / horizon
+    return base + (end - base) * frac
 
 
 def _hit_mask(scenario: Scenario, k: int) -> npt.NDArray[np.bool_]:
@@ -300,7 +312,11 @@ def _hit_mask(scenario: Scenario, k: int) -> npt.NDArray[np.bool_]:
 def _concentration(
     region_rev: FloatArray, total: FloatArray
 ) -> tuple[FloatArray, FloatArray, FloatArray]:
+    """Regional shares (R, n), their HHI (n,) and the top share (n,)."""
     with np.errstate(divide="ignore", invalid="ignore"):
-        shares = region_rev / total[:, None]
-    shares = np.nan_to_num(shares, nan=0.0)
-    return shares, np.einsum("ij,ij->i", shares, shares), shares.max(axis=1)
+        shares = region_rev / total
+    shares = np.nan_to_num(shares, nan=0.0, copy=False)
+    hhi = np.zeros(shares.shape[1])
+    for row in shares:
+        hhi += row * row
+    return shares, hhi, shares.max(axis=0)

@@ -51,18 +51,22 @@ def stream(seed: int, block: int, name: str) -> np.random.Generator:
 
 
 def uniforms(n: int, dim: int, *, rng: np.random.Generator, sampler: str) -> FloatArray:
-    """``n`` rows of ``dim`` uniforms in the open interval (0, 1).
+    """Uniforms in the open interval (0, 1), shaped (dim, n): a row per dimension.
 
-    ``lhs`` stratifies each dimension; ``sobol`` makes each input's dimensions a scrambled
-    Sobol design. Both lay out a whole block of :data:`BLOCK_SIZE` rows and return its
-    first ``n``, so a short final block is the prefix of a full one.
+    Each dimension's row is laid out for a whole block of :data:`BLOCK_SIZE` paths and
+    cut to its first ``n``, so a short final block is the prefix of a full one.
+    ``lhs`` stratifies each dimension; ``sobol`` makes the input's dimensions a scrambled
+    Sobol design.
     """
     if sampler == "random":
-        u = rng.random((n, dim))
-    elif sampler == "lhs":
+        # A scalar's row is the stream's first n values; further rows start a block apart.
+        u = rng.random(n) if dim == 1 else rng.random((dim, BLOCK_SIZE))[:, :n]
+        # random() is in [0, 1 - 2^-53]: only the lower end needs moving off 0.
+        return np.maximum(u.reshape(dim, n), _EPS)
+    if sampler == "lhs":
         # One stratum per path of the block in each dimension, randomly paired.
-        strata = rng.permuted(np.tile(np.arange(BLOCK_SIZE), (dim, 1)), axis=1).T
-        u = (strata[:n] + rng.random((BLOCK_SIZE, dim))[:n]) / BLOCK_SIZE
+        strata = rng.permuted(np.tile(np.arange(BLOCK_SIZE), (dim, 1)), axis=1)
+        u = (strata[:, :n] + rng.random((dim, BLOCK_SIZE))[:, :n]) / BLOCK_SIZE
     elif sampler == "sobol":
         # Keyed streams rule out one joint design over all inputs: each input's own
         # dimensions form a scrambled Sobol design, and the rows are randomly permuted so
@@ -70,12 +74,23 @@ def uniforms(n: int, dim: int, *, rng: np.random.Generator, sampler: str) -> Flo
         # sequences of different inputs are otherwise strongly dependent, point by point).
         engine = qmc.Sobol(dim, scramble=True, rng=rng)
         design = engine.random_base2(int(math.log2(BLOCK_SIZE)))
-        u = design[rng.permutation(BLOCK_SIZE)[:n]]
+        u = design[rng.permutation(BLOCK_SIZE)[:n]].T
     else:
         raise ScenarioError(
             f"unknown sampler {sampler!r}; expected one of {SAMPLERS}", path="simulation.sampler"
         )
     return np.clip(u, _EPS, 1.0 - _EPS)
+
+
+def normals(n: int, dim: int, *, rng: np.random.Generator, sampler: str) -> FloatArray:
+    """Standard normals shaped (dim, n), prefix-stable like :func:`uniforms`.
+
+    The random sampler draws them directly (faster than an inverse CDF); the stratified
+    samplers go through the inverse CDF of their uniforms.
+    """
+    if sampler == "random":
+        return rng.standard_normal((dim, BLOCK_SIZE))[:, :n]
+    return ndtri(uniforms(n, dim, rng=rng, sampler=sampler))
 
 
 @dataclass(frozen=True, slots=True, eq=False)
@@ -110,10 +125,9 @@ class Copula:
 
     def apply(self, u: Mapping[str, FloatArray]) -> dict[str, FloatArray]:
         """Correlate the uniforms of the copula's inputs; each stays uniform marginally."""
-        z = np.stack([ndtri(u[name]) for name in self.names], axis=1)
-        correlated = ndtr(z @ self.cholesky.T)
-        out = np.clip(correlated, _EPS, 1.0 - _EPS)
-        return {name: out[:, i] for i, name in enumerate(self.names)}
+        z = np.stack([ndtri(u[name]) for name in self.names])
+        out = np.clip(ndtr(self.cholesky @ z), _EPS, 1.0 - _EPS)
+        return {name: out[i] for i, name in enumerate(self.names)}
 
 
 def block_draws(
@@ -139,7 +153,7 @@ def block_draws(
 
     Returns
     -------
-    dict of name -> array: scalars (n,), noise and events (n, dim), shares (n, dim).
+    dict of name -> array: scalars (n,), noise and events (dim, n), shares (dim, n).
     """
     u_scalar: dict[str, FloatArray] = {}
     out: dict[str, FloatArray] = {}
@@ -150,10 +164,10 @@ def block_draws(
                 out[spec.name] = np.full(n, dist.ppf(np.array([0.5]))[0])
             else:
                 rng = stream(seed, block, spec.name)
-                u_scalar[spec.name] = uniforms(n, 1, rng=rng, sampler=sampler)[:, 0]
+                u_scalar[spec.name] = uniforms(n, 1, rng=rng, sampler=sampler)[0]
         elif spec.kind == NORMAL:
             rng = stream(seed, block, spec.name)
-            out[spec.name] = ndtri(uniforms(n, spec.dim, rng=rng, sampler=sampler))
+            out[spec.name] = normals(n, spec.dim, rng=rng, sampler=sampler)
         elif spec.kind == UNIFORM:
             rng = stream(seed, block, spec.name)
             out[spec.name] = uniforms(n, spec.dim, rng=rng, sampler=sampler)
@@ -169,14 +183,15 @@ def block_draws(
 
 
 def _dirichlet(rng: np.random.Generator, alpha: tuple[float, ...], n: int) -> FloatArray:
-    """Dirichlet rows; components with zero concentration stay exactly zero.
+    """Dirichlet shares shaped (components, n); zero-concentration components stay zero.
 
     Drawn with gamma variates (not quantile-first) under every sampler: the shares are a
-    vector input that no copula or stratification touches.
+    vector input that no copula or stratification touches. Each component's row covers a
+    whole block, so a short final block is the prefix of a full one.
     """
     a = np.asarray(alpha)
-    live = a > 0
-    shares = np.zeros((n, len(a)))
-    gammas = rng.standard_gamma(a[live], size=(n, int(live.sum())))
-    shares[:, live] = gammas / gammas.sum(axis=1, keepdims=True)
+    live = np.flatnonzero(a > 0)
+    shares = np.zeros((len(a), n))
+    gammas = rng.standard_gamma(a[live][:, None], size=(len(live), BLOCK_SIZE))[:, :n]
+    shares[live] = gammas / gammas.sum(axis=0)
     return shares

@@ -229,7 +229,7 @@ def test_multiple_hit_needs_an_event_in_the_valuation_year_or_the_one_before() -
     )
     values = evaluate(sc, draws)
     events = draws["shocks.k.events"] < 0.5
-    recent = events[:, 1] | events[:, 2]
+    recent = events[1] | events[2]
     assert "shocks.k.events" in spec_names
     assert np.allclose(values.multiple, np.where(recent, 8.0, 10.0))
 
