@@ -17,6 +17,7 @@ import time
 from collections.abc import Callable, Iterator
 from concurrent.futures import Executor, ProcessPoolExecutor
 from dataclasses import dataclass, field
+from typing import Any
 
 import numpy as np
 import numpy.typing as npt
@@ -189,7 +190,7 @@ def _evaluate_chunked(scenario: Scenario, draws: dict[str, FloatArray], n: int) 
         for a in range(0, n, EVAL_CHUNK)
     ]
 
-    def cat(field: str) -> FloatArray:
+    def cat(field: str) -> npt.NDArray[Any]:
         # Join along the path axis, keeping the model's path-last memory layout.
         arrays = [getattr(p, field) for p in parts]
         return np.concatenate([x.T for x in arrays], axis=-1).T

@@ -90,7 +90,8 @@ def normals(n: int, dim: int, *, rng: np.random.Generator, sampler: str) -> Floa
     """
     if sampler == "random":
         return rng.standard_normal((dim, BLOCK_SIZE))[:, :n]
-    return ndtri(uniforms(n, dim, rng=rng, sampler=sampler))
+    z: FloatArray = ndtri(uniforms(n, dim, rng=rng, sampler=sampler))
+    return z
 
 
 @dataclass(frozen=True, slots=True, eq=False)
