@@ -458,7 +458,7 @@ def format_money(usd: float) -> str:
     -------
     str
         ``bn`` with two decimals and ``亿`` with one from USD 1 bn; ``M`` with one decimal
-        and whole ``万`` from USD 1 M; ``K`` and ``万`` to three significant digits from
+        and ``亿`` with two from USD 100 M; ``M`` and whole ``万`` from USD 1 M; ``K`` and ``万`` to three significant digits from
         USD 1 K; below that the plain amount. Negative amounts carry a leading minus on
         both readings; a non-finite amount is shown as ``"USD nan"`` or ``"USD inf"``
         rather than raising, since this is for reports.
@@ -467,8 +467,8 @@ def format_money(usd: float) -> str:
     --------
     >>> format_money(2.5e9)
     'USD 2.50 bn (25.0亿)'
-    >>> format_money(70e6), format_money(30.52e6)
-    ('USD 70.0 M (7000万)', 'USD 30.5 M (3052万)')
+    >>> format_money(70e6), format_money(30.52e6), format_money(710e6)
+    ('USD 70.0 M (7000万)', 'USD 30.5 M (3052万)', 'USD 710.0 M (7.10亿)')
     >>> format_money(950_000), format_money(512), format_money(-2.5e9)
     ('USD 950 K (95.0万)', 'USD 512', '-USD 2.50 bn (-25.0亿)')
     >>> format_money(float("nan")), format_money(-float("inf"))
@@ -485,6 +485,9 @@ def format_money(usd: float) -> str:
     # Choose the unit by the rounded figure, so 999.96 M shows as 1.00 bn, not 1000.0 M.
     if a >= 1e9 or round(a / 1e6, 1) >= 1000:
         return f"{sign}USD {a / 1e9:.2f} bn ({sign}{a / 1e8:.1f}亿)"
+    if a >= 1e8 or round(a / 1e4) >= 10_000:
+        # From 1亿 on, Chinese readers count in 亿, not in tens of thousands of 万.
+        return f"{sign}USD {a / 1e6:.1f} M ({sign}{a / 1e8:.2f}亿)"
     if a >= 1e6 or round(a / 1e3) >= 1000:
         return f"{sign}USD {a / 1e6:.1f} M ({sign}{a / 1e4:.0f}万)"
     if a >= 1e3 or round(a) >= 1000:
