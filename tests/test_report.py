@@ -1,0 +1,303 @@
+"""Reports render into tmp_path under Agg: pages, files, metadata, fonts, comparison."""
+
+from __future__ import annotations
+
+import math
+import re
+import shutil
+import struct
+import warnings
+from pathlib import Path
+
+import numpy as np
+import pytest
+from matplotlib.text import Text
+
+from sim import Result, Scenario, Summary, load_scenario, simulate, summarise
+from sim._version import __version__
+from sim.report import (
+    PAGE,
+    PNG_DPI,
+    Fonts,
+    _Ctx,
+    _fig_sensitivity,
+    _fig_shocks,
+    choose_fonts,
+    compare_targets,
+    render,
+    render_comparison,
+)
+from tests.builders import scenario
+
+BASELINE = Path(__file__).resolve().parent.parent / "scenarios" / "baseline.toml"
+PATHS = 20_000
+SEED = 7
+REPORT_PNGS = [
+    "summary.png",
+    "valuation.png",
+    "exceedance.png",
+    "revenue.png",
+    "concentration.png",
+    "shocks.png",
+    "sensitivity.png",
+    "convergence.png",
+]
+COMPARISON_PNGS = [
+    "comparison_overview.png",
+    "comparison_values.png",
+    "comparison_targets.png",
+    "comparison_differences.png",
+]
+
+
+def _run(sc: Scenario, *, seed: int = SEED) -> tuple[Result, Summary]:
+    result = simulate(sc, PATHS, seed=seed)
+    return result, summarise(result)
+
+
+@pytest.fixture(scope="module")
+def baseline() -> tuple[Result, Summary]:
+    return _run(load_scenario(BASELINE))
+
+
+@pytest.fixture(scope="module")
+def plain() -> tuple[Result, Summary]:
+    """No shocks, no offering, one region, every input fixed."""
+    return _run(scenario(scenario={"name": "plain", "base_year": 2024, "horizon": 2}))
+
+
+def _pdf_pages(data: bytes) -> int:
+    return len(re.findall(rb"/Type\s*/Page[^s]", data))
+
+
+def _pdf_has_string(data: bytes, text: str) -> bool:
+    """``text`` as a PDF string: a literal when ASCII, else UTF-16 hex (matplotlib's way)."""
+    literal = text.encode("ascii", "replace")
+    utf16 = ("FEFF" + text.encode("utf-16-be").hex()).upper().encode()
+    return literal in data or utf16 in data.upper()
+
+
+def _png_size(path: Path) -> tuple[int, int]:
+    data = path.read_bytes()
+    assert data[:8] == b"\x89PNG\r\n\x1a\n", f"{path.name} is not a PNG"
+    width, height = struct.unpack(">II", data[16:24])
+    return width, height
+
+
+def _assert_pngs(folder: Path, names: list[str]) -> None:
+    for name in names:
+        path = folder / name
+        assert path.stat().st_size > 10_000, f"{name} looks empty"
+        width, height = _png_size(path)
+        # At PNG_DPI (>= 150) an A4-landscape page is about 1754 x 1241 pixels.
+        assert PNG_DPI >= 150
+        assert width >= math.floor(PAGE[0] * 150) and height >= math.floor(PAGE[1] * 150)
+
+
+@pytest.fixture
+def no_glyph_warnings() -> object:
+    """Turns any warning (a missing glyph among them) into an error."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        yield
+
+
+# --------------------------------------------------------------------------- one scenario
+
+
+def test_baseline_report_pages_files_and_metadata(
+    baseline: tuple[Result, Summary], tmp_path: Path, no_glyph_warnings: object
+) -> None:
+    result, summary = baseline
+    written = render(result, summary, tmp_path, formats=["json", "pdf", "png"])
+    names = [p.name for p in written]
+    assert names == ["report.pdf", *REPORT_PNGS, "value_per_share.png"]
+    assert all(p.parent == tmp_path for p in written)
+    data = (tmp_path / "report.pdf").read_bytes()
+    assert data.startswith(b"%PDF")
+    assert _pdf_pages(data) == 9  # 8 pages + value per share ([offering] is given)
+    sc = result.scenario
+    assert _pdf_has_string(data, f"sha256:{sc.sha256}")
+    assert _pdf_has_string(data, sc.name)
+    assert _pdf_has_string(data, f"ipo-sim report: {sc.name}")
+    assert _pdf_has_string(data, f"ipo-sim {__version__}")
+    _assert_pngs(tmp_path, [*REPORT_PNGS, "value_per_share.png"])
+
+
+def test_no_figure_format_writes_nothing(baseline: tuple[Result, Summary], tmp_path: Path) -> None:
+    result, summary = baseline
+    assert render(result, summary, tmp_path / "none", formats=["json", "csv"]) == []
+    assert not (tmp_path / "none").exists()
+
+
+def test_scenario_without_shocks_or_offering_renders(
+    plain: tuple[Result, Summary], tmp_path: Path, no_glyph_warnings: object
+) -> None:
+    result, summary = plain
+    assert not result.scenario.shocks and result.scenario.offering is None
+    written = render(result, summary, tmp_path, formats=["pdf", "png"])
+    assert [p.name for p in written] == ["report.pdf", *REPORT_PNGS]
+    assert _pdf_pages((tmp_path / "report.pdf").read_bytes()) == 8
+    _assert_pngs(tmp_path, REPORT_PNGS)
+
+
+def test_empty_pages_say_why(plain: tuple[Result, Summary]) -> None:
+    result, summary = plain
+    ctx = _Ctx(result, summary, choose_fonts(cjk=False), "#0072B2", ("#440154",))
+    shocks = " ".join(t.get_text() for t in _fig_shocks(ctx).findobj(Text))
+    assert "no shocks" in shocks
+    sensitivity = " ".join(t.get_text() for t in _fig_sensitivity(ctx).findobj(Text))
+    assert "No random inputs" in sensitivity
+
+
+# --------------------------------------------------------------------------- fonts
+
+
+def test_fallback_font_transliterates() -> None:
+    fonts = choose_fonts(cjk=False)
+    assert fonts.cjk is None
+    assert fonts.families == ("DejaVu Sans",)
+    assert ord("亿") not in fonts.coverage
+    assert fonts.text("article: 25亿 USD (2.5 bn)") == "article: 25×10⁸ USD (2.5 bn)"
+    assert fonts.text("7000万") == "7000×10⁴"
+    assert fonts.text("1.2万亿") == "1.2×10¹²"
+    assert fonts.text("MiniMax (稀宇科技)") == "MiniMax (…)"
+    assert fonts.text("plain ASCII ≥ × –") == "plain ASCII ≥ × –"
+
+
+def test_unknown_cjk_family_falls_back() -> None:
+    fonts = choose_fonts(candidates=("No Such Font Family",))
+    assert fonts.cjk is None
+    assert fonts.text("25亿") == "25×10⁸"
+
+
+def test_cjk_font_when_installed_keeps_chinese() -> None:
+    fonts = choose_fonts()
+    if fonts.cjk is None:
+        pytest.skip("no CJK font installed here; the fallback is tested above")
+    assert fonts.families[0] == "DejaVu Sans"
+    assert fonts.text("25亿 USD") == "25亿 USD"
+
+
+def test_fallback_report_renders_without_glyph_warnings(
+    baseline: tuple[Result, Summary], tmp_path: Path
+) -> None:
+    result, summary = baseline
+    assert result.scenario.writes_yi  # its labels do contain 亿
+    with warnings.catch_warnings():
+        warnings.filterwarnings("error", message=".*[Gg]lyph.*")
+        written = render(result, summary, tmp_path, formats=["pdf"], fonts=choose_fonts(cjk=False))
+    assert written == [tmp_path / "report.pdf"]  # "pdf" alone: no PNG
+    assert _pdf_pages(written[0].read_bytes()) == 9
+
+
+def test_text_keeps_only_drawable_characters() -> None:
+    # A font that draws ASCII and the ellipsis only: nothing else may get through.
+    coverage = frozenset([*range(32, 127), ord("…")])
+    fonts = Fonts(("DejaVu Sans",), None, coverage)
+    out = fonts.text("article: 25亿 USD ≥ 稀宇")
+    assert out.startswith("article: 25")
+    assert all(ord(ch) in coverage for ch in out)
+
+
+# --------------------------------------------------------------------------- comparison
+
+
+@pytest.fixture(scope="module")
+def cold_window(tmp_path_factory: pytest.TempPathFactory) -> tuple[Result, Summary]:
+    """The baseline with only the cold-window multiple, same seed: paired with baseline."""
+    folder = tmp_path_factory.mktemp("scenarios")
+    shutil.copy(BASELINE, folder)
+    (folder / "cold.toml").write_text(
+        '[scenario]\nextends = "baseline.toml"\nname = "cold-window"\n\n'
+        '[valuation]\nmultiple = { dist = "lognormal", p50 = 14, p90 = 24 }\n',
+        encoding="utf-8",
+    )
+    return _run(load_scenario(folder / "cold.toml"))
+
+
+def test_comparison_report_for_two_scenarios(
+    baseline: tuple[Result, Summary],
+    cold_window: tuple[Result, Summary],
+    tmp_path: Path,
+    no_glyph_warnings: object,
+) -> None:
+    (a, sa), (b, sb) = baseline, cold_window
+    written = render_comparison([a, b], [sa, sb], tmp_path, formats=["pdf", "png"])
+    assert [p.name for p in written] == ["comparison.pdf", *COMPARISON_PNGS]
+    data = (tmp_path / "comparison.pdf").read_bytes()
+    assert _pdf_pages(data) == 4
+    assert _pdf_has_string(data, f"sha256:{a.scenario.sha256} sha256:{b.scenario.sha256}")
+    assert _pdf_has_string(data, "baseline, cold-window")
+    _assert_pngs(tmp_path, COMPARISON_PNGS)
+
+
+def test_paired_differences_use_common_random_numbers(
+    baseline: tuple[Result, Summary], cold_window: tuple[Result, Summary]
+) -> None:
+    (a, sa), (b, sb) = baseline, cold_window
+    diffs = compare_targets([a, b], [sa, sb])
+    assert len(diffs) == len(sa.data["targets"])
+    for d, ta, tb in zip(diffs, sa.data["targets"], sb.data["targets"], strict=True):
+        assert d.paired and d.scenario == 1 and d.label == ta["label"]
+        assert d.estimate == pytest.approx(tb["p_at_least"] - ta["p_at_least"])
+        # se from the per-path differences of the indicators, computed here by hand.
+        per_path = (b.kept.equity >= d.value_usd).astype(float) - (
+            a.kept.equity >= d.value_usd
+        ).astype(float)
+        assert d.se == pytest.approx(per_path.std(ddof=1) / math.sqrt(PATHS))
+        assert d.se_independent == pytest.approx(math.hypot(ta["se"], tb["se"]))
+        lo, hi = d.ci95
+        assert lo <= d.estimate <= hi
+    # The scenarios share every draw but the multiple's: pairing narrows the intervals.
+    wide = [d for d in diffs if 0.05 < sa.data["targets"][0]["p_at_least"] < 0.95]
+    assert all(d.se < d.se_independent for d in wide if d.se_independent > 0)
+
+
+def test_identical_runs_differ_by_exactly_zero(baseline: tuple[Result, Summary]) -> None:
+    a, sa = baseline
+    diffs = compare_targets([a, a], [sa, sa])
+    assert all(d.estimate == 0.0 and d.se == 0.0 for d in diffs)
+
+
+def test_independent_runs_when_seeds_differ(
+    baseline: tuple[Result, Summary], tmp_path: Path
+) -> None:
+    a, sa = baseline
+    b, sb = _run(a.scenario, seed=SEED + 1)
+    diffs = compare_targets([a, b], [sa, sb])
+    assert diffs and not any(d.paired for d in diffs)
+    for d in diffs:
+        assert d.se == d.se_independent
+        # Same scenario, other seed: the difference is noise within a few se.
+        assert abs(d.estimate) <= 4 * d.se + 1e-12
+    written = render_comparison([a, b], [sa, sb], tmp_path, formats=["pdf"])
+    assert _pdf_pages(written[0].read_bytes()) == 4
+
+
+def test_comparison_matches_targets_by_value(
+    baseline: tuple[Result, Summary], plain: tuple[Result, Summary], tmp_path: Path
+) -> None:
+    # The plain scenario's one target (2000 USD) is not among the baseline's.
+    (a, sa), (b, sb) = baseline, plain
+    assert compare_targets([a, b], [sa, sb]) == []
+    # sim.cli passes the formats as the fourth positional argument.
+    written = render_comparison([a, b], [sa, sb], tmp_path, ["pdf"])
+    assert [p.name for p in written] == ["comparison.pdf"]
+    assert _pdf_pages(written[0].read_bytes()) == 4
+
+
+def test_comparison_needs_a_summary_per_result(baseline: tuple[Result, Summary]) -> None:
+    a, sa = baseline
+    with pytest.raises(ValueError, match="one summary per result"):
+        render_comparison([a, a], [sa], Path("unused"), formats=["pdf"])
+
+
+def test_exceedance_band_matches_wilson() -> None:
+    from sim.report import _wilson
+    from sim.stats import wilson_interval
+
+    k = np.array([0, 1, 50, 99, 100])
+    lo, hi = _wilson(k, 100)
+    for i, kk in enumerate(k):
+        assert (lo[i], hi[i]) == pytest.approx(wilson_interval(int(kk), 100))
