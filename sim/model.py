@@ -7,6 +7,7 @@ consumes; :func:`evaluate` turns one block of draws into :class:`PathValues`.
 
 from __future__ import annotations
 
+import functools
 import math
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -149,7 +150,12 @@ def _shock_multipliers(
         key = f"shocks.{shock.name}"
         events = draws[f"{key}.events"] < draws[f"{key}.annual_probability"]
         if shock.max_events is not None:
-            events &= np.cumsum(events, axis=0) <= shock.max_events
+            # Keep an event only while the running count stays within the cap (a running
+            # count by year: cumsum over a boolean axis 0 is many times slower).
+            count = np.zeros(n, dtype=np.int32)
+            for t in range(horizon):
+                count += events[t]
+                events[t] &= count <= shock.max_events
         severity = draws[f"{key}.severity"]
         mult = np.ones((horizon, n))
         if shock.recovery_years is None:
@@ -215,7 +221,8 @@ def evaluate(scenario: Scenario, draws: Mapping[str, FloatArray]) -> PathValues:
 
     # Shocked revenue: only the (segment, region) cells some shock hits need arrays; the
     # factor f_st = sum_r w_srt * prod_k m_kt^{hit} = 1 - sum_{hit r} w_srt (1 - prod m).
-    shocked = raw.copy() if scenario.shocks else raw
+    revenue_clean = raw.sum(axis=0)
+    shocked = raw  # scaled in place below, once the clean figures are taken
     region_clean = np.zeros((n_reg, n))
     region_loss = np.zeros((n_reg, n))
     at_v = v / horizon  # how far the shares have moved towards the horizon targets
@@ -229,7 +236,7 @@ def evaluate(scenario: Scenario, draws: Mapping[str, FloatArray]) -> PathValues:
         loss = np.zeros((horizon, n))
         for r in hit_regions:
             cell = [multipliers[k] for k, m in enumerate(hit_masks) if m[s, r]]
-            kept_share = cell[0] if len(cell) == 1 else np.prod(cell, axis=0)
+            kept_share = functools.reduce(np.multiply, cell)
             share = base[r] if end is base else _share_path(base[r], end[r], horizon)
             lost = share * (1.0 - kept_share)
             loss += lost
@@ -237,8 +244,7 @@ def evaluate(scenario: Scenario, draws: Mapping[str, FloatArray]) -> PathValues:
         shocked[s, 1:] *= 1.0 - loss
     region_rev = region_clean - region_loss if scenario.shocks else region_clean
 
-    revenue = shocked.sum(axis=0)
-    revenue_clean = raw.sum(axis=0) if scenario.shocks else revenue
+    revenue = shocked.sum(axis=0) if scenario.shocks else revenue_clean
     region_shares, hhi, top = _concentration(region_rev, revenue[v])
     hhi_clean = hhi
     if scenario.shocks and val.concentration_penalty != 0.0:
@@ -313,9 +319,9 @@ def _concentration(
     region_rev: FloatArray, total: FloatArray
 ) -> tuple[FloatArray, FloatArray, FloatArray]:
     """Regional shares (R, n), their HHI (n,) and the top share (n,)."""
-    with np.errstate(divide="ignore", invalid="ignore"):
-        shares = region_rev / total
-    shares = np.nan_to_num(shares, nan=0.0, copy=False)
+    # A path whose revenue is all lost has no regional split: its shares are 0.
+    inverse = np.divide(1.0, total, out=np.zeros_like(total), where=total > 0)
+    shares = region_rev * inverse
     hhi = np.zeros(shares.shape[1])
     for row in shares:
         hhi += row * row

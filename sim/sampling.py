@@ -192,7 +192,10 @@ def _dirichlet(rng: np.random.Generator, alpha: tuple[float, ...], n: int) -> Fl
     """
     a = np.asarray(alpha)
     live = np.flatnonzero(a > 0)
-    shares = np.zeros((len(a), n))
     gammas = rng.standard_gamma(a[live][:, None], size=(len(live), BLOCK_SIZE))[:, :n]
-    shares[live] = gammas / gammas.sum(axis=0)
+    gammas /= gammas.sum(axis=0)
+    if len(live) == len(a):
+        return gammas
+    shares = np.zeros((len(a), n))
+    shares[live] = gammas
     return shares
