@@ -11,6 +11,7 @@ statistics grow, and those are of fixed size.
 
 from __future__ import annotations
 
+import dataclasses
 import math
 import os
 import time
@@ -68,6 +69,7 @@ class Result:
         ``"hhi"``, ``"top_region_share"``, ``"multiple"`` and ``"value_per_share"``
         (with an offering); each with exact counts at its thresholds.
     shock_counts : (shocks,) paths with at least one event up to the valuation year.
+    region_share_sums : (regions,) sums over all paths of the valuation-year shares.
     kept : the first ``kept.n`` paths as exact arrays.
     checkpoints : (C,) path counts at which ``target_counts`` (C, targets) were taken.
     """
@@ -79,6 +81,7 @@ class Result:
     elapsed_s: float
     streams: dict[str, Stream]
     shock_counts: npt.NDArray[np.int64]
+    region_share_sums: FloatArray
     kept: Kept
     checkpoints: npt.NDArray[np.int64]
     target_counts: npt.NDArray[np.int64]
@@ -121,6 +124,7 @@ class _BlockOutcome:
     n: int
     streams: dict[str, Stream]
     shock_counts: npt.NDArray[np.int64]
+    region_share_sums: FloatArray
     target_counts: npt.NDArray[np.int64]  # (checkpoints in block, targets), cumulative
     kept: PathValues | None
     kept_inputs: dict[str, FloatArray] = field(default_factory=dict)
@@ -162,7 +166,9 @@ def _run_block(task: _Task) -> _BlockOutcome:
     target_counts = cum[marks - 1] if task.n else np.zeros((0, len(targets)), dtype=np.int64)
     kept = None
     kept_inputs: dict[str, FloatArray] = {}
-    if task.keep > 0:
+    # Block 0 always reports its (possibly empty) prefix, so the kept arrays have their
+    # shapes even when nothing is kept.
+    if task.keep > 0 or task.block == 0:
         k = task.keep
         kept = _prefix(values, k)
         kept_inputs = {name: draws[name][:k] for name, d in marginals.items() if not d.is_fixed}
@@ -171,6 +177,7 @@ def _run_block(task: _Task) -> _BlockOutcome:
         n=task.n,
         streams=streams,
         shock_counts=values.shock_any.sum(axis=0).astype(np.int64),
+        region_share_sums=values.region_shares.sum(axis=0),
         target_counts=target_counts,
         kept=kept,
         kept_inputs=kept_inputs,
@@ -190,40 +197,23 @@ def _evaluate_chunked(scenario: Scenario, draws: dict[str, FloatArray], n: int) 
         for a in range(0, n, EVAL_CHUNK)
     ]
 
-    def cat(field: str) -> npt.NDArray[Any]:
-        # Join along the path axis, keeping the model's path-last memory layout.
-        arrays = [getattr(p, field) for p in parts]
-        return np.concatenate([x.T for x in arrays], axis=-1).T
+    # Join along the path axis, keeping the model's path-last memory layout.
+    return _combine(parts, lambda xs: np.concatenate([x.T for x in xs], axis=-1).T)
 
-    per_share = None if parts[0].value_per_share is None else cat("value_per_share")
-    return PathValues(
-        equity=cat("equity"),
-        equity_unshocked=cat("equity_unshocked"),
-        revenue=cat("revenue"),
-        segment_revenue=cat("segment_revenue"),
-        region_shares=cat("region_shares"),
-        hhi=cat("hhi"),
-        top_region_share=cat("top_region_share"),
-        multiple=cat("multiple"),
-        shock_any=cat("shock_any"),
-        value_per_share=per_share,
-    )
+
+def _combine(
+    parts: list[PathValues], join: Callable[[list[npt.NDArray[Any]]], npt.NDArray[Any]]
+) -> PathValues:
+    """Apply ``join`` field by field to the arrays of ``parts`` (absent fields stay None)."""
+    fields: dict[str, Any] = {}
+    for f in dataclasses.fields(PathValues):
+        arrays = [getattr(p, f.name) for p in parts]
+        fields[f.name] = None if arrays[0] is None else join(arrays)
+    return PathValues(**fields)
 
 
 def _prefix(values: PathValues, k: int) -> PathValues:
-    per_share = values.value_per_share
-    return PathValues(
-        equity=values.equity[:k],
-        equity_unshocked=values.equity_unshocked[:k],
-        revenue=values.revenue[:k],
-        segment_revenue=values.segment_revenue[:k],
-        region_shares=values.region_shares[:k],
-        hhi=values.hhi[:k],
-        top_region_share=values.top_region_share[:k],
-        multiple=values.multiple[:k],
-        shock_any=values.shock_any[:k],
-        value_per_share=None if per_share is None else per_share[:k],
-    )
+    return _combine([values], lambda xs: xs[0][:k])
 
 
 def _max_half_width(counts: npt.NDArray[np.int64], n: int) -> float:
@@ -302,6 +292,7 @@ def simulate(
 
     streams: dict[str, Stream] = {}
     shock_counts = np.zeros(len(scenario.shocks), dtype=np.int64)
+    region_share_sums = np.zeros(len(scenario.regions))
     kept_parts: list[_BlockOutcome] = []
     checkpoints: list[npt.NDArray[np.int64]] = []
     target_counts: list[npt.NDArray[np.int64]] = []
@@ -311,6 +302,7 @@ def simulate(
         for name, s in outcome.streams.items():
             streams.setdefault(name, Stream(s.thresholds)).merge(s)
         shock_counts += outcome.shock_counts
+        region_share_sums += outcome.region_share_sums
         if outcome.kept is not None:
             kept_parts.append(outcome)
         marks = np.arange(CHECKPOINT, outcome.n + CHECKPOINT, CHECKPOINT).clip(max=outcome.n)
@@ -329,7 +321,7 @@ def simulate(
     if isinstance(outcomes, _Closable):
         outcomes.close()
 
-    kept = _join_kept(scenario, kept_parts)
+    kept = _join_kept(kept_parts)
     return Result(
         scenario=scenario,
         paths=done,
@@ -338,6 +330,7 @@ def simulate(
         elapsed_s=time.perf_counter() - start,
         streams=streams,
         shock_counts=shock_counts,
+        region_share_sums=region_share_sums,
         kept=kept,
         checkpoints=np.concatenate(checkpoints),
         target_counts=np.concatenate(target_counts, axis=0),
@@ -392,36 +385,13 @@ def _execute(
     return _Closable(tasks, pool, owned=True, ahead=2 * workers)
 
 
-def _join_kept(scenario: Scenario, parts: list[_BlockOutcome]) -> Kept:
+def _join_kept(parts: list[_BlockOutcome]) -> Kept:
     values = [p.kept for p in parts if p.kept is not None]
-
-    horizon, n_seg = scenario.horizon, len(scenario.segments)
-    n_reg, n_shock = len(scenario.regions), len(scenario.shocks)
-    empty = {
-        "revenue": (0, horizon + 1),
-        "segment_revenue": (0, n_seg, horizon + 1),
-        "region_shares": (0, n_reg),
-        "shock_any": (0, n_shock),
-    }
-
-    def cat(name: str) -> FloatArray:
-        if not values:
-            return np.zeros(empty.get(name, (0,)))
-        return np.concatenate([getattr(v, name) for v in values], axis=0)
-
-    per_share = cat("value_per_share") if scenario.offering is not None else None
-    names = parts[0].kept_inputs.keys() if parts else ()
+    joined = _combine(values, lambda xs: np.concatenate(xs, axis=0))
+    fields = {f.name: getattr(joined, f.name) for f in dataclasses.fields(PathValues)}
+    names = parts[0].kept_inputs.keys()
     return Kept(
-        n=sum(len(v.equity) for v in values),
-        equity=cat("equity"),
-        equity_unshocked=cat("equity_unshocked"),
-        revenue=cat("revenue"),
-        segment_revenue=cat("segment_revenue"),
-        region_shares=cat("region_shares"),
-        hhi=cat("hhi"),
-        top_region_share=cat("top_region_share"),
-        multiple=cat("multiple"),
-        shock_any=cat("shock_any").astype(bool),
-        value_per_share=per_share,
+        n=len(joined.equity),
         inputs={n: np.concatenate([p.kept_inputs[n] for p in parts]) for n in names},
+        **fields,
     )

@@ -186,7 +186,7 @@ def summarise(result: Result) -> Summary:
                 result, result.streams["top_region_share"], kept.top_region_share
             ),
             "region_share_mean": {
-                r: float(kept.region_shares[:, i].mean()) for i, r in enumerate(scenario.regions)
+                r: float(result.region_share_sums[i] / n) for i, r in enumerate(scenario.regions)
             },
         },
         "shocks": shocks,
