@@ -16,7 +16,7 @@ from collections.abc import Callable, Sequence
 from contextlib import contextmanager
 from functools import partial
 from pathlib import Path
-from typing import Any, TextIO
+from typing import Any, NoReturn, TextIO
 
 from sim._version import __version__
 from sim.engine import Result, simulate
@@ -46,14 +46,28 @@ def main(argv: Sequence[str] | None = None) -> int:
         # Output piped into `head` and the like: not an error of ours.
         sys.stderr.close()
         return 0
+    except OSError as err:
+        # An output folder that is a file, a disk that is full: one line, not a traceback.
+        print(f"ipo-sim: error: {_one_line(str(err))}", file=sys.stderr)
+        return 2
 
 
 def _one_line(text: str) -> str:
     return " ".join(text.split())
 
 
+class _Parser(argparse.ArgumentParser):
+    """argparse whose usage errors are one line on stderr (exit 2), like every user error.
+
+    Subcommand parsers are made with the same class.
+    """
+
+    def error(self, message: str) -> NoReturn:
+        self.exit(2, f"{self.prog}: error: {_one_line(message)} (see {self.prog} --help)\n")
+
+
 def _parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(
+    parser = _Parser(
         prog="ipo-sim",
         description="Monte Carlo IPO valuation: scenario files in, valuation distributions, "
         "target probabilities and reports out.",

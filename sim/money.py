@@ -458,8 +458,9 @@ def format_money(usd: float) -> str:
     -------
     str
         ``bn`` with two decimals and ``亿`` with one from USD 1 bn; ``M`` with one decimal
-        and ``亿`` with two from USD 100 M; ``M`` and whole ``万`` from USD 1 M; ``K`` and ``万`` to three significant digits from
-        USD 1 K; below that the plain amount. Negative amounts carry a leading minus on
+        and ``亿`` with two from USD 100 M; ``M`` and whole ``万`` from USD 1 M; ``K``
+        and ``万`` to three significant digits from USD 1 K; below that the plain amount.
+        Negative amounts carry a leading minus on
         both readings; a non-finite amount is shown as ``"USD nan"`` or ``"USD inf"``
         rather than raising, since this is for reports.
 

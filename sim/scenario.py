@@ -8,6 +8,7 @@ data: nothing in a scenario file is ever evaluated.
 from __future__ import annotations
 
 import copy
+import difflib
 import hashlib
 import json
 import math
@@ -50,6 +51,21 @@ _MERGE_KEYS = {
     "expect": "name",
     "correlations": "between",
 }
+# Every key name some scenario table takes: a key outside this set that closely matches a
+# missing required key is reported as that key misspelt ("growht"), not as a missing key.
+_KNOWN_KEYS = frozenset(
+    {
+        *("scenario", "fx", "segments", "shocks", "valuation", "offering", "targets"),
+        *("correlations", "expect", "simulation", "name", "description", "base_year"),
+        *("horizon", "extends", "revenue", "growth", "fade", "terminal_growth", "volatility"),
+        *("regions", "region_concentration", "regions_at_horizon", "annual_probability"),
+        *("severity", "recovery_years", "max_events", "multiple_hit", "method", "year"),
+        *("multiple", "growth_elasticity", "reference_growth", "concentration_penalty"),
+        *("reference_hhi", "net_cash", "ipo_proceeds", "shares_outstanding", "price_range"),
+        *("label", "value", "between", "spearman", "metric", "stat", "threshold", "q"),
+        *("at_most", "at_least", "paths", "seed", "sampler"),
+    }
+)
 DEFAULT_PATHS = 200_000
 DEFAULT_SEED = 20250618
 
@@ -376,7 +392,7 @@ def _own_name(own: Mapping[str, Any], path: Path) -> str:
     """A file that does not name itself is named after its file, not its base's name."""
     table = own.get("scenario")
     if isinstance(table, dict) and "name" in table:
-        return str(table["name"])
+        return _str(table["name"], "scenario.name")
     return path.stem
 
 
@@ -386,11 +402,11 @@ def resolve_raw(path: Path, _chain: tuple[Path, ...] = ()) -> dict[str, Any]:
     Tables merge key by key; scalars and arrays replace; arrays of tables listed in
     ``_MERGE_KEYS`` merge entry by entry on their name (or label / pair).
     """
+    data = _read_toml(path)  # first: it turns a symlink loop into a ScenarioError
     real = path.resolve()
     if real in _chain:
         cycle = " -> ".join(p.name for p in (*_chain, real))
         raise ScenarioError(f"extends cycle: {cycle}", path="scenario.extends", file=str(path))
-    data = _read_toml(path)
     table = data.get("scenario")
     base_ref = table.get("extends") if isinstance(table, dict) else None
     if base_ref is None:
@@ -402,7 +418,11 @@ def resolve_raw(path: Path, _chain: tuple[Path, ...] = ()) -> dict[str, Any]:
             file=str(path),
         )
     base_path = path.parent / base_ref
-    if not base_path.is_file():
+    try:
+        found = base_path.is_file()
+    except OSError:  # a name too long, a symlink loop: no file either way
+        found = False
+    if not found:
         raise ScenarioError(
             f"no such file {base_ref!r} (looked in {path.parent})",
             path="scenario.extends",
@@ -423,6 +443,8 @@ def _read_toml(path: Path) -> dict[str, Any]:
         raise ScenarioError("is a folder, not a scenario file", file=str(path)) from None
     except UnicodeDecodeError as err:
         raise ScenarioError(f"not UTF-8 text ({err.reason})", file=str(path)) from None
+    except OSError as err:
+        raise ScenarioError(f"cannot read it: {err.strerror or err}", file=str(path)) from None
     try:
         return tomllib.loads(text)
     except tomllib.TOMLDecodeError as err:
@@ -434,7 +456,13 @@ def _merge(base: dict[str, Any], over: dict[str, Any], path: str) -> dict[str, A
     for key, value in over.items():
         here = f"{path}.{key}" if path else key
         old = out.get(key)
-        if isinstance(old, dict) and isinstance(value, dict):
+        # A distribution table naming another `dist` replaces the old one: the old
+        # parameters belong to the old distribution.
+        if (
+            isinstance(old, dict)
+            and isinstance(value, dict)
+            and ("dist" not in value or value["dist"] == old.get("dist"))
+        ):
             out[key] = _merge(old, value, here)
         elif (
             key in _MERGE_KEYS
@@ -498,6 +526,13 @@ class _Table:
     def need(self, key: str) -> Any:
         self.taken.add(key)
         if key not in self.data:
+            for other in self.data:
+                if (
+                    isinstance(other, str)
+                    and other not in _KNOWN_KEYS
+                    and difflib.get_close_matches(other, [key])
+                ):
+                    raise ScenarioError(unknown_key_message(other, [key]), path=self.key(other))
             raise ScenarioError("required key is missing", path=self.key(key))
         return self.data[key]
 
@@ -1054,7 +1089,8 @@ def _metric_unit(metric: str, s: Scenario, path: str) -> str:
         return "money"
     if metric.startswith("revenue."):
         year = metric.removeprefix("revenue.")
-        if not year.isdigit() or int(year) not in (s.base_year, *s.years):
+        # Compared as text: "²" passes isdigit, and "02025" is no metric the engine names.
+        if year not in {str(y) for y in (s.base_year, *s.years)}:
             raise ScenarioError(
                 f"expected revenue.<year> with a year in {s.base_year}..{s.years[-1]}, "
                 f"got {metric!r}",

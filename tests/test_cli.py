@@ -1,0 +1,406 @@
+"""Tests for the ``ipo-sim`` command: show, check, run; exit codes 0 / 1 / 2 / 130.
+
+Most tests call :func:`sim.cli.main` in-process with ``capsys`` (fast); one real
+subprocess proves ``python -m sim`` works.
+"""
+
+from __future__ import annotations
+
+import csv
+import json
+import math
+import os
+import subprocess
+import sys
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+import sim.cli
+from sim.cli import main
+from sim.money import format_money
+from sim.scenario import load_scenario
+
+TESTS = Path(__file__).resolve().parent
+ROOT = TESTS.parent
+BASELINE = ROOT / "scenarios" / "baseline.toml"
+DATA = TESTS / "data"
+SMALL = DATA / "small.toml"
+FAILING = DATA / "failing_expect.toml"
+BAD = TESTS / "invalid" / "unknown_key_segment_growht.toml"
+HKD = 0.1282
+PATHS = "20000"
+QUANTILE_KEYS = {"0.01", "0.05", "0.1", "0.25", "0.5", "0.75", "0.9", "0.95", "0.99"}
+
+
+def _one_error_line(err: str) -> str:
+    """The single stderr line of a user error."""
+    assert err.count("\n") == 1 and err.endswith("\n"), err
+    assert "Traceback" not in err
+    assert err.startswith("ipo-sim")
+    return err.rstrip("\n")
+
+
+def _run(out: Path, *scenarios: Path, extra: tuple[str, ...] = ()) -> int:
+    argv = ["run", *map(str, scenarios), "--paths", PATHS, "--format", "json,csv"]
+    return main([*argv, "--out", str(out), "--quiet", *extra])
+
+
+def _listing(folder: Path) -> list[str]:
+    """Every entry under ``folder``, hidden ones included, relative and sorted."""
+    return sorted(p.relative_to(folder).as_posix() for p in folder.rglob("*"))
+
+
+def _contents(folder: Path) -> dict[str, bytes]:
+    return {p: (folder / p).read_bytes() for p in _listing(folder) if (folder / p).is_file()}
+
+
+# --------------------------------------------------------------------------- show
+
+
+def test_show_text(capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["show", str(BASELINE)]) == 0
+    out, err = capsys.readouterr()
+    assert err == ""
+    scenario = load_scenario(BASELINE)
+    assert out.startswith(f"scenario baseline  (sha256 {scenario.sha256[:12]})")
+    assert "1 HKD = 0.1282 USD" in out
+    for seg in scenario.segments:
+        assert f"  {seg.name}: revenue USD " in out
+    assert f"{format_money(4e10)}  (written 40bn)" in out
+    assert "(written 25亿)" in out
+    assert "simulation: " in out
+
+
+def _distribution_tables(node: Any) -> list[dict[str, Any]]:
+    if isinstance(node, dict):
+        found = [node] if "dist" in node else []
+        for value in node.values():
+            found.extend(_distribution_tables(value))
+        return found
+    if isinstance(node, list):
+        return [d for v in node for d in _distribution_tables(v)]
+    return []
+
+
+def test_show_json_is_usd(capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["show", str(BASELINE), "--json"]) == 0
+    out, err = capsys.readouterr()
+    assert err == ""
+    data = json.loads(out)
+    scenario = load_scenario(BASELINE)
+    assert data == json.loads(json.dumps(scenario.to_dict()))
+    assert data["scenario"]["name"] == "baseline"
+    assert data["scenario"]["sha256"] == scenario.sha256
+    assert data["offering"]["price_range_usd"] == [151 * HKD, 165 * HKD]
+    assert data["offering"]["price_range"] == ["HK$151", "HK$165"]
+    written = {t["written"]: t["value_usd"] for t in data["targets"]}
+    assert written["25亿"] == 2.5e9
+    assert written["40bn"] == 4e10
+    # Every parameter of every distribution is a plain number (USD where it is money):
+    # no "19.5M" or "HK$151" survives into the resolved scenario.
+    tables = _distribution_tables(data)
+    assert len(tables) >= 2 * len(data["segments"])
+    for table in tables:
+        for key, value in table.items():
+            if key in ("dist", "name", "components"):
+                continue
+            values = value if isinstance(value, list) else [value]
+            assert all(isinstance(v, int | float) and math.isfinite(v) for v in values), table
+
+
+def test_show_json_resolves_extends(capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["show", str(DATA / "child.toml"), "--json"]) == 0
+    data = json.loads(capsys.readouterr().out)
+    assert data["scenario"]["name"] == "child"
+    assert [s["name"] for s in data["segments"]] == ["talkie", "open_platform", "hailuo"]
+    assert data["offering"]["price_range_usd"] == [140 * HKD, 150 * HKD]
+    assert {t["label"]: t["value_usd"] for t in data["targets"]}["prospectus: HK$60 bn"] == (
+        60e9 * HKD
+    )
+
+
+def test_python_m_sim_show() -> None:
+    proc = subprocess.run(
+        [sys.executable, "-m", "sim", "show", "scenarios/baseline.toml"],
+        capture_output=True,
+        text=True,
+        cwd=ROOT,
+        timeout=60,
+        check=False,
+    )
+    assert proc.returncode == 0, proc.stderr
+    assert proc.stdout.startswith("scenario baseline")
+    assert proc.stderr == ""
+
+
+# --------------------------------------------------------------------------- check
+
+
+def test_check_baseline_passes(capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["check", str(BASELINE), "--paths", PATHS, "--quiet"]) == 0
+    out, err = capsys.readouterr()
+    assert err == ""
+    assert f"{BASELINE}: baseline: " in out
+    assert "20,000 paths" in out
+    assert "FAILED" not in out
+
+
+def test_check_without_expectations(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    text = SMALL.read_text(encoding="utf-8")
+    path = tmp_path / "quiet.toml"
+    path.write_text(text[: text.index("[[expect]]")], encoding="utf-8")
+    assert main(["check", str(path)]) == 0
+    out = capsys.readouterr().out
+    assert out.startswith(f"{path}: ok (small: 2 segments")
+    assert out.count("\n") == 1
+
+
+def test_check_failing_expect_exits_1(capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["check", str(FAILING), "--paths", PATHS, "--quiet"]) == 1
+    out, err = capsys.readouterr()
+    assert err == ""
+    assert "FAILED" in out and "stretch" in out
+
+
+def test_check_several_scenarios(capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["check", str(SMALL), str(FAILING), "--paths", PATHS, "--quiet"]) == 1
+    capsys.readouterr()
+    # A bad file among good ones is still bad input.
+    assert main(["check", str(SMALL), str(BAD), "--paths", PATHS, "--quiet"]) == 2
+    line = _one_error_line(capsys.readouterr().err)
+    assert "segments.talkie.growht" in line
+
+
+def test_check_bad_input_exits_2(capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["check", str(BAD)]) == 2
+    out, err = capsys.readouterr()
+    assert out == ""
+    assert _one_error_line(err) == (
+        f"ipo-sim: error: {BAD}: segments.talkie.growht: unknown key 'growht'; "
+        "did you mean 'growth'?"
+    )
+
+
+# --------------------------------------------------------------------------- run
+
+
+def test_run_writes_summary_json_and_csv(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert _run(tmp_path, BASELINE) == 0
+    out, err = capsys.readouterr()
+    assert err == ""
+    assert "wrote 2 files" in out
+    assert _listing(tmp_path) == ["baseline", "baseline/summary.csv", "baseline/summary.json"]
+    scenario = load_scenario(BASELINE)
+
+    summary = json.loads((tmp_path / "baseline" / "summary.json").read_text(encoding="utf-8"))
+    assert {
+        "scenario",
+        "scenario_sha256",
+        "version",
+        "seed",
+        "paths",
+        "sampler",
+        "elapsed_s",
+        "valuation",
+        "targets",
+        "revenue",
+        "concentration",
+        "shocks",
+        "sensitivity",
+        "expectations",
+    } <= set(summary)
+    assert summary["scenario"] == "baseline"
+    assert summary["scenario_sha256"] == scenario.sha256
+    assert summary["version"] == sim.__version__
+    assert summary["paths"] == int(PATHS)
+    assert summary["seed"] == scenario.simulation.seed
+    assert summary["sampler"] == scenario.simulation.sampler
+    assert summary["elapsed_s"] >= 0
+    v = summary["valuation"]
+    assert v["currency"] == "USD"
+    assert {"mean", "sd", "quantiles"} <= set(v)
+    assert set(v["quantiles"]) >= QUANTILE_KEYS
+    qs = [v["quantiles"][k] for k in sorted(QUANTILE_KEYS, key=float)]
+    assert qs == sorted(qs)
+    assert [t["label"] for t in summary["targets"]] == [t.label for t in scenario.targets]
+    for t, target in zip(summary["targets"], scenario.targets, strict=True):
+        assert {"label", "value_usd", "p_at_least", "ci95", "se"} <= set(t)
+        assert t["value_usd"] == target.value_usd
+        lo, hi = t["ci95"]
+        assert 0 <= lo <= t["p_at_least"] <= hi <= 1
+    assert set(summary["revenue"]) >= {str(y) for y in scenario.years}
+    for year in scenario.years:
+        assert {"p5", "p50", "p95", "mean"} <= set(summary["revenue"][str(year)])
+    assert {"hhi", "top_region_share"} <= set(summary["concentration"])
+    assert [s["name"] for s in summary["shocks"]] == [k.name for k in scenario.shocks]
+    assert all(0 <= s["p_any"] <= 1 for s in summary["shocks"])
+    for s in summary["sensitivity"]:
+        assert {"input", "rank_correlation", "first_order"} <= set(s)
+    assert len(summary["expectations"]) == len(scenario.expectations)
+    for e in summary["expectations"]:
+        assert {"text", "passed", "estimate", "ci95"} <= set(e)
+        assert isinstance(e["passed"], bool)
+
+    with (tmp_path / "baseline" / "summary.csv").open(encoding="utf-8", newline="") as f:
+        rows = list(csv.DictReader(f))
+    assert [r["label"] for r in rows] == [t.label for t in scenario.targets]
+    assert [float(r["value_usd"]) for r in rows] == [t.value_usd for t in scenario.targets]
+    assert [float(r["p_at_least"]) for r in rows] == pytest.approx(
+        [t["p_at_least"] for t in summary["targets"]], abs=5e-7
+    )
+
+
+def test_run_options_override_the_scenario(tmp_path: Path) -> None:
+    assert _run(tmp_path, SMALL, extra=("--seed", "5", "--sampler", "lhs")) == 0
+    summary = json.loads((tmp_path / "small" / "summary.json").read_text(encoding="utf-8"))
+    assert (summary["seed"], summary["sampler"], summary["paths"]) == (5, "lhs", 20000)
+
+
+def test_run_failing_expect_exits_1_and_writes(tmp_path: Path) -> None:
+    assert _run(tmp_path, FAILING) == 1
+    summary = json.loads(
+        (tmp_path / "failing-expect" / "summary.json").read_text(encoding="utf-8")
+    )
+    assert [e["passed"] for e in summary["expectations"]] == [False]
+
+
+def test_run_bad_input_exits_2_and_writes_nothing(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    out = tmp_path / "reports"
+    assert _run(out, SMALL, BAD) == 2
+    assert "segments.talkie.growht" in _one_error_line(capsys.readouterr().err)
+    assert not out.exists()
+
+
+@pytest.mark.parametrize("formats", ["json,xls", "pdf,,zip", "JSON,html"])
+def test_run_unknown_format_exits_2(
+    formats: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    argv = ["run", str(SMALL), "--format", formats, "--out", str(tmp_path / "r"), "--quiet"]
+    assert main(argv) == 2
+    line = _one_error_line(capsys.readouterr().err)
+    assert "--format" in line
+    assert not (tmp_path / "r").exists()
+
+
+def test_run_two_scenarios_with_one_name_exits_2(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert _run(tmp_path / "r", SMALL, SMALL) == 2
+    assert "share the name 'small'" in _one_error_line(capsys.readouterr().err)
+    assert not (tmp_path / "r").exists()
+
+
+def test_run_out_is_a_file_exits_2(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    blocker = tmp_path / "taken"
+    blocker.write_text("not a folder", encoding="utf-8")
+    for out in (blocker, blocker / "below"):
+        assert _run(out, SMALL) == 2
+        line = _one_error_line(capsys.readouterr().err)
+        assert "taken" in line
+    assert blocker.read_text(encoding="utf-8") == "not a folder"
+
+
+@pytest.mark.parametrize(
+    "argv",
+    [
+        ["run", str(SMALL), "--paths", "0"],
+        ["run", str(SMALL), "--seed", "-3"],
+        ["run", str(SMALL), "--sampler", "halton"],
+        ["check"],
+        ["frobnicate"],
+        [],
+    ],
+    ids=["paths-0", "negative-seed", "unknown-sampler", "no-scenario", "unknown-command", "none"],
+)
+def test_usage_errors_exit_2_in_one_line(
+    argv: list[str], capsys: pytest.CaptureFixture[str]
+) -> None:
+    with pytest.raises(SystemExit) as info:
+        main(argv)
+    assert info.value.code == 2
+    out, err = capsys.readouterr()
+    assert out == ""
+    assert "error" in _one_error_line(err)
+
+
+# --------------------------------------------------------------------------- interruption
+
+
+def _interrupt(*_: object, **__: object) -> Any:
+    raise KeyboardInterrupt
+
+
+def test_interrupt_before_writing_exits_130(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    monkeypatch.setattr(sim.cli, "summarise", _interrupt)
+    out = tmp_path / "reports"
+    assert _run(out, SMALL) == 130
+    assert "interrupted" in _one_error_line(capsys.readouterr().err)
+    assert not out.exists() or _listing(out) == []
+
+
+def test_interrupt_while_rendering_leaves_nothing(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    real = sim.cli._render_outputs
+
+    def half_then_interrupt(*args: Any, **kwargs: Any) -> list[Path]:
+        real(*args, **kwargs)  # every file written into the temporary folder...
+        raise KeyboardInterrupt  # ...and then Ctrl-C before any is moved into place
+
+    monkeypatch.setattr(sim.cli, "_render_outputs", half_then_interrupt)
+    assert _run(tmp_path, SMALL) == 130
+    assert "interrupted" in _one_error_line(capsys.readouterr().err)
+    assert _listing(tmp_path) == []
+
+
+def test_interrupted_rerun_keeps_previous_outputs(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert _run(tmp_path, SMALL) == 0
+    before = _contents(tmp_path)
+    real = sim.cli._render_outputs
+
+    def half_then_interrupt(*args: Any, **kwargs: Any) -> list[Path]:
+        real(*args, **kwargs)
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(sim.cli, "_render_outputs", half_then_interrupt)
+    assert _run(tmp_path, SMALL, extra=("--seed", "99")) == 130
+    capsys.readouterr()
+    assert _contents(tmp_path) == before
+
+
+def test_rerun_replaces_files_atomically(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert _run(tmp_path, SMALL) == 0
+    first = json.loads((tmp_path / "small" / "summary.json").read_text(encoding="utf-8"))
+    moves: list[tuple[Path, Path]] = []
+    real_replace = os.replace
+
+    def spy(src: Any, dst: Any) -> None:
+        moves.append((Path(src), Path(dst)))
+        real_replace(src, dst)
+
+    monkeypatch.setattr(sim.cli.os, "replace", spy)
+    assert _run(tmp_path, SMALL, extra=("--seed", "99")) == 0
+    capsys.readouterr()
+    second = json.loads((tmp_path / "small" / "summary.json").read_text(encoding="utf-8"))
+    assert (first["seed"], second["seed"]) == (1, 99)
+    assert _listing(tmp_path) == ["small", "small/summary.csv", "small/summary.json"]
+    # Each file arrives by one rename from a hidden temporary folder beside the output
+    # folder (same file system), never by writing into the old file.
+    assert sorted(dst.name for _, dst in moves) == ["summary.csv", "summary.json"]
+    for src, dst in moves:
+        assert dst.parent == tmp_path / "small"
+        assert src.parent.parent == tmp_path
+        assert src.parent.name.startswith(".small.") and src.parent.name.endswith(".tmp")
+        assert src.name == dst.name

@@ -1,0 +1,840 @@
+"""Tests for sim.scenario: TOML -> a validated, frozen Scenario in which every amount is USD.
+
+Three parts:
+
+* the corpus of invalid scenarios in ``tests/invalid/`` (one mistake per file; the first
+  comment line names the key path the error must give, the second a message substring);
+* valid loading: the shipped baseline, money in USD, ``extends`` and its merge rules
+  (fixtures in ``tests/data/``), names, SHA-256;
+* a fuzz test that mutates valid scenarios at random: loading either succeeds or raises
+  :class:`ScenarioError`, never anything else, and nothing in a scenario is evaluated.
+"""
+
+from __future__ import annotations
+
+import copy
+import dataclasses
+import datetime
+import io
+import json
+import math
+import shutil
+import subprocess
+import sys
+from collections.abc import Callable
+from decimal import Decimal
+from pathlib import Path
+from typing import Any
+
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+from sim.cli import _print_scenario, main
+from sim.distributions import DISTRIBUTIONS
+from sim.errors import ScenarioError
+from sim.scenario import Scenario, build_scenario, load_scenario, resolve_raw
+from tests.builders import raw_scenario
+
+TESTS = Path(__file__).resolve().parent
+ROOT = TESTS.parent
+BASELINE = ROOT / "scenarios" / "baseline.toml"
+DATA = TESTS / "data"
+INVALID = TESTS / "invalid"
+CORPUS = sorted(INVALID.rglob("*.toml"))
+HKD = 0.1282
+
+
+# --------------------------------------------------------------------------- the corpus
+
+
+def _header(path: Path) -> tuple[str, str]:
+    """``(key path, message substring)`` from a corpus file's ``# expect:`` / ``# message:``."""
+    # Decoded leniently: one file is deliberately not UTF-8 after its header.
+    lines = path.read_bytes().decode("utf-8", errors="replace").splitlines()
+    assert lines[0].startswith("# expect:"), f"{path.name}: first line must be '# expect: ...'"
+    expected = lines[0].removeprefix("# expect:").strip()
+    message = ""
+    if len(lines) > 1 and lines[1].startswith("# message:"):
+        message = lines[1].removeprefix("# message:").strip()
+    return expected, message
+
+
+def _case_id(path: Path) -> str:
+    return path.relative_to(INVALID).as_posix()
+
+
+def test_corpus_is_large_enough() -> None:
+    assert len(CORPUS) >= 35
+    # Every file says which key it breaks; most say how.
+    assert sum(1 for p in CORPUS if _header(p)[1]) >= 35
+
+
+@pytest.mark.parametrize("path", CORPUS, ids=_case_id)
+def test_invalid_scenario_names_the_key(path: Path) -> None:
+    expected, message = _header(path)
+    with pytest.raises(ScenarioError) as info:
+        load_scenario(path)
+    err = info.value
+    assert err.path == expected, f"{path.name}: {err}"
+    assert message in err.message, f"{path.name}: {err}"
+    assert err.file is not None
+    assert Path(err.file).resolve() == path.resolve()
+    # str() is "file: path: message", the line the command line prints.
+    assert str(err) == ": ".join(p for p in (err.file, err.path, err.message) if p)
+
+
+@pytest.mark.parametrize("path", CORPUS, ids=_case_id)
+def test_invalid_scenario_is_one_line_and_exit_2(
+    path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    for argv in (["check", str(path), "--quiet"], ["show", str(path)]):
+        assert main(argv) == 2
+        out, err = capsys.readouterr()
+        assert out == ""
+        assert err.endswith("\n") and err.count("\n") == 1, err
+        assert err.startswith("ipo-sim: error: ")
+        assert "Traceback" not in err
+        expected, _ = _header(path)
+        assert expected in err
+
+
+@pytest.mark.parametrize(
+    "name", ["unknown_key_segment_growht.toml", "money_no_fx.toml", "cycle/a.toml"]
+)
+def test_invalid_scenario_in_a_real_process(name: str) -> None:
+    path = INVALID / name
+    proc = subprocess.run(
+        [sys.executable, "-m", "sim", "check", str(path)],
+        capture_output=True,
+        text=True,
+        cwd=ROOT,
+        timeout=60,
+        check=False,
+    )
+    assert proc.returncode == 2
+    assert proc.stdout == ""
+    assert proc.stderr.count("\n") == 1, proc.stderr
+    assert "Traceback" not in proc.stderr
+    assert _header(path)[0] in proc.stderr
+
+
+def test_issue_example_reads_as_written() -> None:
+    """The issue's own wording: "growht: unknown key; did you mean 'growth'?"."""
+    path = INVALID / "unknown_key_segment_growht.toml"
+    with pytest.raises(ScenarioError) as info:
+        load_scenario(path)
+    assert str(info.value) == (
+        f"{path}: segments.talkie.growht: unknown key 'growht'; did you mean 'growth'?"
+    )
+
+
+def test_misspelt_required_key_that_is_another_tables_key_is_just_missing() -> None:
+    """[simulation] is close to [valuation] but a real key: it is not called a typo."""
+    raw = raw_scenario(simulation={"paths": 10})
+    del raw["valuation"]
+    with pytest.raises(ScenarioError) as info:
+        build_scenario(raw, source=None, own_name="t")
+    assert info.value.path == "valuation"
+    assert "missing" in info.value.message
+
+
+def test_name_taken_from_an_unsafe_file_stem(tmp_path: Path) -> None:
+    source = (DATA / "small.toml").read_text(encoding="utf-8")
+    path = tmp_path / "with space.toml"
+    path.write_text(source.replace('name = "small"\n', ""), encoding="utf-8")
+    with pytest.raises(ScenarioError) as info:
+        load_scenario(path)
+    assert info.value.path == "scenario.name"
+    assert "'with space'" in info.value.message
+
+
+def test_missing_file_and_folder(tmp_path: Path) -> None:
+    with pytest.raises(ScenarioError, match="no such scenario file"):
+        load_scenario(tmp_path / "absent.toml")
+    with pytest.raises(ScenarioError, match="is a folder"):
+        load_scenario(tmp_path)
+
+
+def test_expect_on_revenue_of_a_non_ascii_digit_year() -> None:
+    """A year of "²" passes str.isdigit but is none: a ScenarioError, not a ValueError."""
+    raw = raw_scenario(
+        expect=[{"name": "e", "metric": "revenue.²", "stat": "mean", "at_least": 0}]
+    )
+    with pytest.raises(ScenarioError) as info:
+        build_scenario(raw, source=None, own_name="t")
+    assert info.value.path == "expect.e.metric"
+
+
+# --------------------------------------------------------------------------- valid loading
+
+
+@pytest.fixture(scope="module")
+def baseline() -> Scenario:
+    return load_scenario(BASELINE)
+
+
+def test_baseline_loads(baseline: Scenario) -> None:
+    # Only what the scenario format and the issue fix: the numbers are the analysts'.
+    assert baseline.name == "baseline"
+    assert baseline.years == (2025, 2026, 2027)
+    assert "talkie" in [s.name for s in baseline.segments]
+    assert baseline.shocks
+    assert len(set(baseline.regions)) == len(baseline.regions)
+    for seg in baseline.segments:
+        assert math.isclose(sum(seg.shares), 1.0)
+    assert baseline.source == BASELINE
+    assert baseline.valuation.year in baseline.years
+    assert baseline.writes_yi
+
+
+def test_baseline_amounts_are_usd(baseline: Scenario) -> None:
+    assert baseline.fx == {"HKD": HKD}
+    assert baseline.offering is not None
+    assert baseline.offering.price_range_usd == (151 * HKD, 165 * HKD)
+    assert baseline.offering.price_range_text == ("HK$151", "HK$165")
+    targets = {t.text: t.value_usd for t in baseline.targets}
+    assert targets["25亿"] == 2.5e9
+    assert targets["40亿"] == 4e9
+    assert targets["25bn"] == 2.5e10
+    assert targets["40bn"] == 4e10
+    # Every amount written as a money string comes out as the USD it names.
+    raw = {s["name"]: s for s in baseline.raw["segments"]}
+    for seg in baseline.segments:
+        written = raw[seg.name]["revenue"]
+        if isinstance(written, str) and written.endswith("M"):
+            value = seg.revenue.to_dict()["value"]
+            assert value == float(Decimal(written.removesuffix("M")).scaleb(6))
+
+
+def test_to_dict_is_json_and_usd(baseline: Scenario) -> None:
+    data = json.loads(json.dumps(baseline.to_dict(), allow_nan=False, ensure_ascii=False))
+    assert data["scenario"]["name"] == "baseline"
+    assert data["scenario"]["sha256"] == baseline.sha256
+    assert data["offering"]["price_range_usd"] == [151 * HKD, 165 * HKD]
+    written = {t["written"]: t["value_usd"] for t in data["targets"]}
+    assert (written["25亿"], written["40bn"]) == (2.5e9, 4e10)
+
+
+def test_scenario_is_frozen(baseline: Scenario) -> None:
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        baseline.name = "other"  # type: ignore[misc]
+
+
+def test_fixture_base_loads() -> None:
+    small = load_scenario(DATA / "small.toml")
+    assert small.name == "small"
+    assert small.offering is not None
+    assert small.offering.price_range_usd == (151 * HKD, 165 * HKD)
+    assert [t.value_usd for t in small.targets] == [2.5e9, 4e10]
+
+
+def test_percent_strings_and_money_distributions() -> None:
+    raw = raw_scenario(
+        segments=[
+            {
+                "name": "a",
+                "revenue": {"dist": "uniform", "min": "7000万", "max": "1.2亿"},
+                "growth": "35%",
+                "terminal_growth": "5%",
+                "regions": {"X": "60%", "Y": "40%"},
+            }
+        ],
+        fx={"HKD": 0.125},
+        targets=[{"label": "hk", "value": "51B HKD"}],
+    )
+    s = build_scenario(raw, source=None, own_name="t")
+    seg = s.segments[0]
+    assert seg.revenue.to_dict() == {"dist": "uniform", "min": 7e7, "max": 1.2e8}
+    assert seg.growth.to_dict() == {"dist": "fixed", "value": 0.35}
+    assert seg.terminal_growth == 0.05
+    assert seg.shares == (0.6, 0.4)
+    assert s.targets[0].value_usd == 51e9 * 0.125
+
+
+# --------------------------------------------------------------------------- extends
+
+
+@pytest.fixture(scope="module")
+def child() -> Scenario:
+    return load_scenario(DATA / "child.toml")
+
+
+def test_extends_takes_the_file_stem_as_name(child: Scenario) -> None:
+    assert child.name == "child"  # not the base's "small"
+    assert child.description.startswith("small, with a faster talkie")
+    assert child.base_year == 2024 and child.years == (2025, 2026, 2027)
+
+
+def test_extends_tables_merge(child: Scenario) -> None:
+    v = child.valuation
+    assert v.year == 2027
+    assert v.method == "ev_to_sales"
+    assert v.net_cash.to_dict() == {"dist": "fixed", "value": 1.05e9}
+    # A table without `dist` merges into the base's distribution table.
+    assert v.multiple.to_dict() == {"dist": "lognormal", "p50": 20.0, "p90": 50.0}
+    assert child.fx == {"HKD": HKD}
+    assert child.simulation.seed == 7
+    assert child.simulation.paths == 1000
+    assert child.simulation.sampler == "random"
+
+
+def test_extends_arrays_replace(child: Scenario) -> None:
+    assert child.offering is not None
+    assert child.offering.price_range_usd == (140 * HKD, 150 * HKD)
+    assert child.offering.shares_outstanding == 313_635_308
+    (shock,) = child.shocks
+    assert shock.regions == ("US",)
+
+
+def test_extends_segments_merge_by_name(child: Scenario) -> None:
+    segs = {s.name: s for s in child.segments}
+    assert list(segs) == ["talkie", "open_platform", "hailuo"]  # new entries append
+    talkie = segs["talkie"]
+    assert talkie.revenue.to_dict() == {"dist": "fixed", "value": 19.5e6}
+    assert talkie.fade == 0.6
+    # Another `dist` replaces the distribution table instead of merging into it.
+    assert talkie.growth.to_dict() == {"dist": "lognormal", "p50": 0.8, "p90": 1.5}
+    assert segs["hailuo"].revenue.to_dict() == {"dist": "fixed", "value": 2.35e6}
+    assert child.regions == ("US", "JP", "other", "CN", "SG")
+
+
+def test_extends_shocks_targets_expect_merge(child: Scenario) -> None:
+    (shock,) = child.shocks
+    assert shock.name == "app-store-removal"
+    assert shock.annual_probability.to_dict() == {"dist": "fixed", "value": 0.2}
+    assert shock.severity.to_dict()["dist"] == "beta"  # kept from the base
+    assert shock.max_events == 2
+    targets = {t.label: t.value_usd for t in child.targets}
+    assert targets == {
+        "article: 25亿 USD": 2.5e9,
+        "brief: 40 bn USD": 4.5e10,
+        "prospectus: HK$60 bn": 60e9 * HKD,
+    }
+    (e,) = child.expectations
+    assert (e.metric, e.stat, e.threshold, e.bounds) == (
+        "valuation",
+        "p_at_least",
+        4e9,
+        (None, 0.6),
+    )
+
+
+def test_extends_correlations_merge_by_pair(child: Scenario) -> None:
+    pairs = {frozenset(c.between): c.spearman for c in child.correlations}
+    assert pairs == {
+        frozenset({"segments.talkie.growth", "segments.open_platform.growth"}): 0.2,
+        frozenset({"segments.hailuo.growth", "segments.open_platform.growth"}): 0.4,
+    }
+    assert len(child.correlations) == 2
+
+
+def test_extends_resolves_paths_from_each_file(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.chdir(tmp_path)  # nothing may depend on the working folder
+    g = load_scenario(DATA / "sub" / "grandchild.toml")
+    assert g.name == "grandchild"
+    assert g.years == (2025, 2026, 2027, 2028)
+    assert g.valuation.year == 2028
+    assert [s.name for s in g.segments] == ["talkie", "open_platform", "hailuo"]
+    assert g.simulation.seed == 7  # from child.toml, whose own base is small.toml
+
+
+def test_resolve_raw_drops_extends_and_keeps_base_keys() -> None:
+    raw = resolve_raw(DATA / "child.toml")
+    assert "extends" not in raw["scenario"]
+    assert raw["scenario"]["name"] == "small"  # the base's, unused: the file names itself
+    assert raw["scenario"]["base_year"] == 2024
+
+
+def test_extends_copy_moves_with_its_base(tmp_path: Path) -> None:
+    """A copied pair of files resolves relative to the copy, not to tests/data."""
+    shutil.copy(DATA / "small.toml", tmp_path / "small.toml")
+    shutil.copy(DATA / "child.toml", tmp_path / "child.toml")
+    assert (
+        load_scenario(tmp_path / "child.toml").sha256 == load_scenario(DATA / "child.toml").sha256
+    )
+    (tmp_path / "small.toml").unlink()
+    with pytest.raises(ScenarioError) as info:
+        load_scenario(tmp_path / "child.toml")
+    assert info.value.path == "scenario.extends"
+
+
+# --------------------------------------------------------------------------- sha256
+
+
+def test_sha256_is_stable_and_follows_content(tmp_path: Path) -> None:
+    a = load_scenario(BASELINE)
+    b = load_scenario(BASELINE)
+    assert a.sha256 == b.sha256
+    assert len(a.sha256) == 64 and int(a.sha256, 16) >= 0
+    text = BASELINE.read_text(encoding="utf-8")
+    copy_path = tmp_path / "baseline.toml"
+    # Comments and layout are not content.
+    copy_path.write_text("# a comment\n\n" + text, encoding="utf-8")
+    assert load_scenario(copy_path).sha256 == a.sha256
+    copy_path.write_text(text.replace("max_events = 2", "max_events = 3"), encoding="utf-8")
+    assert load_scenario(copy_path).sha256 != a.sha256
+
+
+def test_sha256_of_a_child_follows_its_base(tmp_path: Path) -> None:
+    shutil.copy(DATA / "small.toml", tmp_path / "small.toml")
+    shutil.copy(DATA / "child.toml", tmp_path / "child.toml")
+    before = load_scenario(tmp_path / "child.toml").sha256
+    base = (tmp_path / "small.toml").read_text(encoding="utf-8")
+    (tmp_path / "small.toml").write_text(base.replace("fade = 0.6", "fade = 0.5"), "utf-8")
+    assert load_scenario(tmp_path / "child.toml").sha256 != before
+
+
+# --------------------------------------------------------------------------- data, not code
+
+EVIL = "__import__('os').system('echo pwned')"
+
+
+def _evil(tmp_path: Path) -> str:
+    marker = tmp_path / "pwned"
+    return f"__import__('pathlib').Path({str(marker)!r}).touch()"
+
+
+@pytest.mark.parametrize(
+    "where",
+    [
+        ("segments", 0, "revenue"),
+        ("segments", 0, "growth"),
+        ("segments", 0, "fade"),
+        ("segments", 0, "regions", "X"),
+        ("valuation", "multiple"),
+        ("valuation", "year"),
+        ("targets", 0, "value"),
+        ("scenario", "base_year"),
+    ],
+    ids=lambda w: ".".join(map(str, w)),
+)
+def test_strings_are_never_evaluated(
+    where: tuple[Any, ...], tmp_path: Path, capfd: pytest.CaptureFixture[str]
+) -> None:
+    for text in (EVIL, _evil(tmp_path), f"{{'dist': 'fixed', 'value': {EVIL}}}"):
+        raw = raw_scenario()
+        node: Any = raw
+        for key in where[:-1]:
+            node = node[key]
+        node[where[-1]] = text
+        with pytest.raises(ScenarioError) as info:
+            build_scenario(raw, source=None, own_name="t")
+        names = {"segments": "a", "targets": "t1"}
+        expected = ".".join(names.get(str(where[0])) if k == 0 else str(k) for k in where)
+        assert info.value.path == expected
+    assert not (tmp_path / "pwned").exists()
+    assert "pwned" not in capfd.readouterr().out
+
+
+def test_evil_distribution_and_names(tmp_path: Path, capfd: pytest.CaptureFixture[str]) -> None:
+    code = _evil(tmp_path)
+    cases: list[tuple[dict[str, Any], str]] = [
+        (raw_scenario(valuation={"year": 2026, "multiple": {"dist": code}}), "valuation.multiple"),
+        (
+            raw_scenario(valuation={"year": 2026, "multiple": {"dist": "scipy", "name": code}}),
+            "valuation.multiple.name",
+        ),
+        (
+            raw_scenario(valuation={"year": 2026, "multiple": 10.0, "method": code}),
+            "valuation.method",
+        ),
+        (raw_scenario(simulation={"sampler": code}), "simulation.sampler"),
+    ]
+    for raw, path in cases:
+        with pytest.raises(ScenarioError) as info:
+            build_scenario(raw, source=None, own_name="t")
+        assert info.value.path.startswith(path)
+    with pytest.raises(ScenarioError):
+        build_scenario(raw_scenario(), source=None, own_name=code)
+    assert not (tmp_path / "pwned").exists()
+    assert "pwned" not in capfd.readouterr().out
+
+
+# --------------------------------------------------------------------------- fuzz
+
+BASELINE_RAW = resolve_raw(BASELINE)
+SMALL_RAW = resolve_raw(DATA / "small.toml")
+SEEDS: list[dict[str, Any]] = [
+    BASELINE_RAW,
+    SMALL_RAW,
+    raw_scenario(),
+    raw_scenario(
+        shocks=[
+            {
+                "name": "ban",
+                "regions": ["X"],
+                "annual_probability": {"dist": "uniform", "min": 0.0, "max": 0.2},
+                "severity": {"dist": "triangular", "min": 0.1, "mode": 0.5, "max": 1.0},
+                "recovery_years": "permanent",
+            }
+        ],
+        offering={"shares_outstanding": 1000, "price_range": [1.0, 2.0]},
+        expect=[
+            {
+                "name": "q",
+                "metric": "revenue.2025",
+                "stat": "quantile",
+                "q": 0.5,
+                "between": ["100", "1K"],
+            },
+            {"name": "p", "metric": "shocks.ban.p_any", "stat": "mean", "at_most": 0.5},
+        ],
+    ),
+]
+
+ODD_NUMBERS = [
+    math.nan,
+    math.inf,
+    -math.inf,
+    1e308,
+    -1e308,
+    0,
+    0.0,
+    -0.0,
+    -1,
+    -1.0,
+    1,
+    5e-324,
+    2**63,
+    -(2**63),
+    10**400,
+    0.5,
+    1.5,
+]
+ODD_STRINGS = [
+    "",
+    " ",
+    "nan",
+    "inf",
+    "-inf",
+    "1e400",
+    "1e99999999999999999",
+    "25B亿",
+    "HK$5",
+    "HK$5B",
+    "US$3B HKD",
+    "¥3亿",
+    "3亿元",
+    "-0",
+    "--5",
+    "1,2,3M",
+    "1.5.5",
+    "0x10",
+    "1_000_",
+    "3 万亿",
+    "1.2万亿",
+    "²M",
+    "١٢M",
+    "35%",
+    "-35%",
+    "1e308%",
+    "permanent",
+    "fixed",
+    "metalog",
+    "valuation",
+    "revenue.2025",
+    "revenue.²",
+    "shocks.ban.p_any",
+    "segments.a.growth",
+    "segments.talkie.growth",
+    "70 million USD",
+    "5 thousand HKD",
+    "51B HKD",
+    "EUR 3",
+    "\x00",
+    "../..",
+    EVIL,
+]
+
+_leaf = st.one_of(
+    st.sampled_from(ODD_NUMBERS),
+    st.sampled_from(ODD_STRINGS),
+    st.booleans(),
+    st.integers(),
+    st.floats(),
+    st.text(max_size=12),
+    st.dates(),
+    st.times(),
+    st.datetimes(),
+)
+_junk = st.recursive(
+    _leaf,
+    lambda inner: st.one_of(
+        st.lists(inner, max_size=3), st.dictionaries(st.text(max_size=8), inner, max_size=3)
+    ),
+    max_leaves=6,
+)
+# Keys a user might write: the real ones, typos of them, and junk.
+_keys = st.one_of(
+    st.sampled_from(
+        [
+            "dist",
+            "value",
+            "name",
+            "growht",
+            "revenue",
+            "p10",
+            "p50",
+            "p90",
+            "lower",
+            "upper",
+            "quantiles",
+            "weights",
+            "components",
+            "between",
+            "at_most",
+            "q",
+            "threshold",
+            "extends",
+            "",
+            "0.5",
+        ]
+    ),
+    st.text(max_size=10),
+)
+_SCIPY = ["gamma", "lognorm", "norm", "beta", "t", "weibull_min", "genextreme", "poisson"]
+
+
+def _node_paths(node: Any, prefix: tuple[Any, ...] = ()) -> list[tuple[Any, ...]]:
+    """Every key path below ``node`` (dict keys and list indices)."""
+    out: list[tuple[Any, ...]] = []
+    items: list[tuple[Any, Any]] = []
+    if isinstance(node, dict):
+        items = list(node.items())
+    elif isinstance(node, list):
+        items = list(enumerate(node))
+    for key, value in items:
+        here = (*prefix, key)
+        out.append(here)
+        out.extend(_node_paths(value, here))
+    return out
+
+
+def _get(node: Any, path: tuple[Any, ...]) -> Any:
+    for key in path:
+        node = node[key]
+    return node
+
+
+def _mutate(raw: dict[str, Any], data: st.DataObject) -> None:
+    """Apply one random mutation at a random key path of ``raw`` (in place)."""
+    paths = _node_paths(raw)
+    if not paths:
+        raw[data.draw(_keys, label="key")] = data.draw(_junk, label="junk")
+        return
+    path = data.draw(st.sampled_from(paths), label="path")
+    parent, key = _get(raw, path[:-1]), path[-1]
+    old = parent[key]
+    ops: list[Callable[[], Any]] = [
+        lambda: data.draw(_junk, label="junk"),
+        lambda: data.draw(st.sampled_from(ODD_NUMBERS), label="number"),
+        lambda: data.draw(st.sampled_from(ODD_STRINGS), label="string"),
+        lambda: [old],  # nest deeper in a list
+        lambda: {"dist": "fixed", "value": old},
+        lambda: {"dist": "mixture", "weights": [1.0], "components": [old]},
+        lambda: {data.draw(_keys, label="key"): old},
+    ]
+    if isinstance(old, dict):
+        ops.append(lambda: list(old.values()))  # a table becomes a list
+        ops.append(lambda: [old, copy.deepcopy(old)])
+        if "dist" in old:
+            ops.append(
+                lambda: {**old, "dist": data.draw(st.sampled_from(DISTRIBUTIONS), label="dist")}
+            )
+            ops.append(
+                lambda: {
+                    **old,
+                    "dist": "scipy",
+                    "name": data.draw(st.sampled_from(_SCIPY), label="scipy"),
+                    data.draw(st.sampled_from(["a", "s", "c", "df", "loc", "scale"])): data.draw(
+                        st.sampled_from(ODD_NUMBERS), label="shape"
+                    ),
+                }
+            )
+    if isinstance(old, list):
+        ops.append(lambda: old[:-1])
+        ops.append(lambda: [*old, copy.deepcopy(old[0]) if old else 0])
+    if isinstance(old, int | float) and not isinstance(old, bool):
+        ops.append(lambda: old * data.draw(st.sampled_from([-1, 10, 1e-300, 1e300, 2])))
+    drop = data.draw(st.booleans(), label="drop")
+    if drop:
+        del parent[key]
+        return
+    parent[key] = data.draw(st.sampled_from(ops), label="op")()
+    if isinstance(parent, dict) and data.draw(st.booleans(), label="junk key"):
+        parent[data.draw(_keys, label="key")] = data.draw(_junk, label="junk")
+
+
+def _load_or_reject(raw: dict[str, Any], own_name: str = "fuzz") -> Scenario | None:
+    """Build ``raw``: a Scenario or a ScenarioError; anything else fails the test."""
+    try:
+        scenario = build_scenario(raw, source=None, own_name=own_name)
+    except ScenarioError as err:
+        assert isinstance(err.path, str)
+        assert err.message
+        return None
+    # Whatever loads can be shown, as JSON and for people.
+    json.dumps(scenario.to_dict(), allow_nan=False, ensure_ascii=False)
+    _print_scenario(scenario.to_dict(), io.StringIO())
+    return scenario
+
+
+@given(data=st.data())
+def test_fuzz_mutated_scenarios_load_or_raise_scenario_error(data: st.DataObject) -> None:
+    raw = copy.deepcopy(data.draw(st.sampled_from(SEEDS), label="seed"))
+    for _ in range(data.draw(st.integers(1, 4), label="mutations")):
+        _mutate(raw, data)
+    _load_or_reject(raw)
+
+
+@given(data=st.data())
+def test_fuzz_one_mutation_in_a_small_scenario(data: st.DataObject) -> None:
+    raw = copy.deepcopy(data.draw(st.sampled_from(SEEDS[1:]), label="seed"))
+    _mutate(raw, data)
+    name = data.draw(st.sampled_from(["fuzz", "../x", "", "a b", "ok.name", "a/b"]))
+    _load_or_reject(raw, own_name=name)
+
+
+_param = st.one_of(
+    st.sampled_from(ODD_NUMBERS),
+    st.floats(-10.0, 10.0),
+    st.floats(allow_nan=False),
+    st.sampled_from(["70M", "25亿", "35%", "HK$5", "x"]),
+)
+
+
+@st.composite
+def _distributions(draw: st.DrawFn, depth: int = 0) -> dict[str, Any]:
+    """A distribution table with random parameters (of the right names, mostly)."""
+    dist = draw(st.sampled_from(DISTRIBUTIONS if depth < 1 else DISTRIBUTIONS[:-2]))
+    names = {
+        "fixed": ["value"],
+        "normal": ["mean", "sd"],
+        "lognormal": draw(st.sampled_from([["p50", "p90"], ["mu", "sigma"], ["mean", "sd"]])),
+        "triangular": ["min", "mode", "max"],
+        "pert": ["min", "mode", "max", "lambda"],
+        "uniform": ["min", "max"],
+        "beta": ["a", "b", "min", "max"],
+        "metalog": ["p10", "p50", "p90", "lower", "upper", "terms"],
+        "mixture": [],
+        "scipy": ["loc", "scale"],
+    }[dist]
+    table: dict[str, Any] = {"dist": dist}
+    for key in names:
+        if draw(st.integers(0, 5)):  # mostly present
+            table[key] = draw(_param)
+    if dist == "mixture":
+        n = draw(st.integers(1, 3))
+        table["weights"] = draw(
+            st.lists(st.sampled_from([0.5, 0.25, 1.0, 0.0, -0.5]), min_size=n, max_size=n)
+        )
+        table["components"] = [draw(_distributions(depth + 1)) for _ in range(n)]
+    if dist == "scipy":
+        table["name"] = draw(st.sampled_from(_SCIPY))
+        for key in draw(st.lists(st.sampled_from(["a", "s", "c", "df", "b"]), max_size=2)):
+            table[key] = draw(_param)
+    return table
+
+
+@given(
+    spec=_distributions(),
+    where=st.sampled_from(
+        [
+            ("segments", 0, "revenue"),
+            ("segments", 0, "growth"),
+            ("valuation", "multiple"),
+            ("valuation", "net_cash"),
+            ("valuation", "ipo_proceeds"),
+            ("shocks", 0, "annual_probability"),
+            ("shocks", 0, "severity"),
+            ("shocks", 0, "recovery_years"),
+        ]
+    ),
+)
+def test_fuzz_random_distributions_load_or_raise_scenario_error(
+    spec: dict[str, Any], where: tuple[Any, ...]
+) -> None:
+    raw = copy.deepcopy(SEEDS[3])
+    _get(raw, where[:-1])[where[-1]] = spec
+    _load_or_reject(raw)
+
+
+def test_fuzz_seeds_are_valid() -> None:
+    for raw in SEEDS:
+        assert _load_or_reject(copy.deepcopy(raw)) is not None
+
+
+def test_dates_are_not_years() -> None:
+    raw = raw_scenario()
+    raw["scenario"]["base_year"] = datetime.date(2024, 1, 1)
+    with pytest.raises(ScenarioError) as info:
+        build_scenario(raw, source=None, own_name="t")
+    assert info.value.path == "scenario.base_year"
+
+
+@pytest.mark.parametrize(
+    "metric", ["revenue.02025", "revenue.2025.0", "revenue. 2025", "revenue."]
+)
+def test_expect_revenue_year_is_written_plainly(metric: str) -> None:
+    """The engine names its streams revenue.2025: any other spelling is rejected on load."""
+    raw = raw_scenario(expect=[{"name": "e", "metric": metric, "stat": "mean", "at_least": 0}])
+    with pytest.raises(ScenarioError) as info:
+        build_scenario(raw, source=None, own_name="t")
+    assert info.value.path == "expect.e.metric"
+
+
+def test_unreadable_paths_are_scenario_errors(tmp_path: Path) -> None:
+    """A name too long or a symlink loop is a ScenarioError, not an OSError."""
+    with pytest.raises(ScenarioError, match="cannot read"):
+        load_scenario(tmp_path / ("x" * 300 + ".toml"))
+    child = tmp_path / "child.toml"
+    child.write_text(f'[scenario]\nextends = "{"y" * 300}.toml"\n', encoding="utf-8")
+    with pytest.raises(ScenarioError) as info:
+        load_scenario(child)
+    assert info.value.path == "scenario.extends"
+    try:
+        (tmp_path / "a.toml").symlink_to(tmp_path / "b.toml")
+        (tmp_path / "b.toml").symlink_to(tmp_path / "a.toml")
+    except OSError:  # pragma: no cover - no symlinks on this system
+        pytest.skip("symlinks not available")
+    with pytest.raises(ScenarioError, match="cannot read"):
+        load_scenario(tmp_path / "a.toml")
+    child.write_text('[scenario]\nextends = "a.toml"\n', encoding="utf-8")
+    with pytest.raises(ScenarioError) as info:
+        load_scenario(child)
+    assert info.value.path == "scenario.extends"
+
+
+# Found by the fuzz tests: sim/distributions.py raises these instead of a ScenarioError.
+# Reported; once fixed, strict xfail turns them into failures: then drop the marks.
+def _crash(spec: dict[str, Any], raises: type[Exception], name: str) -> Any:
+    mark = pytest.mark.xfail(raises=raises, strict=True, reason="sim/distributions.py crash")
+    return pytest.param(spec, marks=mark, id=name)
+
+
+@pytest.mark.parametrize(
+    "spec",
+    [
+        _crash({"dist": "beta", "a": 2.0, "b": 2.7e154}, IndexError, "beta-huge-b"),
+        _crash(
+            {"dist": "pert", "min": -1e308, "mode": 0.0, "max": 1e307}, IndexError, "pert-wide"
+        ),
+        _crash({"dist": "lognormal", "mean": 1e-300, "sd": 1e-12}, OverflowError, "lognormal-cv"),
+        _crash({"dist": "lognormal", "mu": 0.0, "sigma": 1e200}, OverflowError, "lognormal-sigma"),
+        _crash(
+            {
+                "dist": "mixture",
+                "weights": [1.0],
+                "components": [{"dist": "triangular", "min": 0.0, "mode": 1.0, "max": 1e307}],
+            },
+            ValueError,
+            "mixture-wide-triangular",
+        ),
+    ],
+)
+def test_extreme_distribution_parameters_are_scenario_errors(spec: dict[str, Any]) -> None:
+    raw = raw_scenario(valuation={"year": 2026, "multiple": spec})
+    _load_or_reject(raw)
