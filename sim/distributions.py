@@ -1583,7 +1583,17 @@ def parse_distribution(
     True
     """
     if isinstance(spec, Mapping):
-        return _parse_table(spec, path, value)
+        try:
+            return _parse_table(spec, path, value)
+        except (ArithmeticError, ValueError, IndexError) as err:
+            # Parameters that pass every check but overflow double precision while the
+            # distribution is built (sigma = 1e200, a beta with b = 1e154, a range of
+            # 1e308): the scenario is asking for something that cannot be computed.
+            raise InfeasibleDistribution(
+                f"parameters beyond what double precision can compute ({type(err).__name__}: "
+                f"{err}); use smaller or less extreme values",
+                path=path,
+            ) from None
     if isinstance(spec, str) and spec in DISTRIBUTIONS:
         raise ScenarioError(
             f'a distribution is an inline table such as {{ dist = "{spec}", ... }}; '
