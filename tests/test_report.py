@@ -15,6 +15,7 @@ from matplotlib.text import Text
 
 from sim import Result, Scenario, Summary, load_scenario, simulate, summarise
 from sim._version import __version__
+from sim.compare import compare_targets
 from sim.report import (
     PAGE,
     PNG_DPI,
@@ -23,7 +24,6 @@ from sim.report import (
     _fig_sensitivity,
     _fig_shocks,
     choose_fonts,
-    compare_targets,
     render,
     render_comparison,
 )
