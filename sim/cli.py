@@ -12,6 +12,7 @@ import os
 import shutil
 import sys
 import tempfile
+import unicodedata
 from collections.abc import Callable, Sequence
 from contextlib import contextmanager
 from functools import partial
@@ -19,6 +20,7 @@ from pathlib import Path
 from typing import Any, NoReturn, TextIO
 
 from sim._version import __version__
+from sim.compare import TargetDifference, compare_targets, paired, shared_targets, target_p
 from sim.engine import Result, simulate
 from sim.errors import SimError
 from sim.money import format_money
@@ -26,6 +28,8 @@ from sim.scenario import SAMPLERS, Scenario, load_scenario
 from sim.summary import Summary, summarise
 
 FORMATS = ("json", "csv", "pdf", "png")
+#: The output folder of a comparison of several scenarios.
+COMPARISON = "comparison"
 DEFAULT_FORMATS = "json,csv,pdf,png"
 
 
@@ -88,6 +92,25 @@ def _parser() -> argparse.ArgumentParser:
         "json is always written",
     )
     run.set_defaults(func=_cmd_run)
+
+    compare = sub.add_parser(
+        "compare",
+        help="run scenarios with one seed and compare them (paired, common random numbers)",
+    )
+    compare.add_argument("scenarios", nargs="+", type=Path, metavar="SCENARIO")
+    _run_options(compare)
+    compare.add_argument(
+        "--out",
+        type=Path,
+        default=Path("reports"),
+        help=f"output folder (default: reports/); writes {COMPARISON}/",
+    )
+    compare.add_argument(
+        "--format",
+        default="json,pdf,png",
+        help="comma list of json, pdf, png (default: all three)",
+    )
+    compare.set_defaults(func=_cmd_compare)
 
     check = sub.add_parser("check", help="validate scenarios and test their [[expect]] entries")
     check.add_argument("scenarios", nargs="+", type=Path, metavar="SCENARIO")
@@ -198,34 +221,124 @@ def _cmd_run(args: argparse.Namespace) -> int:
             f"two scenarios share the name {sorted(dupes)[0]!r}: their reports "
             "would overwrite each other; give one a different [scenario] name"
         )
-    results: list[tuple[Result, Summary]] = []
-    failed = False
-    for scenario in scenarios:
+    if len(scenarios) > 1 and COMPARISON in names:
+        raise SimError(
+            f"a scenario named {COMPARISON!r} would share its folder with the comparison "
+            "report; give it a different [scenario] name"
+        )
+    results: list[Result] = []
+    summaries: list[Summary] = []
+    for i, scenario in enumerate(scenarios):
         result = _simulate(scenario, args)
         summary = summarise(result)
-        failed |= summary.failed
         written = _write_outputs(
-            args.out / scenario.name, partial(_render_outputs, result, summary, formats=formats)
+            args.out / scenario.name,
+            partial(_render_outputs, result, summary, formats=formats, colour=i),
         )
         _print_summary(summary, sys.stdout)
-        print(f"  wrote {len(written)} files to {args.out / scenario.name}/", file=sys.stdout)
-        results.append((result, summary))
-    if len(results) > 1 and ("pdf" in formats or "png" in formats):
+        print(f"  wrote {len(written)} files to {args.out / scenario.name}/")
+        results.append(result)
+        summaries.append(summary)
+    if len(results) > 1:
+        _comparison(results, summaries, args.out, formats)
+    return 1 if any(s.failed for s in summaries) else 0
+
+
+def _cmd_compare(args: argparse.Namespace) -> int:
+    formats = _formats(args.format)
+    scenarios = [load_scenario(p) for p in args.scenarios]
+    if len(scenarios) < 2:
+        raise SimError("compare needs at least two scenarios")
+    # One seed, path count and sampler for all: the runs then share common random
+    # numbers and their differences are measured path by path.
+    first = scenarios[0].simulation
+    args.seed = first.seed if args.seed is None else args.seed
+    args.paths = first.paths if args.paths is None else args.paths
+    args.sampler = args.sampler or first.sampler
+    results = [_simulate(s, args) for s in scenarios]
+    summaries = [summarise(r) for r in results]
+    _comparison(results, summaries, args.out, formats)
+    return 0
+
+
+def _comparison(
+    results: list[Result], summaries: list[Summary], out: Path, formats: list[str]
+) -> None:
+    diffs = compare_targets(results, summaries)
+    _print_comparison(results, summaries, diffs, sys.stdout)
+    folder = out / COMPARISON
+    written = _write_outputs(
+        folder, partial(_render_comparison, results, summaries, diffs, formats=formats)
+    )
+    print(f"comparison: wrote {len(written)} files to {folder}/")
+
+
+def _render_comparison(
+    results: list[Result],
+    summaries: list[Summary],
+    diffs: list[TargetDifference],
+    folder: Path,
+    formats: list[str],
+) -> list[Path]:
+    files = [folder / "comparison.json"]
+    files[0].write_text(
+        json.dumps(_comparison_data(results, summaries, diffs), indent=2, ensure_ascii=False)
+        + "\n",
+        encoding="utf-8",
+    )
+    if "pdf" in formats or "png" in formats:
         from sim.report import render_comparison
 
-        folder = args.out / "comparison"
-        written = _write_outputs(
-            folder,
-            lambda d: render_comparison(
-                [r for r, _ in results], [s for _, s in results], d, formats
-            ),
-        )
-        print(f"comparison: wrote {len(written)} files to {folder}/")
-    return 1 if failed else 0
+        files.extend(render_comparison(results, summaries, folder, formats=formats))
+    return files
+
+
+def _comparison_data(
+    results: list[Result], summaries: list[Summary], diffs: list[TargetDifference]
+) -> dict[str, Any]:
+    names = [r.scenario.name for r in results]
+    return {
+        "scenarios": [
+            {
+                "name": r.scenario.name,
+                "scenario_sha256": r.scenario.sha256,
+                "seed": r.seed,
+                "paths": r.paths,
+                "sampler": r.sampler,
+            }
+            for r in results
+        ],
+        "paired": paired(results),
+        "targets": [
+            {
+                "label": label,
+                "value_usd": value,
+                "p_at_least": {
+                    name: (p[0] if (p := target_p(s, value)) is not None else None)
+                    for name, s in zip(names, summaries, strict=True)
+                },
+            }
+            for label, value in shared_targets(summaries)
+        ],
+        "differences": [
+            {
+                "label": d.label,
+                "value_usd": d.value_usd,
+                "scenario": names[d.scenario],
+                "minus": names[0],
+                "estimate": d.estimate,
+                "ci95": list(d.ci95),
+                "se": d.se,
+                "se_independent": d.se_independent,
+                "paired": d.paired,
+            }
+            for d in diffs
+        ],
+    }
 
 
 def _render_outputs(
-    result: Result, summary: Summary, folder: Path, formats: list[str]
+    result: Result, summary: Summary, folder: Path, formats: list[str], colour: int = 0
 ) -> list[Path]:
     files = [folder / "summary.json"]
     files[0].write_text(summary.to_json(), encoding="utf-8")
@@ -235,7 +348,7 @@ def _render_outputs(
     if "pdf" in formats or "png" in formats:
         from sim.report import render
 
-        files.extend(render(result, summary, folder, formats=formats))
+        files.extend(render(result, summary, folder, formats=formats, colour=colour))
     return files
 
 
@@ -374,11 +487,19 @@ def _dist_text(d: dict[str, Any], *, money: bool = False) -> str:
     if d.get("dist") == "fixed":
         value = float(d["value"])
         return format_money(value) if money else f"{value:g}"
-    params = ", ".join(
-        f"{k}={format_money(v) if money and isinstance(v, float) and abs(v) >= 1e5 else v}"
-        for k, v in d.items()
-        if k != "dist"
-    )
+    if d.get("dist") == "mixture":
+        parts = [
+            f"{w:g} x {_dist_text(c, money=money)}"
+            for w, c in zip(d["weights"], d["components"], strict=True)
+        ]
+        return f"mixture({' + '.join(parts)})"
+
+    def show(v: Any) -> str:
+        if money and isinstance(v, float) and abs(v) >= 1e5:
+            return _short(v)
+        return f"{v:g}" if isinstance(v, float) else str(v)
+
+    params = ", ".join(f"{k}={show(v)}" for k, v in d.items() if k != "dist")
     return f"{d['dist']}({params})"
 
 
@@ -402,21 +523,77 @@ def _print_summary(summary: Summary, out: TextIO) -> None:
         file=out,
     )
     if d["targets"]:
-        width = max(len(t["label"]) for t in d["targets"])
-        print(f"  {'target':<{width}}  {'value':>14}  P(value >= target)  95% interval", file=out)
+        width = max(_width(t["label"]) for t in d["targets"])
+        print(
+            f"  {_ljust('target', width)}  {'value':>12}  {'P(value >= target)':>18}  "
+            "95% interval",
+            file=out,
+        )
         for t in d["targets"]:
             lo, hi = t["ci95"]
             print(
-                f"  {t['label']:<{width}}  {_short(t['value_usd']):>14}  {t['p_at_least']:>17.2%}"
-                f"  [{lo:.2%}, {hi:.2%}]",
+                f"  {_ljust(t['label'], width)}  {_short(t['value_usd']):>12}  "
+                f"{_pct(t['p_at_least']):>18}  [{_pct(lo)}, {_pct(hi)}]",
                 file=out,
             )
     for e in d["expectations"]:
         print(f"  expect {e['status']}: {e['text']}", file=out)
 
 
+def _print_comparison(
+    results: list[Result], summaries: list[Summary], diffs: list[TargetDifference], out: TextIO
+) -> None:
+    names = [r.scenario.name for r in results]
+    how = "paired paths (common random numbers)" if paired(results) else "independent runs"
+    print(f"comparison of {', '.join(names)}: differences from {names[0]}, {how}", file=out)
+    rows = [["target", *names, *(f"{n} - {names[0]}" for n in names[1:])]]
+    for label, value in shared_targets(summaries):
+        row = [label]
+        for s in summaries:
+            p = target_p(s, value)
+            row.append(_pct(p[0]) if p is not None else "-")
+        for i in range(1, len(results)):
+            d = next((x for x in diffs if x.scenario == i and x.value_usd == value), None)
+            row.append(
+                "-" if d is None else f"{_pts(d.estimate)} [{_pts(d.ci95[0])}, {_pts(d.ci95[1])}]"
+            )
+        rows.append(row)
+    widths = [max(_width(r[j]) for r in rows) for j in range(len(rows[0]))]
+    for r in rows:
+        cells = [
+            _ljust(r[0], widths[0]),
+            *(_rjust(c, w) for c, w in zip(r[1:], widths[1:], strict=True)),
+        ]
+        print("  " + "  ".join(cells), file=out)
+
+
 def _short(usd: float) -> str:
     return f"USD {usd / 1e9:.2f} bn" if usd >= 1e9 else f"USD {usd / 1e6:.1f} M"
+
+
+def _pct(p: float) -> str:
+    """A probability as a percentage with the digits a small one needs (0.0075%)."""
+    if p == 0 or p >= 0.001:
+        return f"{p:.2%}"
+    return f"{p * 100:.2g}%"
+
+
+def _pts(d: float) -> str:
+    """A difference of probabilities in percentage points."""
+    return f"{d * 100:+.2f} pp" if abs(d) >= 1e-4 or d == 0 else f"{d * 100:+.2g} pp"
+
+
+def _width(text: str) -> int:
+    """Columns ``text`` takes in a terminal: CJK characters take two."""
+    return sum(2 if unicodedata.east_asian_width(c) in "WF" else 1 for c in text)
+
+
+def _ljust(text: str, width: int) -> str:
+    return text + " " * max(0, width - _width(text))
+
+
+def _rjust(text: str, width: int) -> str:
+    return " " * max(0, width - _width(text)) + text
 
 
 if __name__ == "__main__":  # pragma: no cover

@@ -66,6 +66,9 @@ _KNOWN_KEYS = frozenset(
         *("at_most", "at_least", "paths", "seed", "sampler"),
     }
 )
+# Share tables are replaced whole under `extends`: shares must sum to 1, so a child's
+# split is meant as the whole split, not as an edit of some regions.
+_REPLACED_TABLES = frozenset({"regions", "regions_at_horizon"})
 DEFAULT_PATHS = 200_000
 DEFAULT_SEED = 20250618
 
@@ -461,6 +464,7 @@ def _merge(base: dict[str, Any], over: dict[str, Any], path: str) -> dict[str, A
         if (
             isinstance(old, dict)
             and isinstance(value, dict)
+            and key not in _REPLACED_TABLES
             and ("dist" not in value or value["dist"] == old.get("dist"))
         ):
             out[key] = _merge(old, value, here)

@@ -404,3 +404,55 @@ def test_rerun_replaces_files_atomically(
         assert src.parent.parent == tmp_path
         assert src.parent.name.startswith(".small.") and src.parent.name.endswith(".tmp")
         assert src.name == dst.name
+
+
+def test_compare_pairs_scenarios_and_writes_comparison_json(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    article = ROOT / "scenarios" / "article-2025-06.toml"
+    code = main(
+        [
+            "compare",
+            str(BASELINE),
+            str(article),
+            "--paths",
+            PATHS,
+            "--quiet",
+            "--format",
+            "json",
+            "--out",
+            str(tmp_path),
+        ]
+    )
+    assert code == 0
+    out = capsys.readouterr().out
+    assert "paired paths (common random numbers)" in out
+    data = json.loads((tmp_path / "comparison" / "comparison.json").read_text("utf-8"))
+    assert data["paired"] is True
+    assert [s["name"] for s in data["scenarios"]] == ["baseline", "article-2025-06"]
+    assert {s["seed"] for s in data["scenarios"]} == {load_scenario(BASELINE).simulation.seed}
+    for d in data["differences"]:
+        lo, hi = d["ci95"]
+        assert lo <= d["estimate"] <= hi
+        # Common random numbers: the paired interval is no wider than independent runs'.
+        assert d["se"] <= d["se_independent"]
+        p = data["targets"]
+        row = next(t for t in p if t["value_usd"] == d["value_usd"])
+        assert math.isclose(
+            d["estimate"],
+            row["p_at_least"]["article-2025-06"] - row["p_at_least"]["baseline"],
+            abs_tol=1e-12,
+        )
+
+
+def test_compare_needs_two_scenarios(capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["compare", str(BASELINE), "--paths", PATHS, "--quiet"]) == 2
+    _one_error_line(capsys.readouterr().err)
+
+
+def test_run_of_several_scenarios_writes_a_comparison(tmp_path: Path) -> None:
+    article = ROOT / "scenarios" / "article-2025-06.toml"
+    assert _run(tmp_path, BASELINE, article, extra=("--format", "json")) == 0
+    assert (tmp_path / "comparison" / "comparison.json").is_file()
+    assert (tmp_path / "baseline" / "summary.json").is_file()
+    assert (tmp_path / "article-2025-06" / "summary.json").is_file()

@@ -830,3 +830,21 @@ def test_unreadable_paths_are_scenario_errors(tmp_path: Path) -> None:
 def test_extreme_distribution_parameters_are_scenario_errors(spec: dict[str, Any]) -> None:
     raw = raw_scenario(valuation={"year": 2026, "multiple": spec})
     _load_or_reject(raw)
+
+
+def test_extends_replaces_regional_shares_whole(tmp_path: Path) -> None:
+    base = tmp_path / "base.toml"
+    base.write_text((DATA / "small.toml").read_text("utf-8"), encoding="utf-8")
+    raw = resolve_raw(base)
+    segment = raw["segments"][0]["name"]
+    child = tmp_path / "child.toml"
+    child.write_text(
+        f'[scenario]\nextends = "base.toml"\nname = "child"\n\n[[segments]]\n'
+        f'name = "{segment}"\nregions = {{ US = 0.5, JP = 0.5 }}\n',
+        encoding="utf-8",
+    )
+    scenario = load_scenario(child)
+    seg = next(s for s in scenario.segments if s.name == segment)
+    shares = dict(zip(scenario.regions, seg.shares, strict=True))
+    # The base's "other" share is gone, not merged in beside the new split.
+    assert shares == {**dict.fromkeys(scenario.regions, 0.0), "US": 0.5, "JP": 0.5}
