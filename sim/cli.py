@@ -201,6 +201,12 @@ def _progress(total: int, label: str, *, quiet: bool) -> Any:
         bar.close()
 
 
+def _status(message: str, *, quiet: bool) -> None:
+    """A line on stderr about slow work, for a person at a terminal only."""
+    if not quiet and sys.stderr.isatty():
+        print(message, file=sys.stderr, flush=True)
+
+
 def _formats(text: str) -> list[str]:
     wanted = [f.strip().lower() for f in text.split(",") if f.strip()]
     for f in wanted:
@@ -233,7 +239,7 @@ def _cmd_run(args: argparse.Namespace) -> int:
         summary = summarise(result)
         written = _write_outputs(
             args.out / scenario.name,
-            partial(_render_outputs, result, summary, formats=formats, colour=i),
+            partial(_render_outputs, result, summary, formats=formats, colour=i, quiet=args.quiet),
         )
         _print_summary(summary, sys.stdout)
         print(f"  wrote {len(written)} files to {args.out / scenario.name}/")
@@ -338,7 +344,12 @@ def _comparison_data(
 
 
 def _render_outputs(
-    result: Result, summary: Summary, folder: Path, formats: list[str], colour: int = 0
+    result: Result,
+    summary: Summary,
+    folder: Path,
+    formats: list[str],
+    colour: int = 0,
+    quiet: bool = True,
 ) -> list[Path]:
     files = [folder / "summary.json"]
     files[0].write_text(summary.to_json(), encoding="utf-8")
@@ -348,6 +359,7 @@ def _render_outputs(
     if "pdf" in formats or "png" in formats:
         from sim.report import render
 
+        _status(f"{result.scenario.name}: drawing the report (a few seconds)", quiet=quiet)
         files.extend(render(result, summary, folder, formats=formats, colour=colour))
     return files
 
