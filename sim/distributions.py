@@ -829,8 +829,36 @@ def _scaled_beta_sf(x: FloatArray, a: float, b: float, lo: float, hi: float) -> 
     return _f64(special.betainc(b, a, z))
 
 
+class _ScaledBeta(Distribution):
+    """What Beta and PERT share: a beta(a, b) on ``[lo, hi]`` with a tabulated ppf."""
+
+    __slots__ = ()
+    a: float
+    b: float
+    lo: float
+    hi: float
+    _table: _QuantileTable | None
+
+    def _tabulate(self) -> None:
+        table, error = _table_or_exact(_scaled_beta_ppf(self.a, self.b, self.lo, self.hi))
+        object.__setattr__(self, "_table", table)
+        object.__setattr__(self, "table_error", error)
+
+    def ppf(self, u: FloatArray) -> FloatArray:
+        return _ppf_via(self._table, _scaled_beta_ppf(self.a, self.b, self.lo, self.hi), u)
+
+    def cdf(self, x: FloatArray) -> FloatArray:
+        return _scaled_beta_cdf(x, self.a, self.b, self.lo, self.hi)
+
+    def _sf(self, x: FloatArray) -> FloatArray:
+        return _scaled_beta_sf(x, self.a, self.b, self.lo, self.hi)
+
+    def support(self) -> tuple[float, float]:
+        return (self.lo, self.hi)
+
+
 @dataclass(frozen=True, slots=True, eq=False)
-class Beta(Distribution):
+class Beta(_ScaledBeta):
     """Beta(a, b) stretched onto ``[lo, hi]``.
 
     The quantile function is tabulated at construction (scipy's beta ppf runs at about
@@ -850,21 +878,7 @@ class Beta(Distribution):
     table_error: float = field(init=False)
 
     def __post_init__(self) -> None:
-        table, error = _table_or_exact(_scaled_beta_ppf(self.a, self.b, self.lo, self.hi))
-        object.__setattr__(self, "_table", table)
-        object.__setattr__(self, "table_error", error)
-
-    def ppf(self, u: FloatArray) -> FloatArray:
-        return _ppf_via(self._table, _scaled_beta_ppf(self.a, self.b, self.lo, self.hi), u)
-
-    def cdf(self, x: FloatArray) -> FloatArray:
-        return _scaled_beta_cdf(x, self.a, self.b, self.lo, self.hi)
-
-    def _sf(self, x: FloatArray) -> FloatArray:
-        return _scaled_beta_sf(x, self.a, self.b, self.lo, self.hi)
-
-    def support(self) -> tuple[float, float]:
-        return (self.lo, self.hi)
+        self._tabulate()
 
     def mean(self) -> float:
         return self.lo + (self.hi - self.lo) * self.a / (self.a + self.b)
@@ -874,7 +888,7 @@ class Beta(Distribution):
 
 
 @dataclass(frozen=True, slots=True, eq=False)
-class Pert(Distribution):
+class Pert(_ScaledBeta):
     """PERT on ``[lo, hi]`` with mode ``mode`` and weight ``lam`` (4 is the classic).
 
     A beta with ``a = 1 + lam * (mode - lo) / (hi - lo)``, ``b = 1 + lam * (hi - mode) /
@@ -898,21 +912,7 @@ class Pert(Distribution):
         width = self.hi - self.lo
         object.__setattr__(self, "a", 1.0 + self.lam * (self.mode - self.lo) / width)
         object.__setattr__(self, "b", 1.0 + self.lam * (self.hi - self.mode) / width)
-        table, error = _table_or_exact(_scaled_beta_ppf(self.a, self.b, self.lo, self.hi))
-        object.__setattr__(self, "_table", table)
-        object.__setattr__(self, "table_error", error)
-
-    def ppf(self, u: FloatArray) -> FloatArray:
-        return _ppf_via(self._table, _scaled_beta_ppf(self.a, self.b, self.lo, self.hi), u)
-
-    def cdf(self, x: FloatArray) -> FloatArray:
-        return _scaled_beta_cdf(x, self.a, self.b, self.lo, self.hi)
-
-    def _sf(self, x: FloatArray) -> FloatArray:
-        return _scaled_beta_sf(x, self.a, self.b, self.lo, self.hi)
-
-    def support(self) -> tuple[float, float]:
-        return (self.lo, self.hi)
+        self._tabulate()
 
     def mean(self) -> float:
         return (self.lo + self.lam * self.mode + self.hi) / (self.lam + 2.0)

@@ -766,18 +766,23 @@ def _fmt_kind(x: float, kind: str) -> str:
     return _num(x)
 
 
-def _fig_summary(ctx: _Ctx) -> Figure:
-    d = ctx.data
-    sc = ctx.scenario
-    t = ctx.t
+def _text_page(footer: str) -> tuple[Figure, Axes, _Measure]:
+    """A page of tables and text: one invisible axes over the page in (0..1) units."""
     fig = Figure(figsize=PAGE)
     FigureCanvasAgg(fig)
-    m = _Measure(fig)
     ax = fig.add_axes((0.0, 0.0, 1.0, 1.0))
     ax.set_axis_off()
     ax.set_xlim(0, 1)
     ax.set_ylim(0, 1)
-    ax.text(0.01, 0.008, ctx.footer(), fontsize=6.5, color=_MUTED, va="bottom")
+    ax.text(0.01, 0.008, footer, fontsize=6.5, color=_MUTED, va="bottom")
+    return fig, ax, _Measure(fig)
+
+
+def _fig_summary(ctx: _Ctx) -> Figure:
+    d = ctx.data
+    sc = ctx.scenario
+    t = ctx.t
+    fig, ax, m = _text_page(ctx.footer())
     page_w = PAGE[0] * 72  # points
     v = d["valuation"]
     q = v["quantiles"]
@@ -1961,14 +1966,7 @@ class _Cmp:
 
 
 def _fig_cmp_overview(c: _Cmp) -> Figure:
-    fig = Figure(figsize=PAGE)
-    FigureCanvasAgg(fig)
-    m = _Measure(fig)
-    ax = fig.add_axes((0.0, 0.0, 1.0, 1.0))
-    ax.set_axis_off()
-    ax.set_xlim(0, 1)
-    ax.set_ylim(0, 1)
-    ax.text(0.01, 0.008, c.footer(), fontsize=6.5, color=_MUTED, va="bottom")
+    fig, ax, m = _text_page(c.footer())
     ax.text(
         0.03,
         0.965,
