@@ -66,7 +66,7 @@ class Result:
     ----------
     streams : dict of metric name -> Stream
         ``"valuation"``, ``"valuation_unshocked"``, ``"revenue.<year>"`` (base year too),
-        ``"hhi"``, ``"top_region_share"``, ``"multiple"`` and ``"value_per_share"``
+        ``"hhi"``, ``"top_region_share"`` and ``"value_per_share"``
         (with an offering); each with exact counts at its thresholds.
     shock_counts : (shocks,) paths with at least one event up to the valuation year.
     region_share_sums : (regions,) sums over all paths of the valuation-year shares.
@@ -113,7 +113,6 @@ def _metrics(scenario: Scenario, values: PathValues) -> Iterator[tuple[str, Floa
         yield f"revenue.{year}", values.revenue[:, j]
     yield "hhi", values.hhi
     yield "top_region_share", values.top_region_share
-    yield "multiple", values.multiple
     if values.value_per_share is not None:
         yield "value_per_share", values.value_per_share
 
