@@ -99,36 +99,64 @@ class Copula:
     """A Gaussian copula realising Spearman rank correlations between scalar inputs.
 
     Spearman's rho maps to the normal correlation ``2 sin(pi rho / 6)``, which makes the
-    copula reproduce the requested rank correlations exactly (in expectation).
+    copula reproduce the requested rank correlations (in expectation). Each connected
+    group of correlated inputs is factored on its own, with the symmetric square root of
+    its correlation matrix: every correlated normal stays as close as it can to the input's
+    own normal, and a correlation added between other inputs changes none of these draws.
+    That keeps common random numbers working across scenarios that differ in their
+    correlations.
     """
 
-    names: tuple[str, ...]
-    cholesky: FloatArray
+    groups: tuple[tuple[tuple[str, ...], FloatArray], ...]
 
     @classmethod
     def from_correlations(cls, correlations: Sequence[Correlation]) -> Copula | None:
         if not correlations:
             return None
-        names = tuple(sorted({n for c in correlations for n in c.between}))
-        index = {n: i for i, n in enumerate(names)}
-        pearson = np.eye(len(names))
-        for c in correlations:
-            i, j = index[c.between[0]], index[c.between[1]]
-            pearson[i, j] = pearson[j, i] = 2.0 * math.sin(math.pi * c.spearman / 6.0)
-        # The Spearman matrix was checked PSD when loading; the sine map can still leave
-        # it semi-definite, so factor through the eigen-decomposition with clipping.
-        values, vectors = np.linalg.eigh(pearson)
-        root = vectors * np.sqrt(np.clip(values, 0.0, None))
-        # Renormalise rows so each marginal stays standard normal.
-        root /= np.linalg.norm(root, axis=1, keepdims=True)
-        root.setflags(write=False)
-        return cls(names, root)
+        groups = []
+        for names in _connected(correlations):
+            index = {n: i for i, n in enumerate(names)}
+            pearson = np.eye(len(names))
+            for c in correlations:
+                if c.between[0] in index:
+                    i, j = index[c.between[0]], index[c.between[1]]
+                    pearson[i, j] = pearson[j, i] = 2.0 * math.sin(math.pi * c.spearman / 6.0)
+            # The Spearman matrix was checked PSD when loading; the sine map can leave it
+            # just semi-definite, so clip the eigenvalues before taking the root.
+            values, vectors = np.linalg.eigh(pearson)
+            root = (vectors * np.sqrt(np.clip(values, 0.0, None))) @ vectors.T
+            # Renormalise rows so each marginal stays standard normal.
+            root /= np.linalg.norm(root, axis=1, keepdims=True)
+            root.setflags(write=False)
+            groups.append((names, root))
+        return cls(tuple(groups))
 
     def apply(self, u: Mapping[str, FloatArray]) -> dict[str, FloatArray]:
         """Correlate the uniforms of the copula's inputs; each stays uniform marginally."""
-        z = np.stack([ndtri(u[name]) for name in self.names])
-        out = np.clip(ndtr(self.cholesky @ z), _EPS, 1.0 - _EPS)
-        return {name: out[i] for i, name in enumerate(self.names)}
+        out: dict[str, FloatArray] = {}
+        for names, root in self.groups:
+            z = np.stack([ndtri(u[name]) for name in names])
+            correlated = np.clip(ndtr(root @ z), _EPS, 1.0 - _EPS)
+            out.update({name: correlated[i] for i, name in enumerate(names)})
+        return out
+
+
+def _connected(correlations: Sequence[Correlation]) -> list[tuple[str, ...]]:
+    """The groups of inputs linked by correlations, each sorted by name."""
+    parent: dict[str, str] = {}
+
+    def root(x: str) -> str:
+        while parent.setdefault(x, x) != x:
+            x = parent[x]
+        return x
+
+    for c in correlations:
+        a, b = root(c.between[0]), root(c.between[1])
+        parent[max(a, b)] = min(a, b)
+    groups: dict[str, list[str]] = {}
+    for name in sorted(parent):
+        groups.setdefault(root(name), []).append(name)
+    return [tuple(g) for g in groups.values()]
 
 
 def block_draws(

@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 import numpy as np
 import numpy.typing as npt
 from scipy.special import ndtri
-from scipy.stats import rankdata
+from scipy.stats import binom, rankdata
 
 __all__ = [
     "QuantileSketch",
@@ -230,22 +230,29 @@ def quantile_interval(
 ) -> tuple[float, float]:
     """A distribution-free 95 % interval for the ``q`` quantile from order statistics.
 
-    The ranks ``n q -+ 1.96 sqrt(n q (1 - q))`` bracket the true quantile with about 95 %
-    probability; their values come from the exact sorted sample when kept, else from the
-    sketch (adding its relative error).
+    With ``B ~ Binomial(n, q)``, the order statistics ``X_(l)`` and ``X_(u)`` for
+    ``l = F_B^-1(0.025)`` and ``u = F_B^-1(0.975) + 1`` bracket the true quantile with
+    probability at least 95 %. Where ``l`` falls before the first path or ``u`` after the
+    last, that side is unbounded (-inf / inf): too few paths to say, and an expectation
+    on it stays inconclusive. Values come from the exact sorted sample when it is kept,
+    else from the sketch, widened by its relative error.
+
+    >>> quantile_interval(np.array([1.0]), None, 1, 0.5)
+    (-inf, inf)
     """
-    half = Z95 * math.sqrt(n * q * (1 - q))
-    lo_rank = max(0.0, n * q - half - 1)
-    hi_rank = min(n - 1.0, n * q + half)
+    lo_order = int(binom.ppf(0.025, n, q))  # 1-based order statistics
+    hi_order = int(binom.ppf(0.975, n, q)) + 1
     if sorted_values is not None and sorted_values.size == n:
-        return (
-            float(sorted_values[math.floor(lo_rank)]),
-            float(sorted_values[math.ceil(hi_rank)]),
-        )
+        lo = float(sorted_values[lo_order - 1]) if lo_order >= 1 else -math.inf
+        hi = float(sorted_values[hi_order - 1]) if hi_order <= n else math.inf
+        return lo, hi
     if sketch is None:
         return (math.nan, math.nan)
     denom = max(n - 1, 1)
-    return sketch.quantile(lo_rank / denom), sketch.quantile(hi_rank / denom)
+    lo = sketch.quantile((lo_order - 1) / denom) if lo_order >= 1 else -math.inf
+    hi = sketch.quantile((hi_order - 1) / denom) if hi_order <= n else math.inf
+    alpha = sketch.alpha
+    return lo - alpha * abs(lo), hi + alpha * abs(hi)
 
 
 def spearman(inputs: FloatArray, output: FloatArray) -> FloatArray:

@@ -174,3 +174,40 @@ def test_baseline_runs_and_all_samplers_agree_within_error(baseline_path: object
     for sampler in ("lhs", "sobol"):
         m, se = means[sampler]
         assert abs(m - m_r) <= 4 * np.hypot(se, se_r), sampler
+
+
+def test_a_correlation_between_other_inputs_leaves_correlated_draws_unchanged() -> None:
+    pair = {"between": ["segments.a.growth", "valuation.multiple"], "spearman": 0.5}
+    other = {"between": ["shocks.k1.severity", "shocks.k1.recovery_years"], "spearman": -0.6}
+    a = simulate(_rich(correlations=[pair]), 20_000, seed=41)
+    b = simulate(_rich(correlations=[pair, other]), 20_000, seed=41)
+    for name in ("segments.a.growth", "valuation.multiple", "segments.b.growth"):
+        assert np.array_equal(a.kept.inputs[name], b.kept.inputs[name]), name
+
+
+def test_a_correlated_input_stays_close_to_its_own_draws() -> None:
+    """The symmetric root keeps each correlated normal near the input's own normal."""
+    rho = 0.4
+    plain = simulate(_rich(), 50_000, seed=42)
+    pair = {"between": ["segments.a.growth", "valuation.multiple"], "spearman": rho}
+    linked = simulate(_rich(correlations=[pair]), 50_000, seed=42)
+    for name in ("segments.a.growth", "valuation.multiple"):
+        x = np.stack([plain.kept.inputs[name]], axis=1)
+        r = float(spearman(x, linked.kept.inputs[name])[0])
+        assert r > 0.9, (name, r)
+
+
+@pytest.mark.parametrize("sampler", ["random", "lhs", "sobol"])
+def test_three_correlations_reach_their_rank_correlations(sampler: str) -> None:
+    names = ["segments.a.growth", "segments.b.growth", "valuation.multiple"]
+    rhos = {(0, 1): 0.5, (0, 2): 0.3, (1, 2): -0.2}
+    sc = _rich(
+        correlations=[
+            {"between": [names[i], names[j]], "spearman": r} for (i, j), r in rhos.items()
+        ]
+    )
+    res = simulate(sc, 100_000, seed=43, sampler=sampler)
+    for (i, j), rho in rhos.items():
+        x = np.stack([res.kept.inputs[names[i]]], axis=1)
+        r = float(spearman(x, res.kept.inputs[names[j]])[0])
+        assert abs(r - rho) <= 4 * (1 - rho**2) / np.sqrt(res.paths), (i, j, r)

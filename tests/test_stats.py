@@ -7,6 +7,7 @@ import math
 import numpy as np
 from hypothesis import given
 from hypothesis import strategies as st
+from scipy import stats
 
 from sim.stats import (
     QUANTILE_LEVELS,
@@ -86,3 +87,33 @@ def test_quantiles_ordered_and_intervals_contain_estimates(values: list[float]) 
     for q in QUANTILE_LEVELS:
         lo, hi = quantile_interval(x, None, len(x), q)
         assert lo <= qs[f"{q:g}"] <= hi
+
+
+def test_quantile_interval_is_unbounded_with_too_few_paths() -> None:
+    assert quantile_interval(np.array([5.0]), None, 1, 0.5) == (-math.inf, math.inf)
+    x = np.sort(np.random.default_rng(3).normal(size=50))
+    lo, hi = quantile_interval(x, None, 50, 0.99)
+    assert math.isfinite(lo) and hi == math.inf
+
+
+def test_quantile_interval_covers_at_least_95_percent() -> None:
+    """Coverage over replications, for small n where the normal approximation fails."""
+    rng = np.random.default_rng(404)
+    reps = 2000
+    for n, q in ((20, 0.5), (100, 0.9), (400, 0.99)):
+        samples = np.sort(rng.standard_normal((reps, n)), axis=1)
+        truth = stats.norm.ppf(q)
+        hits = [
+            lo <= truth <= hi for lo, hi in (quantile_interval(s, None, n, q) for s in samples)
+        ]
+        cover = float(np.mean(hits))
+        # The bound is >= 95 % by construction; allow 4 standard errors of the estimate.
+        assert cover >= 0.95 - 4 * math.sqrt(0.95 * 0.05 / reps), (n, q, cover)
+
+
+def test_sketch_quantile_interval_contains_the_exact_sample_quantile() -> None:
+    x = np.random.default_rng(5).lognormal(0.0, 0.05, 400_000)
+    sketch = QuantileSketch(alpha=1e-3)
+    sketch.update(x)
+    lo, hi = quantile_interval(None, sketch, x.size, 0.5)
+    assert lo <= float(np.median(x)) <= hi
