@@ -550,6 +550,14 @@ def _print_summary(summary: Summary, out: TextIO) -> None:
             )
     for e in d["expectations"]:
         print(f"  expect {e['status']}: {e['text']}", file=out)
+    precision = d.get("precision")
+    if precision is not None:
+        state = "reached" if precision["reached"] else "NOT reached (raise --paths)"
+        print(
+            f"  precision {precision['requested']:g} {state}: largest 95% half-width "
+            f"{precision['max_half_width']:.4g} at {d['paths']:,} paths",
+            file=out,
+        )
 
 
 def _print_comparison(

@@ -86,6 +86,8 @@ class Result:
     checkpoints: npt.NDArray[np.int64]
     target_counts: npt.NDArray[np.int64]
     stopped_by_precision: bool = False
+    precision: float | None = None
+    max_half_width: float = math.nan  # of the target probabilities, with ``precision``
     workers: int = 1
 
     @property
@@ -271,6 +273,11 @@ def simulate(
         raise SimError(f"workers must be at least 1, got {workers}")
     if precision is not None and not 0 < precision < 0.5:
         raise SimError(f"precision must be in (0, 0.5), got {precision}")
+    if precision is not None and not scenario.targets:
+        raise SimError(
+            "--precision is a bound on the target probabilities' intervals, and the scenario "
+            "has no [[targets]]"
+        )
     if seed < 0:
         raise SimError(f"seed must be non-negative, got {seed}")
     start = time.perf_counter()
@@ -297,6 +304,7 @@ def simulate(
     target_counts: list[npt.NDArray[np.int64]] = []
     done = 0
     stopped = False
+    half_width = math.nan
     for outcome in outcomes:
         for name, s in outcome.streams.items():
             streams.setdefault(name, Stream(s.thresholds)).merge(s)
@@ -311,10 +319,11 @@ def simulate(
         done += outcome.n
         if progress is not None:
             progress(outcome.n)
-        if precision is not None and scenario.targets:
-            counts = streams["valuation"].at_least
-            idx = [streams["valuation"].thresholds.index(t.value_usd) for t in scenario.targets]
-            if _max_half_width(counts[idx], done) < precision:
+        if precision is not None:
+            val = streams["valuation"]
+            counts = val.at_least[[val.thresholds.index(t.value_usd) for t in scenario.targets]]
+            half_width = _max_half_width(counts, done)
+            if half_width < precision:
                 stopped = done < paths
                 break
     if isinstance(outcomes, _Closable):
@@ -334,6 +343,8 @@ def simulate(
         checkpoints=np.concatenate(checkpoints),
         target_counts=np.concatenate(target_counts, axis=0),
         stopped_by_precision=stopped,
+        precision=precision,
+        max_half_width=half_width,
         workers=workers,
     )
 

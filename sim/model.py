@@ -245,7 +245,14 @@ def evaluate(scenario: Scenario, draws: Mapping[str, FloatArray]) -> PathValues:
     region_rev = region_clean - region_loss if scenario.shocks else region_clean
 
     revenue = shocked.sum(axis=0) if scenario.shocks else revenue_clean
-    region_shares, hhi, top = _concentration(region_rev, revenue[v])
+    total_v = revenue[v]
+    lost_all = total_v <= 0.0
+    if lost_all.any():
+        # A path whose revenue is all lost has no split of its own: it keeps its pre-shock
+        # split rather than reading as a perfectly diversified HHI of 0.
+        region_rev = np.where(lost_all, region_clean, region_rev)
+        total_v = np.where(lost_all, revenue_clean[v], total_v)
+    region_shares, hhi, top = _concentration(region_rev, total_v)
     hhi_clean = hhi
     if scenario.shocks and val.concentration_penalty != 0.0:
         _, hhi_clean, _ = _concentration(region_clean, revenue_clean[v])

@@ -183,7 +183,7 @@ class Expectation:
             bound = f"<= {_fmt_num(hi)}"
         else:
             bound = f">= {_fmt_num(lo)}"
-        return f"{self.name}: {what} {bound}"
+        return f"{self.name}: {what} {bound}" if self.name else f"{what} {bound}"
 
 
 @dataclass(frozen=True, slots=True)
@@ -714,7 +714,7 @@ def build_scenario(raw: Mapping[str, Any], *, source: Path | None, own_name: str
         _parse_expect(t, p, scenario_draft, fx)
         for t, p in _tables(top.get("expect", []), "expect")
     ]
-    _unique([e.name for e in expectations], "expect", "expectation name")
+    _unique([e.name for e in expectations if e.name], "expect", "expectation name")
     simulation = _parse_simulation(top.get("simulation", {}))
     top.done()
 
@@ -1014,7 +1014,9 @@ def check_correlation_matrix(correlations: list[Correlation]) -> None:
 
 
 def _parse_expect(t: _Table, path: str, s: Scenario, fx: Mapping[str, float]) -> Expectation:
-    name = _label(t.need("name"), t.key("name"))
+    # A name is optional (the design's own examples have none); unnamed ones are shown
+    # by their statement.
+    name = _label(t.get("name"), t.key("name")) if t.has("name") else ""
     metric = _str(t.need("metric"), t.key("metric"))
     unit = _metric_unit(metric, s, t.key("metric"))
     stat = _str(t.need("stat"), t.key("stat"))

@@ -202,6 +202,12 @@ def summarise(result: Result) -> Summary:
             for o in outcomes
         ],
     }
+    if result.precision is not None:
+        data["precision"] = {
+            "requested": result.precision,
+            "max_half_width": result.max_half_width,
+            "reached": result.max_half_width < result.precision,
+        }
     if scenario.offering is not None:
         vps = result.streams["value_per_share"]
         lo, hi = scenario.offering.price_range_usd

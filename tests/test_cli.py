@@ -10,6 +10,7 @@ import csv
 import json
 import math
 import os
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -431,11 +432,9 @@ def test_compare_pairs_scenarios_and_writes_comparison_json(
     assert data["paired"] is True
     assert [s["name"] for s in data["scenarios"]] == ["baseline", "article-2025-06"]
     assert {s["seed"] for s in data["scenarios"]} == {load_scenario(BASELINE).simulation.seed}
+    assert len(data["differences"]) == len(data["targets"]) == 5
     for d in data["differences"]:
-        lo, hi = d["ci95"]
-        assert lo <= d["estimate"] <= hi
-        # Common random numbers: the paired interval is no wider than independent runs'.
-        assert d["se"] <= d["se_independent"]
+        assert d["paired"] is True
         p = data["targets"]
         row = next(t for t in p if t["value_usd"] == d["value_usd"])
         assert math.isclose(
@@ -456,3 +455,31 @@ def test_run_of_several_scenarios_writes_a_comparison(tmp_path: Path) -> None:
     assert (tmp_path / "comparison" / "comparison.json").is_file()
     assert (tmp_path / "baseline" / "summary.json").is_file()
     assert (tmp_path / "article-2025-06" / "summary.json").is_file()
+
+
+def test_precision_reports_whether_it_was_reached(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert _run(tmp_path, BASELINE, extra=("--precision", "0.0001")) == 0
+    out = capsys.readouterr().out
+    assert "NOT reached" in out
+    data = json.loads((tmp_path / "baseline" / "summary.json").read_text("utf-8"))
+    assert data["precision"]["reached"] is False
+    assert data["precision"]["max_half_width"] > 0.0001
+    # Precision is checked at block ends: the first block of 65,536 paths suffices here.
+    argv = ["run", str(BASELINE), "--paths", "300000", "--precision", "0.01", "--quiet"]
+    assert main([*argv, "--format", "json", "--out", str(tmp_path)]) == 0
+    data = json.loads((tmp_path / "baseline" / "summary.json").read_text("utf-8"))
+    assert data["precision"]["reached"] is True
+    assert data["paths"] < 300_000
+
+
+def test_precision_without_targets_exits_2(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    text = re.sub(r"\[\[targets\]\]\nlabel = .*\nvalue = .*\n", "", SMALL.read_text("utf-8"))
+    bare = tmp_path / "bare.toml"
+    bare.write_text(text, encoding="utf-8")
+    assert "[[targets]]" not in bare.read_text("utf-8")
+    assert _run(tmp_path, bare, extra=("--precision", "0.01")) == 2
+    _one_error_line(capsys.readouterr().err)

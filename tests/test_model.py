@@ -328,3 +328,131 @@ def test_dirichlet_shares_have_the_requested_mean(kappa: float) -> None:
     sd = math.sqrt(0.7 * 0.3 / (kappa + 1))
     assert abs(x.mean() - 0.7) <= 4 * sd / math.sqrt(len(x))
     assert abs(x.std() - sd) <= 4 * sd / math.sqrt(2 * len(x))
+
+
+def test_growth_fades_to_the_terminal_rate_exactly() -> None:
+    g1, fade, term = 1.0, 0.5, 0.1
+    sc = scenario(
+        scenario={"name": "t", "base_year": 2024, "horizon": 3},
+        segments=[
+            {
+                "name": "a",
+                "revenue": 100.0,
+                "growth": g1,
+                "fade": fade,
+                "terminal_growth": term,
+                "regions": {"X": 1.0},
+            }
+        ],
+        valuation={"year": 2027, "multiple": 1.0},
+    )
+    res = simulate(sc, 3, seed=1)
+    l1, lt = math.log1p(g1), math.log1p(term)
+    logs = [lt + (l1 - lt) * fade ** (t - 1) for t in (1, 2, 3)]
+    expected = 100.0 * np.exp(np.cumsum(logs))
+    assert np.allclose(res.kept.revenue[:, 1:], expected, rtol=1e-12)
+
+
+def test_growth_elasticity_uses_growth_into_the_valuation_year() -> None:
+    """Not the average growth since the base year: the last year's growth only."""
+    sc = scenario(
+        scenario={"name": "t", "base_year": 2024, "horizon": 3},
+        segments=[
+            {"name": "a", "revenue": 100.0, "growth": 2.0, "fade": 0.3, "regions": {"X": 1.0}},
+            {"name": "b", "revenue": 50.0, "growth": 0.2, "regions": {"Y": 1.0}},
+        ],
+        valuation={
+            "year": 2027,
+            "multiple": 10.0,
+            "growth_elasticity": 0.8,
+            "reference_growth": 0.5,
+        },
+    )
+    res = simulate(sc, 3, seed=1)
+    rev = res.kept.revenue[0]
+    growth = math.log(rev[3] / rev[2])
+    multiple = 10.0 * math.exp(0.8 * (growth - math.log1p(0.5)))
+    assert np.allclose(res.kept.multiple, multiple, rtol=1e-12)
+    assert np.allclose(res.kept.equity, rev[3] * multiple, rtol=1e-12)
+
+
+def test_max_events_caps_compounding() -> None:
+    sc = scenario(
+        scenario={"name": "t", "base_year": 2024, "horizon": 3},
+        segments=[{"name": "a", "revenue": 100.0, "growth": 0.0, "regions": {"X": 1.0}}],
+        valuation={"year": 2027, "multiple": 1.0},
+        shocks=[
+            {
+                "name": "k",
+                "regions": ["X"],
+                "annual_probability": 1.0,
+                "severity": 0.5,
+                "recovery_years": "permanent",
+                "max_events": 2,
+            }
+        ],
+    )
+    res = simulate(sc, 10, seed=1)
+    assert np.allclose(res.kept.revenue[:, 1:], [50.0, 25.0, 25.0])
+
+
+def test_uncertain_hazard_p_any_matches_the_beta_mixture() -> None:
+    a, b = 2.0, 8.0
+    sc = scenario(
+        shocks=[
+            {
+                "name": "k",
+                "regions": ["X"],
+                "annual_probability": {"dist": "beta", "a": a, "b": b},
+                "severity": 0.3,
+                "recovery_years": 1,
+            }
+        ],
+    )
+    res = simulate(sc, N, seed=18)
+    # P(no event in 2 years) = E[(1 - p)^2], and 1 - p ~ Beta(b, a).
+    p_any = 1.0 - b * (b + 1) / ((a + b) * (a + b + 1))
+    assert abs(res.shock_counts[0] / N - p_any) <= _p_tol(p_any)
+
+
+def test_drawn_recovery_time_sets_each_paths_ramp() -> None:
+    sc = scenario(
+        segments=[{"name": "a", "revenue": 100.0, "growth": 0.0, "regions": {"X": 1.0}}],
+        shocks=[
+            {
+                "name": "k",
+                "regions": ["X"],
+                "annual_probability": 1.0,
+                "severity": 0.6,
+                "recovery_years": {"dist": "uniform", "min": 1.0, "max": 3.0},
+                "max_events": 1,
+            }
+        ],
+    )
+    res = simulate(sc, 20_000, seed=19)
+    recovery = res.kept.inputs["shocks.k.recovery_years"]
+    assert np.allclose(res.kept.revenue[:, 1], 40.0)
+    assert np.allclose(res.kept.revenue[:, 2], 100.0 * (1 - 0.6 * (1 - 1 / recovery)))
+
+
+def test_a_path_that_loses_all_revenue_keeps_its_pre_shock_split() -> None:
+    sc = scenario(
+        segments=[
+            {"name": "a", "revenue": 300.0, "growth": 0.0, "regions": {"X": 1.0}},
+            {"name": "b", "revenue": 100.0, "growth": 0.0, "regions": {"Y": 1.0}},
+        ],
+        shocks=[
+            {
+                "name": "k",
+                "regions": ["X", "Y"],
+                "annual_probability": 1.0,
+                "severity": 1.0,
+                "recovery_years": "permanent",
+                "max_events": 1,
+            }
+        ],
+    )
+    res = simulate(sc, 5, seed=1)
+    assert np.allclose(res.kept.revenue[:, 2], 0.0)
+    assert np.allclose(res.kept.hhi, 0.75**2 + 0.25**2)
+    assert np.allclose(res.kept.region_shares, [[0.75, 0.25]])

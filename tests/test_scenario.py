@@ -848,3 +848,18 @@ def test_extends_replaces_regional_shares_whole(tmp_path: Path) -> None:
     shares = dict(zip(scenario.regions, seg.shares, strict=True))
     # The base's "other" share is gone, not merged in beside the new split.
     assert shares == {**dict.fromkeys(scenario.regions, 0.0), "US": 0.5, "JP": 0.5}
+
+
+def test_expect_without_a_name_as_in_the_design(tmp_path: Path) -> None:
+    """DESIGN.md section 7 writes expectations without names."""
+    path = tmp_path / "unnamed.toml"
+    text = (DATA / "small.toml").read_text("utf-8")
+    path.write_text(
+        text + '\n[[expect]]\nmetric = "valuation"\nstat = "p_at_least"\n'
+        'threshold = "40亿"\nat_most = 0.30\n',
+        encoding="utf-8",
+    )
+    scenario = load_scenario(path)
+    unnamed = [e for e in scenario.expectations if not e.name]
+    assert len(unnamed) == 1
+    assert unnamed[0].text.startswith("P(valuation >= ")
