@@ -24,6 +24,7 @@ from sim.compare import TargetDifference, compare_targets, paired, shared_target
 from sim.engine import Result, simulate
 from sim.errors import SimError
 from sim.money import format_money
+from sim.sampling import BLOCK_SIZE
 from sim.scenario import SAMPLERS, Scenario, load_scenario
 from sim.summary import Summary, summarise
 
@@ -550,6 +551,13 @@ def _print_summary(summary: Summary, out: TextIO) -> None:
             )
     for e in d["expectations"]:
         print(f"  expect {e['status']}: {e['text']}", file=out)
+    if d["sampler"] != "random" and d["stratified_paths"] < d["paths"]:
+        print(
+            f"  note: {d['sampler']} stratifies whole blocks of {BLOCK_SIZE:,} paths; "
+            f"{d['paths'] - d['stratified_paths']:,} of these paths are a random subset of a "
+            "block's design (use a multiple of the block for full stratification)",
+            file=out,
+        )
     precision = d.get("precision")
     if precision is not None:
         state = "reached" if precision["reached"] else "NOT reached (raise --paths)"

@@ -18,6 +18,7 @@ import numpy.typing as npt
 
 from sim._version import __version__
 from sim.engine import Result
+from sim.sampling import BLOCK_SIZE
 from sim.stats import QUANTILE_LEVELS, Stream, proportion_se, quantiles, spearman, wilson_interval
 from sim.testing import ExpectationOutcome, check_expectation
 
@@ -167,6 +168,11 @@ def summarise(result: Result) -> Summary:
         "sampler": result.sampler,
         "elapsed_s": result.elapsed_s,
         "workers": result.workers,
+        # LHS and Sobol lay out designs over whole blocks; paths of a short final block
+        # are a random subset of a design and carry no stratification.
+        "stratified_paths": (
+            0 if result.sampler == "random" else (result.paths // BLOCK_SIZE) * BLOCK_SIZE
+        ),
         "quantile_method": "exact" if result.exact else "sketch",
         "quantile_relative_error": 0.0 if result.exact else val.sketch.alpha,
         "valuation": {
