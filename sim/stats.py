@@ -88,7 +88,9 @@ class QuantileSketch:
         self._neg_lo = 0
 
     def _index(self, magnitude: FloatArray) -> npt.NDArray[np.int64]:
-        return np.ceil(np.log(magnitude) / math.log(self.gamma)).astype(np.int64)
+        scaled = np.log(magnitude)
+        scaled *= 1.0 / math.log(self.gamma)
+        return np.ceil(scaled, out=scaled).astype(np.int64)
 
     @staticmethod
     def _add(
@@ -110,8 +112,16 @@ class QuantileSketch:
     def update(self, values: FloatArray) -> None:
         """Count the finite values of ``values``."""
         x = np.asarray(values, dtype=np.float64).ravel()
-        x = x[np.isfinite(x)]
+        if x.size == 0:
+            return
+        finite = np.isfinite(x)
+        if not finite.all():
+            x = x[finite]
         self.count += x.size
+        if x.size and x.min() >= self.TINY:
+            # The usual case (values, revenues, shares): all positive, no masks needed.
+            self._pos, self._pos_lo = self._add(self._pos, self._pos_lo, self._index(x))
+            return
         small = np.abs(x) < self.TINY
         self.zeros += int(small.sum())
         pos = x[(x > 0) & ~small]
