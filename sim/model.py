@@ -166,7 +166,7 @@ def _shock_multipliers(
             recovery = draws[f"{key}.recovery_years"]
             for k in range(horizon):
                 # The share of the loss still felt k years after an event.
-                ramp = severity * np.maximum(0.0, 1.0 - k / recovery)
+                ramp = severity if k == 0 else severity * np.maximum(0.0, 1.0 - k / recovery)
                 for t in range(horizon - k):
                     mult[t + k] *= np.where(events[t], 1.0 - ramp, 1.0)
         multipliers.append(mult)
@@ -264,7 +264,7 @@ def evaluate(scenario: Scenario, draws: Mapping[str, FloatArray]) -> PathValues:
         any_event[k] = ev[:v].any(axis=0)
         if shock.multiple_hit > 0:
             recent = ev[v - 1] | ev[v - 2] if v >= 2 else ev[v - 1]
-            log_hit[recent] += math.log1p(-shock.multiple_hit)
+            log_hit += recent * math.log1p(-shock.multiple_hit)
 
     log_m0 = np.log(draws["valuation.multiple"])
     cash = draws["valuation.net_cash"] + draws["valuation.ipo_proceeds"]

@@ -62,7 +62,8 @@ def uniforms(n: int, dim: int, *, rng: np.random.Generator, sampler: str) -> Flo
         # A scalar's row is the stream's first n values; further rows start a block apart.
         u = rng.random(n) if dim == 1 else rng.random((dim, BLOCK_SIZE))[:, :n]
         # random() is in [0, 1 - 2^-53]: only the lower end needs moving off 0.
-        return np.maximum(u.reshape(dim, n), _EPS)
+        u = u.reshape(dim, n)
+        return np.maximum(u, _EPS, out=u)
     if sampler == "lhs":
         # One stratum per path of the block in each dimension, randomly paired.
         strata = rng.permuted(np.tile(np.arange(BLOCK_SIZE), (dim, 1)), axis=1)
