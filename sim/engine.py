@@ -326,7 +326,7 @@ def simulate(
             if half_width < precision:
                 stopped = done < paths
                 break
-    if isinstance(outcomes, _Closable):
+    if isinstance(outcomes, _PoolOutcomes):
         outcomes.close()
 
     kept = _join_kept(kept_parts)
@@ -349,7 +349,7 @@ def simulate(
     )
 
 
-class _Closable(Iterator[_BlockOutcome]):
+class _PoolOutcomes(Iterator[_BlockOutcome]):
     """Block outcomes in block order from a pool, which is shut down on close."""
 
     def __init__(self, tasks: list[_Task], pool: Executor, owned: bool, ahead: int) -> None:
@@ -359,7 +359,7 @@ class _Closable(Iterator[_BlockOutcome]):
         self._pending: list[object] = []
         self._ahead = ahead
 
-    def __iter__(self) -> _Closable:
+    def __iter__(self) -> _PoolOutcomes:
         return self
 
     def __next__(self) -> _BlockOutcome:
@@ -388,11 +388,11 @@ def _execute(
     tasks: list[_Task], workers: int, executor: Executor | None
 ) -> Iterator[_BlockOutcome]:
     if executor is not None:
-        return _Closable(tasks, executor, owned=False, ahead=2 * max(workers, 1) + 2)
+        return _PoolOutcomes(tasks, executor, owned=False, ahead=2 * max(workers, 1) + 2)
     if workers == 1 or len(tasks) == 1:
         return (_run_block(t) for t in tasks)
     pool = ProcessPoolExecutor(max_workers=min(workers, len(tasks), os.cpu_count() or 1))
-    return _Closable(tasks, pool, owned=True, ahead=2 * workers)
+    return _PoolOutcomes(tasks, pool, owned=True, ahead=2 * workers)
 
 
 def _join_kept(parts: list[_BlockOutcome]) -> Kept:
