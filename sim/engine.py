@@ -305,29 +305,34 @@ def simulate(
     done = 0
     stopped = False
     half_width = math.nan
-    for outcome in outcomes:
-        for name, s in outcome.streams.items():
-            streams.setdefault(name, Stream(s.thresholds)).merge(s)
-        shock_counts += outcome.shock_counts
-        region_share_sums += outcome.region_share_sums
-        if outcome.kept is not None:
-            kept_parts.append(outcome)
-        marks = np.arange(CHECKPOINT, outcome.n + CHECKPOINT, CHECKPOINT).clip(max=outcome.n)
-        running = target_counts[-1][-1] if target_counts else 0
-        checkpoints.append(done + marks)
-        target_counts.append(running + outcome.target_counts)
-        done += outcome.n
-        if progress is not None:
-            progress(outcome.n)
-        if precision is not None:
-            val = streams["valuation"]
-            counts = val.at_least[[val.thresholds.index(t.value_usd) for t in scenario.targets]]
-            half_width = _max_half_width(counts, done)
-            if half_width < precision:
-                stopped = done < paths
-                break
-    if isinstance(outcomes, _PoolOutcomes):
-        outcomes.close()
+    try:
+        for outcome in outcomes:
+            for name, s in outcome.streams.items():
+                streams.setdefault(name, Stream(s.thresholds)).merge(s)
+            shock_counts += outcome.shock_counts
+            region_share_sums += outcome.region_share_sums
+            if outcome.kept is not None:
+                kept_parts.append(outcome)
+            marks = np.arange(CHECKPOINT, outcome.n + CHECKPOINT, CHECKPOINT).clip(max=outcome.n)
+            running = target_counts[-1][-1] if target_counts else 0
+            checkpoints.append(done + marks)
+            target_counts.append(running + outcome.target_counts)
+            done += outcome.n
+            if progress is not None:
+                progress(outcome.n)
+            if precision is not None:
+                val = streams["valuation"]
+                counts = val.at_least[
+                    [val.thresholds.index(t.value_usd) for t in scenario.targets]
+                ]
+                half_width = _max_half_width(counts, done)
+                if half_width < precision:
+                    stopped = done < paths
+                    break
+    finally:
+        # Also on an error or Ctrl-C: cancel queued blocks and stop the worker processes.
+        if isinstance(outcomes, _PoolOutcomes):
+            outcomes.close()
 
     kept = _join_kept(kept_parts)
     return Result(
