@@ -199,7 +199,13 @@ def _evaluate_chunked(scenario: Scenario, draws: dict[str, FloatArray], n: int) 
     ]
 
     # Join along the path axis, keeping the model's path-last memory layout.
-    return _combine(parts, lambda xs: np.concatenate([x.T for x in xs], axis=-1).T)
+    # (x.T would reverse every axis and turn (n, S, H) into a strided (H, S, n) view.)
+    return _combine(
+        parts,
+        lambda xs: np.moveaxis(
+            np.concatenate([np.moveaxis(x, 0, -1) for x in xs], axis=-1), -1, 0
+        ),
+    )
 
 
 def _combine(
