@@ -31,7 +31,7 @@ class ScenarioError(SimError):
 
     def with_file(self, file: str) -> ScenarioError:
         """Return a copy that names ``file`` (kept if one is already set)."""
-        return ScenarioError(self.message, path=self.path, file=self.file or file)
+        return type(self)(self.message, path=self.path, file=self.file or file)
 
     def __str__(self) -> str:
         parts = [p for p in (self.file, self.path) if p]

@@ -388,7 +388,50 @@ def load_scenario(path: str | Path) -> Scenario:
     try:
         return build_scenario(raw, source=path, own_name=_own_name(own, path))
     except ScenarioError as err:
-        raise err.with_file(str(path)) from None
+        raise err.with_file(str(_origin(err.path, path))) from None
+
+
+def _origin(key_path: str, path: Path) -> Path:
+    """The file of an ``extends`` chain that wrote ``key_path`` (or its closest parent).
+
+    A mistake inherited from a base file is reported against the base file; where the
+    chain gives no better answer, against the file the user named.
+    """
+    chain = [path]
+    while True:
+        table = _read_toml(chain[-1]).get("scenario")
+        ref = table.get("extends") if isinstance(table, dict) else None
+        if not isinstance(ref, str) or len(chain) > 64:
+            break
+        chain.append(chain[-1].parent / ref)
+    best, best_len = path, -1
+    for file in chain:  # child first: on a tie the overriding file wins
+        written = _written_paths(_read_toml(file), "")
+        for prefix in _prefixes(key_path):
+            if prefix in written and len(prefix) > best_len:
+                best, best_len = file, len(prefix)
+                break
+    return best
+
+
+def _prefixes(key_path: str) -> list[str]:
+    """``a.b[0].c`` -> ``a.b[0].c``, ``a.b[0]``, ``a.b``, ``a`` (longest first)."""
+    parts = re.split(r"(?=[.\[])", key_path)
+    return ["".join(parts[:i]).lstrip(".") for i in range(len(parts), 0, -1)]
+
+
+def _written_paths(data: object, path: str) -> set[str]:
+    """Every key path a TOML document sets, named as error paths name them."""
+    out = {path} if path else set()
+    if isinstance(data, dict):
+        for key, value in data.items():
+            out |= _written_paths(value, f"{path}.{key}" if path else key)
+    elif isinstance(data, list) and _is_table_list(data):
+        for i, entry in enumerate(data):
+            label = entry.get("name", entry.get("label"))
+            sub = f"{path}.{label}" if isinstance(label, str) and label else f"{path}[{i}]"
+            out |= _written_paths(entry, sub)
+    return out
 
 
 def _own_name(own: Mapping[str, Any], path: Path) -> str:

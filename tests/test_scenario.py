@@ -863,3 +863,24 @@ def test_expect_without_a_name_as_in_the_design(tmp_path: Path) -> None:
     unnamed = [e for e in scenario.expectations if not e.name]
     assert len(unnamed) == 1
     assert unnamed[0].text.startswith("P(valuation >= ")
+
+
+def test_an_inherited_mistake_names_the_base_file(tmp_path: Path) -> None:
+    base = tmp_path / "base.toml"
+    text = (DATA / "small.toml").read_text("utf-8")
+    base.write_text(text.replace("fade = 0.6", "fade = 1.6"), encoding="utf-8")
+    child = tmp_path / "child.toml"
+    child.write_text('[scenario]\nextends = "base.toml"\nname = "child"\n', encoding="utf-8")
+    with pytest.raises(ScenarioError) as info:
+        load_scenario(child)
+    assert info.value.path == "segments.talkie.fade"
+    assert info.value.file == str(base)
+    # The same key overridden (wrongly) in the child is the child's mistake.
+    child.write_text(
+        '[scenario]\nextends = "base.toml"\nname = "child"\n\n'
+        '[[segments]]\nname = "talkie"\nfade = 2.0\n',
+        encoding="utf-8",
+    )
+    with pytest.raises(ScenarioError) as info:
+        load_scenario(child)
+    assert info.value.file == str(child)
