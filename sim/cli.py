@@ -10,10 +10,12 @@ import argparse
 import json
 import os
 import shutil
+import signal
 import sys
 import tempfile
+import threading
 import unicodedata
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from functools import partial
 from pathlib import Path
@@ -368,7 +370,9 @@ def _render_outputs(
 def _write_outputs(folder: Path, write: Callable[[Path], list[Path]]) -> list[Path]:
     """Write into a temporary folder beside ``folder``, then move each file into place.
 
-    An interruption or error leaves the previous outputs as they were and no partial file.
+    An interruption or error while writing leaves the previous outputs as they were and no
+    partial file; a Ctrl-C during the (quick) moves is held until they are done, so a run's
+    files are never a mix of old and new.
     """
     folder.parent.mkdir(parents=True, exist_ok=True)
     tmp = Path(tempfile.mkdtemp(prefix=f".{folder.name}.", suffix=".tmp", dir=folder.parent))
@@ -376,13 +380,30 @@ def _write_outputs(folder: Path, write: Callable[[Path], list[Path]]) -> list[Pa
         written = write(tmp)
         folder.mkdir(exist_ok=True)
         final = []
-        for path in written:
-            target = folder / path.relative_to(tmp)
-            os.replace(path, target)
-            final.append(target)
+        with _interrupts_deferred():
+            for path in written:
+                target = folder / path.relative_to(tmp)
+                os.replace(path, target)
+                final.append(target)
         return final
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
+
+
+@contextmanager
+def _interrupts_deferred() -> Iterator[None]:
+    """Hold a Ctrl-C until the block is done, then raise it (main thread only)."""
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    caught: list[int] = []
+    previous = signal.signal(signal.SIGINT, lambda signum, frame: caught.append(signum))
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGINT, previous)
+    if caught:
+        raise KeyboardInterrupt
 
 
 def _cmd_check(args: argparse.Namespace) -> int:

@@ -483,3 +483,24 @@ def test_precision_without_targets_exits_2(
     assert "[[targets]]" not in bare.read_text("utf-8")
     assert _run(tmp_path, bare, extra=("--precision", "0.01")) == 2
     _one_error_line(capsys.readouterr().err)
+
+
+def test_ctrl_c_during_the_final_moves_is_held_until_they_are_done(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Every output of the run lands, then the interrupt is raised (exit 130)."""
+    import signal
+
+    real_replace = os.replace
+    moved: list[str] = []
+
+    def replace_then_interrupt(src: Any, dst: Any) -> None:
+        real_replace(src, dst)
+        moved.append(str(dst))
+        if len(moved) == 1:
+            signal.raise_signal(signal.SIGINT)
+
+    monkeypatch.setattr(sim.cli.os, "replace", replace_then_interrupt)
+    assert _run(tmp_path, SMALL) == 130
+    assert sorted(_listing(tmp_path / "small")) == ["summary.csv", "summary.json"]
+    assert len(moved) == 2
