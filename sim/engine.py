@@ -108,7 +108,10 @@ def metric_thresholds(scenario: Scenario) -> dict[str, tuple[float, ...]]:
     return {k: tuple(sorted(set(v))) for k, v in out.items()}
 
 
-def _metrics(scenario: Scenario, values: PathValues) -> Iterator[tuple[str, FloatArray]]:
+def metric_values(
+    scenario: Scenario, values: PathValues | Kept
+) -> Iterator[tuple[str, FloatArray]]:
+    """Each streamed metric's per-path values, by the name expectations use for it."""
     yield "valuation", values.equity
     yield "valuation_unshocked", values.equity_unshocked
     for j, year in enumerate((scenario.base_year, *scenario.years)):
@@ -156,7 +159,7 @@ def _run_block(task: _Task) -> _BlockOutcome:
     values = _evaluate_chunked(scenario, draws, task.n)
     thresholds = metric_thresholds(scenario)
     streams: dict[str, Stream] = {}
-    for name, x in _metrics(scenario, values):
+    for name, x in metric_values(scenario, values):
         stream = Stream(thresholds.get(name, ()))
         stream.update(x)
         streams[name] = stream

@@ -23,7 +23,7 @@ import numpy as np
 
 from sim.distributions import Distribution, parse_distribution, plain_number
 from sim.errors import ScenarioError, unknown_key_message
-from sim.money import parse_fraction, parse_money
+from sim.money import format_money, parse_fraction, parse_money
 
 __all__ = [
     "SAMPLERS",
@@ -356,8 +356,6 @@ def _fmt_num(x: float | None) -> str:
     if x is None:
         return "-"
     if abs(x) >= 1e5:
-        from sim.money import format_money
-
         return format_money(x)
     return f"{x:g}"
 

@@ -18,9 +18,8 @@ import math
 from dataclasses import dataclass
 
 import numpy as np
-import numpy.typing as npt
 
-from sim.engine import Result
+from sim.engine import Result, metric_values
 from sim.errors import SimError
 from sim.scenario import Expectation
 from sim.stats import Z95, quantile_interval, wilson_interval
@@ -110,28 +109,12 @@ def metric_estimate(
     if stat == "quantile":
         if q is None:
             raise SimError("a quantile needs q")
-        exact = _kept_metric(result, metric)
+        exact = dict(metric_values(result.scenario, result.kept)).get(metric)
         if exact is not None and result.exact:
             ordered = np.sort(exact)
             return float(np.quantile(ordered, q)), quantile_interval(ordered, None, n, q)
         return stream.sketch.quantile(q), quantile_interval(None, stream.sketch, n, q)
     raise SimError(f"unknown stat {stat!r}")
-
-
-def _kept_metric(result: Result, metric: str) -> npt.NDArray[np.float64] | None:
-    kept = result.kept
-    if metric == "valuation":
-        return kept.equity
-    if metric == "hhi":
-        return kept.hhi
-    if metric == "top_region_share":
-        return kept.top_region_share
-    if metric == "value_per_share":
-        return kept.value_per_share
-    if metric.startswith("revenue."):
-        years = (result.scenario.base_year, *result.scenario.years)
-        return kept.revenue[:, years.index(int(metric.removeprefix("revenue.")))]
-    return None
 
 
 def check_expectation(result: Result, expectation: Expectation) -> ExpectationOutcome:
