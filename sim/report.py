@@ -596,7 +596,6 @@ def _target_key(
     """The numbered target key: number, label, and P(value >= target) with its interval."""
     if not targets:
         return
-    handles = [_Bubble(i + 1, colours[i]) for i in range(len(targets))]
     labels = [
         fonts.text(
             _wrap(t["label"], width)
@@ -605,20 +604,38 @@ def _target_key(
         )
         for t in targets
     ]
-    where.legend(
-        handles,
+    _bubble_legend(
+        where,
+        colours[: len(targets)],
         labels,
-        handler_map={_Bubble: _BubbleHandler()},
+        title="Targets: P(value ≥ target), 95% interval",
         loc=loc,
         ncols=ncols,
-        title="Targets: P(value ≥ target), 95% interval",
+        labelspacing=0.9,
+        columnspacing=2.0,
+    )
+
+
+def _bubble_legend(
+    where: FigureBase | Axes,
+    colours: Sequence[str],
+    labels: Sequence[str],
+    *,
+    title: str,
+    **layout: Any,
+) -> None:
+    """A legend keyed by numbered coloured discs (1, 2, ...), in the report's style."""
+    where.legend(
+        [_Bubble(i + 1, c) for i, c in enumerate(colours)],
+        labels,
+        handler_map={_Bubble: _BubbleHandler()},
+        title=title,
         title_fontproperties={"weight": "bold", "size": 9},
         alignment="left",
         handlelength=1.2,
         handleheight=1.2,
-        labelspacing=0.9,
-        columnspacing=2.0,
         fontsize=8,
+        **layout,
     )
 
 
@@ -2209,18 +2226,13 @@ def _fig_cmp_values(c: _Cmp) -> Figure:
     )
     key = _cmp_target_rows(c)
     if key:
-        body.legend(
-            [_Bubble(j + 1, colours[j]) for j in range(len(key))],
+        _bubble_legend(
+            body,
+            colours[: len(key)],
             [c.t(_wrap(row["label"], 30)) for row in key],
-            handler_map={_Bubble: _BubbleHandler()},
-            loc="outside right upper",
             title="Targets",
-            title_fontproperties={"weight": "bold", "size": 9},
-            alignment="left",
-            handlelength=1.2,
-            handleheight=1.2,
+            loc="outside right upper",
             labelspacing=0.8,
-            fontsize=8,
         )
     if any(r.kept.n < r.paths for r in c.results):
         ax.text(
