@@ -322,14 +322,20 @@ class _QuantileTable:
         h = np.diff(t)
         slopes = np.zeros(n)
         cuts = np.flatnonzero(h <= 0.0) + 1
-        for a, b in zip(np.concatenate([[0], cuts]), np.concatenate([cuts, [n]]), strict=True):
-            if b - a >= 2:
-                slopes[a:b] = _monotone_slopes(t[a:b], x[a:b])
-        rise = np.diff(x)
-        with np.errstate(divide="ignore", invalid="ignore"):
+        # Quantiles near the largest double (1e308) overflow the slopes: checked below.
+        with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
+            for a, b in zip(np.concatenate([[0], cuts]), np.concatenate([cuts, [n]]), strict=True):
+                if b - a >= 2:
+                    slopes[a:b] = _monotone_slopes(t[a:b], x[a:b])
+            rise = np.diff(x)
             inv_h = np.where(h > 0.0, 1.0 / h, 0.0)
             alpha = np.where(rise > 0.0, h * slopes[:-1] / rise, 1.0)
             beta = np.where(rise > 0.0, h * slopes[1:] / rise, 1.0)
+        if not (np.isfinite(rise).all() and np.isfinite(slopes).all()):
+            # An ArithmeticError: parse_distribution reports it as beyond double precision.
+            raise FloatingPointError(
+                f"a quantile table of values up to {float(np.abs(x).max()):.3g} overflows"
+            )
         # Cells cover the knots within |logit(u)| <= 40 (u from 4e-18): sentinel knots at
         # +-1000 and knots packed into the far tails would waste them. Four times as many
         # cells as intervals leaves at most one knot in most cells.
@@ -745,28 +751,37 @@ class Triangular(Distribution):
     mode: float
     hi: float
 
+    def _scales(self) -> tuple[float, float]:
+        """``sqrt(width * (mode - lo))`` and ``sqrt(width * (hi - mode))``.
+
+        Taken as products of square roots: the products themselves overflow a double for
+        a range beyond ~1e154 (the quantiles are still representable).
+        """
+        root = math.sqrt(self.hi - self.lo)
+        return root * math.sqrt(self.mode - self.lo), root * math.sqrt(self.hi - self.mode)
+
     def ppf(self, u: FloatArray) -> FloatArray:
         ua = _f64(u)
-        width = self.hi - self.lo
-        c = (self.mode - self.lo) / width
-        left = self.lo + np.sqrt(ua * width * (self.mode - self.lo))
-        right = self.hi - np.sqrt((1.0 - ua) * width * (self.hi - self.mode))
+        k_left, k_right = self._scales()
+        c = (self.mode - self.lo) / (self.hi - self.lo)
+        left = self.lo + k_left * np.sqrt(ua)
+        right = self.hi - k_right * np.sqrt(1.0 - ua)
         return _f64(np.where(ua <= c, left, right))
 
     def cdf(self, x: FloatArray) -> FloatArray:
         xa = np.clip(_f64(x), self.lo, self.hi)
-        width = self.hi - self.lo
+        k_left, k_right = self._scales()
         with np.errstate(divide="ignore", invalid="ignore"):
-            left = (xa - self.lo) ** 2 / (width * (self.mode - self.lo))
-            right = 1.0 - (self.hi - xa) ** 2 / (width * (self.hi - self.mode))
+            left = ((xa - self.lo) / k_left) ** 2
+            right = 1.0 - ((self.hi - xa) / k_right) ** 2
         return _f64(np.where(xa <= self.mode, np.nan_to_num(left), np.nan_to_num(right)))
 
     def _sf(self, x: FloatArray) -> FloatArray:
         xa = np.clip(_f64(x), self.lo, self.hi)
-        width = self.hi - self.lo
+        k_left, k_right = self._scales()
         with np.errstate(divide="ignore", invalid="ignore"):
-            left = 1.0 - (xa - self.lo) ** 2 / (width * (self.mode - self.lo))
-            right = (self.hi - xa) ** 2 / (width * (self.hi - self.mode))
+            left = 1.0 - ((xa - self.lo) / k_left) ** 2
+            right = ((self.hi - xa) / k_right) ** 2
         return _f64(np.where(xa < self.mode, np.nan_to_num(left), np.nan_to_num(right)))
 
     def support(self) -> tuple[float, float]:
@@ -1584,7 +1599,7 @@ def parse_distribution(
     """
     if isinstance(spec, Mapping):
         try:
-            return _parse_table(spec, path, value)
+            return _finite_quantiles(_parse_table(spec, path, value), path)
         except (ArithmeticError, ValueError, IndexError) as err:
             # Parameters that pass every check but overflow double precision while the
             # distribution is built (sigma = 1e200, a beta with b = 1e154, a range of
@@ -1608,6 +1623,33 @@ def parse_distribution(
     if isinstance(x, bool) or not isinstance(x, float | int) or not math.isfinite(x):
         raise ScenarioError(f"expected a finite number, got {_show(x)}", path=path)
     return Fixed(float(x))
+
+
+def _finite_quantiles(dist: Distribution, path: str) -> Distribution:
+    """``dist``, once its quantile function is finite wherever a draw can land.
+
+    Draws come from uniforms clamped into ``[_EPS, 1 - _EPS]`` and a quantile function is
+    monotone, so finite values at both ends (and the median, for a NaN in the middle)
+    mean finite draws everywhere. A distribution whose far tail overflows double
+    precision (a scipy pareto with b = 0.01 reaches 1e308 at u = 0.999) is refused here
+    rather than drawing infinities in the middle of a run.
+
+    Raises
+    ------
+    InfeasibleDistribution
+        Where a quantile there is infinite or NaN.
+    """
+    probes = (("smallest draw", "2^-53"), ("median", "0.5"), ("largest draw", "1 - 2^-53"))
+    with np.errstate(all="ignore"):
+        x = dist.ppf(_f64([_EPS, 0.5, 1.0 - _EPS]))
+    for (what, u), xi in zip(probes, x, strict=True):
+        if not math.isfinite(xi):
+            raise InfeasibleDistribution(
+                f"{dist.describe()} cannot be drawn in double precision: its {what} (the "
+                f"quantile at {u}) is {xi}; use less extreme parameters",
+                path=path,
+            )
+    return dist
 
 
 def _parse_table(table: Mapping[str, object], path: str, value: ValueParser) -> Distribution:
