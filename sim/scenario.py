@@ -13,6 +13,7 @@ import hashlib
 import json
 import math
 import re
+import stat
 import tomllib
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
@@ -21,9 +22,9 @@ from typing import Any
 
 import numpy as np
 
-from sim.distributions import Distribution, parse_distribution, plain_number
+from sim.distributions import TRUNCATABLE, Distribution, parse_distribution, plain_number
 from sim.errors import ScenarioError, unknown_key_message
-from sim.money import format_money, parse_fraction, parse_money
+from sim.money import canonical_currency, format_money, parse_fraction, parse_money
 
 __all__ = [
     "SAMPLERS",
@@ -69,6 +70,13 @@ _KNOWN_KEYS = frozenset(
 # Share tables are replaced whole under `extends`: shares must sum to 1, so a child's
 # split is meant as the whole split, not as an edit of some regions.
 _REPLACED_TABLES = frozenset({"regions", "regions_at_horizon"})
+MAX_FILE_BYTES = 4 * 2**20
+"""The largest scenario file read (4 MiB): the shipped ones are about 10 KB."""
+MAX_EXTENDS = 32
+"""The longest ``extends`` chain: a file and at most this many bases below it."""
+MAX_NESTING = 64
+"""The deepest nesting of tables and arrays in a scenario file (a mixture of mixtures
+of distributions takes two levels per mixture; see :data:`MAX_DISTRIBUTION_NESTING`)."""
 DEFAULT_PATHS = 200_000
 DEFAULT_SEED = 20250618
 
@@ -461,6 +469,13 @@ def resolve_raw(path: Path, _chain: tuple[Path, ...] = ()) -> dict[str, Any]:
             path="scenario.extends",
             file=str(path),
         )
+    if len(_chain) >= MAX_EXTENDS:
+        raise ScenarioError(
+            f"more than {MAX_EXTENDS} levels of extends below "
+            f"{(_chain or (path,))[0].name}; shorten the chain",
+            path="scenario.extends",
+            file=str(path),
+        )
     base_path = path.parent / base_ref
     try:
         found = base_path.is_file()
@@ -479,20 +494,75 @@ def resolve_raw(path: Path, _chain: tuple[Path, ...] = ()) -> dict[str, Any]:
 
 
 def _read_toml(path: Path) -> dict[str, Any]:
+    """The TOML document in ``path``: a regular file of at most :data:`MAX_FILE_BYTES`.
+
+    A leading UTF-8 byte-order mark is skipped (editors on Windows write one). The
+    document may nest tables and arrays at most :data:`MAX_NESTING` deep.
+    """
     try:
-        text = path.read_bytes().decode("utf-8")
+        info = path.stat()
+        if stat.S_ISDIR(info.st_mode):
+            raise ScenarioError("is a folder, not a scenario file", file=str(path))
+        if not stat.S_ISREG(info.st_mode):
+            # A device (/dev/zero), a pipe or a socket: opening a pipe may block for ever
+            # and a device may never end, so they are refused before any read.
+            raise ScenarioError(
+                "is not a regular file (a device, pipe or socket); give a .toml file",
+                file=str(path),
+            )
+        with path.open("rb") as handle:
+            data = handle.read(MAX_FILE_BYTES + 1)
     except FileNotFoundError:
         raise ScenarioError("no such scenario file", file=str(path)) from None
     except IsADirectoryError:
         raise ScenarioError("is a folder, not a scenario file", file=str(path)) from None
-    except UnicodeDecodeError as err:
-        raise ScenarioError(f"not UTF-8 text ({err.reason})", file=str(path)) from None
     except OSError as err:
         raise ScenarioError(f"cannot read it: {err.strerror or err}", file=str(path)) from None
+    if len(data) > MAX_FILE_BYTES:
+        raise ScenarioError(
+            f"larger than {MAX_FILE_BYTES // 2**20} MiB, the most a scenario file may be",
+            file=str(path),
+        )
     try:
-        return tomllib.loads(text)
+        text = data.decode("utf-8-sig")
+    except UnicodeDecodeError as err:
+        raise ScenarioError(f"not UTF-8 text ({err.reason})", file=str(path)) from None
+    try:
+        document = tomllib.loads(text)
     except tomllib.TOMLDecodeError as err:
         raise ScenarioError(f"invalid TOML: {err}", file=str(path)) from None
+    except RecursionError:
+        # tomllib parses inline tables and arrays recursively: some hundreds deep exhaust
+        # Python's stack before any of our checks can name a key.
+        raise ScenarioError(
+            f"invalid TOML: arrays or inline tables nested too deeply (at most {MAX_NESTING})",
+            file=str(path),
+        ) from None
+    _check_nesting(document, path)
+    return document
+
+
+def _check_nesting(document: dict[str, Any], path: Path) -> None:
+    """Refuse tables and arrays nested deeper than :data:`MAX_NESTING`, naming the key.
+
+    Every later step (``extends`` merging, copying, hashing) recurses on the document,
+    so its depth is bounded here, without recursion.
+    """
+    stack: list[tuple[object, str, int]] = [(document, "", 0)]
+    while stack:
+        value, key_path, depth = stack.pop()
+        if depth > MAX_NESTING:
+            raise ScenarioError(
+                f"tables and arrays nested more than {MAX_NESTING} deep",
+                path=key_path,
+                file=str(path),
+            )
+        if isinstance(value, dict):
+            for key, item in value.items():
+                stack.append((item, f"{key_path}.{key}" if key_path else str(key), depth + 1))
+        elif isinstance(value, list):
+            for i, item in enumerate(value):
+                stack.append((item, f"{key_path}[{i}]", depth + 1))
 
 
 def _merge(base: dict[str, Any], over: dict[str, Any], path: str) -> dict[str, Any]:
@@ -664,12 +734,22 @@ def _dist_in(
     bad_lo = a < lo or (lo_open and a == lo == b)
     if bad_lo or b > hi:
         left = "(" if lo_open else "["
+        hint = _truncation_hint(dist, lo if bad_lo else None, hi if b > hi else None)
         raise ScenarioError(
             f"{what} must lie in {left}{lo:g}, {hi:g}]; {dist.describe()} has support "
-            f"[{a:g}, {b:g}]",
+            f"[{a:g}, {b:g}]{hint}",
             path=path,
         )
     return dist
+
+
+def _truncation_hint(dist: Distribution, lo: float | None, hi: float | None) -> str:
+    """How to bring a distribution that takes ``lower``/``upper`` inside a range."""
+    kind = dist.to_dict().get("dist")
+    if kind not in TRUNCATABLE:
+        return ""
+    given = [f"{k} = {v:g}" for k, v in (("lower", lo), ("upper", hi)) if v is not None]
+    return f"; truncate it with {' and '.join(given)} in its table"
 
 
 def build_scenario(raw: Mapping[str, Any], *, source: Path | None, own_name: str) -> Scenario:
@@ -795,8 +875,17 @@ def _parse_fx(value: object) -> dict[str, float]:
     fx: dict[str, float] = {}
     for code in list(table.data):
         path = table.key(code)
+        iso = canonical_currency(code)
+        if iso == "USD":
+            # Amounts are converted to USD, so its rate is 1 by definition; a rate given
+            # here would be silently ignored.
+            raise ScenarioError(
+                "USD is the base currency (its rate is 1 by definition); remove this key",
+                path=path,
+            )
         if not re.fullmatch(r"[A-Z]{3}", code):
-            raise ScenarioError("expected a 3-letter currency code such as HKD", path=path)
+            hint = f"; {code!r} is read as {iso}, so write {iso} = ..." if iso else ""
+            raise ScenarioError(f"expected a 3-letter currency code such as HKD{hint}", path=path)
         fx[code] = _num(table.get(code), path, lo=0.0, lo_open=True)
     if "RMB" in fx and "CNY" not in fx:
         fx["CNY"] = fx["RMB"]
