@@ -1575,11 +1575,14 @@ class Truncated(Distribution):
 
     def ppf(self, u: FloatArray) -> FloatArray:
         ua = _f64(u)
+        tiny = np.finfo(np.float64).tiny
         if self._upper_tail:
-            q = np.clip(self._start - ua * self.mass, _EPS, 1.0 - _EPS)
+            # S(hi) + (1 - u) mass, not S(lo) - u mass: near u = 1 the subtraction would
+            # cancel the digits of a small survival probability.
+            q = np.clip((self._start - self.mass) + (1.0 - ua) * self.mass, tiny, 1.0 - _EPS)
             x = _inverse_sf(self.base, q)
         else:
-            p = np.clip(self._start + ua * self.mass, _EPS, 1.0 - _EPS)
+            p = np.clip(self._start + ua * self.mass, tiny, 1.0 - _EPS)
             x = self.base.ppf(p)
         # Rounding in the base's ppf must not step outside the bounds.
         return _f64(np.clip(x, self._lo, self._hi))
