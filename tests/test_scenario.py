@@ -22,6 +22,7 @@ import os
 import shutil
 import subprocess
 import sys
+import tomllib
 from collections.abc import Callable
 from decimal import Decimal
 from pathlib import Path
@@ -32,9 +33,20 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from sim.cli import _print_scenario, main
-from sim.distributions import DISTRIBUTIONS, MAX_DISTRIBUTION_NESTING
+from sim.distributions import (
+    DISTRIBUTIONS,
+    MAX_DISTRIBUTION_NESTING,
+    MIN_TRUNCATED_MASS,
+    PARAMETERS,
+    TRUNCATABLE,
+    parse_distribution,
+)
 from sim.errors import ScenarioError
+from sim.money import _CURRENCY_ALIASES, _SCALE_WORDS, _SCALES
 from sim.scenario import (
+    EXPECT_METRICS,
+    EXPECT_STATS,
+    KEYS,
     MAX_EXTENDS,
     MAX_FILE_BYTES,
     MAX_NESTING,
@@ -1075,3 +1087,145 @@ def test_nesting_within_the_bound_reaches_the_key_check(tmp_path: Path) -> None:
         load_scenario(path)
     assert info.value.path == "extra"
     assert "unknown key" in info.value.message
+
+
+# --------------------------------------------------------------------------- the reference
+
+DOC = ROOT / "docs" / "scenarios.md"
+
+
+def _doc_table(marker: str) -> list[list[str]]:
+    """The rows (cells stripped) of the Markdown table after ``<!-- marker -->``."""
+    lines = DOC.read_text("utf-8").splitlines()
+    start = lines.index(f"<!-- {marker} -->") + 3  # the header and the separator row
+    rows = []
+    for line in lines[start:]:
+        if not line.startswith("|"):
+            break
+        rows.append([cell.strip() for cell in line.strip().strip("|").split("|")])
+    assert rows, marker
+    return rows
+
+
+def _ticked(cell: str) -> list[str]:
+    """The `code` spans of a cell, in order."""
+    return cell.split("`")[1::2]
+
+
+@pytest.mark.parametrize("table", list(KEYS), ids=lambda t: t or "top")
+def test_reference_lists_every_key_the_loader_takes(table: str) -> None:
+    rows = _doc_table(f"keys: {table or '(top)'}")
+    documented = {_ticked(row[0])[0]: row[1] == "required" for row in rows}
+    assert documented == dict(KEYS[table])
+
+
+@pytest.mark.parametrize("table", [t for t in KEYS if t], ids=str)
+def test_reference_required_keys_are_required_and_the_rest_optional(table: str) -> None:
+    """Against the loader's behaviour: dropping a required key is the error for that key."""
+    full = _doc_example()
+    for key, required in KEYS[table].items():
+        raw = copy.deepcopy(full)
+        entry = raw[table][0] if isinstance(raw[table], list) else raw[table]
+        if key not in entry or key in ("threshold", "q", "at_most", "at_least", "between"):
+            continue  # the stat decides whether these are required
+        del entry[key]
+        if table == "scenario" and key == "name":
+            continue  # the file name stands in
+        if required:
+            with pytest.raises(ScenarioError, match="required key is missing"):
+                build_scenario(raw, source=None, own_name="example")
+        else:
+            build_scenario(raw, source=None, own_name="example")
+
+
+def _doc_example() -> dict[str, Any]:
+    text = DOC.read_text("utf-8")
+    block = text.split("<!-- example -->\n```toml\n", 1)[1].split("```", 1)[0]
+    return tomllib.loads(block)
+
+
+def test_reference_example_loads_and_uses_every_key(tmp_path: Path) -> None:
+    raw = _doc_example()
+    path = tmp_path / "example.toml"
+    path.write_text(
+        DOC.read_text("utf-8").split("<!-- example -->\n```toml\n", 1)[1].split("```", 1)[0],
+        encoding="utf-8",
+    )
+    scenario = load_scenario(path)
+    assert scenario.name == "example"
+    for table, keys in KEYS.items():
+        if not table:
+            assert set(raw) == set(keys)
+            continue
+        entries = raw[table] if isinstance(raw[table], list) else [raw[table]]
+        used = {k for e in entries for k in e}
+        # `extends` needs a second file: the extends tests cover it.
+        assert used >= set(keys) - {"extends"}, table
+
+
+def test_reference_lists_every_distribution_and_parameter() -> None:
+    rows = _doc_table("distributions")
+    documented = {_ticked(row[0])[0]: set(_ticked(row[1])) for row in rows}
+    assert list(documented) == list(DISTRIBUTIONS)
+    for name, params in PARAMETERS.items():
+        assert documented[name] == set(params), name
+    # Truncation is documented on exactly the distributions that take it.
+    assert {n for n, p in documented.items() if "lower" in p and n != "metalog"} == set(
+        TRUNCATABLE
+    )
+
+
+def test_reference_parameters_are_accepted() -> None:
+    """Each documented parameter passes the key check: the error is the unknown key after it."""
+    for name, params in PARAMETERS.items():
+        for key in params:
+            spec: dict[str, object] = (
+                {"dist": name, "name": "gamma"} if name == "scipy" else {"dist": name}
+            )
+            spec |= {key: spec.get(key, 1.0), "zz_unknown": 1}
+            with pytest.raises(ScenarioError) as info:
+                parse_distribution(spec, path="x")
+            assert info.value.path == "x.zz_unknown", (name, key, str(info.value))
+
+
+def test_reference_lists_every_metric_and_stat() -> None:
+    metrics = [_ticked(row[0])[0] for row in _doc_table("metrics")]
+    assert metrics == list(EXPECT_METRICS)
+    stats = [_ticked(row[0])[0] for row in _doc_table("stats")]
+    assert stats == list(EXPECT_STATS)
+    # And every documented metric is accepted.
+    examples = {
+        "revenue.<year>": "revenue.2025",
+        "shocks.<name>.p_any": "shocks.app-store-removal.p_any",
+    }
+    base = resolve_raw(DATA / "small.toml")
+    for metric in metrics:
+        raw = copy.deepcopy(base)
+        raw["expect"] = [
+            {"name": "m", "metric": examples.get(metric, metric), "stat": "mean", "at_least": 0}
+        ]
+        build_scenario(raw, source=None, own_name="small")
+
+
+def test_reference_lists_every_currency_alias_and_scale() -> None:
+    documented = {alias: row[1] for row in _doc_table("currencies") for alias in _ticked(row[0])}
+    assert documented == _CURRENCY_ALIASES
+    scales = {word: row[1] for row in _doc_table("scales") for word in _ticked(row[0])}
+    expected = {w: f"10^{p}" for w, p in (_SCALES | _SCALE_WORDS).items()}
+    assert scales == expected
+    text = DOC.read_text("utf-8")
+    assert "¥` is read as CNY" in text
+
+
+def test_readme_points_to_the_reference() -> None:
+    readme = (ROOT / "README.md").read_text("utf-8")
+    assert "docs/scenarios.md" in readme
+    assert "the\nproject's scenario format" not in readme
+
+
+def test_reference_states_the_loader_bounds() -> None:
+    text = " ".join(DOC.read_text("utf-8").split())
+    assert f"at most {MAX_FILE_BYTES // 2**20} MiB" in text
+    assert f"At most {MAX_EXTENDS} files below the one you run" in text
+    assert f"mixtures nest at most {MAX_DISTRIBUTION_NESTING} deep" in text
+    assert f"at least {MIN_TRUNCATED_MASS:g} of the distribution's probability" in text
