@@ -47,7 +47,11 @@ from sim.errors import InfeasibleDistribution, ScenarioError, unknown_key_messag
 
 __all__ = [
     "DISTRIBUTIONS",
+    "MAX_DISTRIBUTION_NESTING",
+    "MIN_TRUNCATED_MASS",
+    "PARAMETERS",
     "TABLE_BOUND",
+    "TRUNCATABLE",
     "Beta",
     "Distribution",
     "Fixed",
@@ -59,6 +63,7 @@ __all__ = [
     "Pert",
     "ScipyDistribution",
     "Triangular",
+    "Truncated",
     "Uniform",
     "ValueParser",
     "parse_distribution",
@@ -83,6 +88,36 @@ DISTRIBUTIONS: tuple[str, ...] = (
     "scipy",
 )
 """The catalogue: the names a scenario may give as ``dist``."""
+
+PARAMETERS: Mapping[str, tuple[str, ...]] = {
+    "fixed": ("value",),
+    "normal": ("mean", "sd", "lower", "upper"),
+    "lognormal": ("p50", "p90", "mu", "sigma", "mean", "sd", "lower", "upper"),
+    "triangular": ("min", "mode", "max"),
+    "pert": ("min", "mode", "max", "lambda"),
+    "uniform": ("min", "max"),
+    "beta": ("a", "b", "min", "max"),
+    "metalog": ("p10", "p50", "p90", "quantiles", "lower", "upper", "terms"),
+    "mixture": ("weights", "components"),
+    "scipy": ("name", "loc", "scale", "lower", "upper"),
+}
+"""Every key each distribution takes besides ``dist`` (scipy also takes the shape
+parameters of the scipy.stats distribution it names, e.g. ``a`` for ``gamma``)."""
+
+TRUNCATABLE: tuple[str, ...] = ("normal", "lognormal", "scipy")
+"""Distributions that take optional ``lower``/``upper`` truncation bounds (metalog's
+``lower``/``upper`` are bounds of its transform, not a truncation; the others are bounded
+by their own parameters)."""
+
+MIN_TRUNCATED_MASS = 1e-6
+"""The least probability that ``lower``/``upper`` must keep of the distribution they
+truncate: below it the bounds lie so far in a tail that the result is mostly rounding."""
+
+MAX_DISTRIBUTION_NESTING = 8
+"""The most mixtures nested one inside another (a mixture whose components are mixtures
+counts two)."""
+
+_BOUNDS = ("lower", "upper")
 
 TABLE_BOUND = 1e-6
 """Largest error of any quantile table, as a fraction of ``max(S, |x - median|)`` where
@@ -1503,6 +1538,150 @@ class ScipyDistribution(Distribution):
         return f"scipy.{self.dist_name}({params})"
 
 
+# --------------------------------------------------------------------------- truncation
+
+
+@dataclass(frozen=True, slots=True, eq=False)
+class Truncated(Distribution):
+    """``base`` conditioned on ``lower <= X <= upper`` (either bound may be absent).
+
+    The quantile function is exact: ``base.ppf(F(lo) + u (F(hi) - F(lo)))`` with ``F``
+    the base's cdf, or, where the kept interval lies in the base's upper tail
+    (``F(lo) > 1/2``), the same in survival terms, ``isf(S(lo) - u (S(lo) - S(hi)))``,
+    which keeps the digits that ``F`` near 1 has lost. Vectorised like the base's own
+    ppf. :func:`parse_distribution` builds one from the optional ``lower``/``upper`` keys
+    of the distributions in :data:`TRUNCATABLE`, and refuses bounds that keep less than
+    :data:`MIN_TRUNCATED_MASS` of the base's probability.
+
+    Parameters
+    ----------
+    base : Distribution
+        A continuous distribution (normal, lognormal or scipy).
+    lower, upper : float or None
+        The bounds, in the base's units; ``None`` for an open side.
+    """
+
+    name: ClassVar[str] = "truncated"
+    base: Distribution
+    lower: float | None
+    upper: float | None
+    _lo: float = field(init=False, repr=False)
+    _hi: float = field(init=False, repr=False)
+    _upper_tail: bool = field(init=False, repr=False)
+    _start: float = field(init=False, repr=False)
+    mass: float = field(init=False)
+
+    def __post_init__(self) -> None:
+        base_lo, base_hi = self.base.support()
+        lo = base_lo if self.lower is None else max(self.lower, base_lo)
+        hi = base_hi if self.upper is None else min(self.upper, base_hi)
+        object.__setattr__(self, "_lo", float(lo))
+        object.__setattr__(self, "_hi", float(hi))
+        ends = _f64([lo, hi])
+        below, above = self.base._cdf_sf(ends)
+        upper_tail = bool(below[0] > 0.5)
+        object.__setattr__(self, "_upper_tail", upper_tail)
+        if upper_tail:
+            start, mass = float(above[0]), float(above[0] - above[1])
+        else:
+            start, mass = float(below[0]), float(below[1] - below[0])
+        object.__setattr__(self, "_start", start)
+        object.__setattr__(self, "mass", max(mass, 0.0) if hi > lo else 0.0)
+
+    def ppf(self, u: FloatArray) -> FloatArray:
+        ua = _f64(u)
+        tiny = np.finfo(np.float64).tiny
+        if self._upper_tail:
+            # S(hi) + (1 - u) mass, not S(lo) - u mass: near u = 1 the subtraction would
+            # cancel the digits of a small survival probability.
+            q = np.clip((self._start - self.mass) + (1.0 - ua) * self.mass, tiny, 1.0 - _EPS)
+            x = _inverse_sf(self.base, q)
+        else:
+            p = np.clip(self._start + ua * self.mass, tiny, 1.0 - _EPS)
+            x = self.base.ppf(p)
+        # Rounding in the base's ppf must not step outside the bounds.
+        return _f64(np.clip(x, self._lo, self._hi))
+
+    def _cdf_sf(self, x: FloatArray) -> tuple[FloatArray, FloatArray]:
+        xa = np.clip(_f64(x), self._lo, self._hi)
+        below, above = self.base._cdf_sf(xa)
+        if self._upper_tail:
+            cdf = (self._start - above) / self.mass
+        else:
+            cdf = (below - self._start) / self.mass
+        cdf = np.clip(cdf, 0.0, 1.0)
+        return _f64(cdf), _f64(1.0 - cdf)
+
+    def cdf(self, x: FloatArray) -> FloatArray:
+        return self._cdf_sf(x)[0]
+
+    def _sf(self, x: FloatArray) -> FloatArray:
+        xa = np.clip(_f64(x), self._lo, self._hi)
+        below, above = self.base._cdf_sf(xa)
+        # The survival side keeps its digits where the cdf side would round to 1.
+        if self._upper_tail:
+            sf = (above - (self._start - self.mass)) / self.mass
+        else:
+            sf = (self._start + self.mass - below) / self.mass
+        return _f64(np.clip(sf, 0.0, 1.0))
+
+    def support(self) -> tuple[float, float]:
+        return (self._lo, self._hi)
+
+    def mean(self) -> float:
+        lo, hi, base = self._lo, self._hi, self.base
+        if isinstance(base, Normal):
+            a, b = (lo - base.mu) / base.sd, (hi - base.mu) / base.sd
+            # E[X | a <= Z <= b] = mu + sd (phi(a) - phi(b)) / mass; phi(+-inf) = 0.
+            phi_a, phi_b = (math.exp(-0.5 * z * z) / math.sqrt(2.0 * math.pi) for z in (a, b))
+            return base.mu + base.sd * (phi_a - phi_b) / self.mass
+        if isinstance(base, LogNormal):
+            # E[X; a <= X <= b] = exp(mu + s^2 / 2) (Phi(hb) - Phi(ha)) with h = (log x - mu
+            # - s^2) / s, taken from the upper side where Phi is near 1.
+            shift = base.mu + base.sigma**2
+            ha = (math.log(lo) - shift) / base.sigma if lo > 0.0 else -math.inf
+            hb = (math.log(hi) - shift) / base.sigma if hi < math.inf else math.inf
+            part = (
+                float(special.ndtr(hb) - special.ndtr(ha))
+                if ha < 0.0
+                else float(special.ndtr(-ha) - special.ndtr(-hb))
+            )
+            return math.exp(base.mu + 0.5 * base.sigma**2) * part / self.mass
+        if isinstance(base, ScipyDistribution):
+            with warnings.catch_warnings(), np.errstate(all="ignore"):
+                warnings.simplefilter("ignore")
+                return float(base._frozen.expect(lb=lo, ub=hi, conditional=True))
+        return float(  # pragma: no cover - every truncatable base is handled above
+            integrate.quad(lambda v: float(self.ppf(_f64([v]))[0]), 0.0, 1.0, limit=200)[0]
+        )
+
+    def to_dict(self) -> dict[str, object]:
+        out = self.base.to_dict()
+        if self.lower is not None:
+            out["lower"] = self.lower
+        if self.upper is not None:
+            out["upper"] = self.upper
+        return out
+
+    def describe(self) -> str:
+        given = (("lower", self.lower), ("upper", self.upper))
+        bounds = [f"{k}={_fmt(v)}" for k, v in given if v is not None]
+        return f"{self.base.describe()[:-1]}, {', '.join(bounds)})"
+
+
+def _inverse_sf(base: Distribution, q: FloatArray) -> FloatArray:
+    """The ``x`` with ``P(X > x) = q``, accurate for small ``q`` where the base allows."""
+    if isinstance(base, Normal):
+        return _f64(base.mu - base.sd * special.ndtri(q))
+    if isinstance(base, LogNormal):
+        return _f64(np.exp(base.mu - base.sigma * special.ndtri(q)))
+    if isinstance(base, ScipyDistribution):
+        with warnings.catch_warnings(), np.errstate(all="ignore"):
+            warnings.simplefilter("ignore")
+            return _f64(base._frozen.isf(q))
+    return base.ppf(1.0 - q)  # pragma: no cover - every truncatable base is handled above
+
+
 # --------------------------------------------------------------------------- parsing
 
 
@@ -1514,12 +1693,18 @@ class _Spec:
     path: str
     dist: str
     value: ValueParser
+    depth: int = 0
 
     def at(self, key: str) -> str:
         return f"{self.path}.{key}" if self.path else key
 
     def check_keys(self, required: Sequence[str], optional: Sequence[str] = ()) -> None:
         allowed = ("dist", *required, *optional)
+        # PARAMETERS is the catalogue the documentation is tested against: a key a
+        # parser takes must be listed there (scipy's shape parameters are its own).
+        listed = set(PARAMETERS[self.dist]) | {"dist"}
+        if self.dist != "scipy" and not listed.issuperset(allowed):
+            raise AssertionError(f"{self.dist}: keys {allowed} not all in PARAMETERS")
         for key in self.table:
             if not isinstance(key, str) or key not in allowed:
                 raise ScenarioError(unknown_key_message(str(key), allowed), path=self.at(str(key)))
@@ -1597,9 +1782,14 @@ def parse_distribution(
     >>> parse_distribution(3, path="x").is_fixed
     True
     """
+    return _parse(spec, path, value, 0)
+
+
+def _parse(spec: object, path: str, value: ValueParser, depth: int) -> Distribution:
+    """:func:`parse_distribution` for a distribution nested ``depth`` mixtures deep."""
     if isinstance(spec, Mapping):
         try:
-            return _finite_quantiles(_parse_table(spec, path, value), path)
+            return _finite_quantiles(_parse_table(spec, path, value, depth), path)
         except (ArithmeticError, ValueError, IndexError) as err:
             # Parameters that pass every check but overflow double precision while the
             # distribution is built (sigma = 1e200, a beta with b = 1e154, a range of
@@ -1652,7 +1842,9 @@ def _finite_quantiles(dist: Distribution, path: str) -> Distribution:
     return dist
 
 
-def _parse_table(table: Mapping[str, object], path: str, value: ValueParser) -> Distribution:
+def _parse_table(
+    table: Mapping[str, object], path: str, value: ValueParser, depth: int
+) -> Distribution:
     if "dist" not in table:
         raise ScenarioError(
             f"a distribution table needs a 'dist' key, one of: {', '.join(DISTRIBUTIONS)}",
@@ -1667,7 +1859,7 @@ def _parse_table(table: Mapping[str, object], path: str, value: ValueParser) -> 
         raise ScenarioError(
             unknown_key_message(name, DISTRIBUTIONS, what="distribution"), path=dist_path
         )
-    return parser(_Spec(table, path, name, value))
+    return parser(_Spec(table, path, name, value, depth))
 
 
 def _parse_fixed(s: _Spec) -> Distribution:
@@ -1676,8 +1868,27 @@ def _parse_fixed(s: _Spec) -> Distribution:
 
 
 def _parse_normal(s: _Spec) -> Distribution:
-    s.check_keys(["mean", "sd"])
-    return Normal(s.amount("mean"), s.positive("sd", plain=False))
+    s.check_keys(["mean", "sd"], _BOUNDS)
+    return _truncate(s, Normal(s.amount("mean"), s.positive("sd", plain=False)))
+
+
+def _truncate(s: _Spec, base: Distribution) -> Distribution:
+    """``base`` truncated to the spec's optional ``lower``/``upper``, validated."""
+    lower = s.amount("lower") if "lower" in s.table else None
+    upper = s.amount("upper") if "upper" in s.table else None
+    if lower is None and upper is None:
+        return base
+    if lower is not None and upper is not None:
+        s.ordered("lower", "upper", lower, upper)
+    truncated = Truncated(base, lower, upper)
+    if not truncated.mass >= MIN_TRUNCATED_MASS:
+        raise ScenarioError(
+            f"lower/upper keep only {truncated.mass:.3g} of the {s.dist} distribution's "
+            f"probability (at least {MIN_TRUNCATED_MASS:g} is needed); the bounds lie far "
+            "in its tail: widen them or move the distribution",
+            path=s.path,
+        )
+    return truncated
 
 
 _LOGNORMAL_FORMS = (("p50", "p90"), ("mu", "sigma"), ("mean", "sd"))
@@ -1685,7 +1896,7 @@ _LOGNORMAL_FORMS = (("p50", "p90"), ("mu", "sigma"), ("mean", "sd"))
 
 def _parse_lognormal(s: _Spec) -> Distribution:
     keys = [k for form in _LOGNORMAL_FORMS for k in form]
-    s.check_keys([], keys)
+    s.check_keys([], [*keys, *_BOUNDS])
     present = [k for k in keys if k in s.table]
     forms = [f for f in _LOGNORMAL_FORMS if any(k in s.table for k in f)]
     if len(forms) != 1 or not all(k in s.table for k in forms[0]):
@@ -1714,7 +1925,7 @@ def _parse_lognormal(s: _Spec) -> Distribution:
         given = (("mean", mean), ("sd", sd))
     if mu + 0.5 * sigma**2 > 700.0:
         raise ScenarioError("lognormal parameters overflow a float", path=s.path)
-    return LogNormal(mu, sigma, given)
+    return _truncate(s, LogNormal(mu, sigma, given))
 
 
 def _min_mode_max(s: _Spec) -> tuple[float, float, float]:
@@ -1852,6 +2063,12 @@ def _parse_metalog(s: _Spec) -> Distribution:
 
 def _parse_mixture(s: _Spec) -> Distribution:
     s.check_keys(["weights", "components"])
+    if s.depth >= MAX_DISTRIBUTION_NESTING:
+        raise ScenarioError(
+            f"mixtures nested more than {MAX_DISTRIBUTION_NESTING} deep; flatten them (a "
+            "mixture of mixtures is one mixture whose weights are the products)",
+            path=s.path,
+        )
     wpath, cpath = s.at("weights"), s.at("components")
     raw_w, raw_c = s.table["weights"], s.table["components"]
     if not isinstance(raw_w, list | tuple) or not raw_w:
@@ -1874,7 +2091,7 @@ def _parse_mixture(s: _Spec) -> Distribution:
             f"{len(raw_c)} components for {len(weights)} weights; give one of each", path=cpath
         )
     components = tuple(
-        parse_distribution(c, path=f"{cpath}[{i}]", value=s.value) for i, c in enumerate(raw_c)
+        _parse(c, f"{cpath}[{i}]", s.value, s.depth + 1) for i, c in enumerate(raw_c)
     )
     return Mixture(tuple(weights), components)
 
@@ -1902,7 +2119,7 @@ def _parse_scipy(s: _Spec) -> Distribution:
         )
     gen = getattr(stats, name)
     shapes = [x.strip() for x in gen.shapes.split(",")] if gen.shapes else []
-    s.check_keys(["name", *shapes], ["loc", "scale"])
+    s.check_keys(["name", *shapes], ["loc", "scale", *_BOUNDS])
     params: list[tuple[str, float]] = [(k, s.number(k)) for k in shapes]
     if "loc" in s.table:
         params.append(("loc", s.amount("loc")))
@@ -1924,9 +2141,10 @@ def _parse_scipy(s: _Spec) -> Distribution:
             path=bad_path,
         )
     try:
-        return ScipyDistribution(name, tuple(params))
+        base = ScipyDistribution(name, tuple(params))
     except Exception as exc:  # a ppf that fails somewhere on the table's grid
         raise ScenarioError(f"scipy.stats.{name}({shown}) failed: {exc}", path=s.path) from None
+    return _truncate(s, base)
 
 
 _PARSERS: Mapping[str, Callable[[_Spec], Distribution]] = {

@@ -13,6 +13,7 @@ import hashlib
 import json
 import math
 import re
+import stat
 import tomllib
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
@@ -21,11 +22,14 @@ from typing import Any
 
 import numpy as np
 
-from sim.distributions import Distribution, parse_distribution, plain_number
+from sim.distributions import TRUNCATABLE, Distribution, parse_distribution, plain_number
 from sim.errors import ScenarioError, unknown_key_message
-from sim.money import format_money, parse_fraction, parse_money
+from sim.money import canonical_currency, format_money, parse_fraction, parse_money
 
 __all__ = [
+    "EXPECT_METRICS",
+    "EXPECT_STATS",
+    "KEYS",
     "SAMPLERS",
     "Correlation",
     "Expectation",
@@ -43,6 +47,15 @@ __all__ = [
 SAMPLERS = ("random", "lhs", "sobol")
 METHODS = ("ev_to_sales",)
 EXPECT_STATS = ("p_at_least", "p_below", "quantile", "mean")
+EXPECT_METRICS = (
+    "valuation",
+    "revenue.<year>",
+    "hhi",
+    "top_region_share",
+    "shocks.<name>.p_any",
+    "value_per_share",
+)
+"""The metrics an ``[[expect]]`` may name (``<year>`` and ``<name>`` filled in)."""
 _NAME_RE = re.compile(r"^[A-Za-z0-9._-]+$")
 _MERGE_KEYS = {
     "segments": "name",
@@ -51,24 +64,58 @@ _MERGE_KEYS = {
     "expect": "name",
     "correlations": "between",
 }
+KEYS: Mapping[str, Mapping[str, bool]] = {
+    "": {
+        **{"scenario": True, "fx": False, "segments": True, "shocks": False},
+        **{"valuation": True, "offering": False, "targets": False, "correlations": False},
+        **{"expect": False, "simulation": False},
+    },
+    "scenario": {
+        **{"name": False, "description": False, "base_year": True, "horizon": True},
+        **{"extends": False},
+    },
+    "segments": {
+        **{"name": True, "revenue": True, "growth": True, "fade": False},
+        **{"terminal_growth": False, "volatility": False, "regions": True},
+        **{"region_concentration": False, "regions_at_horizon": False},
+    },
+    "shocks": {
+        **{"name": True, "regions": True, "segments": False, "annual_probability": True},
+        **{"severity": True, "recovery_years": True, "max_events": False},
+        **{"multiple_hit": False},
+    },
+    "valuation": {
+        **{"method": False, "year": True, "multiple": True, "growth_elasticity": False},
+        **{"reference_growth": False, "concentration_penalty": False, "reference_hhi": False},
+        **{"net_cash": False, "ipo_proceeds": False},
+    },
+    "offering": {"shares_outstanding": True, "price_range": True},
+    "targets": {"label": True, "value": True},
+    "correlations": {"between": True, "spearman": True},
+    "expect": {
+        **{"name": False, "metric": True, "stat": True, "threshold": False, "q": False},
+        **{"at_most": False, "at_least": False, "between": False},
+    },
+    "simulation": {"paths": False, "seed": False, "sampler": False},
+}
+"""Every key of every scenario table ("" is the top level), and whether it is required
+(``threshold``, ``q`` and the bounds of ``[[expect]]`` are required by its ``stat``).
+``[fx]`` and the share tables (``regions``, ``regions_at_horizon``) take names of the
+user's choosing. The loader takes no key outside this table, and docs/scenarios.md is
+tested against it."""
 # Every key name some scenario table takes: a key outside this set that closely matches a
 # missing required key is reported as that key misspelt ("growht"), not as a missing key.
-_KNOWN_KEYS = frozenset(
-    {
-        *("scenario", "fx", "segments", "shocks", "valuation", "offering", "targets"),
-        *("correlations", "expect", "simulation", "name", "description", "base_year"),
-        *("horizon", "extends", "revenue", "growth", "fade", "terminal_growth", "volatility"),
-        *("regions", "region_concentration", "regions_at_horizon", "annual_probability"),
-        *("severity", "recovery_years", "max_events", "multiple_hit", "method", "year"),
-        *("multiple", "growth_elasticity", "reference_growth", "concentration_penalty"),
-        *("reference_hhi", "net_cash", "ipo_proceeds", "shares_outstanding", "price_range"),
-        *("label", "value", "between", "spearman", "metric", "stat", "threshold", "q"),
-        *("at_most", "at_least", "paths", "seed", "sampler"),
-    }
-)
+_KNOWN_KEYS = frozenset(k for table in KEYS.values() for k in table) - {""}
 # Share tables are replaced whole under `extends`: shares must sum to 1, so a child's
 # split is meant as the whole split, not as an edit of some regions.
 _REPLACED_TABLES = frozenset({"regions", "regions_at_horizon"})
+MAX_FILE_BYTES = 4 * 2**20
+"""The largest scenario file read (4 MiB): the shipped ones are about 10 KB."""
+MAX_EXTENDS = 32
+"""The longest ``extends`` chain: a file and at most this many bases below it."""
+MAX_NESTING = 64
+"""The deepest nesting of tables and arrays in a scenario file (a mixture of mixtures
+of distributions takes two levels per mixture; see :data:`MAX_DISTRIBUTION_NESTING`)."""
 DEFAULT_PATHS = 200_000
 DEFAULT_SEED = 20250618
 
@@ -461,6 +508,13 @@ def resolve_raw(path: Path, _chain: tuple[Path, ...] = ()) -> dict[str, Any]:
             path="scenario.extends",
             file=str(path),
         )
+    if len(_chain) >= MAX_EXTENDS:
+        raise ScenarioError(
+            f"more than {MAX_EXTENDS} levels of extends below "
+            f"{(_chain or (path,))[0].name}; shorten the chain",
+            path="scenario.extends",
+            file=str(path),
+        )
     base_path = path.parent / base_ref
     try:
         found = base_path.is_file()
@@ -479,20 +533,75 @@ def resolve_raw(path: Path, _chain: tuple[Path, ...] = ()) -> dict[str, Any]:
 
 
 def _read_toml(path: Path) -> dict[str, Any]:
+    """The TOML document in ``path``: a regular file of at most :data:`MAX_FILE_BYTES`.
+
+    A leading UTF-8 byte-order mark is skipped (editors on Windows write one). The
+    document may nest tables and arrays at most :data:`MAX_NESTING` deep.
+    """
     try:
-        text = path.read_bytes().decode("utf-8")
+        info = path.stat()
+        if stat.S_ISDIR(info.st_mode):
+            raise ScenarioError("is a folder, not a scenario file", file=str(path))
+        if not stat.S_ISREG(info.st_mode):
+            # A device (/dev/zero), a pipe or a socket: opening a pipe may block for ever
+            # and a device may never end, so they are refused before any read.
+            raise ScenarioError(
+                "is not a regular file (a device, pipe or socket); give a .toml file",
+                file=str(path),
+            )
+        with path.open("rb") as handle:
+            data = handle.read(MAX_FILE_BYTES + 1)
     except FileNotFoundError:
         raise ScenarioError("no such scenario file", file=str(path)) from None
     except IsADirectoryError:
         raise ScenarioError("is a folder, not a scenario file", file=str(path)) from None
-    except UnicodeDecodeError as err:
-        raise ScenarioError(f"not UTF-8 text ({err.reason})", file=str(path)) from None
     except OSError as err:
         raise ScenarioError(f"cannot read it: {err.strerror or err}", file=str(path)) from None
+    if len(data) > MAX_FILE_BYTES:
+        raise ScenarioError(
+            f"larger than {MAX_FILE_BYTES // 2**20} MiB, the most a scenario file may be",
+            file=str(path),
+        )
     try:
-        return tomllib.loads(text)
+        text = data.decode("utf-8-sig")
+    except UnicodeDecodeError as err:
+        raise ScenarioError(f"not UTF-8 text ({err.reason})", file=str(path)) from None
+    try:
+        document = tomllib.loads(text)
     except tomllib.TOMLDecodeError as err:
         raise ScenarioError(f"invalid TOML: {err}", file=str(path)) from None
+    except RecursionError:
+        # tomllib parses inline tables and arrays recursively: some hundreds deep exhaust
+        # Python's stack before any of our checks can name a key.
+        raise ScenarioError(
+            f"invalid TOML: arrays or inline tables nested too deeply (at most {MAX_NESTING})",
+            file=str(path),
+        ) from None
+    _check_nesting(document, path)
+    return document
+
+
+def _check_nesting(document: dict[str, Any], path: Path) -> None:
+    """Refuse tables and arrays nested deeper than :data:`MAX_NESTING`, naming the key.
+
+    Every later step (``extends`` merging, copying, hashing) recurses on the document,
+    so its depth is bounded here, without recursion.
+    """
+    stack: list[tuple[object, str, int]] = [(document, "", 0)]
+    while stack:
+        value, key_path, depth = stack.pop()
+        if depth > MAX_NESTING:
+            raise ScenarioError(
+                f"tables and arrays nested more than {MAX_NESTING} deep",
+                path=key_path,
+                file=str(path),
+            )
+        if isinstance(value, dict):
+            for key, item in value.items():
+                stack.append((item, f"{key_path}.{key}" if key_path else str(key), depth + 1))
+        elif isinstance(value, list):
+            for i, item in enumerate(value):
+                stack.append((item, f"{key_path}[{i}]", depth + 1))
 
 
 def _merge(base: dict[str, Any], over: dict[str, Any], path: str) -> dict[str, Any]:
@@ -551,12 +660,18 @@ def _merge_entries(
 class _Table:
     """A TOML table being validated: keys are taken one by one; leftovers are unknown keys."""
 
-    def __init__(self, data: object, path: str) -> None:
+    def __init__(self, data: object, path: str, schema: str | None = None) -> None:
         if not isinstance(data, dict):
             raise ScenarioError(f"expected a table, got {_kind(data)}", path=path)
         self.data: dict[str, Any] = data
         self.path = path
         self.taken: set[str] = set()
+        # The KEYS entry this table follows; None for tables of user-chosen names.
+        self.schema = schema
+
+    def _declared(self, key: str) -> None:
+        if self.schema is not None and key not in KEYS[self.schema]:
+            raise AssertionError(f"key {key!r} of [{self.schema}] is missing from KEYS")
 
     def key(self, key: str) -> str:
         return f"{self.path}.{key}" if self.path else key
@@ -565,10 +680,12 @@ class _Table:
         return key in self.data
 
     def get(self, key: str, default: Any = None) -> Any:
+        self._declared(key)
         self.taken.add(key)
         return self.data.get(key, default)
 
     def need(self, key: str) -> Any:
+        self._declared(key)
         self.taken.add(key)
         if key not in self.data:
             for other in self.data:
@@ -582,6 +699,8 @@ class _Table:
         return self.data[key]
 
     def done(self, allowed: tuple[str, ...] = ()) -> None:
+        for key in allowed:
+            self._declared(key)
         known = self.taken | set(allowed)
         for key in self.data:
             if key not in known:
@@ -652,7 +771,7 @@ def _tables(value: object, path: str) -> Iterator[tuple[_Table, str]]:
     for i, entry in enumerate(_list(value, path)):
         label = entry.get("name", entry.get("label")) if isinstance(entry, dict) else None
         sub = f"{path}.{label}" if isinstance(label, str) and label else f"{path}[{i}]"
-        yield _Table(entry, sub), sub
+        yield _Table(entry, sub, path), sub
 
 
 def _dist_in(
@@ -664,17 +783,27 @@ def _dist_in(
     bad_lo = a < lo or (lo_open and a == lo == b)
     if bad_lo or b > hi:
         left = "(" if lo_open else "["
+        hint = _truncation_hint(dist, lo if bad_lo else None, hi if b > hi else None)
         raise ScenarioError(
             f"{what} must lie in {left}{lo:g}, {hi:g}]; {dist.describe()} has support "
-            f"[{a:g}, {b:g}]",
+            f"[{a:g}, {b:g}]{hint}",
             path=path,
         )
     return dist
 
 
+def _truncation_hint(dist: Distribution, lo: float | None, hi: float | None) -> str:
+    """How to bring a distribution that takes ``lower``/``upper`` inside a range."""
+    kind = dist.to_dict().get("dist")
+    if kind not in TRUNCATABLE:
+        return ""
+    given = [f"{k} = {v:g}" for k, v in (("lower", lo), ("upper", hi)) if v is not None]
+    return f"; truncate it with {' and '.join(given)} in its table"
+
+
 def build_scenario(raw: Mapping[str, Any], *, source: Path | None, own_name: str) -> Scenario:
     """Validate resolved TOML data into a :class:`Scenario` (see :func:`load_scenario`)."""
-    top = _Table(dict(raw), "")
+    top = _Table(dict(raw), "", "")
     fx = _parse_fx(top.get("fx", {}))
 
     def money(value: object, path: str) -> float:
@@ -686,7 +815,7 @@ def build_scenario(raw: Mapping[str, Any], *, source: Path | None, own_name: str
     def fraction(value: object, path: str) -> float:
         return parse_fraction(value, path=path, lo=-math.inf, hi=math.inf)
 
-    sc = _Table(top.need("scenario"), "scenario")
+    sc = _Table(top.need("scenario"), "scenario", "scenario")
     name = own_name
     sc.get("name")
     _name(name, "scenario.name")
@@ -720,7 +849,11 @@ def build_scenario(raw: Mapping[str, Any], *, source: Path | None, own_name: str
     _unique([k.name for k in shocks], "shocks", "shock")
 
     valuation = _parse_valuation(
-        _Table(top.need("valuation"), "valuation"), years, money, signed_money, fraction
+        _Table(top.need("valuation"), "valuation", "valuation"),
+        years,
+        money,
+        signed_money,
+        fraction,
     )
     offering = _parse_offering(top.get("offering"), fx)
 
@@ -795,8 +928,17 @@ def _parse_fx(value: object) -> dict[str, float]:
     fx: dict[str, float] = {}
     for code in list(table.data):
         path = table.key(code)
+        iso = canonical_currency(code)
+        if iso == "USD":
+            # Amounts are converted to USD, so its rate is 1 by definition; a rate given
+            # here would be silently ignored.
+            raise ScenarioError(
+                "USD is the base currency (its rate is 1 by definition); remove this key",
+                path=path,
+            )
         if not re.fullmatch(r"[A-Z]{3}", code):
-            raise ScenarioError("expected a 3-letter currency code such as HKD", path=path)
+            hint = f"; {code!r} is read as {iso}, so write {iso} = ..." if iso else ""
+            raise ScenarioError(f"expected a 3-letter currency code such as HKD{hint}", path=path)
         fx[code] = _num(table.get(code), path, lo=0.0, lo_open=True)
     if "RMB" in fx and "CNY" not in fx:
         fx["CNY"] = fx["RMB"]
@@ -973,7 +1115,7 @@ def _parse_valuation(
 def _parse_offering(value: object, fx: Mapping[str, float]) -> Offering | None:
     if value is None:
         return None
-    t = _Table(value, "offering")
+    t = _Table(value, "offering", "offering")
     shares = _int(t.need("shares_outstanding"), t.key("shares_outstanding"), lo=1)
     pr = _list(t.need("price_range"), t.key("price_range"))
     if len(pr) != 2:
@@ -993,7 +1135,7 @@ def _parse_correlations(value: object, s: Scenario) -> list[Correlation]:
     seen: set[tuple[str, str]] = set()
     for i, entry in enumerate(_list(value, "correlations")):
         path = f"correlations[{i}]"
-        t = _Table(entry, path)
+        t = _Table(entry, path, "correlations")
         between = _list(t.need("between"), t.key("between"))
         if len(between) != 2:
             raise ScenarioError(
@@ -1151,14 +1293,14 @@ def _metric_unit(metric: str, s: Scenario, path: str) -> str:
             raise ScenarioError(unknown_key_message(shock, names, what="shock"), path=path)
         return "probability"
     raise ScenarioError(
-        f"unknown metric {metric!r}; expected valuation, revenue.<year>, hhi, "
-        "top_region_share, shocks.<name>.p_any or value_per_share",
+        f"unknown metric {metric!r}; expected {', '.join(EXPECT_METRICS[:-1])} "
+        f"or {EXPECT_METRICS[-1]}",
         path=path,
     )
 
 
 def _parse_simulation(value: object) -> SimulationDefaults:
-    t = _Table(value, "simulation")
+    t = _Table(value, "simulation", "simulation")
     paths = _int(t.get("paths", DEFAULT_PATHS), t.key("paths"), lo=1, hi=10**12)
     seed = _int(t.get("seed", DEFAULT_SEED), t.key("seed"), lo=0, hi=2**63 - 1)
     sampler = _str(t.get("sampler", "random"), t.key("sampler"))

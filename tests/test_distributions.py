@@ -23,7 +23,9 @@ from scipy import special, stats
 
 from sim.distributions import (
     DISTRIBUTIONS,
+    PARAMETERS,
     TABLE_BOUND,
+    TRUNCATABLE,
     Distribution,
     FloatArray,
     Metalog,
@@ -1045,3 +1047,138 @@ def test_sample_uses_only_its_generator(dists: dict[str, Distribution]) -> None:
 def test_distributions_are_frozen(dists: dict[str, Distribution]) -> None:
     with pytest.raises(AttributeError):
         dists["normal"].sd = 2.0  # type: ignore[attr-defined]
+
+
+# --------------------------------------------------------------------------- truncation
+
+U_GRID = np.concatenate(
+    [[1e-12, 1e-9, 1e-6], np.linspace(0.001, 0.999, 999), [1 - 1e-6, 1 - 1e-9]]
+)
+
+
+@pytest.mark.parametrize(
+    ("lower", "upper"),
+    [
+        pytest.param(-1.0, None, id="lower-only"),
+        pytest.param(None, 0.8, id="upper-only"),
+        pytest.param(-0.2, 0.9, id="both"),
+        pytest.param(1.3, None, id="far-upper-tail"),
+        pytest.param(None, -0.3, id="far-lower-tail"),
+        pytest.param(1.2, 1.4, id="narrow-upper-tail"),
+    ],
+)
+def test_truncated_normal_matches_scipy_truncnorm(
+    lower: float | None, upper: float | None
+) -> None:
+    mean, sd = 0.5, 0.2
+    spec: dict[str, object] = {"dist": "normal", "mean": mean, "sd": sd}
+    spec |= {k: v for k, v in (("lower", lower), ("upper", upper)) if v is not None}
+    dist = parse_distribution(spec, path="g")
+    a = -math.inf if lower is None else (lower - mean) / sd
+    b = math.inf if upper is None else (upper - mean) / sd
+    ref = stats.truncnorm(a, b, loc=mean, scale=sd)
+    x = dist.ppf(U_GRID)
+    expected = ref.ppf(U_GRID)
+    # Relative to the truncated distribution's own spread: closed forms to rounding.
+    scale = float(ref.ppf(0.99) - ref.ppf(0.01))
+    assert np.max(np.abs(x - expected)) <= 1e-9 * scale
+    assert np.all(np.diff(x) >= 0.0)
+    lo, hi = dist.support()
+    assert lo == (-math.inf if lower is None else lower)
+    assert hi == (math.inf if upper is None else upper)
+    assert np.all((x >= lo) & (x <= hi))
+    np.testing.assert_allclose(dist.cdf(x), U_GRID, rtol=1e-9, atol=1e-12)
+    assert dist.mean() == pytest.approx(ref.mean(), rel=1e-9, abs=1e-12)
+
+
+def test_truncated_normal_is_vectorised_and_keeps_the_shape() -> None:
+    dist = parse_distribution({"dist": "normal", "mean": 0.0, "sd": 1.0, "lower": 0.0}, path="x")
+    u = np.linspace(0.01, 0.99, 12).reshape(3, 4)
+    out = dist.ppf(u)
+    assert out.shape == (3, 4)
+    np.testing.assert_array_equal(out.ravel(), dist.ppf(u.ravel()))
+    # Half a standard normal: the quantile u of the truncation is the quantile (1 + u) / 2.
+    np.testing.assert_allclose(out, special.ndtri(0.5 + 0.5 * u), rtol=1e-14)
+
+
+def test_truncated_lognormal_is_a_truncated_normal_of_the_log() -> None:
+    mu, sigma = math.log(20.0), 0.5
+    spec = {"dist": "lognormal", "mu": mu, "sigma": sigma, "lower": 10.0, "upper": 60.0}
+    dist = parse_distribution(spec, path="m")
+    a, b = (math.log(10.0) - mu) / sigma, (math.log(60.0) - mu) / sigma
+    ref = stats.truncnorm(a, b, loc=mu, scale=sigma)
+    np.testing.assert_allclose(np.log(dist.ppf(U_GRID)), ref.ppf(U_GRID), rtol=1e-10, atol=1e-12)
+    assert dist.support() == (10.0, 60.0)
+    expected_mean = ref.expect(np.exp)
+    assert dist.mean() == pytest.approx(expected_mean, rel=1e-8)
+
+
+def test_truncated_scipy_uses_the_exact_truncated_inverse() -> None:
+    spec = {"dist": "scipy", "name": "gamma", "a": 2.0, "scale": 3.0, "lower": 1.0, "upper": 12.0}
+    dist = parse_distribution(spec, path="x")
+    ref = stats.gamma(2.0, scale=3.0)
+    f_lo, f_hi = ref.cdf(1.0), ref.cdf(12.0)
+    expected = ref.ppf(f_lo + U_GRID * (f_hi - f_lo))
+    # The gamma's ppf is a table (TABLE_BOUND of its spread); truncation adds rounding only.
+    spread = float(ref.ppf(0.99) - ref.ppf(0.01))
+    assert np.max(np.abs(dist.ppf(U_GRID) - expected)) <= TABLE_BOUND * spread
+    assert dist.mean() == pytest.approx(ref.expect(lb=1.0, ub=12.0, conditional=True), rel=1e-8)
+
+
+def test_truncated_sample_mean_within_standard_error() -> None:
+    spec = {"dist": "normal", "mean": 0.05, "sd": 0.6, "lower": -0.9}
+    dist = parse_distribution(spec, path="g")
+    ref = stats.truncnorm((-0.9 - 0.05) / 0.6, math.inf, loc=0.05, scale=0.6)
+    n = 200_000
+    draws = dist.sample(n, rng=np.random.default_rng(20250701))
+    assert draws.min() >= -0.9
+    assert abs(draws.mean() - ref.mean()) <= 4 * ref.std() / math.sqrt(n)
+
+
+def test_truncated_round_trips_and_describes() -> None:
+    spec = {"dist": "normal", "mean": 0.5, "sd": 0.2, "lower": -0.9, "upper": 3.0}
+    dist = parse_distribution(spec, path="g")
+    assert dist.to_dict() == spec
+    assert dist.describe() == "normal(mean=0.5, sd=0.2, lower=-0.9, upper=3)"
+    again = parse_distribution(dist.to_dict(), path="g")
+    np.testing.assert_array_equal(again.ppf(U_GRID), dist.ppf(U_GRID))
+    scipy_spec = {"dist": "scipy", "name": "norm", "loc": 1.0, "scale": 2.0, "upper": 4.0}
+    assert parse_distribution(scipy_spec, path="x").describe() == (
+        "scipy.norm(loc=1, scale=2, upper=4)"
+    )
+
+
+def test_truncation_takes_money() -> None:
+    def money(value: object, path: str) -> float:
+        return float(str(value).removesuffix("M")) * 1e6
+
+    spec = {"dist": "lognormal", "p50": "20M", "p90": "40M", "upper": "30M"}
+    dist = parse_distribution(spec, path="rev", value=money)
+    assert dist.support() == (0.0, 30e6)
+
+
+@pytest.mark.parametrize(
+    ("spec", "fragment"),
+    [
+        ({"dist": "normal", "mean": 0, "sd": 1, "lower": 1, "upper": 1}, "lower must be < upper"),
+        ({"dist": "normal", "mean": 0, "sd": 1, "lower": 2, "upper": 1}, "lower must be < upper"),
+        ({"dist": "normal", "mean": 0, "sd": 1, "lower": 5}, "keep only 2.87e-07"),
+        ({"dist": "normal", "mean": 0, "sd": 1, "upper": -40}, "keep only 0 of"),
+        ({"dist": "lognormal", "mu": 0, "sigma": 1, "upper": -1}, "keep only 0 of"),
+        ({"dist": "normal", "mean": 0, "sd": 1, "lower": math.nan}, "finite number"),
+        ({"dist": "normal", "mean": 0, "sd": 1, "upper": "x"}, "expected a number"),
+        ({"dist": "uniform", "min": 0, "max": 1, "lower": 0.5}, "unknown key 'lower'"),
+    ],
+)
+def test_invalid_truncations_are_rejected(spec: dict[str, object], fragment: str) -> None:
+    with pytest.raises(ScenarioError) as info:
+        parse_distribution(spec, path="g")
+    assert fragment in info.value.message
+    assert info.value.path.startswith("g")
+
+
+def test_every_truncatable_distribution_takes_lower_and_upper() -> None:
+    for name in DISTRIBUTIONS:
+        assert (name in TRUNCATABLE) == ({"lower", "upper"} <= set(PARAMETERS[name])) or (
+            name == "metalog"
+        )

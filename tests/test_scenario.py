@@ -18,9 +18,11 @@ import datetime
 import io
 import json
 import math
+import os
 import shutil
 import subprocess
 import sys
+import tomllib
 from collections.abc import Callable
 from decimal import Decimal
 from pathlib import Path
@@ -31,9 +33,28 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from sim.cli import _print_scenario, main
-from sim.distributions import DISTRIBUTIONS
+from sim.distributions import (
+    DISTRIBUTIONS,
+    MAX_DISTRIBUTION_NESTING,
+    MIN_TRUNCATED_MASS,
+    PARAMETERS,
+    TRUNCATABLE,
+    parse_distribution,
+)
 from sim.errors import ScenarioError
-from sim.scenario import Scenario, build_scenario, load_scenario, resolve_raw
+from sim.money import _CURRENCY_ALIASES, _SCALE_WORDS, _SCALES
+from sim.scenario import (
+    EXPECT_METRICS,
+    EXPECT_STATS,
+    KEYS,
+    MAX_EXTENDS,
+    MAX_FILE_BYTES,
+    MAX_NESTING,
+    Scenario,
+    build_scenario,
+    load_scenario,
+    resolve_raw,
+)
 from tests.builders import raw_scenario
 
 TESTS = Path(__file__).resolve().parent
@@ -884,3 +905,327 @@ def test_an_inherited_mistake_names_the_base_file(tmp_path: Path) -> None:
     with pytest.raises(ScenarioError) as info:
         load_scenario(child)
     assert info.value.file == str(child)
+
+
+# --------------------------------------------------------------------------- bounded input
+
+
+def _small_text() -> str:
+    return (DATA / "small.toml").read_text("utf-8")
+
+
+def test_a_file_over_the_size_bound_is_refused_unread(tmp_path: Path) -> None:
+    """A valid scenario padded past 4 MiB is refused by its size, naming file and bound."""
+    path = tmp_path / "padded.toml"
+    pad = ("# " + "x" * 97 + "\n") * (MAX_FILE_BYTES // 100 + 1)
+    path.write_text(_small_text() + pad, encoding="utf-8")
+    assert path.stat().st_size > MAX_FILE_BYTES
+    with pytest.raises(ScenarioError) as info:
+        load_scenario(path)
+    assert info.value.file == str(path)
+    assert str(info.value) == f"{path}: larger than 4 MiB, the most a scenario file may be"
+    # At the bound itself the file is read.
+    path.write_text(_small_text() + pad[: MAX_FILE_BYTES - len(_small_text().encode())])
+    assert path.stat().st_size == MAX_FILE_BYTES
+    assert load_scenario(path).name == "small"
+
+
+def _special_file(kind: str, tmp_path: Path) -> Path:
+    if kind == "fifo":
+        if not hasattr(os, "mkfifo"):  # pragma: no cover - not POSIX
+            pytest.skip("no named pipes here")
+        path = tmp_path / "pipe.toml"
+        os.mkfifo(path)
+        return path
+    path = Path("/dev/zero")
+    if not path.exists():  # pragma: no cover - not POSIX
+        pytest.skip("no /dev/zero here")
+    return path
+
+
+@pytest.mark.parametrize("kind", ["dev-zero", "fifo"])
+def test_a_device_or_pipe_is_refused_at_once(kind: str, tmp_path: Path) -> None:
+    """`ipo-sim check /dev/zero` read without end; a named pipe blocked for ever."""
+    path = _special_file(kind, tmp_path)
+    proc = subprocess.run(
+        [sys.executable, "-m", "sim", "check", str(path)],
+        capture_output=True,
+        text=True,
+        cwd=ROOT,
+        timeout=60,
+        check=False,
+    )
+    assert proc.returncode == 2
+    assert proc.stderr == (
+        f"ipo-sim: error: {path}: is not a regular file (a device, pipe or socket); "
+        "give a .toml file\n"
+    )
+
+
+def test_a_leading_byte_order_mark_is_skipped(tmp_path: Path) -> None:
+    path = tmp_path / "bom.toml"
+    path.write_bytes(b"\xef\xbb\xbf" + _small_text().encode("utf-8"))
+    with_bom = load_scenario(path)
+    assert with_bom.name == "small"
+    assert with_bom.sha256 == load_scenario(DATA / "small.toml").sha256
+    # Only at the start: one in the middle of the file is still invalid TOML.
+    path.write_bytes(_small_text().encode("utf-8") + b"\xef\xbb\xbf\n")
+    with pytest.raises(ScenarioError, match="invalid TOML"):
+        load_scenario(path)
+
+
+def _extends_chain(tmp_path: Path, bases: int) -> Path:
+    """``f0.toml`` extends ``f1.toml`` ... extends ``f<bases>.toml``, a valid scenario."""
+    (tmp_path / f"f{bases}.toml").write_text(_small_text(), encoding="utf-8")
+    for i in range(bases):
+        (tmp_path / f"f{i}.toml").write_text(
+            f'[scenario]\nextends = "f{i + 1}.toml"\n', encoding="utf-8"
+        )
+    return tmp_path / "f0.toml"
+
+
+def test_an_extends_chain_is_bounded(tmp_path: Path) -> None:
+    """999 files deep ended in a RecursionError traceback."""
+    top = _extends_chain(tmp_path, 999)
+    with pytest.raises(ScenarioError) as info:
+        load_scenario(top)
+    err = info.value
+    assert err.path == "scenario.extends"
+    assert err.file == str(tmp_path / f"f{MAX_EXTENDS}.toml")
+    assert (
+        err.message
+        == f"more than {MAX_EXTENDS} levels of extends below f0.toml; shorten the chain"
+    )
+
+
+def test_an_extends_chain_at_the_bound_loads(tmp_path: Path) -> None:
+    top = _extends_chain(tmp_path, MAX_EXTENDS)
+    assert load_scenario(top).segments[0].name == "talkie"
+
+
+def test_an_extends_chain_too_deep_is_one_line_on_the_command_line(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    top = _extends_chain(tmp_path, 999)
+    assert main(["check", str(top)]) == 2
+    out, err = capsys.readouterr()
+    assert out == "" and err.count("\n") == 1
+    assert "levels of extends" in err
+
+
+def _deep_mixture(levels: int) -> dict[str, Any]:
+    """``levels`` mixtures, each the only component of the one above, around a normal."""
+    spec: dict[str, Any] = {"dist": "normal", "mean": 20.0, "sd": 1.0, "lower": 1.0}
+    for _ in range(levels):
+        spec = {"dist": "mixture", "weights": [1.0], "components": [spec]}
+    return spec
+
+
+def test_mixture_nesting_is_bounded() -> None:
+    raw = raw_scenario(
+        valuation={"year": 2026, "multiple": _deep_mixture(MAX_DISTRIBUTION_NESTING + 1)}
+    )
+    with pytest.raises(ScenarioError) as info:
+        build_scenario(raw, source=None, own_name="t")
+    inner = ".components[0]" * MAX_DISTRIBUTION_NESTING
+    assert info.value.path == f"valuation.multiple{inner}"
+    assert f"mixtures nested more than {MAX_DISTRIBUTION_NESTING} deep" in info.value.message
+    raw = raw_scenario(
+        valuation={"year": 2026, "multiple": _deep_mixture(MAX_DISTRIBUTION_NESTING)}
+    )
+    build_scenario(raw, source=None, own_name="t")
+
+
+def _write_deep_mixture_file(path: Path, levels: int) -> None:
+    """The mixture written with [..] table headers, the way TOML nests without limit."""
+    text = _small_text().replace('multiple = { dist = "lognormal", p50 = 20, p90 = 40 }\n', "")
+    key = "valuation.multiple"
+    lines = [text, f'[{key}]\ndist = "mixture"\nweights = [1.0]']
+    for _ in range(levels - 1):
+        key += ".components"
+        lines.append(f'[[{key}]]\ndist = "mixture"\nweights = [1.0]')
+    lines.append(f'[[{key}.components]]\ndist = "fixed"\nvalue = 20\n')
+    path.write_text("\n".join(lines), encoding="utf-8")
+
+
+def test_a_mixture_400_deep_is_one_line(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """400 nested mixtures ended in a 3,002-line RecursionError traceback."""
+    path = tmp_path / "deep.toml"
+    _write_deep_mixture_file(path, 400)
+    with pytest.raises(ScenarioError) as info:
+        load_scenario(path)
+    assert info.value.path.startswith("valuation.multiple.components[0].")
+    assert info.value.message == f"tables and arrays nested more than {MAX_NESTING} deep"
+    assert main(["check", str(path)]) == 2
+    out, err = capsys.readouterr()
+    assert out == "" and err.count("\n") == 1 and "Traceback" not in err
+
+
+@pytest.mark.parametrize("form", ["inline-table", "array"])
+def test_inline_nesting_beyond_the_parser_is_one_line(form: str, tmp_path: Path) -> None:
+    depth = 5000
+    value = (
+        "{a = " * depth + "1" + "}" * depth
+        if form == "inline-table"
+        else "[" * depth + "1" + "]" * depth
+    )
+    path = tmp_path / "inline.toml"
+    path.write_text(_small_text() + f"\n[extra]\ndeep = {value}\n", encoding="utf-8")
+    with pytest.raises(ScenarioError) as info:
+        load_scenario(path)
+    assert "nested too deeply" in info.value.message
+    assert info.value.file == str(path)
+
+
+def test_nesting_within_the_bound_reaches_the_key_check(tmp_path: Path) -> None:
+    path = tmp_path / "nested.toml"
+    value = "{a = " * 40 + "1" + "}" * 40
+    path.write_text(_small_text() + f"\n[extra]\ndeep = {value}\n", encoding="utf-8")
+    with pytest.raises(ScenarioError) as info:
+        load_scenario(path)
+    assert info.value.path == "extra"
+    assert "unknown key" in info.value.message
+
+
+# --------------------------------------------------------------------------- the reference
+
+DOC = ROOT / "docs" / "scenarios.md"
+
+
+def _doc_table(marker: str) -> list[list[str]]:
+    """The rows (cells stripped) of the Markdown table after ``<!-- marker -->``."""
+    lines = DOC.read_text("utf-8").splitlines()
+    start = lines.index(f"<!-- {marker} -->") + 3  # the header and the separator row
+    rows = []
+    for line in lines[start:]:
+        if not line.startswith("|"):
+            break
+        rows.append([cell.strip() for cell in line.strip().strip("|").split("|")])
+    assert rows, marker
+    return rows
+
+
+def _ticked(cell: str) -> list[str]:
+    """The `code` spans of a cell, in order."""
+    return cell.split("`")[1::2]
+
+
+@pytest.mark.parametrize("table", list(KEYS), ids=lambda t: t or "top")
+def test_reference_lists_every_key_the_loader_takes(table: str) -> None:
+    rows = _doc_table(f"keys: {table or '(top)'}")
+    documented = {_ticked(row[0])[0]: row[1] == "required" for row in rows}
+    assert documented == dict(KEYS[table])
+
+
+@pytest.mark.parametrize("table", [t for t in KEYS if t], ids=str)
+def test_reference_required_keys_are_required_and_the_rest_optional(table: str) -> None:
+    """Against the loader's behaviour: dropping a required key is the error for that key."""
+    full = _doc_example()
+    for key, required in KEYS[table].items():
+        raw = copy.deepcopy(full)
+        entry = raw[table][0] if isinstance(raw[table], list) else raw[table]
+        if key not in entry or key in ("threshold", "q", "at_most", "at_least", "between"):
+            continue  # the stat decides whether these are required
+        del entry[key]
+        if table == "scenario" and key == "name":
+            continue  # the file name stands in
+        if required:
+            with pytest.raises(ScenarioError, match="required key is missing"):
+                build_scenario(raw, source=None, own_name="example")
+        else:
+            build_scenario(raw, source=None, own_name="example")
+
+
+def _doc_example() -> dict[str, Any]:
+    text = DOC.read_text("utf-8")
+    block = text.split("<!-- example -->\n```toml\n", 1)[1].split("```", 1)[0]
+    return tomllib.loads(block)
+
+
+def test_reference_example_loads_and_uses_every_key(tmp_path: Path) -> None:
+    raw = _doc_example()
+    path = tmp_path / "example.toml"
+    path.write_text(
+        DOC.read_text("utf-8").split("<!-- example -->\n```toml\n", 1)[1].split("```", 1)[0],
+        encoding="utf-8",
+    )
+    scenario = load_scenario(path)
+    assert scenario.name == "example"
+    for table, keys in KEYS.items():
+        if not table:
+            assert set(raw) == set(keys)
+            continue
+        entries = raw[table] if isinstance(raw[table], list) else [raw[table]]
+        used = {k for e in entries for k in e}
+        # `extends` needs a second file: the extends tests cover it.
+        assert used >= set(keys) - {"extends"}, table
+
+
+def test_reference_lists_every_distribution_and_parameter() -> None:
+    rows = _doc_table("distributions")
+    documented = {_ticked(row[0])[0]: set(_ticked(row[1])) for row in rows}
+    assert list(documented) == list(DISTRIBUTIONS)
+    for name, params in PARAMETERS.items():
+        assert documented[name] == set(params), name
+    # Truncation is documented on exactly the distributions that take it.
+    assert {n for n, p in documented.items() if "lower" in p and n != "metalog"} == set(
+        TRUNCATABLE
+    )
+
+
+def test_reference_parameters_are_accepted() -> None:
+    """Each documented parameter passes the key check: the error is the unknown key after it."""
+    for name, params in PARAMETERS.items():
+        for key in params:
+            spec: dict[str, object] = (
+                {"dist": name, "name": "gamma"} if name == "scipy" else {"dist": name}
+            )
+            spec |= {key: spec.get(key, 1.0), "zz_unknown": 1}
+            with pytest.raises(ScenarioError) as info:
+                parse_distribution(spec, path="x")
+            assert info.value.path == "x.zz_unknown", (name, key, str(info.value))
+
+
+def test_reference_lists_every_metric_and_stat() -> None:
+    metrics = [_ticked(row[0])[0] for row in _doc_table("metrics")]
+    assert metrics == list(EXPECT_METRICS)
+    stats = [_ticked(row[0])[0] for row in _doc_table("stats")]
+    assert stats == list(EXPECT_STATS)
+    # And every documented metric is accepted.
+    examples = {
+        "revenue.<year>": "revenue.2025",
+        "shocks.<name>.p_any": "shocks.app-store-removal.p_any",
+    }
+    base = resolve_raw(DATA / "small.toml")
+    for metric in metrics:
+        raw = copy.deepcopy(base)
+        raw["expect"] = [
+            {"name": "m", "metric": examples.get(metric, metric), "stat": "mean", "at_least": 0}
+        ]
+        build_scenario(raw, source=None, own_name="small")
+
+
+def test_reference_lists_every_currency_alias_and_scale() -> None:
+    documented = {alias: row[1] for row in _doc_table("currencies") for alias in _ticked(row[0])}
+    assert documented == _CURRENCY_ALIASES
+    scales = {word: row[1] for row in _doc_table("scales") for word in _ticked(row[0])}
+    expected = {w: f"10^{p}" for w, p in (_SCALES | _SCALE_WORDS).items()}
+    assert scales == expected
+    text = DOC.read_text("utf-8")
+    assert "¥` is read as CNY" in text
+
+
+def test_readme_points_to_the_reference() -> None:
+    readme = (ROOT / "README.md").read_text("utf-8")
+    assert "docs/scenarios.md" in readme
+    assert "the\nproject's scenario format" not in readme
+
+
+def test_reference_states_the_loader_bounds() -> None:
+    text = " ".join(DOC.read_text("utf-8").split())
+    assert f"at most {MAX_FILE_BYTES // 2**20} MiB" in text
+    assert f"At most {MAX_EXTENDS} files below the one you run" in text
+    assert f"mixtures nest at most {MAX_DISTRIBUTION_NESTING} deep" in text
+    assert f"at least {MIN_TRUNCATED_MASS:g} of the distribution's probability" in text
