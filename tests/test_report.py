@@ -11,6 +11,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from matplotlib.figure import Figure
 from matplotlib.text import Text
 
 from sim import Result, Scenario, Summary, load_scenario, simulate, summarise
@@ -21,8 +22,13 @@ from sim.report import (
     PNG_DPI,
     Fonts,
     _Ctx,
+    _fig_exceedance,
+    _fig_revenue,
     _fig_sensitivity,
     _fig_shocks,
+    _fig_summary,
+    _fig_valuation,
+    _fig_value_per_share,
     choose_fonts,
     render,
     render_comparison,
@@ -301,3 +307,128 @@ def test_exceedance_band_matches_wilson() -> None:
     lo, hi = _wilson(k, 100)
     for i, kk in enumerate(k):
         assert (lo[i], hi[i]) == pytest.approx(wilson_interval(int(kk), 100))
+
+
+# --------------------------------------------------------------------------- odd outcomes
+
+_REGIONS = {"CN": 0.25, "US": 0.25, "SG": 0.12, "JP": 0.08, "other": 0.30}
+
+
+@pytest.fixture(scope="module")
+def all_lost() -> tuple[Result, Summary]:
+    """Every path loses all its revenue: a certain, total, permanent shock everywhere.
+
+    Random (Dirichlet) regional shares do not sum to exactly 1, so the values are 0 only up
+    to float rounding (about ±3e-7 USD against 675 M with shocks off).
+    """
+    segment = {
+        "name": "a",
+        "revenue": 3e7,
+        "growth": 0.5,
+        "regions": _REGIONS,
+        "region_concentration": 40,
+    }
+    wipe = {
+        "name": "wipe",
+        "regions": list(_REGIONS),
+        "annual_probability": 1,
+        "severity": 1,
+        "recovery_years": "permanent",
+    }
+    sc = scenario(
+        scenario={"name": "all-lost", "base_year": 2024, "horizon": 2},
+        segments=[segment],
+        shocks=[wipe],
+        offering={"shares_outstanding": 1_000_000, "price_range": [10, 12]},
+    )
+    return _run(sc)
+
+
+def _texts(fig: Figure) -> str:
+    return "\n".join(t.get_text() for t in fig.findobj(Text))
+
+
+def test_all_lost_values_are_float_noise_around_zero(all_lost: tuple[Result, Summary]) -> None:
+    # The premise of the tests below: without it they would test nothing.
+    equity = all_lost[0].kept.equity
+    assert equity.min() < 0 < equity.max()
+    assert np.abs(equity).max() < 1e-3
+
+
+def test_all_lost_value_pages_say_every_path_gives_zero(all_lost: tuple[Result, Summary]) -> None:
+    result, summary = all_lost
+    ctx = _Ctx(result, summary, choose_fonts(cjk=False), "#0072B2", ("#440154",))
+    for build in (_fig_valuation, _fig_exceedance):
+        fig = build(ctx)
+        text = _texts(fig)
+        assert f"All {PATHS:,} plotted paths give the same value" in text
+        assert "USD 0" in text
+        # No log axis stretched over the rounding noise.
+        assert all(ax.get_xscale() == "linear" for ax in fig.axes)
+    for build in (_fig_summary, _fig_shocks, _fig_revenue, _fig_value_per_share):
+        text = _texts(build(ctx))
+        assert not re.search(r"0\.0000|−0\b|-0\b|-0\.0", text), build.__name__
+        if build is _fig_shocks:
+            assert "median 0" in text
+
+
+def test_all_lost_report_renders(
+    all_lost: tuple[Result, Summary], tmp_path: Path, no_glyph_warnings: object
+) -> None:
+    result, summary = all_lost
+    written = render(result, summary, tmp_path, formats=["pdf"])
+    assert _pdf_pages(written[0].read_bytes()) == 9
+
+
+@pytest.mark.parametrize("cash", [-2e9, 0.0])
+def test_values_at_or_below_zero_get_a_linear_axis(cash: float) -> None:
+    # Half the paths lose everything: a log axis would drop them from the histogram.
+    wipe = {
+        "name": "wipe",
+        "regions": ["X"],
+        "annual_probability": 0.5,
+        "severity": 1,
+        "recovery_years": "permanent",
+    }
+    sc = scenario(
+        shocks=[wipe],
+        valuation={
+            "year": 2026,
+            "multiple": {"dist": "uniform", "min": 5, "max": 15},
+            "net_cash": cash,
+        },
+    )
+    result, summary = _run(sc)
+    assert (result.kept.equity <= 0).mean() > 0.3
+    ctx = _Ctx(result, summary, choose_fonts(cjk=False), "#0072B2", ("#440154",))
+    fig = _fig_valuation(ctx)
+    (ax,) = fig.axes[:1]
+    assert ax.get_xscale() == "linear"
+    lo, hi = ax.get_xlim()
+    assert lo <= result.kept.equity.min() and hi >= result.kept.equity.max()
+    assert ax.get_xlabel().startswith("equity value at listing, USD")
+    assert "log" not in ax.get_xlabel()
+
+
+def test_shock_page_median_label_clear_of_mean_note() -> None:
+    # A large loss (median near 100%) put "median loss" on top of the mean-loss note.
+    wipe = {
+        "name": "wipe",
+        "regions": ["X"],
+        "annual_probability": 0.9,
+        "severity": {"dist": "uniform", "min": 0.9, "max": 1.0},
+        "recovery_years": "permanent",
+    }
+    result, summary = _run(scenario(shocks=[wipe]))
+    ctx = _Ctx(result, summary, choose_fonts(cjk=False), "#0072B2", ("#440154",))
+    fig = _fig_shocks(ctx)
+    fig.canvas.draw()
+    renderer = fig.canvas.get_renderer()  # type: ignore[attr-defined]
+    (median,) = [t for t in fig.findobj(Text) if t.get_text().startswith("median loss")]
+    (note,) = [t for t in fig.findobj(Text) if t.get_text().startswith("over all paths")]
+    a, b = median.get_window_extent(renderer), note.get_window_extent(renderer)
+    assert not a.overlaps(b)
+    # Both inside their axes.
+    ax_box = fig.axes[2].get_window_extent(renderer)
+    for box in (a, b):
+        assert ax_box.x0 <= box.x0 and box.x1 <= ax_box.x1
