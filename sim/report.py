@@ -607,9 +607,17 @@ def _target_key(
     ncols: int,
     width: int,
 ) -> None:
-    """The numbered target key: number, label, and P(value >= target) with its interval."""
+    """The numbered target key: number, label, and P(value >= target) with its interval.
+
+    At most :data:`_MAX_TARGETS_DRAWN` targets, the first in the scenario; the title says
+    how many more there are.
+    """
     if not targets:
         return
+    title = "Targets: P(value ≥ target), 95% interval"
+    if len(targets) > _MAX_TARGETS_DRAWN:
+        title += f"\nthe first {_MAX_TARGETS_DRAWN} of {len(targets):,}; all in summary.csv"
+        targets = targets[:_MAX_TARGETS_DRAWN]
     labels = [
         fonts.text(
             _wrap(t["label"], width)
@@ -622,7 +630,7 @@ def _target_key(
         where,
         colours[: len(targets)],
         labels,
-        title="Targets: P(value ≥ target), 95% interval",
+        title=title,
         loc=loc,
         ncols=ncols,
         labelspacing=0.9,
@@ -848,6 +856,39 @@ def _text_page(footer: str) -> tuple[Figure, Axes, _Measure]:
     return fig, ax, _Measure(fig)
 
 
+# The most rows, markers or panels drawn of one kind: past these a page would collapse
+# (100 segments, 1000 targets); the rest are counted ("… and 985 more").
+_MAX_SEGMENT_ROWS = 12
+_MAX_SHOCK_ROWS = 8
+_MAX_TARGET_ROWS = 15
+_MAX_EXPECTATION_ROWS = 6
+_MAX_TARGETS_DRAWN = 12
+_MAX_SHOCKS_DRAWN = 6
+_MAX_LEGEND_SEGMENTS = 12
+
+
+def _more(
+    ax: Axes, x: float, y: float, shown: int, total: int, what: str, *, fontsize: float
+) -> float:
+    """Under a table cut to ``shown`` of ``total`` rows: "… and K more <what>"; the new y."""
+    if total <= shown:
+        return y
+    ax.text(
+        x,
+        y - 0.006,
+        f"… and {total - shown:,} more {what}",
+        fontsize=fontsize,
+        va="top",
+        color=_MUTED,
+    )
+    return y - 0.03
+
+
+def _first_of(shown: int, total: int) -> str:
+    """A title's note when only the first ``shown`` of ``total`` items are drawn."""
+    return f"\n(the first {shown} of {total:,})" if total > shown else ""
+
+
 def _fig_summary(ctx: _Ctx) -> Figure:
     d = ctx.data
     sc = ctx.scenario
@@ -878,9 +919,16 @@ def _fig_summary(ctx: _Ctx) -> Figure:
     # One row height for every table: as roomy as the fuller column allows.
     heads = 0.032 + 0.035  # a heading and the gap before the next one
     left_fixed = 4 * heads + 0.0195 * len(lines)
-    left_rows = len(sc.segments) + 1 + 5 + max(len(sc.shocks) + 1, 1)
-    right_fixed = (4 if d["expectations"] else 3) * heads
-    right_rows = len(d["targets"]) + 1 + (3 if ctx.yi else 2) + 1.7 * len(d["expectations"]) + 6
+    segments = sc.segments[:_MAX_SEGMENT_ROWS]
+    shocks = sc.shocks[:_MAX_SHOCK_ROWS]
+    targets = d["targets"][:_MAX_TARGET_ROWS]
+    expectations = d["expectations"][:_MAX_EXPECTATION_ROWS]
+    cut_left = (len(segments) < len(sc.segments)) + (len(shocks) < len(sc.shocks))
+    cut_right = (len(targets) < len(d["targets"])) + (len(expectations) < len(d["expectations"]))
+    left_fixed += 0.03 * cut_left
+    left_rows = len(segments) + 1 + 5 + max(len(shocks) + 1, 1)
+    right_fixed = (4 if expectations else 3) * heads + 0.03 * cut_right
+    right_rows = len(targets) + 1 + (3 if ctx.yi else 2) + 1.7 * len(expectations) + 6
     row_h = min(
         0.033, (top - 0.03 - left_fixed) / left_rows, (top - 0.03 - right_fixed) / right_rows
     )
@@ -897,7 +945,7 @@ def _fig_summary(ctx: _Ctx) -> Figure:
         "(p10 · p50 · p90)",
     )
     seg_rows = []
-    for s in sc.segments:
+    for s in segments:
         shares = sorted(zip(sc.regions, s.shares, strict=True), key=lambda rs: -rs[1])
         seg_rows.append(
             [
@@ -919,6 +967,7 @@ def _fig_summary(ctx: _Ctx) -> Figure:
         fontsize=fs,
         header=("segment", "revenue", "growth", "main regions"),
     )
+    y = _more(ax, lx, y, len(segments), len(sc.segments), "segments", fontsize=fs)
     y -= 0.035
 
     y = _heading(ax, lx, y, "Valuation and offering (amounts in USD)")
@@ -956,7 +1005,7 @@ def _fig_summary(ctx: _Ctx) -> Figure:
     if sc.shocks:
         all_segments = {s.name for s in sc.segments}
         shock_rows = []
-        for k in sc.shocks:
+        for k in shocks:
             hit_all = set(k.segments or all_segments) == all_segments
             segs = "all segments" if hit_all else ", ".join(k.segments)
             rec = "permanent" if k.recovery_years is None else f"{k.recovery_years.mean():.1f} y"
@@ -982,6 +1031,7 @@ def _fig_summary(ctx: _Ctx) -> Figure:
             fontsize=fs,
             header=("shock", "hits", "p / year", "severity", "recovery", "multiple"),
         )
+        _more(ax, lx, y, len(shocks), len(sc.shocks), "shocks", fontsize=fs)
     else:
         ax.text(lx, y, "none: this scenario has no shocks", fontsize=fs, va="top", color=_MUTED)
 
@@ -995,7 +1045,7 @@ def _fig_summary(ctx: _Ctx) -> Figure:
             _pct(tg["p_at_least"]),
             _interval(*tg["ci95"]),
         ]
-        for i, tg in enumerate(d["targets"])
+        for i, tg in enumerate(targets)
     ]
     if target_rows:
         y, table = _table(
@@ -1019,6 +1069,9 @@ def _fig_summary(ctx: _Ctx) -> Figure:
             cell.set_linewidth(1.5)
             cell.get_text().set_color("white")
             cell.get_text().set_fontweight("bold")
+        y = _more(
+            ax, rx, y, len(targets), len(d["targets"]), "targets (all in summary.csv)", fontsize=fs
+        )
     else:
         ax.text(rx, y, "no targets in this scenario", fontsize=fs, va="top", color=_MUTED)
         y -= 0.03
@@ -1049,12 +1102,12 @@ def _fig_summary(ctx: _Ctx) -> Figure:
     )
     y -= 0.035
 
-    if d["expectations"]:
+    if expectations:
         y = _heading(ax, rx, y, "Expectations stated in the scenario")
         text_w = 0.85 * rw * page_w - 8
         exp_rows = [
             [e["status"], "\n".join(m.wrap(t(e["text"]), text_w, fs - 0.5, max_lines=2))]
-            for e in d["expectations"]
+            for e in expectations
         ]
         y, table = _table(
             ax,
@@ -1068,9 +1121,11 @@ def _fig_summary(ctx: _Ctx) -> Figure:
             fontsize=fs - 0.5,
         )
         status_colours = {"passed": "#1a7f37", "failed": "#c62828", "inconclusive": "#b26a00"}
-        for i, e in enumerate(d["expectations"]):
+        for i, e in enumerate(expectations):
             table[i, 0].get_text().set_color(status_colours.get(e["status"], _INK))
             table[i, 0].get_text().set_fontweight("bold")
+        what = "expectations (all in summary.json)"
+        y = _more(ax, rx, y, len(expectations), len(d["expectations"]), what, fontsize=fs)
         y -= 0.035
 
     y = _heading(ax, rx, y, "Run provenance")
@@ -1156,7 +1211,8 @@ def _fig_valuation(ctx: _Ctx) -> Figure:
         )
         key()
         return fig
-    lo, hi, log = _value_axis(kept.equity, [tg["value_usd"] for tg in targets], ctx.value_scale)
+    drawn = [tg["value_usd"] for tg in targets[:_MAX_TARGETS_DRAWN]]
+    lo, hi, log = _value_axis(kept.equity, drawn, ctx.value_scale)
     peak = _hist(ax, kept.equity, lo, hi, ctx.colour, log=log)
     _set_money_axis(ax, "x", lo, hi, log=log, yi=ctx.yi, fonts=ctx.fonts)
     ax.set_ylim(0, peak * 1.45 if peak > 0 else 1)
@@ -1174,7 +1230,11 @@ def _fig_valuation(ctx: _Ctx) -> Figure:
     _quantile_strip(ax, d["valuation"]["quantiles"], peak * 1.13)
 
     # Targets: lines in their colours; numbered discs, staggered so that none overlap.
-    shown = [(i, tg) for i, tg in enumerate(targets) if tg["value_usd"] > 0 or not log]
+    shown = [
+        (i, tg)
+        for i, tg in enumerate(targets[:_MAX_TARGETS_DRAWN])
+        if tg["value_usd"] > 0 or not log
+    ]
     if log:
         xs = [math.log(tg["value_usd"] / lo) / math.log(hi / lo) for _, tg in shown]
     else:
@@ -1229,7 +1289,8 @@ def _fig_exceedance(ctx: _Ctx) -> Figure:
         right.set_axis_off()
         key()
         return fig
-    lo, hi, log = _value_axis(kept.equity, [tg["value_usd"] for tg in targets], ctx.value_scale)
+    drawn = [tg["value_usd"] for tg in targets[:_MAX_TARGETS_DRAWN]]
+    lo, hi, log = _value_axis(kept.equity, drawn, ctx.value_scale)
     n = kept.n
     grid = np.geomspace(lo, hi, 400) if log else np.linspace(lo, hi, 400)
     at_least = n - np.searchsorted(np.sort(kept.equity), grid, side="left")
@@ -1260,7 +1321,7 @@ def _fig_exceedance(ctx: _Ctx) -> Figure:
             ax.set_title("the whole range")
             ax.yaxis.set_major_formatter(PercentFormatter(xmax=1, decimals=0))
         ax.set_ylabel("probability that the value is at least x")
-        for i, tg in enumerate(targets):
+        for i, tg in enumerate(targets[:_MAX_TARGETS_DRAWN]):
             x, pt = tg["value_usd"], tg["p_at_least"]
             if (log and x <= 0) or (log_y and pt <= 0):
                 continue
@@ -1385,7 +1446,15 @@ def _fig_revenue(ctx: _Ctx) -> Figure:
     seg.set_ylabel("mean revenue, USD")
     seg.set_title("mean revenue by segment (share of the year's total)")
     seg.grid(axis="x", visible=False)
-    seg.legend(loc="upper left", title="segment", reverse=True)
+    handles, names = seg.get_legend_handles_labels()
+    if len(handles) > _MAX_LEGEND_SEGMENTS:
+        # The legend lists the first segments only, saying so; the bars hold them all.
+        n_seg = len(handles)
+        handles, names = handles[:_MAX_LEGEND_SEGMENTS], names[:_MAX_LEGEND_SEGMENTS]
+        title = f"segment (the first {_MAX_LEGEND_SEGMENTS} of {n_seg:,})"
+    else:
+        title = "segment"
+    seg.legend(handles[::-1], names[::-1], loc="upper left", title=title)
     return fig
 
 
@@ -1540,7 +1609,7 @@ def _fig_shocks(ctx: _Ctx) -> Figure:
         ("all paths", kept.equity, ctx.colour),
         ("no event", kept.equity[~hit], ctx.colour),
     ]
-    for k, shock in enumerate(sc.shocks):
+    for k, shock in enumerate(sc.shocks[:_MAX_SHOCKS_DRAWN]):
         groups.append((f"event: {shock.name}", kept.equity[kept.shock_any[:, k]], _EVENT))
     groups.append(("shocks switched off\n(the same paths)", kept.equity_unshocked, _MUTED))
     ypos = np.arange(len(groups))[::-1].astype(float)
@@ -1590,12 +1659,14 @@ def _fig_shocks(ctx: _Ctx) -> Figure:
     box_ax.set_yticks(ypos, labels, fontsize=7.8)
     box_ax.set_ylim(-0.6, len(groups) - 0.4)
     box_ax.grid(axis="y", visible=False)
-    box_ax.set_title(f"equity value by shock event up to {year}")
+    box_ax.set_title(
+        f"equity value by shock event up to {year}" + _first_of(_MAX_SHOCKS_DRAWN, len(sc.shocks))
+    )
     box_ax.set_xlabel(
         f"equity value, USD{' (log scale)' if log else ''}: box 25–75%, whiskers 5–95%"
     )
 
-    rows = d["shocks"]
+    rows = d["shocks"][:_MAX_SHOCKS_DRAWN]
     y = np.arange(len(rows))[::-1].astype(float)
     pa = np.array([r["p_any"] for r in rows])
     ci = np.array([r["ci95"] for r in rows])
@@ -1614,7 +1685,9 @@ def _fig_shocks(ctx: _Ctx) -> Figure:
     p_ax.set_ylim(-0.7 - room, len(rows) - 0.3 + room)
     p_ax.set_xlim(0, min(1.0, float(ci[:, 1].max()) * 1.6 + 0.03))
     p_ax.xaxis.set_major_formatter(PercentFormatter(xmax=1, decimals=0))
-    p_ax.set_title(f"P(at least one event by {year})")
+    p_ax.set_title(
+        f"P(at least one event by {year})" + _first_of(_MAX_SHOCKS_DRAWN, len(d["shocks"]))
+    )
     p_ax.set_xlabel(f"share of all {d['paths']:,} paths, with 95% intervals")
     p_ax.grid(axis="y", visible=False)
 
@@ -1657,7 +1730,8 @@ def _fig_shocks(ctx: _Ctx) -> Figure:
         _message(loss_ax, f"no plotted path has an event by {year}")
     loss_ax.set_title("value lost on the paths with an event (paired)")
 
-    targets = d["targets"]
+    all_targets = d["targets"]
+    targets = all_targets[:_MAX_TARGETS_DRAWN]
     off = ctx.result.streams.get("valuation_unshocked")
     if targets and off is not None:
         yt = np.arange(len(targets))[::-1].astype(float)
@@ -1687,7 +1761,10 @@ def _fig_shocks(ctx: _Ctx) -> Figure:
         tgt_ax.xaxis.set_major_formatter(PercentFormatter(xmax=1, decimals=0))
         tgt_ax.legend(loc="lower right")
         tgt_ax.grid(axis="y", visible=False)
-        tgt_ax.set_title("P(value ≥ target): with shocks against shocks off")
+        tgt_ax.set_title(
+            "P(value ≥ target): with shocks against shocks off"
+            + _first_of(_MAX_TARGETS_DRAWN, len(all_targets))
+        )
     else:
         _message(tgt_ax, "no targets")
     return fig
@@ -1808,7 +1885,8 @@ def _fig_convergence(ctx: _Ctx) -> Figure:
     if not targets or checkpoints.size == 0:
         _message(body.add_subplot(), "No targets: nothing to converge.")
         return fig
-    shown = targets[:12]
+    # With more targets than panels, the last cell says how many are left out.
+    shown = targets[:12] if len(targets) <= 12 else targets[:11]
     ncols = 1 if len(shown) == 1 else 2 if len(shown) <= 4 else 3
     nrows = math.ceil(len(shown) / ncols)
     axes = np.asarray(body.subplots(nrows, ncols, squeeze=False)).ravel()
@@ -1861,12 +1939,13 @@ def _fig_convergence(ctx: _Ctx) -> Figure:
     for ax in axes[len(shown) :]:
         ax.set_axis_off()
     if len(targets) > len(shown):
-        axes[-1].text(
+        axes[len(shown)].set_axis_off()
+        axes[len(shown)].text(
             0.5,
             0.5,
-            f"{len(targets) - len(shown)} more targets not shown",
+            f"… and {len(targets) - len(shown):,} more targets\n(all in summary.csv)",
             ha="center",
-            transform=axes[-1].transAxes,
+            transform=axes[len(shown)].transAxes,
             color=_MUTED,
         )
     return fig

@@ -12,6 +12,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 from matplotlib.figure import Figure
+from matplotlib.table import Table
 from matplotlib.text import Text
 
 from sim import Result, Scenario, Summary, load_scenario, simulate, summarise
@@ -22,6 +23,7 @@ from sim.report import (
     PNG_DPI,
     Fonts,
     _Ctx,
+    _fig_convergence,
     _fig_exceedance,
     _fig_revenue,
     _fig_sensitivity,
@@ -345,7 +347,9 @@ def all_lost() -> tuple[Result, Summary]:
 
 
 def _texts(fig: Figure) -> str:
-    return "\n".join(t.get_text() for t in fig.findobj(Text))
+    """Every text on ``fig``, table cells included."""
+    cells = [c.get_text() for tab in fig.findobj(Table) for c in tab.get_celld().values()]
+    return "\n".join(t.get_text() for t in [*fig.findobj(Text), *cells])
 
 
 def test_all_lost_values_are_float_noise_around_zero(all_lost: tuple[Result, Summary]) -> None:
@@ -432,3 +436,71 @@ def test_shock_page_median_label_clear_of_mean_note() -> None:
     ax_box = fig.axes[2].get_window_extent(renderer)
     for box in (a, b):
         assert ax_box.x0 <= box.x0 and box.x1 <= ax_box.x1
+
+
+@pytest.fixture(scope="module")
+def crowded() -> tuple[Result, Summary]:
+    """100 segments, 30 shocks and 1000 targets: more rows than any page can hold."""
+    regions = {f"R{i}": 0.1 for i in range(10)}
+    segments = [
+        {
+            "name": f"segment_{i:03d}_with_a_long_name",
+            "revenue": 1e6 * (1 + i % 7),
+            "growth": {"dist": "uniform", "min": 0.1, "max": 0.5 + 0.2 * (i % 5)},
+            "regions": regions,
+        }
+        for i in range(100)
+    ]
+    shocks = [
+        {
+            "name": f"shock_{k:02d}_with_a_long_name",
+            "regions": [f"R{k % 10}"],
+            "annual_probability": 0.05,
+            "severity": 0.5,
+            "recovery_years": 1.0,
+        }
+        for k in range(30)
+    ]
+    targets = [{"label": f"target number {t:04d}", "value": 1e9 + t * 5e7} for t in range(1000)]
+    sc = scenario(
+        scenario={"name": "crowded", "base_year": 2024, "horizon": 3},
+        segments=segments,
+        shocks=shocks,
+        targets=targets,
+        valuation={"year": 2026, "multiple": {"dist": "lognormal", "p50": 20, "p90": 40}},
+    )
+    result = simulate(sc, 5_000, seed=SEED)
+    return result, summarise(result)
+
+
+def test_crowded_scenario_renders_every_page(
+    crowded: tuple[Result, Summary], tmp_path: Path, no_glyph_warnings: object
+) -> None:
+    # Warnings are errors here: a page whose layout collapses warns (constrained_layout).
+    result, summary = crowded
+    written = render(result, summary, tmp_path, formats=["pdf", "png"])
+    assert [p.name for p in written] == ["report.pdf", *REPORT_PNGS]
+    assert _pdf_pages((tmp_path / "report.pdf").read_bytes()) == 8
+    _assert_pngs(tmp_path, REPORT_PNGS)
+
+
+def test_crowded_pages_show_the_first_rows_and_count_the_rest(
+    crowded: tuple[Result, Summary],
+) -> None:
+    result, summary = crowded
+    ctx = _Ctx(result, summary, choose_fonts(cjk=False), "#0072B2", ("#440154",) * 1000)
+    text = _texts(_fig_summary(ctx))
+    assert "… and 88 more segments" in text
+    assert "… and 22 more shocks" in text
+    assert "… and 985 more targets (all in summary.csv)" in text
+    assert "target number 0014" in text and "target number 0015" not in text
+    for build in (_fig_valuation, _fig_exceedance):
+        text = _texts(build(ctx))
+        assert "the first 12 of 1,000" in text
+        assert "target number 0011" in text and "target number 0012" not in text
+    text = _texts(_fig_shocks(ctx))
+    assert "(the first 6 of 30)" in text and "(the first 12 of 1,000)" in text
+    assert "shock_06_with_a_long_name" not in text
+    assert "the first 12 of 100" in _texts(_fig_revenue(ctx))
+    text = _texts(_fig_convergence(ctx))
+    assert "… and 989 more targets" in text and "target number 0011" not in text
