@@ -617,7 +617,11 @@ def _print_comparison(
 
 
 def _short(usd: float) -> str:
-    return f"USD {usd / 1e9:.2f} bn" if usd >= 1e9 else f"USD {usd / 1e6:.1f} M"
+    """An amount in USD bn (from 1 bn either way) or M; rounding noise around 0 is 0.0 M."""
+    if abs(usd) >= 1e9:
+        return f"USD {usd / 1e9:.2f} bn"
+    # Rounded first, and + 0.0 turns the -0.0 of a tiny negative into 0.0: no "-0.0 M".
+    return f"USD {round(usd / 1e6, 1) + 0.0:.1f} M"
 
 
 def _pct(p: float) -> str:

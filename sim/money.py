@@ -459,8 +459,8 @@ def format_money(usd: float) -> str:
     str
         ``bn`` with two decimals and ``亿`` with one from USD 1 bn; ``M`` with one decimal
         and ``亿`` with two from USD 100 M; ``M`` and whole ``万`` from USD 1 M; ``K``
-        and ``万`` to three significant digits from USD 1 K; below that the plain amount.
-        Negative amounts carry a leading minus on
+        and ``万`` to three significant digits from USD 1 K; below that the plain amount,
+        and ``"USD 0"`` below half a cent. Negative amounts carry a leading minus on
         both readings; a non-finite amount is shown as ``"USD nan"`` or ``"USD inf"``
         rather than raising, since this is for reports.
 
@@ -493,7 +493,9 @@ def format_money(usd: float) -> str:
         return f"{sign}USD {a / 1e6:.1f} M ({sign}{a / 1e4:.0f}万)"
     if a >= 1e3 or round(a) >= 1000:
         return f"{sign}USD {_sig3(a / 1e3)} K ({sign}{_sig3(a / 1e4)}万)"
-    if a == 0:
+    if round(a, 2) == 0:
+        # Below half a cent, including -0.0 and the rounding noise of a path that lost all
+        # its revenue (-3e-7): zero, never "-USD 0.00".
         return "USD 0"
     return f"{sign}USD {_sig3(a)}"
 

@@ -280,8 +280,14 @@ def _num(x: float, digits: int = 3, *, group: bool = True) -> str:
     return text.rstrip("0").rstrip(".") if "." in text else text
 
 
+def _cents(usd: float) -> float:
+    """``usd``, or 0.0 below half a cent: the rounding noise of a path that lost everything."""
+    return 0.0 if round(abs(usd), 2) == 0 else usd
+
+
 def _money(usd: float) -> str:
     """``2.5 bn``, ``72.4 M``, ``950 K``: an amount in USD units for axes and tables."""
+    usd = _cents(usd)
     a = abs(usd)
     if a >= 1e9 or round(a / 1e6, 1) >= 1000:
         return f"{_num(usd / 1e9)} bn"
@@ -294,7 +300,7 @@ def _money(usd: float) -> str:
 
 def _yi(usd: float) -> str:
     """The Chinese reading of an amount: ``25亿`` from 1亿 (1e8 USD) up, else ``7000万``."""
-    if usd == 0:
+    if _cents(usd) == 0:
         return "0"
     if abs(usd) >= 1e8:
         return f"{_num(usd / 1e8, group=False)}亿"
@@ -441,6 +447,14 @@ class _Ctx:
     @property
     def yi(self) -> bool:
         return self.result.scenario.writes_yi
+
+    @property
+    def value_scale(self) -> float:
+        """The size of the plotted equity values, with shocks and without (0 if none)."""
+        kept = self.result.kept
+        if kept.n == 0:
+            return 0.0
+        return float(max(np.abs(kept.equity).max(), np.abs(kept.equity_unshocked).max()))
 
     def t(self, s: str) -> str:
         return self.fonts.text(s)
@@ -593,9 +607,17 @@ def _target_key(
     ncols: int,
     width: int,
 ) -> None:
-    """The numbered target key: number, label, and P(value >= target) with its interval."""
+    """The numbered target key: number, label, and P(value >= target) with its interval.
+
+    At most :data:`_MAX_TARGETS_DRAWN` targets, the first in the scenario; the title says
+    how many more there are.
+    """
     if not targets:
         return
+    title = "Targets: P(value ≥ target), 95% interval"
+    if len(targets) > _MAX_TARGETS_DRAWN:
+        title += f"\nthe first {_MAX_TARGETS_DRAWN} of {len(targets):,}; all in summary.csv"
+        targets = targets[:_MAX_TARGETS_DRAWN]
     labels = [
         fonts.text(
             _wrap(t["label"], width)
@@ -608,7 +630,7 @@ def _target_key(
         where,
         colours[: len(targets)],
         labels,
-        title="Targets: P(value ≥ target), 95% interval",
+        title=title,
         loc=loc,
         ncols=ncols,
         labelspacing=0.9,
@@ -637,6 +659,45 @@ def _bubble_legend(
         fontsize=8,
         **layout,
     )
+
+
+# A spread of values below this fraction of their scale is float rounding, not a distribution.
+_NOISE = 1e-9
+
+
+def _same_value(values: FloatArray, scale: float) -> float | None:
+    """The value every path gives, when ``values`` differ only by float rounding; else None.
+
+    ``scale`` is the size of the amounts the values are made of (the values with shocks
+    off, say): a path that loses all its revenue is worth 0 up to rounding (±1e-7), and a
+    spread that small against billions must not be drawn as a distribution.
+    """
+    if values.size == 0:
+        return None
+    lo, hi = float(values.min()), float(values.max())
+    size = max(abs(lo), abs(hi), scale)
+    if hi - lo > _NOISE * size:
+        return None
+    mid = lo + (hi - lo) / 2
+    return 0.0 if abs(mid) <= _NOISE * size else mid
+
+
+def _value_axis(
+    values: FloatArray, extra: Sequence[float], scale: float
+) -> tuple[float, float, bool]:
+    """``(lo, hi, log)``: a log axis when every value is clearly positive, else a linear one.
+
+    A log axis would silently drop the paths worth 0 or less (and stretch rounding noise
+    around 0 over decades), so those get a linear axis covering them and every ``extra``.
+    """
+    size = max(scale, float(np.abs(values).max()) if values.size else 0.0)
+    if values.size == 0 or float(values.min()) > _NOISE * size:
+        return (*_value_range(values, extra), True)
+    lo, hi = (float(v) for v in np.quantile(values, [0.0005, 0.9995]))
+    marks = [v for v in extra if math.isfinite(v)]
+    lo, hi = min([lo, 0.0, *marks]), max([hi, *marks])
+    pad = 0.05 * (hi - lo) if hi > lo else max(abs(hi), 1.0)
+    return lo - pad, hi + pad, False
 
 
 def _value_range(values: FloatArray, extra: Sequence[float]) -> tuple[float, float]:
@@ -795,6 +856,39 @@ def _text_page(footer: str) -> tuple[Figure, Axes, _Measure]:
     return fig, ax, _Measure(fig)
 
 
+# The most rows, markers or panels drawn of one kind: past these a page would collapse
+# (100 segments, 1000 targets); the rest are counted ("… and 985 more").
+_MAX_SEGMENT_ROWS = 12
+_MAX_SHOCK_ROWS = 8
+_MAX_TARGET_ROWS = 15
+_MAX_EXPECTATION_ROWS = 6
+_MAX_TARGETS_DRAWN = 12
+_MAX_SHOCKS_DRAWN = 6
+_MAX_LEGEND_SEGMENTS = 12
+
+
+def _more(
+    ax: Axes, x: float, y: float, shown: int, total: int, what: str, *, fontsize: float
+) -> float:
+    """Under a table cut to ``shown`` of ``total`` rows: "… and K more <what>"; the new y."""
+    if total <= shown:
+        return y
+    ax.text(
+        x,
+        y - 0.006,
+        f"… and {total - shown:,} more {what}",
+        fontsize=fontsize,
+        va="top",
+        color=_MUTED,
+    )
+    return y - 0.03
+
+
+def _first_of(shown: int, total: int) -> str:
+    """A title's note when only the first ``shown`` of ``total`` items are drawn."""
+    return f"\n(the first {shown} of {total:,})" if total > shown else ""
+
+
 def _fig_summary(ctx: _Ctx) -> Figure:
     d = ctx.data
     sc = ctx.scenario
@@ -825,9 +919,16 @@ def _fig_summary(ctx: _Ctx) -> Figure:
     # One row height for every table: as roomy as the fuller column allows.
     heads = 0.032 + 0.035  # a heading and the gap before the next one
     left_fixed = 4 * heads + 0.0195 * len(lines)
-    left_rows = len(sc.segments) + 1 + 5 + max(len(sc.shocks) + 1, 1)
-    right_fixed = (4 if d["expectations"] else 3) * heads
-    right_rows = len(d["targets"]) + 1 + (3 if ctx.yi else 2) + 1.7 * len(d["expectations"]) + 6
+    segments = sc.segments[:_MAX_SEGMENT_ROWS]
+    shocks = sc.shocks[:_MAX_SHOCK_ROWS]
+    targets = d["targets"][:_MAX_TARGET_ROWS]
+    expectations = d["expectations"][:_MAX_EXPECTATION_ROWS]
+    cut_left = (len(segments) < len(sc.segments)) + (len(shocks) < len(sc.shocks))
+    cut_right = (len(targets) < len(d["targets"])) + (len(expectations) < len(d["expectations"]))
+    left_fixed += 0.03 * cut_left
+    left_rows = len(segments) + 1 + 5 + max(len(shocks) + 1, 1)
+    right_fixed = (4 if expectations else 3) * heads + 0.03 * cut_right
+    right_rows = len(targets) + 1 + (3 if ctx.yi else 2) + 1.7 * len(expectations) + 6
     row_h = min(
         0.033, (top - 0.03 - left_fixed) / left_rows, (top - 0.03 - right_fixed) / right_rows
     )
@@ -844,7 +945,7 @@ def _fig_summary(ctx: _Ctx) -> Figure:
         "(p10 · p50 · p90)",
     )
     seg_rows = []
-    for s in sc.segments:
+    for s in segments:
         shares = sorted(zip(sc.regions, s.shares, strict=True), key=lambda rs: -rs[1])
         seg_rows.append(
             [
@@ -866,6 +967,7 @@ def _fig_summary(ctx: _Ctx) -> Figure:
         fontsize=fs,
         header=("segment", "revenue", "growth", "main regions"),
     )
+    y = _more(ax, lx, y, len(segments), len(sc.segments), "segments", fontsize=fs)
     y -= 0.035
 
     y = _heading(ax, lx, y, "Valuation and offering (amounts in USD)")
@@ -903,7 +1005,7 @@ def _fig_summary(ctx: _Ctx) -> Figure:
     if sc.shocks:
         all_segments = {s.name for s in sc.segments}
         shock_rows = []
-        for k in sc.shocks:
+        for k in shocks:
             hit_all = set(k.segments or all_segments) == all_segments
             segs = "all segments" if hit_all else ", ".join(k.segments)
             rec = "permanent" if k.recovery_years is None else f"{k.recovery_years.mean():.1f} y"
@@ -929,6 +1031,7 @@ def _fig_summary(ctx: _Ctx) -> Figure:
             fontsize=fs,
             header=("shock", "hits", "p / year", "severity", "recovery", "multiple"),
         )
+        _more(ax, lx, y, len(shocks), len(sc.shocks), "shocks", fontsize=fs)
     else:
         ax.text(lx, y, "none: this scenario has no shocks", fontsize=fs, va="top", color=_MUTED)
 
@@ -942,7 +1045,7 @@ def _fig_summary(ctx: _Ctx) -> Figure:
             _pct(tg["p_at_least"]),
             _interval(*tg["ci95"]),
         ]
-        for i, tg in enumerate(d["targets"])
+        for i, tg in enumerate(targets)
     ]
     if target_rows:
         y, table = _table(
@@ -966,6 +1069,9 @@ def _fig_summary(ctx: _Ctx) -> Figure:
             cell.set_linewidth(1.5)
             cell.get_text().set_color("white")
             cell.get_text().set_fontweight("bold")
+        y = _more(
+            ax, rx, y, len(targets), len(d["targets"]), "targets (all in summary.csv)", fontsize=fs
+        )
     else:
         ax.text(rx, y, "no targets in this scenario", fontsize=fs, va="top", color=_MUTED)
         y -= 0.03
@@ -974,7 +1080,7 @@ def _fig_summary(ctx: _Ctx) -> Figure:
     how = "exact" if d["quantile_method"] == "exact" else "streaming-sketch"
     y = _heading(ax, rx, y, f"Equity value at listing, USD ({how} quantiles)")
     labels = ["", "p1", "p5", "p10", "p25", "p50", "p75", "p90", "p95", "p99", "mean"]
-    values = [q[k] for k in _KEY_QUANTILES] + [v["mean"]]
+    values = [_cents(q[k]) for k in _KEY_QUANTILES] + [_cents(v["mean"])]
     # One unit per row, so that the cells hold bare numbers and stay narrow.
     unit, scale = ("USD bn", 1e9) if abs(q["0.5"]) >= 1e8 else ("USD M", 1e6)
     q_rows = [[unit, *(_num(x / scale) for x in values)]]
@@ -996,12 +1102,12 @@ def _fig_summary(ctx: _Ctx) -> Figure:
     )
     y -= 0.035
 
-    if d["expectations"]:
+    if expectations:
         y = _heading(ax, rx, y, "Expectations stated in the scenario")
         text_w = 0.85 * rw * page_w - 8
         exp_rows = [
             [e["status"], "\n".join(m.wrap(t(e["text"]), text_w, fs - 0.5, max_lines=2))]
-            for e in d["expectations"]
+            for e in expectations
         ]
         y, table = _table(
             ax,
@@ -1015,9 +1121,11 @@ def _fig_summary(ctx: _Ctx) -> Figure:
             fontsize=fs - 0.5,
         )
         status_colours = {"passed": "#1a7f37", "failed": "#c62828", "inconclusive": "#b26a00"}
-        for i, e in enumerate(d["expectations"]):
+        for i, e in enumerate(expectations):
             table[i, 0].get_text().set_color(status_colours.get(e["status"], _INK))
             table[i, 0].get_text().set_fontweight("bold")
+        what = "expectations (all in summary.json)"
+        y = _more(ax, rx, y, len(expectations), len(d["expectations"]), what, fontsize=fs)
         y -= 0.035
 
     y = _heading(ax, rx, y, "Run provenance")
@@ -1041,9 +1149,9 @@ def _fig_summary(ctx: _Ctx) -> Figure:
 # --------------------------------------------------------------------------- page 2: histogram
 
 
-def _hist_log(ax: Axes, values: FloatArray, lo: float, hi: float, colour: str) -> float:
-    """A histogram on a log axis as the percentage of paths per bin; returns the peak."""
-    edges = np.geomspace(lo, hi, 121)
+def _hist(ax: Axes, values: FloatArray, lo: float, hi: float, colour: str, *, log: bool) -> float:
+    """A histogram (log or linear bins) as the percentage of paths per bin; returns the peak."""
+    edges = np.geomspace(lo, hi, 121) if log else np.linspace(lo, hi, 121)
     counts, _ = np.histogram(values, bins=edges)
     share = counts / max(values.size, 1) * 100
     ax.stairs(share, edges, fill=True, color=colour, alpha=0.55, linewidth=0)
@@ -1078,9 +1186,35 @@ def _fig_valuation(ctx: _Ctx) -> Figure:
     fig, body = _page(ctx.t(f"Equity value at listing: {d['scenario']}"), ctx.footer())
     ax = body.add_subplot()
     targets = d["targets"]
-    lo, hi = _value_range(kept.equity, [tg["value_usd"] for tg in targets])
-    peak = _hist_log(ax, kept.equity, lo, hi, ctx.colour)
-    _set_money_axis(ax, "x", lo, hi, log=True, yi=ctx.yi, fonts=ctx.fonts)
+
+    def key() -> None:
+        _target_key(
+            body,
+            ctx.fonts,
+            targets,
+            ctx.target_colours,
+            loc="outside right upper",
+            ncols=1,
+            width=36,
+        )
+
+    same = _same_value(kept.equity, ctx.value_scale)
+    if same is not None:
+        reading = f" ({_yi(same)})" if ctx.yi else ""
+        _message(
+            ax,
+            ctx.t(
+                f"All {kept.n:,} plotted paths give the same value: USD {_money(same)}"
+                f"{reading}.\nThere is no distribution to draw; each target's probability "
+                "is in the key."
+            ),
+        )
+        key()
+        return fig
+    drawn = [tg["value_usd"] for tg in targets[:_MAX_TARGETS_DRAWN]]
+    lo, hi, log = _value_axis(kept.equity, drawn, ctx.value_scale)
+    peak = _hist(ax, kept.equity, lo, hi, ctx.colour, log=log)
+    _set_money_axis(ax, "x", lo, hi, log=log, yi=ctx.yi, fonts=ctx.fonts)
     ax.set_ylim(0, peak * 1.45 if peak > 0 else 1)
     # Ticks only up to the peak: the room above it holds labels, not data.
     ax.yaxis.set_major_locator(
@@ -1088,7 +1222,7 @@ def _fig_valuation(ctx: _Ctx) -> Figure:
     )
     ax.yaxis.set_major_formatter(PercentFormatter(decimals=1))
     ax.set_ylabel("share of paths in each bin")
-    xlabel = "equity value at listing, USD (log scale)"
+    xlabel = "equity value at listing, USD" + (" (log scale)" if log else "")
     if ctx.yi:
         xlabel += "; top axis in 亿 USD (1亿 = 10⁸)" if ctx.fonts.cjk else "; top axis in 10⁸ USD"
     ax.set_xlabel(xlabel)
@@ -1096,8 +1230,15 @@ def _fig_valuation(ctx: _Ctx) -> Figure:
     _quantile_strip(ax, d["valuation"]["quantiles"], peak * 1.13)
 
     # Targets: lines in their colours; numbered discs, staggered so that none overlap.
-    shown = [(i, tg) for i, tg in enumerate(targets) if tg["value_usd"] > 0]
-    xs = [math.log(tg["value_usd"] / lo) / math.log(hi / lo) for _, tg in shown]
+    shown = [
+        (i, tg)
+        for i, tg in enumerate(targets[:_MAX_TARGETS_DRAWN])
+        if tg["value_usd"] > 0 or not log
+    ]
+    if log:
+        xs = [math.log(tg["value_usd"] / lo) / math.log(hi / lo) for _, tg in shown]
+    else:
+        xs = [(tg["value_usd"] - lo) / (hi - lo) for _, tg in shown]
     for (i, tg), row in zip(shown, _stagger(xs, 0.03), strict=True):
         ax.axvline(tg["value_usd"], color=ctx.target_colours[i], lw=1.4, zorder=4)
         _bubble(ax, tg["value_usd"], 0.955 - 0.055 * row, i + 1, ctx.target_colours[i])
@@ -1111,9 +1252,7 @@ def _fig_valuation(ctx: _Ctx) -> Figure:
             transform=ax.transAxes,
             color=_MUTED,
         )
-    _target_key(
-        body, ctx.fonts, targets, ctx.target_colours, loc="outside right upper", ncols=1, width=36
-    )
+    key()
     return fig
 
 
@@ -1126,9 +1265,34 @@ def _fig_exceedance(ctx: _Ctx) -> Figure:
     fig, body = _page(ctx.t(f"P(equity value ≥ x): {d['scenario']}"), ctx.footer())
     left, right = body.subplots(1, 2)
     targets = d["targets"]
-    lo, hi = _value_range(kept.equity, [tg["value_usd"] for tg in targets])
+
+    def key() -> None:
+        _target_key(
+            body,
+            ctx.fonts,
+            targets,
+            ctx.target_colours,
+            loc="outside lower center",
+            ncols=min(3, max(1, len(targets))),
+            width=46,
+        )
+
+    same = _same_value(kept.equity, ctx.value_scale)
+    if same is not None:
+        _message(
+            left,
+            ctx.t(
+                f"All {kept.n:,} plotted paths give the same value, USD {_money(same)}:\n"
+                "P(value ≥ x) is 100% up to it and 0 above, a step with nothing to draw."
+            ),
+        )
+        right.set_axis_off()
+        key()
+        return fig
+    drawn = [tg["value_usd"] for tg in targets[:_MAX_TARGETS_DRAWN]]
+    lo, hi, log = _value_axis(kept.equity, drawn, ctx.value_scale)
     n = kept.n
-    grid = np.geomspace(lo, hi, 400)
+    grid = np.geomspace(lo, hi, 400) if log else np.linspace(lo, hi, 400)
     at_least = n - np.searchsorted(np.sort(kept.equity), grid, side="left")
     p = at_least / max(n, 1)
     band_lo, band_hi = _wilson(at_least, n)
@@ -1144,9 +1308,9 @@ def _fig_exceedance(ctx: _Ctx) -> Figure:
             label="95% interval (Wilson)",
         )
         ax.plot(grid, p, color=ctx.colour, lw=1.8, label=f"P(value ≥ x), {n:,} paths")
-        _set_money_axis(ax, "x", lo, hi, log=True, yi=ctx.yi, fonts=ctx.fonts)
+        _set_money_axis(ax, "x", lo, hi, log=log, yi=ctx.yi, fonts=ctx.fonts)
         ax.grid(axis="x", which="major")
-        ax.set_xlabel("x: equity value at listing, USD (log scale)")
+        ax.set_xlabel("x: equity value at listing, USD" + (" (log scale)" if log else ""))
         if log_y:
             ax.set_yscale("log")
             ax.set_ylim(floor, 1.6)
@@ -1157,9 +1321,9 @@ def _fig_exceedance(ctx: _Ctx) -> Figure:
             ax.set_title("the whole range")
             ax.yaxis.set_major_formatter(PercentFormatter(xmax=1, decimals=0))
         ax.set_ylabel("probability that the value is at least x")
-        for i, tg in enumerate(targets):
+        for i, tg in enumerate(targets[:_MAX_TARGETS_DRAWN]):
             x, pt = tg["value_usd"], tg["p_at_least"]
-            if x <= 0 or (log_y and pt <= 0):
+            if (log and x <= 0) or (log_y and pt <= 0):
                 continue
             colour = ctx.target_colours[i]
             ax.axvline(x, color=colour, lw=0.8, alpha=0.6, zorder=3)
@@ -1185,15 +1349,7 @@ def _fig_exceedance(ctx: _Ctx) -> Figure:
                 color=colour,
             )
         ax.legend(loc="lower left" if log_y else "upper right", fontsize=7.5)
-    _target_key(
-        body,
-        ctx.fonts,
-        targets,
-        ctx.target_colours,
-        loc="outside lower center",
-        ncols=min(3, max(1, len(targets))),
-        width=46,
-    )
+    key()
     return fig
 
 
@@ -1290,7 +1446,15 @@ def _fig_revenue(ctx: _Ctx) -> Figure:
     seg.set_ylabel("mean revenue, USD")
     seg.set_title("mean revenue by segment (share of the year's total)")
     seg.grid(axis="x", visible=False)
-    seg.legend(loc="upper left", title="segment", reverse=True)
+    handles, names = seg.get_legend_handles_labels()
+    if len(handles) > _MAX_LEGEND_SEGMENTS:
+        # The legend lists the first segments only, saying so; the bars hold them all.
+        n_seg = len(handles)
+        handles, names = handles[:_MAX_LEGEND_SEGMENTS], names[:_MAX_LEGEND_SEGMENTS]
+        title = f"segment (the first {_MAX_LEGEND_SEGMENTS} of {n_seg:,})"
+    else:
+        title = "segment"
+    seg.legend(handles[::-1], names[::-1], loc="upper left", title=title)
     return fig
 
 
@@ -1322,13 +1486,17 @@ def _hist_share(ax: Axes, values: FloatArray, colour: str, *, what: str) -> None
 
 
 def _median_line(ax: Axes, x: float, text: str) -> None:
+    """A vertical line at ``x`` labelled at the top, on the side with room for the label."""
     ax.axvline(x, color=_INK, lw=1.2)
+    x0, x1 = ax.get_xlim()
+    right_part = x1 > x0 and (x - x0) / (x1 - x0) > 0.7
     ax.annotate(
         text,
         (x, 1),
         xycoords=("data", "axes fraction"),
-        xytext=(4, -4),
+        xytext=(-4 if right_part else 4, -4),
         textcoords="offset points",
+        ha="right" if right_part else "left",
         va="top",
         fontsize=7.5,
     )
@@ -1441,7 +1609,7 @@ def _fig_shocks(ctx: _Ctx) -> Figure:
         ("all paths", kept.equity, ctx.colour),
         ("no event", kept.equity[~hit], ctx.colour),
     ]
-    for k, shock in enumerate(sc.shocks):
+    for k, shock in enumerate(sc.shocks[:_MAX_SHOCKS_DRAWN]):
         groups.append((f"event: {shock.name}", kept.equity[kept.shock_any[:, k]], _EVENT))
     groups.append(("shocks switched off\n(the same paths)", kept.equity_unshocked, _MUTED))
     ypos = np.arange(len(groups))[::-1].astype(float)
@@ -1449,8 +1617,7 @@ def _fig_shocks(ctx: _Ctx) -> Figure:
     whisk_lo, whisk_hi = [], []
     for (name, values, colour), y in zip(groups, ypos, strict=True):
         labels.append(ctx.t(f"{name}\n{values.size:,} paths ({_pct(values.size / kept.n)})"))
-        pos = values[values > 0]
-        if pos.size == 0:
+        if values.size == 0:
             box_ax.text(
                 0.02,
                 y,
@@ -1462,7 +1629,7 @@ def _fig_shocks(ctx: _Ctx) -> Figure:
             )
             continue
         p5, p25, p50, p75, p95 = (
-            float(v) for v in np.quantile(pos, [0.05, 0.25, 0.5, 0.75, 0.95])
+            float(v) for v in np.quantile(values, [0.05, 0.25, 0.5, 0.75, 0.95])
         )
         whisk_lo.append(p5)
         whisk_hi.append(p95)
@@ -1479,16 +1646,27 @@ def _fig_shocks(ctx: _Ctx) -> Figure:
             va="center",
             fontsize=7.5,
         )
-    lo = min(whisk_lo) / 1.25 if whisk_lo else 1.0
-    hi = max(whisk_hi) * 2.2 if whisk_hi else 10.0
-    _set_money_axis(box_ax, "x", lo, hi, log=True, yi=False, fonts=ctx.fonts)
+    # A log axis while every whisker is clearly positive; paths worth 0 (all revenue lost)
+    # or less need a linear one, which also keeps rounding noise around 0 at 0.
+    log = bool(whisk_lo) and min(whisk_lo) > _NOISE * ctx.value_scale
+    if log:
+        lo, hi = min(whisk_lo) / 1.25, max(whisk_hi) * 2.2
+    else:
+        lo, hi = min([0.0, *whisk_lo]), max([0.0, *whisk_hi])
+        span = hi - lo if hi - lo > _NOISE * ctx.value_scale else max(ctx.value_scale, 1.0)
+        lo, hi = lo - 0.05 * span, hi + 0.45 * span  # room on the right for the labels
+    _set_money_axis(box_ax, "x", lo, hi, log=log, yi=False, fonts=ctx.fonts)
     box_ax.set_yticks(ypos, labels, fontsize=7.8)
     box_ax.set_ylim(-0.6, len(groups) - 0.4)
     box_ax.grid(axis="y", visible=False)
-    box_ax.set_title(f"equity value by shock event up to {year}")
-    box_ax.set_xlabel("equity value, USD (log scale): box 25–75%, whiskers 5–95%")
+    box_ax.set_title(
+        f"equity value by shock event up to {year}" + _first_of(_MAX_SHOCKS_DRAWN, len(sc.shocks))
+    )
+    box_ax.set_xlabel(
+        f"equity value, USD{' (log scale)' if log else ''}: box 25–75%, whiskers 5–95%"
+    )
 
-    rows = d["shocks"]
+    rows = d["shocks"][:_MAX_SHOCKS_DRAWN]
     y = np.arange(len(rows))[::-1].astype(float)
     pa = np.array([r["p_any"] for r in rows])
     ci = np.array([r["ci95"] for r in rows])
@@ -1507,7 +1685,9 @@ def _fig_shocks(ctx: _Ctx) -> Figure:
     p_ax.set_ylim(-0.7 - room, len(rows) - 0.3 + room)
     p_ax.set_xlim(0, min(1.0, float(ci[:, 1].max()) * 1.6 + 0.03))
     p_ax.xaxis.set_major_formatter(PercentFormatter(xmax=1, decimals=0))
-    p_ax.set_title(f"P(at least one event by {year})")
+    p_ax.set_title(
+        f"P(at least one event by {year})" + _first_of(_MAX_SHOCKS_DRAWN, len(d["shocks"]))
+    )
     p_ax.set_xlabel(f"share of all {d['paths']:,} paths, with 95% intervals")
     p_ax.grid(axis="y", visible=False)
 
@@ -1518,16 +1698,27 @@ def _fig_shocks(ctx: _Ctx) -> Figure:
         q_lo, q_hi = (float(v) for v in np.quantile(loss, [0.001, 0.999]))
         edges = np.linspace(min(0.0, q_lo), max(q_hi, 0.05) * 1.05, 61)
         counts, _ = np.histogram(np.clip(loss, edges[0], edges[-1]), bins=edges)
-        loss_ax.stairs(counts / loss.size * 100, edges, fill=True, color=_EVENT, alpha=0.6)
+        share = counts / loss.size * 100
+        loss_ax.stairs(share, edges, fill=True, color=_EVENT, alpha=0.6)
+        # Room above the bars: the median's label takes the top line, the mean-loss note
+        # the lines below it, on the side away from the median, so they never overlap.
+        loss_ax.set_xlim(edges[0], edges[-1])
+        peak = float(share.max())
+        loss_ax.set_ylim(0, peak * 1.5 or 1.0)
+        loss_ax.yaxis.set_major_locator(
+            FixedLocator([v for v in MaxNLocator(6).tick_values(0, peak) if v <= peak * 1.02])
+        )
         med = float(np.median(loss))
         _median_line(loss_ax, med, f"median loss {med:.0%}")
         mean_cut = 1 - float(kept.equity.mean()) / float(kept.equity_unshocked.mean())
-        loss_ax.text(
-            0.98,
-            0.97,
+        left = (med - edges[0]) / (edges[-1] - edges[0]) > 0.5
+        loss_ax.annotate(
             f"over all paths, shocks cut\nthe mean value by {mean_cut:.1%}",
-            transform=loss_ax.transAxes,
-            ha="right",
+            (0.02 if left else 0.98, 1),
+            xycoords="axes fraction",
+            xytext=(0, -18),
+            textcoords="offset points",
+            ha="left" if left else "right",
             va="top",
             fontsize=8,
         )
@@ -1539,7 +1730,8 @@ def _fig_shocks(ctx: _Ctx) -> Figure:
         _message(loss_ax, f"no plotted path has an event by {year}")
     loss_ax.set_title("value lost on the paths with an event (paired)")
 
-    targets = d["targets"]
+    all_targets = d["targets"]
+    targets = all_targets[:_MAX_TARGETS_DRAWN]
     off = ctx.result.streams.get("valuation_unshocked")
     if targets and off is not None:
         yt = np.arange(len(targets))[::-1].astype(float)
@@ -1569,7 +1761,10 @@ def _fig_shocks(ctx: _Ctx) -> Figure:
         tgt_ax.xaxis.set_major_formatter(PercentFormatter(xmax=1, decimals=0))
         tgt_ax.legend(loc="lower right")
         tgt_ax.grid(axis="y", visible=False)
-        tgt_ax.set_title("P(value ≥ target): with shocks against shocks off")
+        tgt_ax.set_title(
+            "P(value ≥ target): with shocks against shocks off"
+            + _first_of(_MAX_TARGETS_DRAWN, len(all_targets))
+        )
     else:
         _message(tgt_ax, "no targets")
     return fig
@@ -1690,7 +1885,8 @@ def _fig_convergence(ctx: _Ctx) -> Figure:
     if not targets or checkpoints.size == 0:
         _message(body.add_subplot(), "No targets: nothing to converge.")
         return fig
-    shown = targets[:12]
+    # With more targets than panels, the last cell says how many are left out.
+    shown = targets[:12] if len(targets) <= 12 else targets[:11]
     ncols = 1 if len(shown) == 1 else 2 if len(shown) <= 4 else 3
     nrows = math.ceil(len(shown) / ncols)
     axes = np.asarray(body.subplots(nrows, ncols, squeeze=False)).ravel()
@@ -1743,12 +1939,13 @@ def _fig_convergence(ctx: _Ctx) -> Figure:
     for ax in axes[len(shown) :]:
         ax.set_axis_off()
     if len(targets) > len(shown):
-        axes[-1].text(
+        axes[len(shown)].set_axis_off()
+        axes[len(shown)].text(
             0.5,
             0.5,
-            f"{len(targets) - len(shown)} more targets not shown",
+            f"… and {len(targets) - len(shown):,} more targets\n(all in summary.csv)",
             ha="center",
-            transform=axes[-1].transAxes,
+            transform=axes[len(shown)].transAxes,
             color=_MUTED,
         )
     return fig

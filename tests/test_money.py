@@ -318,6 +318,18 @@ def test_format_money(usd: float, expected: str) -> None:
     assert format_money(usd) == expected
 
 
+@pytest.mark.parametrize("usd", [-0.0, -1e-300, -3.3e-7, 4.8e-7, -0.0049, 0.0049])
+def test_format_money_shows_float_noise_around_zero_as_zero(usd: float) -> None:
+    # A path that loses all its revenue is worth 0 up to rounding (e.g. -3.3e-7), which
+    # must not read as "-USD 0.00".
+    assert format_money(usd) == "USD 0"
+
+
+def test_format_money_keeps_cents() -> None:
+    assert format_money(0.005) == "USD 0.01"
+    assert format_money(-0.25) == "-USD 0.25"
+
+
 @pytest.mark.parametrize(
     ("code", "iso"),
     [

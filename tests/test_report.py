@@ -11,6 +11,8 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from matplotlib.figure import Figure
+from matplotlib.table import Table
 from matplotlib.text import Text
 
 from sim import Result, Scenario, Summary, load_scenario, simulate, summarise
@@ -21,8 +23,14 @@ from sim.report import (
     PNG_DPI,
     Fonts,
     _Ctx,
+    _fig_convergence,
+    _fig_exceedance,
+    _fig_revenue,
     _fig_sensitivity,
     _fig_shocks,
+    _fig_summary,
+    _fig_valuation,
+    _fig_value_per_share,
     choose_fonts,
     render,
     render_comparison,
@@ -301,3 +309,198 @@ def test_exceedance_band_matches_wilson() -> None:
     lo, hi = _wilson(k, 100)
     for i, kk in enumerate(k):
         assert (lo[i], hi[i]) == pytest.approx(wilson_interval(int(kk), 100))
+
+
+# --------------------------------------------------------------------------- odd outcomes
+
+_REGIONS = {"CN": 0.25, "US": 0.25, "SG": 0.12, "JP": 0.08, "other": 0.30}
+
+
+@pytest.fixture(scope="module")
+def all_lost() -> tuple[Result, Summary]:
+    """Every path loses all its revenue: a certain, total, permanent shock everywhere.
+
+    Random (Dirichlet) regional shares do not sum to exactly 1, so the values are 0 only up
+    to float rounding (about ±3e-7 USD against 675 M with shocks off).
+    """
+    segment = {
+        "name": "a",
+        "revenue": 3e7,
+        "growth": 0.5,
+        "regions": _REGIONS,
+        "region_concentration": 40,
+    }
+    wipe = {
+        "name": "wipe",
+        "regions": list(_REGIONS),
+        "annual_probability": 1,
+        "severity": 1,
+        "recovery_years": "permanent",
+    }
+    sc = scenario(
+        scenario={"name": "all-lost", "base_year": 2024, "horizon": 2},
+        segments=[segment],
+        shocks=[wipe],
+        offering={"shares_outstanding": 1_000_000, "price_range": [10, 12]},
+    )
+    return _run(sc)
+
+
+def _texts(fig: Figure) -> str:
+    """Every text on ``fig``, table cells included."""
+    cells = [c.get_text() for tab in fig.findobj(Table) for c in tab.get_celld().values()]
+    return "\n".join(t.get_text() for t in [*fig.findobj(Text), *cells])
+
+
+def test_all_lost_values_are_float_noise_around_zero(all_lost: tuple[Result, Summary]) -> None:
+    # The premise of the tests below: without it they would test nothing.
+    equity = all_lost[0].kept.equity
+    assert equity.min() < 0 < equity.max()
+    assert np.abs(equity).max() < 1e-3
+
+
+def test_all_lost_value_pages_say_every_path_gives_zero(all_lost: tuple[Result, Summary]) -> None:
+    result, summary = all_lost
+    ctx = _Ctx(result, summary, choose_fonts(cjk=False), "#0072B2", ("#440154",))
+    for build in (_fig_valuation, _fig_exceedance):
+        fig = build(ctx)
+        text = _texts(fig)
+        assert f"All {PATHS:,} plotted paths give the same value" in text
+        assert "USD 0" in text
+        # No log axis stretched over the rounding noise.
+        assert all(ax.get_xscale() == "linear" for ax in fig.axes)
+    for build in (_fig_summary, _fig_shocks, _fig_revenue, _fig_value_per_share):
+        text = _texts(build(ctx))
+        assert not re.search(r"0\.0000|−0\b|-0\b|-0\.0", text), build.__name__
+        if build is _fig_shocks:
+            assert "median 0" in text
+
+
+def test_all_lost_report_renders(
+    all_lost: tuple[Result, Summary], tmp_path: Path, no_glyph_warnings: object
+) -> None:
+    result, summary = all_lost
+    written = render(result, summary, tmp_path, formats=["pdf"])
+    assert _pdf_pages(written[0].read_bytes()) == 9
+
+
+@pytest.mark.parametrize("cash", [-2e9, 0.0])
+def test_values_at_or_below_zero_get_a_linear_axis(cash: float) -> None:
+    # Half the paths lose everything: a log axis would drop them from the histogram.
+    wipe = {
+        "name": "wipe",
+        "regions": ["X"],
+        "annual_probability": 0.5,
+        "severity": 1,
+        "recovery_years": "permanent",
+    }
+    sc = scenario(
+        shocks=[wipe],
+        valuation={
+            "year": 2026,
+            "multiple": {"dist": "uniform", "min": 5, "max": 15},
+            "net_cash": cash,
+        },
+    )
+    result, summary = _run(sc)
+    assert (result.kept.equity <= 0).mean() > 0.3
+    ctx = _Ctx(result, summary, choose_fonts(cjk=False), "#0072B2", ("#440154",))
+    fig = _fig_valuation(ctx)
+    (ax,) = fig.axes[:1]
+    assert ax.get_xscale() == "linear"
+    lo, hi = ax.get_xlim()
+    assert lo <= result.kept.equity.min() and hi >= result.kept.equity.max()
+    assert ax.get_xlabel().startswith("equity value at listing, USD")
+    assert "log" not in ax.get_xlabel()
+
+
+def test_shock_page_median_label_clear_of_mean_note() -> None:
+    # A large loss (median near 100%) put "median loss" on top of the mean-loss note.
+    wipe = {
+        "name": "wipe",
+        "regions": ["X"],
+        "annual_probability": 0.9,
+        "severity": {"dist": "uniform", "min": 0.9, "max": 1.0},
+        "recovery_years": "permanent",
+    }
+    result, summary = _run(scenario(shocks=[wipe]))
+    ctx = _Ctx(result, summary, choose_fonts(cjk=False), "#0072B2", ("#440154",))
+    fig = _fig_shocks(ctx)
+    fig.canvas.draw()
+    renderer = fig.canvas.get_renderer()  # type: ignore[attr-defined]
+    (median,) = [t for t in fig.findobj(Text) if t.get_text().startswith("median loss")]
+    (note,) = [t for t in fig.findobj(Text) if t.get_text().startswith("over all paths")]
+    a, b = median.get_window_extent(renderer), note.get_window_extent(renderer)
+    assert not a.overlaps(b)
+    # Both inside their axes.
+    ax_box = fig.axes[2].get_window_extent(renderer)
+    for box in (a, b):
+        assert ax_box.x0 <= box.x0 and box.x1 <= ax_box.x1
+
+
+@pytest.fixture(scope="module")
+def crowded() -> tuple[Result, Summary]:
+    """100 segments, 30 shocks and 1000 targets: more rows than any page can hold."""
+    regions = {f"R{i}": 0.1 for i in range(10)}
+    segments = [
+        {
+            "name": f"segment_{i:03d}_with_a_long_name",
+            "revenue": 1e6 * (1 + i % 7),
+            "growth": {"dist": "uniform", "min": 0.1, "max": 0.5 + 0.2 * (i % 5)},
+            "regions": regions,
+        }
+        for i in range(100)
+    ]
+    shocks = [
+        {
+            "name": f"shock_{k:02d}_with_a_long_name",
+            "regions": [f"R{k % 10}"],
+            "annual_probability": 0.05,
+            "severity": 0.5,
+            "recovery_years": 1.0,
+        }
+        for k in range(30)
+    ]
+    targets = [{"label": f"target number {t:04d}", "value": 1e9 + t * 5e7} for t in range(1000)]
+    sc = scenario(
+        scenario={"name": "crowded", "base_year": 2024, "horizon": 3},
+        segments=segments,
+        shocks=shocks,
+        targets=targets,
+        valuation={"year": 2026, "multiple": {"dist": "lognormal", "p50": 20, "p90": 40}},
+    )
+    result = simulate(sc, 5_000, seed=SEED)
+    return result, summarise(result)
+
+
+def test_crowded_scenario_renders_every_page(
+    crowded: tuple[Result, Summary], tmp_path: Path, no_glyph_warnings: object
+) -> None:
+    # Warnings are errors here: a page whose layout collapses warns (constrained_layout).
+    result, summary = crowded
+    written = render(result, summary, tmp_path, formats=["pdf", "png"])
+    assert [p.name for p in written] == ["report.pdf", *REPORT_PNGS]
+    assert _pdf_pages((tmp_path / "report.pdf").read_bytes()) == 8
+    _assert_pngs(tmp_path, REPORT_PNGS)
+
+
+def test_crowded_pages_show_the_first_rows_and_count_the_rest(
+    crowded: tuple[Result, Summary],
+) -> None:
+    result, summary = crowded
+    ctx = _Ctx(result, summary, choose_fonts(cjk=False), "#0072B2", ("#440154",) * 1000)
+    text = _texts(_fig_summary(ctx))
+    assert "… and 88 more segments" in text
+    assert "… and 22 more shocks" in text
+    assert "… and 985 more targets (all in summary.csv)" in text
+    assert "target number 0014" in text and "target number 0015" not in text
+    for build in (_fig_valuation, _fig_exceedance):
+        text = _texts(build(ctx))
+        assert "the first 12 of 1,000" in text
+        assert "target number 0011" in text and "target number 0012" not in text
+    text = _texts(_fig_shocks(ctx))
+    assert "(the first 6 of 30)" in text and "(the first 12 of 1,000)" in text
+    assert "shock_06_with_a_long_name" not in text
+    assert "the first 12 of 100" in _texts(_fig_revenue(ctx))
+    text = _texts(_fig_convergence(ctx))
+    assert "… and 989 more targets" in text and "target number 0011" not in text
