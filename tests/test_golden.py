@@ -1,0 +1,73 @@
+"""Golden results: the shipped scenarios at a fixed seed give the summary they were recorded with.
+
+A refactor must leave every number of summary.json as it was (apart from the run time).
+A deliberate change of the model or of the statistics records new golden files::
+
+    IPO_SIM_UPDATE_GOLDEN=1 python -m pytest -q tests/test_golden.py
+
+and the commit that does so says why the numbers moved.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from sim.engine import simulate
+from sim.scenario import load_scenario
+from sim.summary import summarise
+
+TESTS = Path(__file__).resolve().parent
+GOLDEN = TESTS / "data" / "golden"
+SCENARIOS = [*sorted((TESTS.parent / "scenarios").glob("*.toml")), TESTS / "data" / "small.toml"]
+UPDATE = os.environ.get("IPO_SIM_UPDATE_GOLDEN") == "1"
+# More than one block (so blocks merge), and a kept prefix shorter than the run (so the
+# sketch's quantiles are read too).
+RUNS = {
+    "exact": {"paths": 70_000, "seed": 7, "sampler": "random"},
+    "sketch": {"paths": 70_000, "seed": 11, "sampler": "lhs", "keep": 5_000},
+}
+VOLATILE = ("elapsed_s",)
+
+
+def _summary(path: Path, run: dict[str, Any]) -> dict[str, Any]:
+    scenario = load_scenario(path)
+    options = dict(run)
+    result = simulate(scenario, options.pop("paths"), **options)
+    data: dict[str, Any] = json.loads(summarise(result).to_json())
+    for key in VOLATILE:
+        data.pop(key)
+    return data
+
+
+def _differences(old: Any, new: Any, where: str = "") -> list[str]:
+    if isinstance(old, dict) and isinstance(new, dict):
+        out = [f"{where}.{k}: missing now" for k in old.keys() - new.keys()]
+        out += [f"{where}.{k}: new key" for k in new.keys() - old.keys()]
+        for k in old.keys() & new.keys():
+            out += _differences(old[k], new[k], f"{where}.{k}")
+        return out
+    if isinstance(old, list) and isinstance(new, list) and len(old) == len(new):
+        return [
+            d
+            for i, (a, b) in enumerate(zip(old, new, strict=True))
+            for d in _differences(a, b, f"{where}[{i}]")
+        ]
+    return [] if old == new else [f"{where}: {old!r} -> {new!r}"]
+
+
+@pytest.mark.parametrize("run", sorted(RUNS))
+@pytest.mark.parametrize("path", SCENARIOS, ids=lambda p: p.stem)
+def test_summary_matches_the_golden_file(path: Path, run: str) -> None:
+    golden = GOLDEN / f"{path.stem}.{run}.json"
+    data = _summary(path, RUNS[run])
+    if UPDATE:
+        golden.parent.mkdir(parents=True, exist_ok=True)
+        golden.write_text(json.dumps(data, indent=1, ensure_ascii=False) + "\n", encoding="utf-8")
+    expected = json.loads(golden.read_text(encoding="utf-8"))
+    differences = _differences(expected, data)
+    assert not differences, "\n".join(differences[:20])
