@@ -66,7 +66,7 @@ def _set_money_axis(
     if log:
         axis.set_major_locator(FixedLocator(_log_ticks(lo, hi)))
         axis.set_minor_formatter(NullFormatter())
-    axis.set_major_formatter(FuncFormatter(lambda v, _pos: fmt.money(v)))
+    axis.set_major_formatter(FuncFormatter(lambda v, _pos: fmt.money(v, short=True)))
     if not yi:
         return
     if which == "x":
@@ -150,3 +150,13 @@ def _median_line(ax: Axes, x: float, text: str) -> None:
         va="top",
         fontsize=7.5,
     )
+
+
+def _median_label(ax: Axes, value: float, xy: tuple[float, float], dx: float, **kw: Any) -> None:
+    """``median 4.48 bn`` at ``xy``, ``dx`` points to the right, centred vertically."""
+    _note(ax, f"median {fmt.money(value, short=True)}", xy, offset=(dx, 0), va="center", **kw)
+
+
+def _money_label(ax: Axes, value: float, xy: tuple[float, float], dy: float, **kw: Any) -> None:
+    """An amount (``72.4 M``) centred ``dy`` points above ``xy``."""
+    _note(ax, fmt.money(value, short=True), xy, offset=(0, dy), ha="center", fontsize=7.5, **kw)

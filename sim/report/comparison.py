@@ -23,7 +23,7 @@ from sim import format as fmt
 from sim._version import __version__
 from sim.compare import TargetDifference, compare_targets, paired, shared_targets, target_p
 from sim.engine import Result
-from sim.report.axes import _set_money_axis, _value_range
+from sim.report.axes import _median_label, _set_money_axis, _value_range
 from sim.report.layout import (
     _bubble_legend,
     _colours_by_value,
@@ -153,10 +153,10 @@ def _scenario_table(c: _Cmp, ax: Axes, m: _Measure, y: float) -> float:
                 str(r.seed),
                 r.sampler,
                 r.scenario.sha256[:16] + "…",
-                fmt.money(q["0.05"]),
-                fmt.money(q["0.5"]),
-                fmt.money(q["0.95"]),
-                fmt.money(s.data["valuation"]["mean"]),
+                fmt.money(q["0.05"], short=True),
+                fmt.money(q["0.5"], short=True),
+                fmt.money(q["0.95"], short=True),
+                fmt.money(s.data["valuation"]["mean"], short=True),
             ]
         )
     y, table = _table(
@@ -209,10 +209,10 @@ def _target_table(c: _Cmp, ax: Axes, m: _Measure, y: float) -> float:
     diffs = {(d.value_usd, d.scenario): d for d in c.diffs}
     trows = []
     for label, value in c.targets:
-        row = [c.t(label), fmt.money(value)]
+        row = [c.t(label), fmt.money(value, short=True)]
         for i in range(ncol):
             p = c.p(i, value)
-            row.append("—" if p is None else f"{fmt.pct(p[0])}  [{fmt.interval(*p[1])}]")
+            row.append("—" if p is None else fmt.probability(p[0], p[1]))
         for i in range(1, ncol):
             d = diffs.get((value, i))
             row.append(
@@ -262,12 +262,11 @@ def _violin(ax: Axes, x: float, values: FloatArray, colour: str, lo: float, hi: 
     ax.plot([x, x], [p5, p95], color=colour, lw=1.3)
     ax.plot([x, x], [p25, p75], color=colour, lw=7, solid_capstyle="butt")
     ax.plot([x], [p50], "o", color="white", mec=colour, ms=6, zorder=5)
-    _note(
+    _median_label(
         ax,
-        f"median {fmt.money(p50)}",
+        p50,
         (x, p50),
-        offset=(12, 0),
-        va="center",
+        12,
         fontsize=8,
         color=_INK,
         bbox={"fc": "white", "ec": "none", "alpha": 0.8, "pad": 1},
@@ -488,7 +487,7 @@ def _difference(c: _Cmp, ax: Axes, d: TargetDifference, y: float, *, legend: boo
     # The figures in a column right of the plot, where they cannot cover a marker.
     _note(
         ax,
-        f"{fmt.points(d.estimate)}   [{fmt.points(lo, unit=False)}, {fmt.points(hi, unit=False)}]",
+        fmt.difference(d.estimate, d.ci95),
         xy=(1.0, y),
         xycoords=("axes fraction", "data"),
         offset=(10, 0),

@@ -101,7 +101,7 @@ def _panel(
     ax.text(
         0.98,
         0.95 if low else 0.04,
-        f"{fmt.pct(tg['p_at_least'])}  [{fmt.interval(*tg['ci95'])}]",
+        fmt.probability(tg["p_at_least"], tg["ci95"]),
         transform=ax.transAxes,
         ha="right",
         va="top" if low else "bottom",

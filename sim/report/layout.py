@@ -255,8 +255,8 @@ def _target_key(
     labels = [
         fonts.text(
             _wrap(t["label"], width)
-            + f"\nP(value ≥ {fmt.money(t['value_usd'])}) = {fmt.pct(t['p_at_least'])}"
-            + f"  [{fmt.interval(*t['ci95'])}]"
+            + f"\nP(value ≥ {fmt.money(t['value_usd'])})"
+            + f" = {fmt.probability(t['p_at_least'], t['ci95'])}"
         )
         for t in targets
     ]

@@ -8,8 +8,7 @@ import numpy.typing as npt
 from matplotlib.axes import Axes
 from matplotlib.figure import Figure
 
-from sim import format as fmt
-from sim.report.axes import _set_money_axis
+from sim.report.axes import _money_label, _set_money_axis
 from sim.report.layout import _MAX_LEGEND_SEGMENTS, _Ctx, _message, _note
 from sim.report.style import _INK, _MUTED
 
@@ -40,13 +39,11 @@ def _fan(ctx: _Ctx, fan: Axes, years: npt.NDArray[np.int64]) -> None:
     fan.fill_between(years, qs[1], qs[3], color=ctx.colour, alpha=0.38, lw=0, label="25–75%")
     fan.plot(years, qs[2], "o-", color=ctx.colour, lw=2, ms=4, label="median")
     for yr, med in zip(years, qs[2], strict=True):
-        _note(
+        _money_label(
             fan,
-            fmt.money(float(med)),
+            float(med),
             (yr, med),
-            offset=(0, 7),
-            ha="center",
-            fontsize=7.5,
+            7,
             color=_INK,
             bbox={"boxstyle": "round,pad=0.15", "fc": "white", "ec": "none", "alpha": 0.8},
         )
@@ -104,7 +101,7 @@ def _by_segment(ctx: _Ctx, seg: Axes, years: npt.NDArray[np.int64]) -> None:
                 )
         bottom += means[s]
     for yr, tot in zip(years, total, strict=True):
-        _note(seg, fmt.money(float(tot)), (yr, tot), offset=(0, 3), ha="center", fontsize=7.5)
+        _money_label(seg, float(tot), (yr, tot), 3)
     _set_money_axis(
         seg, "y", 0.0, float(total.max()) * 1.12 or 1.0, log=False, yi=ctx.yi, fonts=ctx.fonts
     )

@@ -13,7 +13,7 @@ from matplotlib.figure import Figure
 from matplotlib.ticker import FixedLocator, MaxNLocator, PercentFormatter
 
 from sim import format as fmt
-from sim.report.axes import _NOISE, _median_line, _set_money_axis
+from sim.report.axes import _NOISE, _median_label, _median_line, _set_money_axis
 from sim.report.layout import (
     _MAX_SHOCKS_DRAWN,
     _MAX_TARGETS_DRAWN,
@@ -74,7 +74,7 @@ def _box(ax: Axes, values: FloatArray, y: float, colour: str) -> tuple[float, fl
     ax.plot([p95, p95], [y - 0.12, y + 0.12], color=colour, lw=1.2)
     ax.barh(y, p75 - p25, left=p25, height=0.5, color=colour, alpha=0.85)
     ax.plot([p50, p50], [y - 0.25, y + 0.25], color="white", lw=2)
-    _note(ax, f"median {fmt.money(p50)}", (p95, y), offset=(5, 0), va="center", fontsize=7.5)
+    _median_label(ax, p50, (p95, y), 5, fontsize=7.5)
     return p5, p95
 
 
@@ -135,7 +135,7 @@ def _event_probabilities(ctx: _Ctx, p_ax: Axes) -> None:
         p_ax.text(
             r["ci95"][1] + 0.008,
             yy,
-            f"{fmt.pct(r['p_any'])}  [{fmt.interval(*r['ci95'])}]",
+            fmt.probability(r["p_any"], r["ci95"]),
             va="center",
             fontsize=8,
         )

@@ -84,9 +84,8 @@ def _headline(ctx: _Ctx, ax: Axes, m: _Measure) -> float:
         ctx.t(f"{ctx.scenario.name}: IPO valuation report"), 0.94 * _PAGE_W, 18, bold=True
     )
     ax.text(0.03, 0.965, title, fontsize=18, fontweight="bold", va="top")
-    reading = f" ({fmt.yi(q['0.5'])})" if ctx.yi else ""
     headline = ctx.t(
-        f"Median equity value at listing USD {fmt.money(q['0.5'])}{reading}; 90% of the paths "
+        f"Median equity value at listing {fmt.money(q['0.5'], reading=ctx.yi)}; 90% of the paths "
         f"lie between {fmt.money(q['0.05'])} and {fmt.money(q['0.95'])}. Valued on "
         f"{v['year']} revenue × an EV/sales multiple, plus net cash and IPO proceeds."
     )
@@ -225,7 +224,7 @@ def _targets(s: _Sheet, top: float) -> float:
         [
             str(i + 1),
             s.ctx.t(tg["label"]),
-            fmt.money(tg["value_usd"]),
+            fmt.money(tg["value_usd"], short=True),
             fmt.pct(tg["p_at_least"]),
             fmt.interval(*tg["ci95"]),
         ]

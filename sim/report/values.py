@@ -46,6 +46,17 @@ def _axis(ctx: _Ctx) -> tuple[float, float, bool]:
     return _value_axis(ctx.kept.equity, drawn, ctx.value_scale)
 
 
+def _all_the_same(ctx: _Ctx, ax: Axes, body: SubFigure, why: str, *, below: bool) -> bool:
+    """When every kept path gives one value: say so on ``ax`` (and ``why``), draw the key."""
+    same = _same_value(ctx.kept.equity, ctx.value_scale)
+    if same is None:
+        return False
+    value = fmt.money(same, reading=ctx.yi)
+    _message(ax, ctx.t(f"All {ctx.kept.n:,} plotted paths give the same value: {value}.\n{why}"))
+    _key(ctx, body, below=below)
+    return True
+
+
 # --------------------------------------------------------------------------- page 2: histogram
 
 
@@ -70,7 +81,7 @@ def _quantile_strip(ax: Axes, q: dict[str, float], y: float) -> None:
     for key, name, ha, dx, dy in marks:
         _note(
             ax,
-            f"{name} {fmt.money(q[key])}",
+            f"{name} {fmt.money(q[key], short=True)}",
             (q[key], y),
             offset=(dx, dy),
             ha=ha,
@@ -85,18 +96,8 @@ def _fig_valuation(ctx: _Ctx) -> Figure:
     d = ctx.data
     fig, body = ctx.page(f"Equity value at listing: {d['scenario']}")
     ax = body.add_subplot()
-    same = _same_value(kept.equity, ctx.value_scale)
-    if same is not None:
-        reading = f" ({fmt.yi(same)})" if ctx.yi else ""
-        _message(
-            ax,
-            ctx.t(
-                f"All {kept.n:,} plotted paths give the same value: USD {fmt.money(same)}"
-                f"{reading}.\nThere is no distribution to draw; each target's probability "
-                "is in the key."
-            ),
-        )
-        _key(ctx, body, below=False)
+    why = "There is no distribution to draw; each target's probability is in the key."
+    if _all_the_same(ctx, ax, body, why, below=False):
         return fig
     lo, hi, log = _axis(ctx)
     peak = _hist(ax, kept.equity, lo, hi, ctx.colour, log=log)
@@ -153,17 +154,9 @@ def _fig_exceedance(ctx: _Ctx) -> Figure:
     kept = ctx.kept
     fig, body = ctx.page(f"P(equity value ≥ x): {ctx.data['scenario']}")
     left, right = body.subplots(1, 2)
-    same = _same_value(kept.equity, ctx.value_scale)
-    if same is not None:
-        _message(
-            left,
-            ctx.t(
-                f"All {kept.n:,} plotted paths give the same value, USD {fmt.money(same)}:\n"
-                "P(value ≥ x) is 100% up to it and 0 above, a step with nothing to draw."
-            ),
-        )
+    why = "P(value ≥ x) is 100% up to it and 0 above, a step with nothing to draw."
+    if _all_the_same(ctx, left, body, why, below=True):
         right.set_axis_off()
-        _key(ctx, body, below=True)
         return fig
     lo, hi, log = _axis(ctx)
     n = kept.n
