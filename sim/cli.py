@@ -21,11 +21,11 @@ from functools import partial
 from pathlib import Path
 from typing import Any, NoReturn, TextIO
 
+from sim import format as fmt
 from sim._version import __version__
 from sim.compare import TargetDifference, compare_targets, paired, shared_targets, target_p
 from sim.engine import Result, simulate
 from sim.errors import SimError
-from sim.money import format_money
 from sim.sampling import BLOCK_SIZE
 from sim.scenario import SAMPLERS, Scenario, load_scenario
 from sim.summary import Summary, summarise
@@ -439,7 +439,7 @@ def _cmd_check(args: argparse.Namespace) -> int:
 
 
 def _num(x: float) -> str:
-    return format_money(x) if abs(x) >= 1e5 else f"{x:.4g}"
+    return fmt.money(x) if abs(x) >= 1e5 else f"{x:.4g}"
 
 
 def _cmd_show(args: argparse.Namespace) -> int:
@@ -465,8 +465,8 @@ def _print_scenario(data: dict[str, Any], out: TextIO) -> None:
     print("segments:", file=out)
     for s in data["segments"]:
         print(
-            f"  {s['name']}: revenue {_dist_text(s['revenue'], money=True)}; "
-            f"growth {_dist_text(s['growth'])}; fade {s['fade']:g}, terminal "
+            f"  {s['name']}: revenue {fmt.parameters(s['revenue'], money_values=True)}; "
+            f"growth {fmt.parameters(s['growth'])}; fade {s['fade']:g}, terminal "
             f"{s['terminal_growth']:g}, volatility {s['volatility']:g}",
             file=out,
         )
@@ -482,25 +482,26 @@ def _print_scenario(data: dict[str, Any], out: TextIO) -> None:
         )
     for k in data["shocks"]:
         rec = k["recovery_years"]
-        rec_text = rec if isinstance(rec, str) else _dist_text(rec) + " years"
+        rec_text = rec if isinstance(rec, str) else fmt.parameters(rec) + " years"
         print(
             f"shock {k['name']}: {', '.join(k['regions'])} x {', '.join(k['segments'])}; "
-            f"p/year {_dist_text(k['annual_probability'])}; severity "
-            f"{_dist_text(k['severity'])}; recovery {rec_text}"
+            f"p/year {fmt.parameters(k['annual_probability'])}; severity "
+            f"{fmt.parameters(k['severity'])}; recovery {rec_text}"
             + (f"; max {k['max_events']}" if k["max_events"] else "")
             + (f"; multiple hit {k['multiple_hit']:.0%}" if k["multiple_hit"] else ""),
             file=out,
         )
     v = data["valuation"]
     print(
-        f"valuation: {v['method']} at {v['year']} revenue x {_dist_text(v['multiple'])}; "
-        f"net cash {_dist_text(v['net_cash_usd'], money=True)}; IPO proceeds "
-        f"{_dist_text(v['ipo_proceeds_usd'], money=True)}",
+        f"valuation: {v['method']} at {v['year']} revenue x {fmt.parameters(v['multiple'])}; "
+        f"net cash {fmt.parameters(v['net_cash_usd'], money_values=True)}; IPO proceeds "
+        f"{fmt.parameters(v['ipo_proceeds_usd'], money_values=True)}",
         file=out,
     )
     for t in data["targets"]:
         print(
-            f"target {t['label']!r}: {format_money(t['value_usd'])}  (written {t['written']})",
+            f"target {t['label']!r}: {fmt.money(t['value_usd'], reading=True)}  "
+            f"(written {t['written']})",
             file=out,
         )
     for c in data["correlations"]:
@@ -517,26 +518,6 @@ def _print_scenario(data: dict[str, Any], out: TextIO) -> None:
     )
 
 
-def _dist_text(d: dict[str, Any], *, money: bool = False) -> str:
-    if d.get("dist") == "fixed":
-        value = float(d["value"])
-        return format_money(value) if money else f"{value:g}"
-    if d.get("dist") == "mixture":
-        parts = [
-            f"{w:g} x {_dist_text(c, money=money)}"
-            for w, c in zip(d["weights"], d["components"], strict=True)
-        ]
-        return f"mixture({' + '.join(parts)})"
-
-    def show(v: Any) -> str:
-        if money and isinstance(v, float) and abs(v) >= 1e5:
-            return _short(v)
-        return f"{v:g}" if isinstance(v, float) else str(v)
-
-    params = ", ".join(f"{k}={show(v)}" for k, v in d.items() if k != "dist")
-    return f"{d['dist']}({params})"
-
-
 def _print_summary(summary: Summary, out: TextIO) -> None:
     d = summary.data
     v = d["valuation"]
@@ -548,12 +529,12 @@ def _print_summary(summary: Summary, out: TextIO) -> None:
     )
     print(
         f"  equity value at listing ({v['year']} revenue x multiple): mean "
-        f"{format_money(v['mean'])}",
+        f"{fmt.money(v['mean'], reading=True)}",
         file=out,
     )
     print(
-        f"    p5 {format_money(q['0.05'])} | p50 {format_money(q['0.5'])} | "
-        f"p95 {format_money(q['0.95'])}",
+        f"    p5 {fmt.money(q['0.05'], reading=True)} | "
+        f"p50 {fmt.money(q['0.5'], reading=True)} | p95 {fmt.money(q['0.95'], reading=True)}",
         file=out,
     )
     if d["targets"]:
@@ -566,8 +547,8 @@ def _print_summary(summary: Summary, out: TextIO) -> None:
         for t in d["targets"]:
             lo, hi = t["ci95"]
             print(
-                f"  {_ljust(t['label'], width)}  {_short(t['value_usd']):>12}  "
-                f"{_pct(t['p_at_least']):>18}  [{_pct(lo)}, {_pct(hi)}]",
+                f"  {_ljust(t['label'], width)}  {fmt.money(t['value_usd']):>12}  "
+                f"{fmt.pct(t['p_at_least']):>18}  {fmt.interval(lo, hi)}",
                 file=out,
             )
     for e in d["expectations"]:
@@ -600,12 +581,10 @@ def _print_comparison(
         row = [label]
         for s in summaries:
             p = target_p(s, value)
-            row.append(_pct(p[0]) if p is not None else "-")
+            row.append(fmt.pct(p[0]) if p is not None else "-")
         for i in range(1, len(results)):
             d = next((x for x in diffs if x.scenario == i and x.value_usd == value), None)
-            row.append(
-                "-" if d is None else f"{_pts(d.estimate)} [{_pts(d.ci95[0])}, {_pts(d.ci95[1])}]"
-            )
+            row.append("-" if d is None else fmt.difference(d.estimate, d.ci95))
         rows.append(row)
     widths = [max(_width(r[j]) for r in rows) for j in range(len(rows[0]))]
     for r in rows:
@@ -614,26 +593,6 @@ def _print_comparison(
             *(_rjust(c, w) for c, w in zip(r[1:], widths[1:], strict=True)),
         ]
         print("  " + "  ".join(cells), file=out)
-
-
-def _short(usd: float) -> str:
-    """An amount in USD bn (from 1 bn either way) or M; rounding noise around 0 is 0.0 M."""
-    if abs(usd) >= 1e9:
-        return f"USD {usd / 1e9:.2f} bn"
-    # Rounded first, and + 0.0 turns the -0.0 of a tiny negative into 0.0: no "-0.0 M".
-    return f"USD {round(usd / 1e6, 1) + 0.0:.1f} M"
-
-
-def _pct(p: float) -> str:
-    """A probability as a percentage with the digits a small one needs (0.0075%)."""
-    if p == 0 or p >= 0.001:
-        return f"{p:.2%}"
-    return f"{p * 100:.2g}%"
-
-
-def _pts(d: float) -> str:
-    """A difference of probabilities in percentage points."""
-    return f"{d * 100:+.2f} pp" if abs(d) >= 1e-4 or d == 0 else f"{d * 100:+.2g} pp"
 
 
 def _width(text: str) -> int:

@@ -30,6 +30,7 @@ from collections.abc import Mapping
 from decimal import Decimal, InvalidOperation
 
 from sim.errors import ScenarioError
+from sim.format import money
 
 __all__ = [
     "canonical_currency",
@@ -437,32 +438,10 @@ def parse_fraction(value: object, *, path: str, lo: float = 0.0, hi: float = 1.0
     return result
 
 
-def _sig3(x: float) -> str:
-    """``x`` (>= 0) with three significant digits and no exponent: 1.50, 12.3, 950."""
-    if round(x, 2) < 10:
-        return f"{x:.2f}"
-    if round(x, 1) < 100:
-        return f"{x:.1f}"
-    return f"{x:.0f}"
-
-
 def format_money(usd: float) -> str:
-    """Format a USD amount for people, with the Chinese 万/亿 reading alongside.
+    """A USD amount for people, with the Chinese 万/亿 reading alongside.
 
-    Parameters
-    ----------
-    usd : float
-        Amount in USD.
-
-    Returns
-    -------
-    str
-        ``bn`` with two decimals and ``亿`` with one from USD 1 bn; ``M`` with one decimal
-        and ``亿`` with two from USD 100 M; ``M`` and whole ``万`` from USD 1 M; ``K``
-        and ``万`` to three significant digits from USD 1 K; below that the plain amount,
-        and ``"USD 0"`` below half a cent. Negative amounts carry a leading minus on
-        both readings; a non-finite amount is shown as ``"USD nan"`` or ``"USD inf"``
-        rather than raising, since this is for reports.
+    The money format of every output: :func:`sim.format.money` with ``reading=True``.
 
     Examples
     --------
@@ -475,29 +454,7 @@ def format_money(usd: float) -> str:
     >>> format_money(float("nan")), format_money(-float("inf"))
     ('USD nan', '-USD inf')
     """
-    sign = "-" if usd < 0 else ""
-    a = abs(usd)
-    if not math.isfinite(a):
-        return f"{sign}USD {a}"
-    if a >= 1e18:
-        # Beyond a billion billions fixed-point is unreadable; such a figure is a sign of
-        # a broken input, shown so that it can be found rather than formatted nicely.
-        return f"{sign}USD {a / 1e9:.3g} bn ({sign}{a / 1e8:.3g}亿)"
-    # Choose the unit by the rounded figure, so 999.96 M shows as 1.00 bn, not 1000.0 M.
-    if a >= 1e9 or round(a / 1e6, 1) >= 1000:
-        return f"{sign}USD {a / 1e9:.2f} bn ({sign}{a / 1e8:.1f}亿)"
-    if a >= 1e8 or round(a / 1e4) >= 10_000:
-        # From 1亿 on, Chinese readers count in 亿, not in tens of thousands of 万.
-        return f"{sign}USD {a / 1e6:.1f} M ({sign}{a / 1e8:.2f}亿)"
-    if a >= 1e6 or round(a / 1e3) >= 1000:
-        return f"{sign}USD {a / 1e6:.1f} M ({sign}{a / 1e4:.0f}万)"
-    if a >= 1e3 or round(a) >= 1000:
-        return f"{sign}USD {_sig3(a / 1e3)} K ({sign}{_sig3(a / 1e4)}万)"
-    if round(a, 2) == 0:
-        # Below half a cent, including -0.0 and the rounding noise of a path that lost all
-        # its revenue (-3e-7): zero, never "-USD 0.00".
-        return "USD 0"
-    return f"{sign}USD {_sig3(a)}"
+    return money(usd, reading=True)
 
 
 def money_string(usd: float, unit: str) -> str:

@@ -11,6 +11,7 @@ from __future__ import annotations
 import math
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from typing import overload
 
 import numpy as np
 import numpy.typing as npt
@@ -30,20 +31,66 @@ Z95 = float(ndtri(0.975))
 QUANTILE_LEVELS = (0.01, 0.05, 0.1, 0.25, 0.5, 0.75, 0.9, 0.95, 0.99)
 
 
-def wilson_interval(successes: int, n: int, z: float = Z95) -> tuple[float, float]:
+@overload
+def wilson_interval(successes: int, n: int, z: float = ...) -> tuple[float, float]: ...
+
+
+@overload
+def wilson_interval(
+    successes: npt.ArrayLike, n: npt.ArrayLike, z: float = ...
+) -> tuple[FloatArray, FloatArray]: ...
+
+
+def wilson_interval(
+    successes: npt.ArrayLike, n: npt.ArrayLike, z: float = Z95
+) -> tuple[float, float] | tuple[FloatArray, FloatArray]:
     """Wilson score interval for a proportion (well-behaved near 0 and 1).
 
+    Parameters
+    ----------
+    successes, n : int or array_like
+        Counts of successes and of trials; arrays (broadcast against each other) give an
+        interval per element, e.g. a curve's band.
+    z : float
+        The normal quantile of the two-sided level (1.96 for 95 %).
+
+    Returns
+    -------
+    (lo, hi) : two floats for integer arguments, else two float64 arrays
+        ``(0, 1)`` where ``n <= 0``.
+
+    Examples
+    --------
     >>> lo, hi = wilson_interval(0, 100)
     >>> lo == 0.0 and 0.03 < hi < 0.04
     True
+    >>> lo, hi = wilson_interval(np.array([0, 50, 100]), 100)
+    >>> lo.shape, float(hi[2])
+    ((3,), 1.0)
     """
+    if isinstance(successes, int | np.integer) and isinstance(n, int | np.integer):
+        return _wilson_scalar(int(successes), int(n), z)
+    k = np.asarray(successes, dtype=np.float64)
+    trials = np.asarray(n, dtype=np.float64)
+    nn = np.where(trials > 0, trials, 1.0)
+    p = k / nn
+    denom = 1.0 + z * z / nn
+    centre = (p + z * z / (2 * nn)) / denom
+    half = z * np.sqrt(np.maximum(p * (1 - p), 0.0) / nn + z * z / (4 * nn * nn)) / denom
+    # At k = 0 or k = n the exact bound is 0 or 1; rounding must not lose it.
+    lo = np.where((k <= 0) | (trials <= 0), 0.0, np.maximum(0.0, centre - half))
+    hi = np.where((k >= trials) | (trials <= 0), 1.0, np.minimum(1.0, centre + half))
+    return lo, hi
+
+
+def _wilson_scalar(successes: int, n: int, z: float) -> tuple[float, float]:
+    """:func:`wilson_interval` for one count, in Python floats (exact for any ``n``)."""
     if n <= 0:
         return (0.0, 1.0)
     p = successes / n
     denom = 1.0 + z * z / n
     centre = (p + z * z / (2 * n)) / denom
     half = z * math.sqrt(p * (1 - p) / n + z * z / (4 * n * n)) / denom
-    # At k = 0 or k = n the exact bound is 0 or 1; rounding must not lose it.
     lo = 0.0 if successes == 0 else max(0.0, centre - half)
     hi = 1.0 if successes == n else min(1.0, centre + half)
     return (lo, hi)

@@ -17,12 +17,12 @@ import numpy as np
 import numpy.typing as npt
 
 from sim._version import __version__
-from sim.engine import Result
+from sim.engine import Kept, Result
 from sim.sampling import BLOCK_SIZE
 from sim.stats import QUANTILE_LEVELS, Stream, proportion_se, quantiles, spearman, wilson_interval
 from sim.testing import ExpectationOutcome, check_expectation
 
-__all__ = ["Summary", "summarise"]
+__all__ = ["Summary", "paired_loss", "summarise"]
 
 
 @dataclass(frozen=True, slots=True, eq=False)
@@ -110,6 +110,55 @@ def _sensitivity(result: Result) -> list[dict[str, Any]]:
     return [
         {"input": names[i], "rank_correlation": float(rho[i]), "first_order": None} for i in order
     ]
+
+
+def paired_loss(kept: Kept) -> npt.NDArray[np.float64]:
+    """The value each kept path with a shock event lost: 1 - value / value with shocks off.
+
+    Paired: both values are the same path's, with its shocks on and switched off. Paths
+    whose loss is undefined (worth 0 with shocks off) are left out.
+
+    Returns
+    -------
+    (m,) array, one entry per kept path with an event and a finite loss.
+    """
+    hit = kept.shock_any.any(axis=1)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        loss = 1 - kept.equity[hit] / kept.equity_unshocked[hit]
+    return loss[np.isfinite(loss)]
+
+
+def _shock_impact(result: Result, targets: list[dict[str, Any]]) -> dict[str, Any]:
+    """What the shocks did: each target's probability with shocks off (every path), and the
+    paired loss of the kept paths with an event (``median_loss``: null when none has one)."""
+    n = result.paths
+    kept = result.kept
+    loss = paired_loss(kept)
+    impact: dict[str, Any] = {
+        "kept_paths": kept.n,
+        "kept_paths_with_loss": int(loss.size),
+        "median_loss": float(np.median(loss)) if loss.size else None,
+        "mean_value_cut": None,
+    }
+    off_mean = float(kept.equity_unshocked.mean()) if loss.size else 0.0
+    if off_mean != 0:
+        # Over the kept paths, all of them: how much lower the mean is with shocks on.
+        impact["mean_value_cut"] = 1 - float(kept.equity.mean()) / off_mean
+    off = result.streams.get("valuation_unshocked")
+    if off is not None:
+        impact["targets_shocks_off"] = []
+        for t in targets:
+            count = off.count_at_least(t["value_usd"])
+            impact["targets_shocks_off"].append(
+                {
+                    "label": t["label"],
+                    "value_usd": t["value_usd"],
+                    "p_at_least": count / n,
+                    "ci95": list(wilson_interval(count, n)),
+                    "se": proportion_se(count, n),
+                }
+            )
+    return impact
 
 
 def summarise(result: Result) -> Summary:
@@ -214,6 +263,8 @@ def summarise(result: Result) -> Summary:
             "max_half_width": result.max_half_width,
             "reached": result.max_half_width < result.precision,
         }
+    if scenario.shocks:
+        data["shock_impact"] = _shock_impact(result, targets)
     if scenario.offering is not None:
         vps = result.streams["value_per_share"]
         lo, hi = scenario.offering.price_range_usd

@@ -4,29 +4,11 @@ from __future__ import annotations
 
 import io
 
-import pytest
-
 from sim import simulate, summarise
-from sim.cli import _print_summary, _short
+from sim.cli import _print_summary
 from tests.builders import scenario
 
 _REGIONS = {"CN": 0.25, "US": 0.25, "SG": 0.12, "JP": 0.08, "other": 0.30}
-
-
-@pytest.mark.parametrize(
-    ("usd", "expected"),
-    [
-        (2.5e9, "USD 2.50 bn"),
-        (70e6, "USD 70.0 M"),
-        (-0.0, "USD 0.0 M"),
-        (-3e-7, "USD 0.0 M"),
-        (-40_000.0, "USD 0.0 M"),
-        (-70e6, "USD -70.0 M"),
-        (-2.5e9, "USD -2.50 bn"),  # was "USD -2500.0 M"
-    ],
-)
-def test_short(usd: float, expected: str) -> None:
-    assert _short(usd) == expected
 
 
 def test_all_lost_run_prints_zero_not_minus_zero() -> None:

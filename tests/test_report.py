@@ -22,19 +22,17 @@ from sim.report import (
     PAGE,
     PNG_DPI,
     Fonts,
-    _Ctx,
-    _fig_convergence,
-    _fig_exceedance,
-    _fig_revenue,
-    _fig_sensitivity,
-    _fig_shocks,
-    _fig_summary,
-    _fig_valuation,
-    _fig_value_per_share,
     choose_fonts,
     render,
     render_comparison,
 )
+from sim.report.convergence import _fig_convergence
+from sim.report.layout import _Ctx
+from sim.report.revenue import _fig_revenue
+from sim.report.sensitivity import _fig_sensitivity
+from sim.report.shocks import _fig_shocks
+from sim.report.summary import _fig_summary
+from sim.report.values import _fig_exceedance, _fig_valuation, _fig_value_per_share
 from tests.builders import scenario
 
 BASELINE = Path(__file__).resolve().parent.parent / "scenarios" / "baseline.toml"
@@ -299,16 +297,6 @@ def test_comparison_needs_a_summary_per_result(baseline: tuple[Result, Summary])
     a, sa = baseline
     with pytest.raises(ValueError, match="one summary per result"):
         render_comparison([a, a], [sa], Path("unused"), formats=["pdf"])
-
-
-def test_exceedance_band_matches_wilson() -> None:
-    from sim.report import _wilson
-    from sim.stats import wilson_interval
-
-    k = np.array([0, 1, 50, 99, 100])
-    lo, hi = _wilson(k, 100)
-    for i, kk in enumerate(k):
-        assert (lo[i], hi[i]) == pytest.approx(wilson_interval(int(kk), 100))
 
 
 # --------------------------------------------------------------------------- odd outcomes

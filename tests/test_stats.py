@@ -71,6 +71,22 @@ def test_stream_moments_merge_exactly(values: list[float], cut: int) -> None:
     assert s.count_at_least(0.0) == int((x >= 0).sum())
 
 
+@given(st.lists(st.integers(0, 10**6), min_size=1, max_size=20), st.integers(1, 10**6))
+def test_wilson_interval_on_arrays_matches_the_scalar_form(ks: list[int], n: int) -> None:
+    k = np.minimum(np.array(ks), n)
+    lo, hi = wilson_interval(k, n)
+    assert lo.shape == hi.shape == k.shape
+    for i, kk in enumerate(k):
+        assert (lo[i], hi[i]) == wilson_interval(int(kk), n)
+
+
+def test_wilson_interval_broadcasts_and_covers_empty_samples() -> None:
+    lo, hi = wilson_interval(np.array([0, 3, 10]), np.array([0, 10, 10]))
+    assert (lo[0], hi[0]) == (0.0, 1.0) == wilson_interval(0, 0)
+    assert (lo[1], hi[1]) == wilson_interval(3, 10)
+    assert hi[2] == 1.0
+
+
 @given(st.integers(0, 1000), st.integers(1, 1000))
 def test_wilson_interval_contains_its_estimate(k: int, n: int) -> None:
     k = min(k, n)

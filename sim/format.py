@@ -1,0 +1,255 @@
+"""Every number a person reads: money, probabilities, differences, distributions.
+
+The terminal, the report's pages and ``ipo-sim show`` all format through this module, so
+one value reads the same wherever it is printed.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+from typing import Any
+
+import numpy as np
+
+__all__ = [
+    "cents",
+    "difference",
+    "distribution",
+    "interval",
+    "money",
+    "number",
+    "parameters",
+    "pct",
+    "points",
+    "probability",
+    "quantity",
+    "signed",
+    "yi",
+]
+
+
+def number(x: float, digits: int = 3, *, group: bool = True) -> str:
+    """A number to ``digits`` significant figures, no exponent and no trailing zeros."""
+    if not math.isfinite(x):
+        return str(x)
+    if x == 0:
+        return "0"
+    if abs(x) >= 10**digits:
+        return f"{x:,.0f}" if group else f"{x:.0f}"
+    decimals = max(0, digits - 1 - math.floor(math.log10(abs(x))))
+    text = f"{x:.{decimals}f}"
+    return text.rstrip("0").rstrip(".") if "." in text else text
+
+
+def cents(usd: float) -> float:
+    """``usd``, or 0.0 below half a cent: the rounding noise of a path that lost everything."""
+    return 0.0 if round(abs(usd), 2) == 0 else usd
+
+
+# Past a billion billions fixed-point is unreadable; such a figure is a sign of a broken
+# input, shown (with an exponent) so that it can be found rather than formatted nicely.
+_HUGE = 1e18
+
+
+def money(usd: float, *, short: bool = False, reading: bool = False) -> str:
+    """An amount in USD for people: ``USD 2.50 bn``, ``USD 72.4 M``, ``USD 950 K``.
+
+    ``bn`` with two decimals from USD 1 bn; ``M`` with one decimal from USD 1 M; ``K``
+    and plain amounts to three significant digits. The unit follows the rounded figure
+    (999.96 M reads ``USD 1.00 bn``); below half a cent an amount (such as the rounding
+    noise of a path that lost all its revenue) reads ``USD 0``; a non-finite one reads
+    ``USD nan`` or ``USD inf`` rather than raising.
+
+    Parameters
+    ----------
+    usd : float
+        Amount in USD.
+    short : bool
+        The compact form for axis ticks and narrow table cells under a USD heading: no
+        currency, three significant digits without trailing zeros (``2.5 bn``, ``950 K``).
+    reading : bool
+        Add the Chinese reading (``25.0亿``, ``7000万``) in brackets, from USD 1 K up.
+
+    Examples
+    --------
+    >>> money(2.5e9), money(2.5e9, reading=True), money(2.5e9, short=True)
+    ('USD 2.50 bn', 'USD 2.50 bn (25.0亿)', '2.5 bn')
+    >>> money(70e6, reading=True), money(710e6, reading=True), money(950_000)
+    ('USD 70.0 M (7000万)', 'USD 710.0 M (7.10亿)', 'USD 950 K')
+    >>> money(-0.25), money(-3e-7), money(999.96e6), money(-float("inf"))
+    ('-USD 0.25', 'USD 0', 'USD 1.00 bn', '-USD inf')
+    """
+    if short:
+        return _compact(usd)
+    a = abs(usd)
+    if math.isfinite(a) and round(a, 2) == 0:
+        return "USD 0"  # including -0.0 and -3e-7: never "-USD 0.00"
+    sign = "-" if usd < 0 else ""
+    amount, chinese = _full(a)
+    text = f"{sign}USD {amount}"
+    return f"{text} ({sign}{chinese})" if reading and chinese else text
+
+
+def _full(a: float) -> tuple[str, str]:
+    """``a`` (>= 0) in its unit, and its 万/亿 reading ("" below USD 1 K)."""
+    if not math.isfinite(a):
+        return str(a), ""
+    if a >= _HUGE:
+        return f"{a / 1e9:.3g} bn", f"{a / 1e8:.3g}亿"
+    # Choose the unit by the rounded figure, so 999.96 M shows as 1.00 bn, not 1000.0 M.
+    if a >= 1e9 or round(a / 1e6, 1) >= 1000:
+        return f"{a / 1e9:.2f} bn", f"{a / 1e8:.1f}亿"
+    if a >= 1e8 or round(a / 1e4) >= 10_000:
+        # From 1亿 on, Chinese readers count in 亿, not in tens of thousands of 万.
+        return f"{a / 1e6:.1f} M", f"{a / 1e8:.2f}亿"
+    if a >= 1e6 or round(a / 1e3) >= 1000:
+        return f"{a / 1e6:.1f} M", f"{a / 1e4:.0f}万"
+    if a >= 1e3 or round(a) >= 1000:
+        return f"{_sig3(a / 1e3)} K", f"{_sig3(a / 1e4)}万"
+    return _sig3(a), ""
+
+
+def _sig3(x: float) -> str:
+    """``x`` (>= 0) with three significant digits and no exponent: 1.50, 12.3, 950."""
+    if round(x, 2) < 10:
+        return f"{x:.2f}"
+    if round(x, 1) < 100:
+        return f"{x:.1f}"
+    return f"{x:.0f}"
+
+
+def _compact(usd: float) -> str:
+    """``2.5 bn``, ``72.4 M``, ``950 K``: three significant digits, no trailing zeros."""
+    usd = cents(usd)
+    a = abs(usd)
+    if a >= 1e9 or round(a / 1e6, 1) >= 1000:
+        return f"{number(usd / 1e9)} bn"
+    if a >= 1e6:
+        return f"{number(usd / 1e6)} M"
+    if a >= 1e3:
+        return f"{number(usd / 1e3)} K"
+    return number(usd)
+
+
+def yi(usd: float) -> str:
+    """The compact Chinese reading of an amount, for ticks: ``25亿`` from 1亿 up, else ``7000万``.
+
+    >>> yi(2.5e9), yi(70e6), yi(0.001)
+    ('25亿', '7000万', '0')
+    """
+    if cents(usd) == 0:
+        return "0"
+    if abs(usd) >= 1e8:
+        return f"{number(usd / 1e8, group=False)}亿"
+    return f"{number(usd / 1e4, group=False)}万"
+
+
+def pct(p: float) -> str:
+    """A probability as a percentage with the digits its size needs.
+
+    One decimal from 1 % to 99 %, two significant digits of the tail beyond.
+
+    >>> pct(0.963), pct(0.0011), pct(5e-5), pct(0.99925), pct(0.0), pct(1.0)
+    ('96.3%', '0.11%', '0.0050%', '99.925%', '0%', '100%')
+    """
+    if not math.isfinite(p):
+        return "n/a"
+    if p <= 0 or p >= 1:
+        return f"{min(max(p, 0.0), 1.0):.0%}"
+    if 0.01 <= p <= 0.99:
+        return f"{p * 100:.1f}%"
+    tail = min(p, 1 - p) * 100
+    decimals = max(1, 1 - math.floor(math.log10(tail)))
+    return f"{(p * 100):.{decimals}f}%"
+
+
+def interval(lo: float, hi: float) -> str:
+    """A probability's interval: ``[96.0%, 96.6%]``."""
+    return f"[{pct(lo)}, {pct(hi)}]"
+
+
+def probability(p: float, ci: Sequence[float]) -> str:
+    """An estimated probability and its interval: ``96.3% [96.0%, 96.6%]``."""
+    return f"{pct(p)} {interval(ci[0], ci[1])}"
+
+
+def points(d: float, *, unit: bool = True) -> str:
+    """A difference of probabilities in percentage points, signed: ``+2.4 pp``.
+
+    One decimal from 1 point up, two significant digits below.
+
+    >>> points(0.024), points(-0.0004), points(0.0), points(0.024, unit=False)
+    ('+2.4 pp', '−0.040 pp', '0 pp', '+2.4')
+    """
+    x = d * 100
+    if x == 0:
+        text = "0"
+    elif abs(x) >= 1:
+        text = f"{x:+.1f}"
+    else:
+        decimals = max(2, 1 - math.floor(math.log10(abs(x))))
+        text = f"{x:+.{decimals}f}"
+    return text.replace("-", "−") + (" pp" if unit else "")
+
+
+def difference(d: float, ci: Sequence[float]) -> str:
+    """A difference of probabilities and its interval: ``+2.4 pp [+2.1, +2.7]``."""
+    return f"{points(d)} [{points(ci[0], unit=False)}, {points(ci[1], unit=False)}]"
+
+
+def signed(x: float) -> str:
+    """A correlation, signed, with two decimals (more when it is tiny but not zero)."""
+    text = f"{x:+.2f}" if abs(x) >= 0.005 or x == 0 else f"{x:+.1g}"
+    return text.replace("-", "−")
+
+
+def distribution(dist: Any, kind: str, *, note: bool = False) -> str:
+    """A distribution as its 10th, 50th and 90th percentiles (or its one value).
+
+    ``dist`` is any of :mod:`sim.distributions` (``is_fixed`` and ``ppf``); ``kind`` is
+    one of :func:`quantity`'s.
+    """
+    if dist.is_fixed:
+        return quantity(float(dist.ppf(np.array([0.5]))[0]), kind)
+    q = dist.ppf(np.array([0.1, 0.5, 0.9]))
+    text = " · ".join(quantity(float(v), kind) for v in q)
+    return text + ("  (p10 · p50 · p90)" if note else "")
+
+
+def quantity(x: float, kind: str) -> str:
+    """``x`` read as ``kind``: ``"money"``, ``"growth"``, ``"share"``, ``"multiple"``."""
+    if kind == "money":
+        return money(x, short=True)
+    if kind == "growth":
+        return f"{x:+.0%}"
+    if kind == "share":
+        return f"{x:.0%}"
+    if kind == "multiple":
+        return f"×{number(x)}"
+    return number(x)
+
+
+def parameters(d: dict[str, Any], *, money_values: bool = False) -> str:
+    """A distribution as written in a scenario (``lognormal(median=70 M, sigma=0.3)``).
+
+    ``d`` is the distribution's entry of ``Scenario.to_dict()``; with ``money_values``
+    its amounts (from USD 100 K) read as money.
+    """
+    if d.get("dist") == "fixed":
+        value = float(d["value"])
+        return money(value, reading=True) if money_values else f"{value:g}"
+    if d.get("dist") == "mixture":
+        parts = [
+            f"{w:g} x {parameters(c, money_values=money_values)}"
+            for w, c in zip(d["weights"], d["components"], strict=True)
+        ]
+        return f"mixture({' + '.join(parts)})"
+
+    def show(v: Any) -> str:
+        if money_values and isinstance(v, float) and abs(v) >= 1e5:
+            return money(v)
+        return f"{v:g}" if isinstance(v, float) else str(v)
+
+    params = ", ".join(f"{k}={show(v)}" for k, v in d.items() if k != "dist")
+    return f"{d['dist']}({params})"

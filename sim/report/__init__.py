@@ -1,0 +1,44 @@
+"""Reports: a run's figures as ``report.pdf`` and PNG files; several runs side by side.
+
+Every figure is a :class:`matplotlib.figure.Figure` drawn on the Agg canvas; pyplot (and
+its global state) is never imported, and rcParams are only changed inside
+:func:`matplotlib.rc_context`. Each figure is built once by its own function and written
+to both the PDF (one page) and its PNG, so the two never disagree.
+
+Plots use the exact per-path arrays kept by the engine (``result.kept``); the numbers
+printed (target probabilities, quantiles, shock probabilities) come from the summary,
+which counts every path. Pages draw; they do not compute statistics.
+
+Chinese amounts (亿, 万) render with a CJK font when matplotlib finds one
+(:func:`choose_fonts`); without one every label is transliterated (``25亿`` becomes
+``25×10⁸``), so no figure shows missing-glyph boxes.
+
+Layout of the package:
+
+- ``style``: page size, colours, rcParams, fonts.
+- ``layout``: the page context (:class:`~sim.report.layout._Ctx`), blank pages, tables,
+  numbered keys; ``axes``: money and value axes.
+- one module per page family: ``summary``; ``values`` (histogram, P(value >= x), value
+  per share); ``revenue``; ``concentration``; ``shocks``; ``sensitivity``;
+  ``convergence``.
+- ``write``: the registry of pages (``_pages``), :func:`render`, and writing PDF/PNG.
+- ``comparison``: :func:`render_comparison`.
+
+A new page is a function ``(ctx: _Ctx) -> Figure`` in its family's module (or a new
+one), listed in ``write._pages``.
+"""
+
+from sim.report.comparison import render_comparison
+from sim.report.style import CJK_FAMILIES, PAGE, PNG_DPI, SCENARIO_COLOURS, Fonts, choose_fonts
+from sim.report.write import render
+
+__all__ = [
+    "CJK_FAMILIES",
+    "PAGE",
+    "PNG_DPI",
+    "SCENARIO_COLOURS",
+    "Fonts",
+    "choose_fonts",
+    "render",
+    "render_comparison",
+]

@@ -1,0 +1,162 @@
+"""Value axes: money ticks with a 亿 reading, log or linear by the values drawn."""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+from typing import Any
+
+import numpy as np
+import numpy.typing as npt
+from matplotlib.axes import Axes
+from matplotlib.ticker import FixedLocator, FuncFormatter, NullFormatter
+
+from sim import format as fmt
+from sim.report.layout import _note
+from sim.report.style import _INK, _MUTED, Fonts
+
+FloatArray = npt.NDArray[np.float64]
+
+
+def _log_ticks(lo: float, hi: float) -> list[float]:
+    """Round values (a 1-2-3-5 series, finer for a narrow range) for a log axis."""
+    decades = math.log10(hi / lo)
+    if decades > 3:
+        mantissas: tuple[float, ...] = (1,)
+    elif decades > 2:
+        mantissas = (1, 2, 5)
+    elif decades > 0.8:
+        mantissas = (1, 2, 3, 5)
+    elif decades > 0.3:
+        mantissas = (1, 1.5, 2, 3, 4, 5, 6, 8)
+    else:
+        mantissas = (1, 1.2, 1.4, 1.6, 1.8, 2, 2.5, 3, 3.5, 4, 4.5, 5, 6, 7, 8, 9)
+    ticks = [
+        m * 10.0**e
+        for e in range(math.floor(math.log10(lo)), math.ceil(math.log10(hi)) + 1)
+        for m in mantissas
+        if lo <= m * 10.0**e <= hi
+    ]
+    if len(ticks) < 3:
+        ticks = [float(v) for v in np.geomspace(lo, hi, 5)]
+    return ticks
+
+
+def _to_yi(v: Any) -> Any:
+    return np.asarray(v, dtype=np.float64) / 1e8
+
+
+def _from_yi(v: Any) -> Any:
+    return np.asarray(v, dtype=np.float64) * 1e8
+
+
+def _set_money_axis(
+    ax: Axes, which: str, lo: float, hi: float, *, log: bool, yi: bool, fonts: Fonts
+) -> None:
+    """Money ticks (USD) on ``ax``'s x or y axis, and a 亿 reading opposite when ``yi``."""
+    axis = ax.xaxis if which == "x" else ax.yaxis
+    if which == "x":
+        ax.set_xlim(lo, hi)
+        if log:
+            ax.set_xscale("log")
+    else:
+        ax.set_ylim(lo, hi)
+        if log:
+            ax.set_yscale("log")
+    if log:
+        axis.set_major_locator(FixedLocator(_log_ticks(lo, hi)))
+        axis.set_minor_formatter(NullFormatter())
+    axis.set_major_formatter(FuncFormatter(lambda v, _pos: fmt.money(v, short=True)))
+    if not yi:
+        return
+    if which == "x":
+        sec = ax.secondary_xaxis("top", functions=(_to_yi, _from_yi))
+        sec_axis: Any = sec.xaxis
+    else:
+        sec = ax.secondary_yaxis("right", functions=(_to_yi, _from_yi))
+        sec_axis = sec.yaxis
+    if log:
+        sec_axis.set_major_locator(FixedLocator(_log_ticks(lo / 1e8, hi / 1e8)))
+        sec_axis.set_minor_formatter(NullFormatter())
+    sec_axis.set_major_formatter(FuncFormatter(lambda v, _pos: fonts.text(fmt.yi(v * 1e8))))
+    sec.tick_params(labelsize=7.5, colors=_MUTED)
+
+
+# A spread of values below this fraction of their scale is float rounding, not a distribution.
+_NOISE = 1e-9
+
+
+def _same_value(values: FloatArray, scale: float) -> float | None:
+    """The value every path gives, when ``values`` differ only by float rounding; else None.
+
+    ``scale`` is the size of the amounts the values are made of (the values with shocks
+    off, say): a path that loses all its revenue is worth 0 up to rounding (±1e-7), and a
+    spread that small against billions must not be drawn as a distribution.
+    """
+    if values.size == 0:
+        return None
+    lo, hi = float(values.min()), float(values.max())
+    size = max(abs(lo), abs(hi), scale)
+    if hi - lo > _NOISE * size:
+        return None
+    mid = lo + (hi - lo) / 2
+    return 0.0 if abs(mid) <= _NOISE * size else mid
+
+
+def _value_axis(
+    values: FloatArray, extra: Sequence[float], scale: float
+) -> tuple[float, float, bool]:
+    """``(lo, hi, log)``: a log axis when every value is clearly positive, else a linear one.
+
+    A log axis would silently drop the paths worth 0 or less (and stretch rounding noise
+    around 0 over decades), so those get a linear axis covering them and every ``extra``.
+    """
+    size = max(scale, float(np.abs(values).max()) if values.size else 0.0)
+    if values.size == 0 or float(values.min()) > _NOISE * size:
+        return (*_value_range(values, extra), True)
+    lo, hi = (float(v) for v in np.quantile(values, [0.0005, 0.9995]))
+    marks = [v for v in extra if math.isfinite(v)]
+    lo, hi = min([lo, 0.0, *marks]), max([hi, *marks])
+    pad = 0.05 * (hi - lo) if hi > lo else max(abs(hi), 1.0)
+    return lo - pad, hi + pad, False
+
+
+def _value_range(values: FloatArray, extra: Sequence[float]) -> tuple[float, float]:
+    """A log-axis range covering the bulk of ``values`` and every positive ``extra``."""
+    pos = values[values > 0]
+    if pos.size == 0:
+        pos = np.array([1.0])
+    lo, hi = (float(v) for v in np.quantile(pos, [0.0005, 0.9995]))
+    marks = [v for v in extra if v > 0]
+    lo = min([lo, *marks])
+    hi = max([hi, *marks])
+    if hi <= lo * 1.05:
+        lo, hi = lo / 1.5, hi * 1.5
+    return lo / 1.15, hi * 1.15
+
+
+def _median_line(ax: Axes, x: float, text: str) -> None:
+    """A vertical line at ``x`` labelled at the top, on the side with room for the label."""
+    ax.axvline(x, color=_INK, lw=1.2)
+    x0, x1 = ax.get_xlim()
+    right_part = x1 > x0 and (x - x0) / (x1 - x0) > 0.7
+    _note(
+        ax,
+        text,
+        (x, 1),
+        xycoords=("data", "axes fraction"),
+        offset=(-4 if right_part else 4, -4),
+        ha="right" if right_part else "left",
+        va="top",
+        fontsize=7.5,
+    )
+
+
+def _median_label(ax: Axes, value: float, xy: tuple[float, float], dx: float, **kw: Any) -> None:
+    """``median 4.48 bn`` at ``xy``, ``dx`` points to the right, centred vertically."""
+    _note(ax, f"median {fmt.money(value, short=True)}", xy, offset=(dx, 0), va="center", **kw)
+
+
+def _money_label(ax: Axes, value: float, xy: tuple[float, float], dy: float, **kw: Any) -> None:
+    """An amount (``72.4 M``) centred ``dy`` points above ``xy``."""
+    _note(ax, fmt.money(value, short=True), xy, offset=(0, dy), ha="center", fontsize=7.5, **kw)

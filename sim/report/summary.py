@@ -1,0 +1,321 @@
+"""Page 1, the summary: the scenario's inputs on the left, its results on the right.
+
+A text page: tables laid out in figure fractions, one row height for every table, as
+roomy as the fuller column allows.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from matplotlib.axes import Axes
+from matplotlib.figure import Figure
+from matplotlib.table import Table
+
+from sim import format as fmt
+from sim.report.layout import (
+    _MAX_EXPECTATION_ROWS,
+    _MAX_SEGMENT_ROWS,
+    _MAX_SHOCK_ROWS,
+    _MAX_TARGET_ROWS,
+    _Ctx,
+    _heading,
+    _Measure,
+    _more,
+    _table,
+    _text_page,
+)
+from sim.report.style import _INK, _MUTED, PAGE
+
+_KEY_QUANTILES = ("0.01", "0.05", "0.1", "0.25", "0.5", "0.75", "0.9", "0.95", "0.99")
+# The two columns: left edge and width, in figure fractions.
+_LX, _LW = 0.03, 0.455
+_RX, _RW = 0.525, 0.445
+_FS = 8.5  # the tables' font size
+_PAGE_W = PAGE[0] * 72  # points
+_GAP = 0.035  # between one table and the next heading
+_STATUS_COLOURS = {"passed": "#1a7f37", "failed": "#c62828", "inconclusive": "#b26a00"}
+
+
+@dataclass(frozen=True, slots=True)
+class _Sheet:
+    """The page being filled: its axes, text measure, row height, and the rows shown."""
+
+    ctx: _Ctx
+    ax: Axes
+    m: _Measure
+    row_h: float
+    description: list[str]
+
+    def table(
+        self, y: float, rows: list[list[str]], *, left: bool, **kw: Any
+    ) -> tuple[float, Table]:
+        """:func:`_table` in the left or right column, at the page's row height and size."""
+        x, width = (_LX, _LW) if left else (_RX, _RW)
+        kw.setdefault("row_h", self.row_h)
+        kw.setdefault("fontsize", _FS)
+        return _table(self.ax, self.m, y, rows, x=x, width=width, **kw)
+
+
+def _fig_summary(ctx: _Ctx) -> Figure:
+    fig, ax, m = _text_page(ctx.footer())
+    top = _headline(ctx, ax, m)
+    description = ctx.t(" ".join(ctx.scenario.description.split()) or "(no description)")
+    lines = m.wrap(description, _LW * _PAGE_W, 8.2, max_lines=7)
+    sheet = _Sheet(ctx, ax, m, _row_height(ctx, top, len(lines)), lines)
+    y = _scenario_text(sheet, top)
+    y = _segments(sheet, y)
+    y = _valuation(sheet, y)
+    _shocks(sheet, y)
+    # Right column: the results and where they came from.
+    y = _targets(sheet, top)
+    y = _quantiles(sheet, y)
+    y = _expectations(sheet, y)
+    _provenance(sheet, y)
+    return fig
+
+
+def _headline(ctx: _Ctx, ax: Axes, m: _Measure) -> float:
+    """The title and the one-sentence answer; returns the top of the columns."""
+    v = ctx.data["valuation"]
+    q = v["quantiles"]
+    title = m.fit(
+        ctx.t(f"{ctx.scenario.name}: IPO valuation report"), 0.94 * _PAGE_W, 18, bold=True
+    )
+    ax.text(0.03, 0.965, title, fontsize=18, fontweight="bold", va="top")
+    headline = ctx.t(
+        f"Median equity value at listing {fmt.money(q['0.5'], reading=ctx.yi)}; 90% of the paths "
+        f"lie between {fmt.money(q['0.05'])} and {fmt.money(q['0.95'])}. Valued on "
+        f"{v['year']} revenue × an EV/sales multiple, plus net cash and IPO proceeds."
+    )
+    head_lines = m.wrap(headline, 0.94 * _PAGE_W, 10.5, max_lines=2)
+    ax.text(
+        0.03, 0.915, "\n".join(head_lines), fontsize=10.5, va="top", color=_INK, linespacing=1.4
+    )
+    return 0.875 - 0.024 * (len(head_lines) - 1)
+
+
+def _row_height(ctx: _Ctx, top: float, description_lines: int) -> float:
+    """One row height for every table: as roomy as the fuller column allows."""
+    sc, d = ctx.scenario, ctx.data
+    heads = 0.032 + 0.035  # a heading and the gap before the next one
+    n_seg = min(len(sc.segments), _MAX_SEGMENT_ROWS)
+    n_shock = min(len(sc.shocks), _MAX_SHOCK_ROWS)
+    n_target = min(len(d["targets"]), _MAX_TARGET_ROWS)
+    n_exp = min(len(d["expectations"]), _MAX_EXPECTATION_ROWS)
+    cut_left = (n_seg < len(sc.segments)) + (n_shock < len(sc.shocks))
+    cut_right = (n_target < len(d["targets"])) + (n_exp < len(d["expectations"]))
+    left_fixed = 4 * heads + 0.0195 * description_lines + 0.03 * cut_left
+    left_rows = n_seg + 1 + 5 + max(n_shock + 1, 1)
+    right_fixed = (4 if n_exp else 3) * heads + 0.03 * cut_right
+    right_rows = n_target + 1 + (3 if ctx.yi else 2) + 1.7 * n_exp + 6
+    return min(
+        0.033, (top - 0.03 - left_fixed) / left_rows, (top - 0.03 - right_fixed) / right_rows
+    )
+
+
+def _scenario_text(s: _Sheet, top: float) -> float:
+    y = _heading(s.ax, _LX, top, "Scenario")
+    s.ax.text(
+        _LX, y, "\n".join(s.description), fontsize=8.2, va="top", color=_INK, linespacing=1.4
+    )
+    return y - (0.0195 * len(s.description) + 0.03)
+
+
+def _segments(s: _Sheet, y: float) -> float:
+    sc, t = s.ctx.scenario, s.ctx.t
+    y = _heading(
+        s.ax,
+        _LX,
+        y,
+        f"Segments: revenue {sc.base_year} (USD), growth into {sc.base_year + 1} "
+        "(p10 · p50 · p90)",
+    )
+    segments = sc.segments[:_MAX_SEGMENT_ROWS]
+    rows = []
+    for seg in segments:
+        shares = sorted(zip(sc.regions, seg.shares, strict=True), key=lambda rs: -rs[1])
+        rows.append(
+            [
+                t(seg.name),
+                fmt.distribution(seg.revenue, "money"),
+                fmt.distribution(seg.growth, "growth"),
+                t(", ".join(f"{r} {w:.0%}" for r, w in shares[:3] if w > 0)),
+            ]
+        )
+    y, _ = s.table(
+        y,
+        rows,
+        left=True,
+        col_widths=(0.19, 0.13, 0.33, 0.35),
+        header=("segment", "revenue", "growth", "main regions"),
+    )
+    y = _more(s.ax, _LX, y, len(segments), len(sc.segments), "segments", fontsize=_FS)
+    return y - _GAP
+
+
+def _valuation(s: _Sheet, y: float) -> float:
+    sc = s.ctx.scenario
+    y = _heading(s.ax, _LX, y, "Valuation and offering (amounts in USD)")
+    val = sc.valuation
+    rows = [
+        ["method", f"EV/sales × {val.year} revenue; equity = EV + net cash + IPO proceeds"],
+        ["EV/sales multiple", fmt.distribution(val.multiple, "multiple", note=True)],
+        ["net cash", fmt.distribution(val.net_cash, "money", note=True)],
+        ["IPO proceeds", fmt.distribution(val.ipo_proceeds, "money", note=True)],
+    ]
+    if sc.offering is not None:
+        lo, hi = sc.offering.price_range_usd
+        written = " – ".join(sc.offering.price_range_text)
+        rows.append(
+            [
+                "offering",
+                f"{sc.offering.shares_outstanding:,} shares at {written} "
+                f"(USD {lo:.2f} – {hi:.2f})",
+            ]
+        )
+    y, _ = s.table(
+        y, [[s.ctx.t(a), s.ctx.t(b)] for a, b in rows], left=True, col_widths=(0.22, 0.78)
+    )
+    return y - _GAP
+
+
+def _shocks(s: _Sheet, y: float) -> None:
+    sc, t = s.ctx.scenario, s.ctx.t
+    y = _heading(s.ax, _LX, y, "Shocks (means of their inputs)")
+    if not sc.shocks:
+        s.ax.text(
+            _LX, y, "none: this scenario has no shocks", fontsize=_FS, va="top", color=_MUTED
+        )
+        return
+    shocks = sc.shocks[:_MAX_SHOCK_ROWS]
+    all_segments = {seg.name for seg in sc.segments}
+    rows = []
+    for k in shocks:
+        hit_all = set(k.segments or all_segments) == all_segments
+        segs = "all segments" if hit_all else ", ".join(k.segments)
+        rec = "permanent" if k.recovery_years is None else f"{k.recovery_years.mean():.1f} y"
+        rows.append(
+            [
+                t(k.name),
+                t(f"{', '.join(k.regions)} × {segs}"),
+                f"{k.annual_probability.mean():.1%}",
+                f"{k.severity.mean():.0%}",
+                rec,
+                f"−{k.multiple_hit:.0%}" if k.multiple_hit else "none",
+            ]
+        )
+    y, _ = s.table(
+        y,
+        rows,
+        left=True,
+        col_widths=(0.23, 0.25, 0.11, 0.12, 0.15, 0.14),
+        header=("shock", "hits", "p / year", "severity", "recovery", "multiple"),
+    )
+    _more(s.ax, _LX, y, len(shocks), len(sc.shocks), "shocks", fontsize=_FS)
+
+
+def _targets(s: _Sheet, top: float) -> float:
+    all_targets = s.ctx.data["targets"]
+    targets = all_targets[:_MAX_TARGET_ROWS]
+    y = _heading(s.ax, _RX, top, "Targets: P(equity value ≥ target)")
+    rows = [
+        [
+            str(i + 1),
+            s.ctx.t(tg["label"]),
+            fmt.money(tg["value_usd"], short=True),
+            fmt.pct(tg["p_at_least"]),
+            fmt.interval(*tg["ci95"]),
+        ]
+        for i, tg in enumerate(targets)
+    ]
+    if not rows:
+        s.ax.text(_RX, y, "no targets in this scenario", fontsize=_FS, va="top", color=_MUTED)
+        return y - 0.03 - _GAP
+    y, table = s.table(
+        y,
+        rows,
+        left=False,
+        col_widths=(0.05, 0.44, 0.11, 0.13, 0.27),
+        header=("", "target", "USD", "P", "95% interval"),
+        align=("center", "left", "right", "right", "right"),
+    )
+    for i in range(len(rows)):
+        cell = table[i + 1, 0]
+        cell.visible_edges = "closed"
+        cell.set_facecolor(s.ctx.target_colours[i])
+        cell.set_edgecolor("white")
+        cell.set_linewidth(1.5)
+        cell.get_text().set_color("white")
+        cell.get_text().set_fontweight("bold")
+    what = "targets (all in summary.csv)"
+    return _more(s.ax, _RX, y, len(targets), len(all_targets), what, fontsize=_FS) - _GAP
+
+
+def _quantiles(s: _Sheet, y: float) -> float:
+    d = s.ctx.data
+    v = d["valuation"]
+    q = v["quantiles"]
+    how = "exact" if d["quantile_method"] == "exact" else "streaming-sketch"
+    y = _heading(s.ax, _RX, y, f"Equity value at listing, USD ({how} quantiles)")
+    labels = ["", "p1", "p5", "p10", "p25", "p50", "p75", "p90", "p95", "p99", "mean"]
+    values = [fmt.cents(q[k]) for k in _KEY_QUANTILES] + [fmt.cents(v["mean"])]
+    # One unit per row, so that the cells hold bare numbers and stay narrow.
+    unit, scale = ("USD bn", 1e9) if abs(q["0.5"]) >= 1e8 else ("USD M", 1e6)
+    rows = [[unit, *(fmt.number(x / scale) for x in values)]]
+    if s.ctx.yi:
+        yi_unit = "亿 USD" if s.ctx.fonts.cjk else "10⁸ USD"
+        rows.append([yi_unit, *(fmt.number(x / 1e8, group=False) for x in values)])
+    y, _ = s.table(
+        y,
+        rows,
+        left=False,
+        col_widths=[1.5] + [1.0] * (len(labels) - 1),
+        header=labels,
+        align=["left"] + ["right"] * (len(labels) - 1),
+        fontsize=_FS - 0.5,
+    )
+    return y - _GAP
+
+
+def _expectations(s: _Sheet, y: float) -> float:
+    all_expectations = s.ctx.data["expectations"]
+    expectations = all_expectations[:_MAX_EXPECTATION_ROWS]
+    if not expectations:
+        return y
+    y = _heading(s.ax, _RX, y, "Expectations stated in the scenario")
+    text_w = 0.85 * _RW * _PAGE_W - 8
+    rows = [
+        [e["status"], "\n".join(s.m.wrap(s.ctx.t(e["text"]), text_w, _FS - 0.5, max_lines=2))]
+        for e in expectations
+    ]
+    y, table = s.table(
+        y, rows, left=False, col_widths=(0.15, 0.85), row_h=1.7 * s.row_h, fontsize=_FS - 0.5
+    )
+    for i, e in enumerate(expectations):
+        text = table[i, 0].get_text()
+        text.set_color(_STATUS_COLOURS.get(e["status"], _INK))
+        text.set_fontweight("bold")
+    what = "expectations (all in summary.json)"
+    y = _more(s.ax, _RX, y, len(expectations), len(all_expectations), what, fontsize=_FS)
+    return y - _GAP
+
+
+def _provenance(s: _Sheet, y: float) -> None:
+    d, sc = s.ctx.data, s.ctx.scenario
+    y = _heading(s.ax, _RX, y, "Run provenance")
+    kept = s.ctx.kept.n
+    rows = [
+        ["scenario", s.ctx.t(d["scenario"] + (f"  ({sc.source.name})" if sc.source else ""))],
+        ["SHA-256", d["scenario_sha256"]],
+        ["seed, sampler", f"{d['seed']}, {d['sampler']}"],
+        [
+            "paths",
+            f"{d['paths']:,}"
+            + (f"  (plots use the first {kept:,})" if kept < d["paths"] else "  (all plotted)"),
+        ],
+        ["package", f"ipo-sim {d['version']}"],
+        ["run time", f"{d['elapsed_s']:.2f} s on {d.get('workers', 1)} worker(s)"],
+    ]
+    s.table(y, rows, left=False, col_widths=(0.17, 0.83), fontsize=_FS - 1)

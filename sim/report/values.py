@@ -1,0 +1,317 @@
+"""Pages 2, 3 and 9: the value's histogram, P(value >= x), and the value per share."""
+
+from __future__ import annotations
+
+import math
+from typing import Any
+
+import numpy as np
+import numpy.typing as npt
+from matplotlib.axes import Axes
+from matplotlib.figure import Figure, SubFigure
+from matplotlib.ticker import FixedLocator, FuncFormatter, MaxNLocator, PercentFormatter
+
+from sim import format as fmt
+from sim.report.axes import _same_value, _set_money_axis, _value_axis
+from sim.report.layout import (
+    _MAX_TARGETS_DRAWN,
+    _bubble,
+    _Ctx,
+    _message,
+    _note,
+    _stagger,
+    _target_key,
+)
+from sim.report.style import _INK, _MUTED, _OFFER
+from sim.scenario import Offering
+from sim.stats import wilson_interval
+
+FloatArray = npt.NDArray[np.float64]
+
+
+def _key(ctx: _Ctx, body: SubFigure, *, below: bool) -> None:
+    """The numbered target key, right of the plot or below it."""
+    targets = ctx.data["targets"]
+    if below:
+        loc: Any = "outside lower center"
+        ncols, width = min(3, max(1, len(targets))), 46
+    else:
+        loc, ncols, width = "outside right upper", 1, 36
+    _target_key(body, ctx.fonts, targets, ctx.target_colours, loc=loc, ncols=ncols, width=width)
+
+
+def _axis(ctx: _Ctx) -> tuple[float, float, bool]:
+    """The value axis: the kept values and every target drawn."""
+    drawn = [tg["value_usd"] for tg in ctx.data["targets"][:_MAX_TARGETS_DRAWN]]
+    return _value_axis(ctx.kept.equity, drawn, ctx.value_scale)
+
+
+def _all_the_same(ctx: _Ctx, ax: Axes, body: SubFigure, why: str, *, below: bool) -> bool:
+    """When every kept path gives one value: say so on ``ax`` (and ``why``), draw the key."""
+    same = _same_value(ctx.kept.equity, ctx.value_scale)
+    if same is None:
+        return False
+    value = fmt.money(same, reading=ctx.yi)
+    _message(ax, ctx.t(f"All {ctx.kept.n:,} plotted paths give the same value: {value}.\n{why}"))
+    _key(ctx, body, below=below)
+    return True
+
+
+# --------------------------------------------------------------------------- page 2: histogram
+
+
+def _hist(ax: Axes, values: FloatArray, lo: float, hi: float, colour: str, *, log: bool) -> float:
+    """A histogram (log or linear bins) as the percentage of paths per bin; returns the peak."""
+    edges = np.geomspace(lo, hi, 121) if log else np.linspace(lo, hi, 121)
+    counts, _ = np.histogram(values, bins=edges)
+    share = counts / max(values.size, 1) * 100
+    ax.stairs(share, edges, fill=True, color=colour, alpha=0.55, linewidth=0)
+    ax.stairs(share, edges, color=colour, linewidth=0.8)
+    return float(share.max()) if share.size else 0.0
+
+
+def _quantile_strip(ax: Axes, q: dict[str, float], y: float) -> None:
+    """p5-p95 (thin), p25-p75 (thick) and the median (dot) as a strip at height ``y``."""
+    ax.plot([q["0.05"], q["0.95"]], [y, y], color=_INK, lw=1.2, solid_capstyle="butt")
+    ax.plot([q["0.25"], q["0.75"]], [y, y], color=_INK, lw=5, solid_capstyle="butt")
+    ax.plot([q["0.5"]], [y], "o", color="white", mec=_INK, ms=6, zorder=5)
+    marks = [("0.5", "median", "center", 0, 8)]
+    if q["0.95"] > q["0.05"] * 1.02:  # else the three labels would sit on one another
+        marks += [("0.05", "p5", "right", -4, 0), ("0.95", "p95", "left", 4, 0)]
+    for key, name, ha, dx, dy in marks:
+        _note(
+            ax,
+            f"{name} {fmt.money(q[key], short=True)}",
+            (q[key], y),
+            offset=(dx, dy),
+            ha=ha,
+            va="bottom" if dy else "center",
+            fontsize=7.5,
+            color=_INK,
+        )
+
+
+def _fig_valuation(ctx: _Ctx) -> Figure:
+    kept = ctx.kept
+    d = ctx.data
+    fig, body = ctx.page(f"Equity value at listing: {d['scenario']}")
+    ax = body.add_subplot()
+    why = "There is no distribution to draw; each target's probability is in the key."
+    if _all_the_same(ctx, ax, body, why, below=False):
+        return fig
+    lo, hi, log = _axis(ctx)
+    peak = _hist(ax, kept.equity, lo, hi, ctx.colour, log=log)
+    _set_money_axis(ax, "x", lo, hi, log=log, yi=ctx.yi, fonts=ctx.fonts)
+    ax.set_ylim(0, peak * 1.45 if peak > 0 else 1)
+    # Ticks only up to the peak: the room above it holds labels, not data.
+    ax.yaxis.set_major_locator(
+        FixedLocator([v for v in MaxNLocator(6).tick_values(0, peak) if v <= peak * 1.02])
+    )
+    ax.yaxis.set_major_formatter(PercentFormatter(decimals=1))
+    ax.set_ylabel("share of paths in each bin")
+    xlabel = "equity value at listing, USD" + (" (log scale)" if log else "")
+    if ctx.yi:
+        xlabel += "; top axis in 亿 USD (1亿 = 10⁸)" if ctx.fonts.cjk else "; top axis in 10⁸ USD"
+    ax.set_xlabel(xlabel)
+    ax.grid(axis="x", which="major")
+    _quantile_strip(ax, d["valuation"]["quantiles"], peak * 1.13)
+    _target_lines(ctx, ax, lo, hi, log=log)
+    _key(ctx, body, below=False)
+    return fig
+
+
+def _target_lines(ctx: _Ctx, ax: Axes, lo: float, hi: float, *, log: bool) -> None:
+    """Targets as lines in their colours; numbered discs, staggered so that none overlap."""
+    targets = ctx.data["targets"]
+    shown = [
+        (i, tg)
+        for i, tg in enumerate(targets[:_MAX_TARGETS_DRAWN])
+        if tg["value_usd"] > 0 or not log
+    ]
+    if log:
+        xs = [math.log(tg["value_usd"] / lo) / math.log(hi / lo) for _, tg in shown]
+    else:
+        xs = [(tg["value_usd"] - lo) / (hi - lo) for _, tg in shown]
+    for (i, tg), row in zip(shown, _stagger(xs, 0.03), strict=True):
+        ax.axvline(tg["value_usd"], color=ctx.target_colours[i], lw=1.4, zorder=4)
+        _bubble(ax, tg["value_usd"], 0.955 - 0.055 * row, i + 1, ctx.target_colours[i])
+    if not targets:
+        ax.text(
+            0.99,
+            0.97,
+            "no targets in this scenario",
+            ha="right",
+            va="top",
+            transform=ax.transAxes,
+            color=_MUTED,
+        )
+
+
+# --------------------------------------------------------------------------- page 3: exceedance
+
+
+def _fig_exceedance(ctx: _Ctx) -> Figure:
+    kept = ctx.kept
+    fig, body = ctx.page(f"P(equity value ≥ x): {ctx.data['scenario']}")
+    left, right = body.subplots(1, 2)
+    why = "P(value ≥ x) is 100% up to it and 0 above, a step with nothing to draw."
+    if _all_the_same(ctx, left, body, why, below=True):
+        right.set_axis_off()
+        return fig
+    lo, hi, log = _axis(ctx)
+    n = kept.n
+    grid = np.geomspace(lo, hi, 400) if log else np.linspace(lo, hi, 400)
+    at_least = n - np.searchsorted(np.sort(kept.equity), grid, side="left")
+    curve = (grid, at_least / max(n, 1), *wilson_interval(at_least, max(n, 1)))
+    for ax, log_y in ((left, False), (right, True)):
+        _exceedance_panel(ctx, ax, curve, (lo, hi), log=log, log_y=log_y)
+        ax.set_xlabel("x: equity value at listing, USD" + (" (log scale)" if log else ""))
+        _exceedance_targets(ctx, ax, log=log, log_y=log_y)
+        ax.legend(loc="lower left" if log_y else "upper right", fontsize=7.5)
+    _key(ctx, body, below=True)
+    return fig
+
+
+def _exceedance_panel(
+    ctx: _Ctx,
+    ax: Axes,
+    curve: tuple[FloatArray, FloatArray, FloatArray, FloatArray],
+    span: tuple[float, float],
+    *,
+    log: bool,
+    log_y: bool,
+) -> None:
+    """P(value >= x) over the grid with its Wilson band, on a linear or log y axis.
+
+    ``curve`` is (grid, P, band low, band high); ``span`` the value axis's (lo, hi).
+    """
+    grid, p, band_lo, band_hi = curve
+    n = ctx.kept.n
+    ax.fill_between(
+        grid, band_lo, band_hi, color=ctx.colour, alpha=0.25, lw=0, label="95% interval (Wilson)"
+    )
+    ax.plot(grid, p, color=ctx.colour, lw=1.8, label=f"P(value ≥ x), {n:,} paths")
+    _set_money_axis(ax, "x", *span, log=log, yi=ctx.yi, fonts=ctx.fonts)
+    ax.grid(axis="x", which="major")
+    if log_y:
+        ax.set_yscale("log")
+        ax.set_ylim(0.5 / max(n, 1), 1.6)
+        ax.set_title("the tail (log scale)")
+        ax.yaxis.set_major_formatter(FuncFormatter(lambda v, _pos: f"{fmt.number(v * 100)}%"))
+    else:
+        ax.set_ylim(0, 1.04)
+        ax.set_title("the whole range")
+        ax.yaxis.set_major_formatter(PercentFormatter(xmax=1, decimals=0))
+    ax.set_ylabel("probability that the value is at least x")
+
+
+def _exceedance_targets(ctx: _Ctx, ax: Axes, *, log: bool, log_y: bool) -> None:
+    """Each drawn target: its line, its estimate with error bars, its number."""
+    floor = 0.5 / max(ctx.kept.n, 1)
+    for i, tg in enumerate(ctx.data["targets"][:_MAX_TARGETS_DRAWN]):
+        x, pt = tg["value_usd"], tg["p_at_least"]
+        if (log and x <= 0) or (log_y and pt <= 0):
+            continue
+        colour = ctx.target_colours[i]
+        ax.axvline(x, color=colour, lw=0.8, alpha=0.6, zorder=3)
+        lo_ci, hi_ci = tg["ci95"]
+        y0 = max(pt, floor) if log_y else pt
+        ax.errorbar(
+            [x],
+            [y0],
+            yerr=[[y0 - max(lo_ci, floor if log_y else 0.0)], [hi_ci - y0]],
+            fmt="o",
+            color=colour,
+            ms=5,
+            capsize=3,
+            zorder=5,
+        )
+        _note(ax, str(i + 1), (x, y0), offset=(6, 6), fontsize=8, fontweight="bold", color=colour)
+
+
+# --------------------------------------------------------------------------- page 9: per share
+
+
+def _fig_value_per_share(ctx: _Ctx) -> Figure:
+    sc = ctx.scenario
+    offering = sc.offering
+    assert offering is not None
+    fig, body = ctx.page(f"Value per share against the offer price: {sc.name}")
+    ax = body.add_subplot()
+    vps = ctx.kept.value_per_share
+    if vps is None or vps.size == 0:
+        _message(ax, "no paths kept")
+        return fig
+    lo_p, hi_p = offering.price_range_usd
+    q_lo, q_hi = (float(v) for v in np.quantile(vps, [0.002, 0.995]))
+    x0 = min(q_lo, lo_p) * 0.9 if q_lo > 0 else min(q_lo, lo_p) * 1.1
+    x1 = max(q_hi, hi_p) * 1.08
+    edges = np.linspace(x0, x1, 91)
+    counts, _ = np.histogram(vps, bins=edges)
+    share = counts / vps.size * 100
+    ax.axvspan(lo_p, hi_p, color=_OFFER, alpha=0.25, lw=0, zorder=0)
+    ax.stairs(share, edges, fill=True, color=ctx.colour, alpha=0.55)
+    ax.stairs(share, edges, color=ctx.colour, lw=0.8)
+    ax.set_xlim(x0, x1)
+    ax.set_ylim(0, (float(share.max()) or 1.0) * 1.35)
+    ax.yaxis.set_major_formatter(PercentFormatter(decimals=1))
+    ax.set_ylabel("share of paths in each bin")
+    ax.xaxis.set_major_formatter(FuncFormatter(lambda v, _pos: fmt.number(v)))
+    ax.set_xlabel("equity value per share, USD")
+    ax.grid(axis="x", which="major")
+    _offer_marks(ctx, ax, offering)
+    hkd = sc.fx.get("HKD")
+    if hkd:
+        sec = ax.secondary_xaxis(
+            "top", functions=(lambda v: np.asarray(v) / hkd, lambda v: np.asarray(v) * hkd)
+        )
+        sec.xaxis.set_major_formatter(FuncFormatter(lambda v, _pos: f"HK${fmt.number(v)}"))
+        sec.tick_params(labelsize=7.5, colors=_MUTED)
+        sec.set_xlabel(f"HK$ per share (at {1 / hkd:.2f} HKD per USD)", fontsize=8, color=_MUTED)
+    return fig
+
+
+def _offer_marks(ctx: _Ctx, ax: Axes, offering: Offering) -> None:
+    """The offer price range's label, the median, and P(value per share >= each end)."""
+    lo_p, hi_p = offering.price_range_usd
+    written_lo, written_hi = offering.price_range_text
+    ax.text(
+        (lo_p + hi_p) / 2,
+        0.97,
+        ctx.t(f"offer price range\n{written_lo} – {written_hi}\n(USD {lo_p:.2f} – {hi_p:.2f})"),
+        transform=ax.get_xaxis_transform(),
+        ha="center",
+        va="top",
+        fontsize=8,
+        color="#8a5a00",
+        fontweight="bold",
+    )
+    vd = ctx.data["value_per_share"]
+    med = vd["quantiles"]["0.5"]
+    ax.axvline(med, color=_INK, lw=1.2, ls="--")
+    _note(
+        ax,
+        f"median USD {med:.2f}",
+        (med, 0.80),
+        xycoords=("data", "axes fraction"),
+        offset=(-5, 0),
+        ha="right",
+        fontsize=8,
+    )
+    text = ctx.t(
+        f"P(value per share ≥ {written_lo}) = {fmt.pct(vd['p_at_least_offer_low'])}\n"
+        f"P(value per share ≥ {written_hi}) = {fmt.pct(vd['p_at_least_offer_high'])}\n"
+        f"{offering.shares_outstanding:,} shares outstanding after the offer"
+    )
+    ax.text(
+        0.985,
+        0.80,
+        text,
+        transform=ax.transAxes,
+        ha="right",
+        va="top",
+        fontsize=8.5,
+        linespacing=1.5,
+        multialignment="left",
+        bbox={"fc": "white", "ec": "#cccccc", "boxstyle": "round,pad=0.6"},
+    )
