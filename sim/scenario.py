@@ -25,14 +25,7 @@ import numpy as np
 from sim.distributions import TRUNCATABLE, Distribution, parse_distribution, plain_number
 from sim.errors import ScenarioError, unknown_key_message
 from sim.money import canonical_currency, format_money, parse_fraction, parse_money
-from sim.valuation import (
-    DEFAULT_METHOD,
-    Shared,
-    Unit,
-    Valuation,
-    method_class,
-    table_keys,
-)
+from sim.valuation import DEFAULT_METHOD, Shared, Unit, Valuation, method_class, table_keys
 
 __all__ = [
     "EXPECT_METRICS",
