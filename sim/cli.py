@@ -29,6 +29,7 @@ from sim.errors import SimError
 from sim.sampling import BLOCK_SIZE
 from sim.scenario import SAMPLERS, Scenario, load_scenario
 from sim.summary import Summary, summarise
+from sim.valuation import Valuation
 
 FORMATS = ("json", "csv", "pdf", "png")
 #: The output folder of a comparison of several scenarios.
@@ -244,7 +245,7 @@ def _cmd_run(args: argparse.Namespace) -> int:
             args.out / scenario.name,
             partial(_render_outputs, result, summary, formats=formats, colour=i, quiet=args.quiet),
         )
-        _print_summary(summary, sys.stdout)
+        _print_summary(summary, sys.stdout, valuation=scenario.valuation)
         print(f"  wrote {len(written)} files to {args.out / scenario.name}/")
         results.append(result)
         summaries.append(summary)
@@ -444,15 +445,15 @@ def _num(x: float) -> str:
 
 def _cmd_show(args: argparse.Namespace) -> int:
     scenario = load_scenario(args.scenario)
-    data = scenario.to_dict()
     if args.json:
-        print(json.dumps(data, indent=2, ensure_ascii=False))
+        print(json.dumps(scenario.to_dict(), indent=2, ensure_ascii=False))
     else:
-        _print_scenario(data, sys.stdout)
+        _print_scenario(scenario, sys.stdout)
     return 0
 
 
-def _print_scenario(data: dict[str, Any], out: TextIO) -> None:
+def _print_scenario(scenario: Scenario, out: TextIO) -> None:
+    data = scenario.to_dict()
     sc = data["scenario"]
     print(f"scenario {sc['name']}  (sha256 {sc['sha256'][:12]})", file=out)
     if sc["description"]:
@@ -492,8 +493,9 @@ def _print_scenario(data: dict[str, Any], out: TextIO) -> None:
             file=out,
         )
     v = data["valuation"]
+    how = scenario.valuation.describe(lambda d: fmt.parameters(d.to_dict()))
     print(
-        f"valuation: {v['method']} at {v['year']} revenue x {fmt.parameters(v['multiple'])}; "
+        f"valuation: {v['method']} at {how}; "
         f"net cash {fmt.parameters(v['net_cash_usd'], money_values=True)}; IPO proceeds "
         f"{fmt.parameters(v['ipo_proceeds_usd'], money_values=True)}",
         file=out,
@@ -518,7 +520,7 @@ def _print_scenario(data: dict[str, Any], out: TextIO) -> None:
     )
 
 
-def _print_summary(summary: Summary, out: TextIO) -> None:
+def _print_summary(summary: Summary, out: TextIO, *, valuation: Valuation) -> None:
     d = summary.data
     v = d["valuation"]
     q = v["quantiles"]
@@ -528,7 +530,7 @@ def _print_summary(summary: Summary, out: TextIO) -> None:
         file=out,
     )
     print(
-        f"  equity value at listing ({v['year']} revenue x multiple): mean "
+        f"  equity value at listing ({valuation.describe()}): mean "
         f"{fmt.money(v['mean'], reading=True)}",
         file=out,
     )

@@ -16,8 +16,9 @@ import numpy as np
 import numpy.typing as npt
 
 from sim.scenario import Scenario
+from sim.valuation import Paths
 
-__all__ = ["InputSpec", "PathValues", "evaluate", "inputs"]
+__all__ = ["InputSpec", "PathValues", "evaluate", "inputs", "segment_revenue"]
 
 FloatArray = npt.NDArray[np.float64]
 BoolArray = npt.NDArray[np.bool_]
@@ -174,8 +175,50 @@ def _shock_multipliers(
     return multipliers, events_all
 
 
+@dataclass(frozen=True, slots=True, eq=False)
+class _Shocked:
+    """Revenue after the shock stage; arrays path-last, money in USD.
+
+    Attributes
+    ----------
+    segment_revenue : (segments, horizon + 1, n) by segment after shocks.
+    revenue : (horizon + 1, n) total after shocks.
+    revenue_clean : (horizon + 1, n) total with every shock switched off.
+    region_revenue : (regions, n) by region at the valuation year, after shocks.
+    region_clean : (regions, n) by region at the valuation year, without shocks.
+    any_event : (shocks, n) an event up to and including the valuation year.
+    log_multiple_hit : (n,) or None
+        ``sum log(1 - multiple_hit)`` over shocks with an event in the valuation year or
+        the year before; ``None`` without shocks.
+    """
+
+    segment_revenue: FloatArray
+    revenue: FloatArray
+    revenue_clean: FloatArray
+    region_revenue: FloatArray
+    region_clean: FloatArray
+    any_event: BoolArray
+    log_multiple_hit: FloatArray | None
+
+
+@dataclass(frozen=True, slots=True, eq=False)
+class _Concentration:
+    """Regional shares (regions, n), HHI (n,) and top share (n,) at the valuation year;
+    ``hhi_clean`` is the HHI with every shock switched off."""
+
+    shares: FloatArray
+    hhi: FloatArray
+    top: FloatArray
+    hhi_clean: FloatArray
+
+
 def evaluate(scenario: Scenario, draws: Mapping[str, FloatArray]) -> PathValues:
     """Run the model on one block of draws.
+
+    The stages, each a function of its own: segment revenue before shocks
+    (:func:`segment_revenue`), shocks (:func:`_apply_shocks`), concentration
+    (:func:`_concentrate`), then the valuation method (:mod:`sim.valuation`) and the cash
+    that turns its EV into equity (:func:`_equity`).
 
     Arrays are laid out path-last internally (a row per year, region or segment is
     contiguous, which is what makes the arithmetic fast); the outputs are (n, ...) views.
@@ -192,14 +235,36 @@ def evaluate(scenario: Scenario, draws: Mapping[str, FloatArray]) -> PathValues:
     -------
     PathValues
     """
-    val = scenario.valuation
-    n = len(draws["valuation.multiple"])
-    horizon = scenario.horizon
-    n_seg, n_reg = len(scenario.segments), len(scenario.regions)
-    v = val.year - scenario.base_year  # row of the valuation year in (base, y1..yH)
+    row = scenario.valuation.year - scenario.base_year  # in (base, y1..yH)
+    shocked = _apply_shocks(scenario, draws, segment_revenue(scenario, draws), row)
+    conc = _concentrate(shocked, row)
+    equity, equity_clean, multiple = _equity(scenario, draws, shocked, conc, row)
+    per_share = None
+    if scenario.offering is not None:
+        per_share = equity / scenario.offering.shares_outstanding
+    return PathValues(
+        equity=equity,
+        equity_unshocked=equity_clean,
+        revenue=shocked.revenue.T,
+        segment_revenue=shocked.segment_revenue.transpose(2, 0, 1),
+        region_shares=conc.shares.T,
+        hhi=conc.hhi,
+        top_region_share=conc.top,
+        multiple=multiple,
+        shock_any=shocked.any_event.T,
+        value_per_share=per_share,
+    )
 
-    # Segment revenue before shocks, (S, H + 1, n) with the base year in row 0.
-    raw = np.empty((n_seg, horizon + 1, n))
+
+def segment_revenue(scenario: Scenario, draws: Mapping[str, FloatArray]) -> FloatArray:
+    """Segment revenue before shocks, (segments, horizon + 1, n), the base year in row 0.
+
+    ``l_st = l_term + (l_s1 - l_term) * fade^(t-1) + vol_s * e_st`` and
+    ``R_st = R_s0 * exp(sum_{k<=t} l_sk)`` (DESIGN.md section 3, "Growth").
+    """
+    horizon = scenario.horizon
+    n = len(draws["valuation.net_cash"])
+    raw = np.empty((len(scenario.segments), horizon + 1, n))
     for s, seg in enumerate(scenario.segments):
         key = f"segments.{seg.name}"
         l1 = np.log1p(draws[f"{key}.growth"])
@@ -214,19 +279,27 @@ def evaluate(scenario: Scenario, draws: Mapping[str, FloatArray]) -> PathValues:
                 log_level += seg.volatility * noise[t - 1]
             raw[s, t] = np.exp(log_level)
         raw[s, 1:] *= raw[s, 0]
+    return raw
 
+
+def _apply_shocks(
+    scenario: Scenario, draws: Mapping[str, FloatArray], raw: FloatArray, v: int
+) -> _Shocked:
+    """Scale ``raw`` (segment revenue before shocks, modified in place) by the shocks.
+
+    Only the (segment, region) cells some shock hits need arrays; the factor
+    ``f_st = sum_r w_srt * prod_k m_kt^{hit} = 1 - sum_{hit r} w_srt (1 - prod m)``.
+    """
+    horizon, n = scenario.horizon, raw.shape[2]
+    n_reg = len(scenario.regions)
     shares = _shares(scenario, draws)
     multipliers, events = _shock_multipliers(scenario, draws, n)
     hit_masks = [_hit_mask(scenario, k) for k in range(len(scenario.shocks))]
-
-    # Shocked revenue: only the (segment, region) cells some shock hits need arrays; the
-    # factor f_st = sum_r w_srt * prod_k m_kt^{hit} = 1 - sum_{hit r} w_srt (1 - prod m).
     revenue_clean = raw.sum(axis=0)
-    shocked = raw  # scaled in place below, once the clean figures are taken
     region_clean = np.zeros((n_reg, n))
     region_loss = np.zeros((n_reg, n))
     at_v = v / horizon  # how far the shares have moved towards the horizon targets
-    for s in range(n_seg):
+    for s in range(len(scenario.segments)):
         base, end = shares[s]
         seg_v = raw[s, v]
         region_clean += seg_v * (base if end is base else base + (end - base) * at_v)
@@ -241,22 +314,33 @@ def evaluate(scenario: Scenario, draws: Mapping[str, FloatArray]) -> PathValues:
             lost = share * (1.0 - kept_share)
             loss += lost
             region_loss[r] += seg_v * lost[v - 1]
-        shocked[s, 1:] *= 1.0 - loss
-    region_rev = region_clean - region_loss if scenario.shocks else region_clean
+        raw[s, 1:] *= 1.0 - loss
+    if not scenario.shocks:
+        return _Shocked(
+            raw, revenue_clean, revenue_clean, region_clean, region_clean, _no_events(n), None
+        )
+    any_event, log_hit = _event_summary(scenario, events, v)
+    return _Shocked(
+        segment_revenue=raw,
+        revenue=raw.sum(axis=0),
+        revenue_clean=revenue_clean,
+        region_revenue=region_clean - region_loss,
+        region_clean=region_clean,
+        any_event=any_event,
+        log_multiple_hit=log_hit,
+    )
 
-    revenue = shocked.sum(axis=0) if scenario.shocks else revenue_clean
-    total_v = revenue[v]
-    lost_all = total_v <= 0.0
-    if lost_all.any():
-        # A path whose revenue is all lost has no split of its own: it keeps its pre-shock
-        # split rather than reading as a perfectly diversified HHI of 0.
-        region_rev = np.where(lost_all, region_clean, region_rev)
-        total_v = np.where(lost_all, revenue_clean[v], total_v)
-    region_shares, hhi, top = _concentration(region_rev, total_v)
-    hhi_clean = hhi
-    if scenario.shocks and val.concentration_penalty != 0.0:
-        _, hhi_clean, _ = _concentration(region_clean, revenue_clean[v])
 
+def _no_events(n: int) -> BoolArray:
+    return np.zeros((0, n), dtype=bool)
+
+
+def _event_summary(
+    scenario: Scenario, events: list[BoolArray], v: int
+) -> tuple[BoolArray, FloatArray]:
+    """Per shock, whether it hit up to the valuation year (shocks, n); and the summed log
+    multiple hit (n,) of the shocks with an event in the valuation year or the year before."""
+    n = events[0].shape[1]
     log_hit = np.zeros(n)
     any_event = np.zeros((len(scenario.shocks), n), dtype=bool)
     for k, shock in enumerate(scenario.shocks):
@@ -265,45 +349,45 @@ def evaluate(scenario: Scenario, draws: Mapping[str, FloatArray]) -> PathValues:
         if shock.multiple_hit > 0:
             recent = ev[v - 1] | ev[v - 2] if v >= 2 else ev[v - 1]
             log_hit += recent * math.log1p(-shock.multiple_hit)
+    return any_event, log_hit
 
-    log_m0 = np.log(draws["valuation.multiple"])
+
+def _concentrate(shocked: _Shocked, v: int) -> _Concentration:
+    """Concentration at the valuation year, with and without shocks."""
+    region_rev = shocked.region_revenue
+    total_v = shocked.revenue[v]
+    lost_all = total_v <= 0.0
+    if lost_all.any():
+        # A path whose revenue is all lost has no split of its own: it keeps its pre-shock
+        # split rather than reading as a perfectly diversified HHI of 0.
+        region_rev = np.where(lost_all, shocked.region_clean, region_rev)
+        total_v = np.where(lost_all, shocked.revenue_clean[v], total_v)
+    shares, hhi, top = _concentration(region_rev, total_v)
+    hhi_clean = hhi
+    if shocked.log_multiple_hit is not None:
+        _, hhi_clean, _ = _concentration(shocked.region_clean, shocked.revenue_clean[v])
+    return _Concentration(shares, hhi, top, hhi_clean)
+
+
+def _equity(
+    scenario: Scenario,
+    draws: Mapping[str, FloatArray],
+    shocked: _Shocked,
+    conc: _Concentration,
+    v: int,
+) -> tuple[FloatArray, FloatArray, FloatArray]:
+    """Equity (n,), equity without shocks (n,) and the multiple (n,): the method's EV
+    plus net cash and IPO proceeds."""
+    method = scenario.valuation
     cash = draws["valuation.net_cash"] + draws["valuation.ipo_proceeds"]
-
-    def equity(
-        rev: FloatArray, hhi_v: FloatArray, extra: FloatArray | None
-    ) -> tuple[FloatArray, FloatArray]:
-        log_m = log_m0.copy()
-        if val.growth_elasticity != 0.0:
-            with np.errstate(divide="ignore", invalid="ignore"):
-                growth = np.log(rev[v] / rev[v - 1])
-            growth = np.nan_to_num(growth, nan=0.0, posinf=0.0, neginf=0.0)
-            log_m += val.growth_elasticity * (growth - math.log1p(val.reference_growth))
-        if val.concentration_penalty != 0.0:
-            log_m -= val.concentration_penalty * (hhi_v - val.reference_hhi)
-        if extra is not None:
-            log_m += extra
-        multiple = np.exp(log_m)
-        return rev[v] * multiple + cash, multiple
-
-    value, multiple = equity(revenue, hhi, log_hit if scenario.shocks else None)
-    value_clean = value
-    if scenario.shocks:
-        value_clean, _ = equity(revenue_clean, hhi_clean, None)
-    per_share = None
-    if scenario.offering is not None:
-        per_share = value / scenario.offering.shares_outstanding
-    return PathValues(
-        equity=value,
-        equity_unshocked=value_clean,
-        revenue=revenue.T,
-        segment_revenue=shocked.transpose(2, 0, 1),
-        region_shares=region_shares.T,
-        hhi=hhi,
-        top_region_share=top,
-        multiple=multiple,
-        shock_any=any_event.T,
-        value_per_share=per_share,
+    valued = method.enterprise_value(
+        Paths(shocked.revenue, v, conc.hhi, shocked.log_multiple_hit, draws)
     )
+    equity = valued.ev + cash
+    if shocked.log_multiple_hit is None:
+        return equity, equity, valued.multiple
+    clean = method.enterprise_value(Paths(shocked.revenue_clean, v, conc.hhi_clean, None, draws))
+    return equity, clean.ev + cash, valued.multiple
 
 
 def _share_path(base: FloatArray, end: FloatArray, horizon: int) -> FloatArray:

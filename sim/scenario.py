@@ -25,6 +25,7 @@ import numpy as np
 from sim.distributions import TRUNCATABLE, Distribution, parse_distribution, plain_number
 from sim.errors import ScenarioError, unknown_key_message
 from sim.money import canonical_currency, format_money, parse_fraction, parse_money
+from sim.valuation import DEFAULT_METHOD, Shared, Unit, Valuation, method_class, table_keys
 
 __all__ = [
     "EXPECT_METRICS",
@@ -45,7 +46,6 @@ __all__ = [
 ]
 
 SAMPLERS = ("random", "lhs", "sobol")
-METHODS = ("ev_to_sales",)
 EXPECT_STATS = ("p_at_least", "p_below", "quantile", "mean")
 EXPECT_METRICS = (
     "valuation",
@@ -84,11 +84,8 @@ KEYS: Mapping[str, Mapping[str, bool]] = {
         **{"severity": True, "recovery_years": True, "max_events": False},
         **{"multiple_hit": False},
     },
-    "valuation": {
-        **{"method": False, "year": True, "multiple": True, "growth_elasticity": False},
-        **{"reference_growth": False, "concentration_penalty": False, "reference_hhi": False},
-        **{"net_cash": False, "ipo_proceeds": False},
-    },
+    # The shared keys and every method's own (see sim.valuation).
+    "valuation": table_keys(),
     "offering": {"shares_outstanding": True, "price_range": True},
     "targets": {"label": True, "value": True},
     "correlations": {"between": True, "spearman": True},
@@ -156,21 +153,6 @@ class Shock:
     recovery_years: Distribution | None
     max_events: int | None
     multiple_hit: float
-
-
-@dataclass(frozen=True, slots=True, eq=False)
-class Valuation:
-    """How the market prices the valuation year's revenue (EV/sales)."""
-
-    method: str
-    year: int
-    multiple: Distribution
-    growth_elasticity: float
-    reference_growth: float
-    concentration_penalty: float
-    reference_hhi: float
-    net_cash: Distribution
-    ipo_proceeds: Distribution
 
 
 @dataclass(frozen=True, slots=True)
@@ -295,9 +277,7 @@ class Scenario:
             out[f"shocks.{shock.name}.severity"] = shock.severity
             if shock.recovery_years is not None:
                 out[f"shocks.{shock.name}.recovery_years"] = shock.recovery_years
-        out["valuation.multiple"] = self.valuation.multiple
-        out["valuation.net_cash"] = self.valuation.net_cash
-        out["valuation.ipo_proceeds"] = self.valuation.ipo_proceeds
+        out.update(self.valuation.scalar_inputs())
         return out
 
     def to_dict(self) -> dict[str, Any]:
@@ -348,17 +328,7 @@ class Scenario:
                 }
                 for k in self.shocks
             ],
-            "valuation": {
-                "method": self.valuation.method,
-                "year": self.valuation.year,
-                "multiple": self.valuation.multiple.to_dict(),
-                "growth_elasticity": self.valuation.growth_elasticity,
-                "reference_growth": self.valuation.reference_growth,
-                "concentration_penalty": self.valuation.concentration_penalty,
-                "reference_hhi": self.valuation.reference_hhi,
-                "net_cash_usd": self.valuation.net_cash.to_dict(),
-                "ipo_proceeds_usd": self.valuation.ipo_proceeds.to_dict(),
-            },
+            "valuation": self.valuation.to_dict(),
             "offering": (
                 {
                     "shares_outstanding": self.offering.shares_outstanding,
@@ -809,9 +779,6 @@ def build_scenario(raw: Mapping[str, Any], *, source: Path | None, own_name: str
     def money(value: object, path: str) -> float:
         return parse_money(value, path=path, fx=fx)
 
-    def signed_money(value: object, path: str) -> float:
-        return parse_money(value, path=path, fx=fx, allow_negative=True)
-
     def fraction(value: object, path: str) -> float:
         return parse_fraction(value, path=path, lo=-math.inf, hi=math.inf)
 
@@ -849,11 +816,7 @@ def build_scenario(raw: Mapping[str, Any], *, source: Path | None, own_name: str
     _unique([k.name for k in shocks], "shocks", "shock")
 
     valuation = _parse_valuation(
-        _Table(top.need("valuation"), "valuation", "valuation"),
-        years,
-        money,
-        signed_money,
-        fraction,
+        _ValuationKeys(_Table(top.need("valuation"), "valuation", "valuation"), fx), years
     )
     offering = _parse_offering(top.get("offering"), fx)
 
@@ -1064,52 +1027,74 @@ def _parse_shock(
     return Shock(name, hit_regions, hit_segments, prob, severity, recovery, max_events, hit)
 
 
-def _parse_valuation(
-    t: _Table,
-    years: tuple[int, ...],
-    money: Callable[[object, str], float],
-    signed_money: Callable[[object, str], float],
-    fraction: Callable[[object, str], float],
-) -> Valuation:
-    method = _str(t.get("method", "ev_to_sales"), t.key("method"))
-    if method == "dcf":
-        raise ScenarioError(
-            "method 'dcf' is not available yet; use 'ev_to_sales'", path=t.key("method")
+class _ValuationKeys:
+    """The ``[valuation]`` table as :class:`sim.valuation.Keys`: what a method reads it by."""
+
+    def __init__(self, table: _Table, fx: Mapping[str, float]) -> None:
+        self.table = table
+        self.fx = fx
+
+    def path(self, key: str) -> str:
+        return self.table.key(key)
+
+    def _value(self, key: str, default: object) -> object:
+        return self.table.need(key) if default is None else self.table.get(key, default)
+
+    def number(
+        self,
+        key: str,
+        default: float | None = None,
+        *,
+        lo: float = -math.inf,
+        hi: float = math.inf,
+        lo_open: bool = False,
+    ) -> float:
+        return _num(self._value(key, default), self.path(key), lo=lo, hi=hi, lo_open=lo_open)
+
+    def fraction(self, key: str, default: float | None = None) -> float:
+        return parse_fraction(
+            self._value(key, default), path=self.path(key), lo=-math.inf, hi=math.inf
         )
-    if method not in METHODS:
-        raise ScenarioError(
-            unknown_key_message(method, METHODS, what="method"), path=t.key("method")
-        )
+
+    def distribution(
+        self,
+        key: str,
+        default: float | None = None,
+        *,
+        unit: Unit = "number",
+        lo: float = -math.inf,
+        hi: float = math.inf,
+        lo_open: bool = False,
+        what: str = "",
+    ) -> Distribution:
+        fx = self.fx
+        readers: dict[str, Callable[[object, str], float]] = {
+            "number": plain_number,
+            "fraction": lambda v, p: parse_fraction(v, path=p, lo=-math.inf, hi=math.inf),
+            "money": lambda v, p: parse_money(v, path=p, fx=fx),
+            "signed_money": lambda v, p: parse_money(v, path=p, fx=fx, allow_negative=True),
+        }
+        path = self.path(key)
+        dist = parse_distribution(self._value(key, default), path=path, value=readers[unit])
+        if lo > -math.inf or hi < math.inf:
+            _dist_in(dist, path, lo, hi, lo_open=lo_open, what=what)
+        return dist
+
+
+def _parse_valuation(keys: _ValuationKeys, years: tuple[int, ...]) -> Valuation:
+    """The shared keys here, the method's own in its module (:mod:`sim.valuation`)."""
+    t = keys.table
+    method = method_class(_str(t.get("method", DEFAULT_METHOD), t.key("method")), t.key("method"))
     year = _int(t.need("year"), t.key("year"))
     if year not in years:
         raise ScenarioError(
             f"expected a simulated year in {years[0]}..{years[-1]}, got {year}", path=t.key("year")
         )
-    multiple = parse_distribution(t.need("multiple"), path=t.key("multiple"))
-    _dist_in(multiple, t.key("multiple"), 0.0, math.inf, lo_open=True, what="the multiple")
-    elasticity = _num(t.get("growth_elasticity", 0.0), t.key("growth_elasticity"))
-    ref_growth = fraction(t.get("reference_growth", 0.0), t.key("reference_growth"))
-    if ref_growth <= -1.0:
-        raise ScenarioError(
-            f"expected a growth rate above -1, got {ref_growth:g}", path=t.key("reference_growth")
-        )
-    penalty = _num(t.get("concentration_penalty", 0.0), t.key("concentration_penalty"))
-    ref_hhi = fraction(t.get("reference_hhi", 0.0), t.key("reference_hhi"))
-    if not 0.0 <= ref_hhi <= 1.0:
-        raise ScenarioError(
-            f"expected an HHI in [0, 1], got {ref_hhi:g}", path=t.key("reference_hhi")
-        )
-    net_cash = parse_distribution(
-        t.get("net_cash", 0.0), path=t.key("net_cash"), value=signed_money
-    )
-    proceeds = parse_distribution(
-        t.get("ipo_proceeds", 0.0), path=t.key("ipo_proceeds"), value=money
-    )
-    _dist_in(proceeds, t.key("ipo_proceeds"), 0.0, math.inf, what="IPO proceeds")
+    net_cash = keys.distribution("net_cash", 0.0, unit="signed_money")
+    proceeds = keys.distribution("ipo_proceeds", 0.0, unit="money", lo=0.0, what="IPO proceeds")
+    valuation = method.parse(keys, Shared(year, net_cash, proceeds))
     t.done()
-    return Valuation(
-        method, year, multiple, elasticity, ref_growth, penalty, ref_hhi, net_cash, proceeds
-    )
+    return valuation
 
 
 def _parse_offering(value: object, fx: Mapping[str, float]) -> Offering | None:

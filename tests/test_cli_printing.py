@@ -30,7 +30,7 @@ def test_all_lost_run_prints_zero_not_minus_zero() -> None:
     result = simulate(scenario(segments=[segment], shocks=[wipe]), 20_000, seed=3)
     assert result.kept.equity.min() < 0  # the premise: negative rounding noise
     out = io.StringIO()
-    _print_summary(summarise(result), out)
+    _print_summary(summarise(result), out, valuation=result.scenario.valuation)
     text = out.getvalue()
     assert "mean USD 0\n" in text
     assert "p5 USD 0 | p50 USD 0 | p95 USD 0\n" in text

@@ -699,7 +699,7 @@ def _load_or_reject(raw: dict[str, Any], own_name: str = "fuzz") -> Scenario | N
         return None
     # Whatever loads can be shown, as JSON and for people.
     json.dumps(scenario.to_dict(), allow_nan=False, ensure_ascii=False)
-    _print_scenario(scenario.to_dict(), io.StringIO())
+    _print_scenario(scenario, io.StringIO())
     return scenario
 
 
