@@ -1,7 +1,11 @@
 """The ``ipo-sim`` command: the only place that prints and exits.
 
 Exit codes: 0 success; 1 an ``[[expect]]`` failed; 2 bad input (one line on stderr);
-130 interrupted (nothing half-written is left behind).
+3 an internal error, a bug in ipo-sim (one line; the traceback with ``--debug``);
+130 interrupted by Ctrl-C, 143 stopped by SIGTERM, 129 by SIGHUP (128 + the signal's
+number, as shells report it). An interrupted or stopped run leaves nothing half-written:
+each output folder is written in a hidden temporary folder beside it and then replaced
+whole, so it holds exactly one run's files.
 """
 
 from __future__ import annotations
@@ -9,14 +13,17 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import re
 import shutil
 import signal
 import sys
 import tempfile
 import threading
+import time
+import traceback
 import unicodedata
 from collections.abc import Callable, Iterator, Sequence
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from functools import partial
 from pathlib import Path
 from typing import Any, NoReturn, TextIO
@@ -27,7 +34,7 @@ from sim.compare import TargetDifference, compare_targets, paired, shared_target
 from sim.engine import Result, simulate
 from sim.errors import SimError
 from sim.sampling import BLOCK_SIZE
-from sim.scenario import SAMPLERS, Scenario, load_scenario
+from sim.scenario import MAX_PATHS, SAMPLERS, Scenario, load_scenario
 from sim.summary import Summary, summarise
 from sim.valuation import Valuation
 
@@ -35,6 +42,25 @@ FORMATS = ("json", "csv", "pdf", "png")
 #: The output folder of a comparison of several scenarios.
 COMPARISON = "comparison"
 DEFAULT_FORMATS = "json,csv,pdf,png"
+#: The exit code of an internal error (a bug in ipo-sim).
+INTERNAL_ERROR = 3
+#: Files ipo-sim writes into an output folder: a folder holding anything else is not
+#: replaced (it may be a user's own folder that a scenario name happens to match).
+_OUR_FILES = re.compile(
+    r"(summary\.json|summary\.csv|report\.pdf|comparison\.json|comparison\.pdf|[^/]+\.png)"
+)
+#: A temporary folder left by a run stopped outright (SIGKILL, power loss) is removed by
+#: a later run once its process is gone, or once it is this old (its process id may have
+#: been reused), in seconds.
+STALE_AFTER_S = 24 * 3600
+
+
+class _Stopped(KeyboardInterrupt):
+    """SIGTERM or SIGHUP, taken like a Ctrl-C: the run stops and cleans up after itself."""
+
+    def __init__(self, signum: int) -> None:
+        super().__init__(signum)
+        self.signum = signum
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -42,22 +68,72 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser = _parser()
     args = parser.parse_args(argv)
     try:
-        code: int = args.func(args)
+        with _stop_signals_interrupt():
+            code: int = args.func(args)
         return code
     except SimError as err:
         print(f"ipo-sim: error: {_one_line(str(err))}", file=sys.stderr)
         return 2
-    except KeyboardInterrupt:
-        print("ipo-sim: interrupted; no partial files were left", file=sys.stderr)
-        return 130
+    except KeyboardInterrupt as err:
+        signum = err.signum if isinstance(err, _Stopped) else signal.SIGINT
+        how = "interrupted" if signum == signal.SIGINT else f"stopped by {_signal_name(signum)}"
+        # After SIGHUP the terminal may be gone: the exit code still says what happened.
+        with suppress(OSError):
+            print(f"ipo-sim: {how}; no partial files were left", file=sys.stderr)
+        return 128 + signum
     except BrokenPipeError:
         # Output piped into `head` and the like: not an error of ours.
         sys.stderr.close()
         return 0
     except OSError as err:
-        # An output folder that is a file, a disk that is full: one line, not a traceback.
+        # A disk that is full, a file that vanished: one line, not a traceback.
         print(f"ipo-sim: error: {_one_line(str(err))}", file=sys.stderr)
         return 2
+    except Exception as err:
+        debug = bool(getattr(args, "debug", False))
+        if debug:
+            traceback.print_exc(file=sys.stderr)
+        hint = "the traceback is above" if debug else "run again with --debug for the traceback"
+        print(
+            f"ipo-sim: internal error (a bug in ipo-sim, please report it): "
+            f"{type(err).__name__}: {_one_line(str(err))} ({hint})",
+            file=sys.stderr,
+        )
+        return INTERNAL_ERROR
+
+
+def _signal_name(signum: int) -> str:
+    try:
+        return signal.Signals(signum).name
+    except ValueError:  # pragma: no cover
+        return f"signal {signum}"
+
+
+def _raise_stopped(signum: int, frame: object) -> None:
+    raise _Stopped(signum)
+
+
+@contextmanager
+def _stop_signals_interrupt() -> Iterator[None]:
+    """SIGTERM and SIGHUP stop a command the way Ctrl-C does, with the same clean-up.
+
+    (A CI job cancelled, a terminal closed.) Main thread only; a signal already ignored,
+    as under ``nohup``, stays ignored.
+    """
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    previous: dict[int, Any] = {}
+    for name in ("SIGTERM", "SIGHUP"):
+        signum = getattr(signal, name, None)
+        if signum is None or signal.getsignal(signum) == signal.SIG_IGN:
+            continue
+        previous[signum] = signal.signal(signum, _raise_stopped)
+    try:
+        yield
+    finally:
+        for signum, handler in previous.items():
+            signal.signal(signum, signal.SIG_DFL if handler is None else handler)
 
 
 def _one_line(text: str) -> str:
@@ -81,9 +157,15 @@ def _parser() -> argparse.ArgumentParser:
         "target probabilities and reports out.",
     )
     parser.add_argument("--version", action="version", version=f"ipo-sim {__version__}")
+    debug_help = "on an internal error (exit code 3), print its traceback"
+    parser.add_argument("--debug", action="store_true", help=debug_help)
+    # Also accepted after the command; SUPPRESS keeps the subcommand from resetting it.
+    common = _Parser(add_help=False)
+    common.add_argument("--debug", action="store_true", default=argparse.SUPPRESS, help=debug_help)
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+    add = partial(sub.add_parser, parents=[common])
 
-    run = sub.add_parser("run", help="simulate scenarios and write reports")
+    run = add("run", help="simulate scenarios and write reports")
     run.add_argument("scenarios", nargs="+", type=Path, metavar="SCENARIO")
     _run_options(run)
     run.add_argument(
@@ -97,7 +179,7 @@ def _parser() -> argparse.ArgumentParser:
     )
     run.set_defaults(func=_cmd_run)
 
-    compare = sub.add_parser(
+    compare = add(
         "compare",
         help="run scenarios with one seed and compare them (paired, common random numbers)",
     )
@@ -116,12 +198,12 @@ def _parser() -> argparse.ArgumentParser:
     )
     compare.set_defaults(func=_cmd_compare)
 
-    check = sub.add_parser("check", help="validate scenarios and test their [[expect]] entries")
+    check = add("check", help="validate scenarios and test their [[expect]] entries")
     check.add_argument("scenarios", nargs="+", type=Path, metavar="SCENARIO")
     _run_options(check)
     check.set_defaults(func=_cmd_check)
 
-    show = sub.add_parser("show", help="print the resolved scenario (after extends, in USD)")
+    show = add("show", help="print the resolved scenario (after extends, in USD)")
     show.add_argument("scenario", type=Path, metavar="SCENARIO")
     show.add_argument("--json", action="store_true", help="print JSON")
     show.set_defaults(func=_cmd_show)
@@ -131,7 +213,7 @@ def _parser() -> argparse.ArgumentParser:
 def _run_options(p: argparse.ArgumentParser) -> None:
     p.add_argument(
         "--paths",
-        type=_positive_int,
+        type=_paths,
         help="paths to simulate (default: the scenario's [simulation] paths, else 200,000)",
     )
     p.add_argument("--seed", type=_non_negative_int, help="root seed (default: the scenario's)")
@@ -144,6 +226,13 @@ def _run_options(p: argparse.ArgumentParser) -> None:
         "(--paths is then the cap)",
     )
     p.add_argument("--quiet", "-q", action="store_true", help="no progress bar")
+
+
+def _paths(text: str) -> int:
+    value = _positive_int(text)
+    if value > MAX_PATHS:
+        raise argparse.ArgumentTypeError(f"expected at most {MAX_PATHS:,} paths, got {text!r}")
+    return value
 
 
 def _positive_int(text: str) -> int:
@@ -171,7 +260,7 @@ def _simulate(scenario: Scenario, args: argparse.Namespace) -> Result:
     seed = args.seed if args.seed is not None else scenario.simulation.seed
     sampler = args.sampler or scenario.simulation.sampler
     with _progress(paths, scenario.name, quiet=args.quiet) as tick:
-        return simulate(
+        result = simulate(
             scenario,
             paths,
             seed=seed,
@@ -180,6 +269,21 @@ def _simulate(scenario: Scenario, args: argparse.Namespace) -> Result:
             precision=args.precision,
             progress=tick,
         )
+    if result.workers < args.workers and not args.quiet:
+        print(
+            f"ipo-sim: note: {scenario.name} ran on {_count(result.workers, 'worker process')}"
+            f", not {args.workers}: at most one per block of {BLOCK_SIZE:,} paths and one "
+            "per processor",
+            file=sys.stderr,
+        )
+    return result
+
+
+def _count(n: int, noun: str) -> str:
+    """``1 file``, ``2 files``; ``1 worker process``, ``2 worker processes``."""
+    if n == 1:
+        return f"1 {noun}"
+    return f"{n:,} {noun}{'es' if noun.endswith('s') else 's'}"
 
 
 @contextmanager
@@ -213,6 +317,8 @@ def _status(message: str, *, quiet: bool) -> None:
 
 def _formats(text: str) -> list[str]:
     wanted = [f.strip().lower() for f in text.split(",") if f.strip()]
+    if not wanted:
+        raise SimError(f"--format: expected a comma list of {', '.join(FORMATS)}, got {text!r}")
     for f in wanted:
         if f not in FORMATS:
             raise SimError(
@@ -236,6 +342,7 @@ def _cmd_run(args: argparse.Namespace) -> int:
             f"a scenario named {COMPARISON!r} would share its folder with the comparison "
             "report; give it a different [scenario] name"
         )
+    _check_out(args.out, [*names, *([COMPARISON] if len(scenarios) > 1 else [])])
     results: list[Result] = []
     summaries: list[Summary] = []
     for i, scenario in enumerate(scenarios):
@@ -246,7 +353,7 @@ def _cmd_run(args: argparse.Namespace) -> int:
             partial(_render_outputs, result, summary, formats=formats, colour=i, quiet=args.quiet),
         )
         _print_summary(summary, sys.stdout, valuation=scenario.valuation)
-        print(f"  wrote {len(written)} files to {args.out / scenario.name}/")
+        print(f"  wrote {_count(len(written), 'file')} to {args.out / scenario.name}/")
         results.append(result)
         summaries.append(summary)
     if len(results) > 1:
@@ -259,6 +366,7 @@ def _cmd_compare(args: argparse.Namespace) -> int:
     scenarios = [load_scenario(p) for p in args.scenarios]
     if len(scenarios) < 2:
         raise SimError("compare needs at least two scenarios")
+    _check_out(args.out, [COMPARISON])
     # One seed, path count and sampler for all: the runs then share common random
     # numbers and their differences are measured path by path.
     first = scenarios[0].simulation
@@ -280,7 +388,7 @@ def _comparison(
     written = _write_outputs(
         folder, partial(_render_comparison, results, summaries, diffs, formats=formats)
     )
-    print(f"comparison: wrote {len(written)} files to {folder}/")
+    print(f"comparison: wrote {_count(len(written), 'file')} to {folder}/")
 
 
 def _render_comparison(
@@ -368,43 +476,150 @@ def _render_outputs(
     return files
 
 
-def _write_outputs(folder: Path, write: Callable[[Path], list[Path]]) -> list[Path]:
-    """Write into a temporary folder beside ``folder``, then move each file into place.
+def _check_out(out: Path, names: Sequence[str]) -> None:
+    """Fail before any simulation if the outputs could not be written into ``out``.
 
-    An interruption or error while writing leaves the previous outputs as they were and no
-    partial file; a Ctrl-C during the (quick) moves is held until they are done, so a run's
-    files are never a mix of old and new.
+    Creates ``out`` and writes (and removes) a probe there; refuses a folder to be
+    replaced that is not a folder, or that holds files ipo-sim does not write.
+    """
+    try:
+        out.mkdir(parents=True, exist_ok=True)
+    except FileExistsError:
+        raise SimError(f"--out: {out} is a file, not a folder") from None
+    except OSError as err:
+        raise SimError(f"--out: cannot create the folder {out}: {_reason(err)}") from None
+    if not out.is_dir():
+        raise SimError(f"--out: {out} is a file, not a folder")
+    probe: Path | None = None
+    try:
+        probe = Path(
+            tempfile.mkdtemp(
+                prefix=_temp_prefix(names[0] if names else "ipo-sim"), suffix=".tmp", dir=out
+            )
+        )
+        (probe / "probe").write_bytes(b"ipo-sim")
+    except OSError as err:
+        raise SimError(f"--out: cannot write in {out}: {_reason(err)}") from None
+    finally:
+        if probe is not None:
+            shutil.rmtree(probe, ignore_errors=True)
+    for name in names:
+        _check_ours(out / name)
+
+
+def _reason(err: OSError) -> str:
+    return err.strerror or str(err)
+
+
+def _check_ours(folder: Path) -> None:
+    """Raise unless ``folder`` is absent, empty, or holds one earlier run's outputs."""
+    if not folder.exists() and not folder.is_symlink():
+        return
+    if folder.is_symlink() or not folder.is_dir():
+        kind = "a symbolic link" if folder.is_symlink() else "a file"
+        raise SimError(
+            f"--out: {folder} is {kind}, not an output folder of ipo-sim; refusing to replace "
+            "it (choose another --out or [scenario] name)"
+        )
+    entries = sorted(folder.iterdir())
+    foreign = [
+        p.name
+        for p in entries
+        if p.is_symlink() or not p.is_file() or not _OUR_FILES.fullmatch(p.name)
+    ]
+    names = {p.name for p in entries}
+    if entries and (foreign or not names & {"summary.json", "comparison.json"}):
+        example = f" such as {foreign[0]!r}" if foreign else ""
+        raise SimError(
+            f"--out: {folder} holds files ipo-sim did not write{example}; refusing to replace "
+            "it (choose another --out or [scenario] name, or empty the folder)"
+        )
+
+
+def _temp_prefix(name: str) -> str:
+    """The start of a temporary folder's name for ``name``: hidden, with our process id."""
+    return f".{name}.{os.getpid()}."
+
+
+def _remove_stale(folder: Path) -> None:
+    """Remove temporary folders for ``folder`` left by runs that were stopped outright."""
+    pattern = re.compile(rf"\.{re.escape(folder.name)}\.(\d+)\.[A-Za-z0-9_]+\.tmp")
+    for entry in folder.parent.iterdir():
+        match = pattern.fullmatch(entry.name)
+        if match is None or entry.is_symlink() or not entry.is_dir():
+            continue
+        try:
+            age = time.time() - entry.stat().st_mtime
+        except OSError:
+            continue
+        if age > STALE_AFTER_S or not _alive(int(match.group(1))):
+            shutil.rmtree(entry, ignore_errors=True)
+
+
+def _alive(pid: int) -> bool:
+    if pid == os.getpid():
+        return True
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except OSError:  # another user's process, say: alive
+        return True
+    return True
+
+
+def _write_outputs(folder: Path, write: Callable[[Path], list[Path]]) -> list[Path]:
+    """Write a new ``folder`` in a temporary folder beside it, then replace it whole.
+
+    The folder then holds exactly this run's files, never a mix with an earlier run's.
+    An interruption or error while writing leaves the previous folder as it was and no
+    partial file; a Ctrl-C (or SIGTERM, SIGHUP) during the (quick) swap is held until it
+    is done. A folder that ipo-sim did not write is never replaced (see _check_ours).
     """
     folder.parent.mkdir(parents=True, exist_ok=True)
-    tmp = Path(tempfile.mkdtemp(prefix=f".{folder.name}.", suffix=".tmp", dir=folder.parent))
+    _remove_stale(folder)
+    tmp = Path(
+        tempfile.mkdtemp(prefix=_temp_prefix(folder.name), suffix=".tmp", dir=folder.parent)
+    )
     try:
-        written = write(tmp)
-        folder.mkdir(exist_ok=True)
-        final = []
+        new = tmp / "new"
+        new.mkdir()
+        written = write(new)
         with _interrupts_deferred():
-            for path in written:
-                target = folder / path.relative_to(tmp)
-                os.replace(path, target)
-                final.append(target)
-        return final
+            _check_ours(folder)  # again: time has passed since the check before the run
+            if folder.exists():
+                os.replace(folder, tmp / "old")
+            os.replace(new, folder)
+        return [folder / path.relative_to(new) for path in written]
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
 
 
 @contextmanager
 def _interrupts_deferred() -> Iterator[None]:
-    """Hold a Ctrl-C until the block is done, then raise it (main thread only)."""
+    """Hold a Ctrl-C, SIGTERM or SIGHUP until the block is done, then act on it.
+
+    Main thread only; a signal that is ignored stays ignored.
+    """
     if threading.current_thread() is not threading.main_thread():
         yield
         return
     caught: list[int] = []
-    previous = signal.signal(signal.SIGINT, lambda signum, frame: caught.append(signum))
+    previous: dict[int, Any] = {}
+    for name in ("SIGINT", "SIGTERM", "SIGHUP"):
+        signum = getattr(signal, name, None)
+        if signum is None or signal.getsignal(signum) == signal.SIG_IGN:
+            continue
+        previous[signum] = signal.signal(signum, lambda signum, frame: caught.append(signum))
     try:
         yield
     finally:
-        signal.signal(signal.SIGINT, previous)
+        for signum, handler in previous.items():
+            signal.signal(signum, signal.SIG_DFL if handler is None else handler)
     if caught:
-        raise KeyboardInterrupt
+        if caught[0] == signal.SIGINT:
+            raise KeyboardInterrupt
+        raise _Stopped(caught[0])
 
 
 def _cmd_check(args: argparse.Namespace) -> int:

@@ -13,12 +13,18 @@ from __future__ import annotations
 
 import dataclasses
 import math
+import multiprocessing
 import os
+import pickle
+import signal
 import time
+import traceback
 from collections.abc import Callable, Iterator, Mapping, Sequence
-from concurrent.futures import Executor, ProcessPoolExecutor
+from concurrent.futures import Executor
+from contextlib import contextmanager
 from dataclasses import dataclass, field
-from typing import Any
+from multiprocessing.connection import Connection, wait
+from typing import Any, Protocol
 
 import numpy as np
 import numpy.typing as npt
@@ -26,7 +32,7 @@ import numpy.typing as npt
 from sim.errors import ScenarioError, SimError
 from sim.model import DIRICHLET, SCALAR, InputSpec, PathValues, evaluate, inputs
 from sim.sampling import BLOCK_SIZE, Copula, block_draws
-from sim.scenario import SAMPLERS, Scenario
+from sim.scenario import MAX_PATHS, SAMPLERS, Scenario
 from sim.stats import Stream, wilson_interval
 
 __all__ = ["CHECKPOINT", "DEFAULT_KEEP", "Kept", "Result", "simulate"]
@@ -409,7 +415,8 @@ def simulate(
         Root seed. Results depend only on (scenario, paths, seed, sampler).
     sampler : {"random", "lhs", "sobol"}
     workers : int
-        Local processes to run blocks on (1 runs in this process).
+        Local processes to run blocks on (1 runs in this process); at most one per block
+        and per processor are started, and ``Result.workers`` records how many were.
     keep : int
         Paths kept as exact arrays (a prefix of the run).
     precision : float, optional
@@ -444,21 +451,15 @@ def simulate(
         )
     if seed < 0:
         raise SimError(f"seed must be non-negative, got {seed}")
+    if paths > MAX_PATHS:
+        raise SimError(f"paths must be at most {MAX_PATHS:,}, got {paths:,}")
     start = time.perf_counter()
     n_blocks = math.ceil(paths / BLOCK_SIZE)
     keep = min(keep, paths)
-    tasks = [
-        _Task(
-            scenario,
-            seed,
-            sampler,
-            b,
-            min(BLOCK_SIZE, paths - b * BLOCK_SIZE),
-            max(0, min(BLOCK_SIZE, keep - b * BLOCK_SIZE)),
-        )
-        for b in range(n_blocks)
-    ]
-    outcomes = _execute(tasks, workers, executor)
+    if executor is None:
+        # More processes than blocks or processors would only wait: record what ran.
+        workers = min(workers, n_blocks, os.cpu_count() or 1)
+    outcomes = _execute(_plan(scenario, paths, seed, sampler, keep), workers, executor)
 
     streams: dict[str, Stream] = {}
     shock_counts = np.zeros(len(scenario.shocks), dtype=np.int64)
@@ -495,8 +496,7 @@ def simulate(
                     break
     finally:
         # Also on an error or Ctrl-C: cancel queued blocks and stop the worker processes.
-        if isinstance(outcomes, _PoolOutcomes):
-            outcomes.close()
+        outcomes.close()
 
     kept = _join_kept(kept_parts)
     return Result(
@@ -518,14 +518,44 @@ def simulate(
     )
 
 
-class _PoolOutcomes(Iterator[_BlockOutcome]):
-    """Block outcomes in block order from a pool, which is shut down on close."""
+def _plan(scenario: Scenario, paths: int, seed: int, sampler: str, keep: int) -> Iterator[_Task]:
+    """The run's blocks in order, made one at a time as they are needed.
 
-    def __init__(self, tasks: list[_Task], pool: Executor, owned: bool, ahead: int) -> None:
-        self._tasks = iter(tasks)
+    A run of 10^12 paths has 15 million blocks: planning them up front would hold them
+    all in memory before the first one ran.
+    """
+    for b in range(math.ceil(paths / BLOCK_SIZE)):
+        yield _Task(
+            scenario,
+            seed,
+            sampler,
+            b,
+            min(BLOCK_SIZE, paths - b * BLOCK_SIZE),
+            max(0, min(BLOCK_SIZE, keep - b * BLOCK_SIZE)),
+        )
+
+
+class _Outcomes(Iterator[_BlockOutcome], Protocol):
+    """Block outcomes in block order; ``close`` stops whatever still runs."""
+
+    def close(self) -> None: ...
+
+
+def _execute(tasks: Iterator[_Task], workers: int, executor: Executor | None) -> _Outcomes:
+    if executor is not None:
+        return _PoolOutcomes(tasks, executor, ahead=2 * max(workers, 1) + 2)
+    if workers == 1:
+        return (_run_block(t) for t in tasks)
+    return _LocalPool(tasks, workers, ahead=2 * workers)
+
+
+class _PoolOutcomes:
+    """Block outcomes in block order from an executor (e.g. dask's), which the caller owns."""
+
+    def __init__(self, tasks: Iterator[_Task], pool: Executor, ahead: int) -> None:
+        self._tasks = tasks
         self._pool = pool
-        self._owned = owned
-        self._pending: list[object] = []
+        self._pending: list[Any] = []
         self._ahead = ahead
 
     def __iter__(self) -> _PoolOutcomes:
@@ -539,29 +569,183 @@ class _PoolOutcomes(Iterator[_BlockOutcome]):
                 break
             self._pending.append(self._pool.submit(_run_block, task))
         if not self._pending:
-            self.close()
             raise StopIteration
-        future = self._pending.pop(0)
-        return future.result()  # type: ignore[attr-defined, no-any-return]
+        outcome: _BlockOutcome = self._pending.pop(0).result()
+        return outcome
 
     def close(self) -> None:
         for f in self._pending:
-            f.cancel()  # type: ignore[attr-defined]
+            f.cancel()
         self._pending.clear()
-        if self._owned:
-            self._pool.shutdown(wait=True, cancel_futures=True)
-            self._owned = False
 
 
-def _execute(
-    tasks: list[_Task], workers: int, executor: Executor | None
-) -> Iterator[_BlockOutcome]:
-    if executor is not None:
-        return _PoolOutcomes(tasks, executor, owned=False, ahead=2 * max(workers, 1) + 2)
-    if workers == 1 or len(tasks) == 1:
-        return (_run_block(t) for t in tasks)
-    pool = ProcessPoolExecutor(max_workers=min(workers, len(tasks), os.cpu_count() or 1))
-    return _PoolOutcomes(tasks, pool, owned=True, ahead=2 * workers)
+#: Signals the parent process handles for a whole run (where the platform has them).
+_STOP_SIGNALS = tuple(
+    getattr(signal, name) for name in ("SIGINT", "SIGTERM", "SIGHUP") if hasattr(signal, name)
+)
+
+
+@contextmanager
+def _signals_held() -> Iterator[None]:
+    """Hold Ctrl-C, SIGTERM and SIGHUP in this thread until the block is done.
+
+    A held signal is delivered when the block ends, so nothing is lost; meanwhile the
+    block cannot be cut short half-way (a worker started but not recorded, for one).
+    """
+    if not hasattr(signal, "pthread_sigmask"):  # pragma: no cover (Windows)
+        yield
+        return
+    previous = signal.pthread_sigmask(signal.SIG_BLOCK, _STOP_SIGNALS)
+    try:
+        yield
+    finally:
+        signal.pthread_sigmask(signal.SIG_SETMASK, previous)
+
+
+class _RemoteTraceback(Exception):
+    """The traceback of an exception raised in a worker process (its ``__cause__``)."""
+
+
+def _worker(conn: Connection, parent: int) -> None:
+    """A worker process: run the blocks it is sent, one at a time, until told to stop."""
+    # The parent handles Ctrl-C and a closed terminal for the whole run, and stops its
+    # workers itself: a signal to the process group must not kill a worker mid-block
+    # (a traceback each) nor leave the parent waiting for it. SIGTERM stays the way to
+    # stop a worker. The parent started this process with these signals held.
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    if hasattr(signal, "SIGHUP"):
+        signal.signal(signal.SIGHUP, signal.SIG_IGN)
+    signal.signal(signal.SIGTERM, signal.SIG_DFL)
+    if hasattr(signal, "pthread_sigmask"):
+        signal.pthread_sigmask(signal.SIG_UNBLOCK, _STOP_SIGNALS)
+    while True:
+        # Wake up now and then: a worker whose parent was killed outright exits too.
+        while not conn.poll(1.0):
+            if os.getppid() != parent:
+                return
+        try:
+            task = conn.recv()
+        except EOFError:
+            return
+        if task is None:
+            return
+        try:
+            reply: tuple[Any, ...] = (_run_block(task), None, "")
+        except Exception as err:
+            reply = (None, _portable(err), traceback.format_exc())
+        try:
+            conn.send(reply)
+        except OSError:  # the parent is gone
+            return
+
+
+def _portable(err: Exception) -> Exception:
+    """``err`` if it survives the trip to the parent process, else a stand-in naming it."""
+    try:
+        pickle.loads(pickle.dumps(err))
+    except Exception:
+        stand_in = SimError if isinstance(err, SimError) else RuntimeError
+        return stand_in(f"{type(err).__name__}: {err}")
+    return err
+
+
+class _LocalPool:
+    """Worker processes of our own, one pipe each; block outcomes in block order.
+
+    A process pool built on shared queues can hang when it is interrupted (a worker
+    stopped while holding a queue's lock, an idle worker killed by the Ctrl-C that the
+    parent is handling): here every worker has its own pipe, ignores the signals the
+    parent handles, and is killed outright on ``close``, so an interrupted run stops
+    within moments of the signal whatever the workers are doing.
+    """
+
+    def __init__(self, tasks: Iterator[_Task], workers: int, ahead: int) -> None:
+        self._tasks = tasks
+        self._ahead = ahead
+        self._procs: list[multiprocessing.process.BaseProcess] = []
+        self._conns: list[Connection] = []
+        self._busy: dict[int, int] = {}  # worker -> the block it runs
+        self._done: dict[int, _BlockOutcome] = {}  # finished blocks not yet handed out
+        self._next = 0  # the block to hand out next
+        self._queued: _Task | None = None
+        ctx = multiprocessing.get_context()
+        try:
+            # Started with the signals held: a Ctrl-C in between would reach a worker
+            # before it could ignore it.
+            with _signals_held():
+                for i in range(workers):
+                    mine, theirs = ctx.Pipe()
+                    proc = ctx.Process(
+                        target=_worker,
+                        args=(theirs, os.getpid()),
+                        name=f"ipo-sim worker {i}",
+                        daemon=True,
+                    )
+                    self._conns.append(mine)
+                    proc.start()
+                    self._procs.append(proc)
+                    theirs.close()
+        except BaseException:
+            self.close()
+            raise
+
+    def __iter__(self) -> _LocalPool:
+        return self
+
+    def __next__(self) -> _BlockOutcome:
+        while self._next not in self._done:
+            self._dispatch()
+            if not self._busy:
+                raise StopIteration
+            for conn in wait([self._conns[i] for i in self._busy]):
+                i = self._conns.index(conn)  # type: ignore[arg-type]
+                self._receive(i)
+        self._next += 1
+        return self._done.pop(self._next - 1)
+
+    def _dispatch(self) -> None:
+        """Give each idle worker the next block, at most ``ahead`` blocks ahead."""
+        for i in range(len(self._conns)):
+            if i in self._busy:
+                continue
+            if self._queued is None:
+                self._queued = next(self._tasks, None)
+            task = self._queued
+            if task is None or task.block >= self._next + self._ahead:
+                return
+            self._conns[i].send(task)
+            self._busy[i] = task.block
+            self._queued = None
+
+    def _receive(self, i: int) -> None:
+        block = self._busy.pop(i)
+        try:
+            outcome, err, text = self._conns[i].recv()
+        except EOFError:
+            proc = self._procs[i]
+            proc.join(timeout=1)
+            raise SimError(
+                f"a worker process stopped unexpectedly while running block {block} "
+                f"(exit code {proc.exitcode}; out of memory?)"
+            ) from None
+        if err is not None:
+            raise err from _RemoteTraceback(text)
+        self._done[block] = outcome
+
+    def close(self) -> None:
+        """Kill the workers, whatever they are doing (a Ctrl-C here is held until done)."""
+        with _signals_held():
+            for proc in self._procs:
+                if proc.is_alive():
+                    proc.kill()
+            for proc in self._procs:
+                proc.join()
+            for conn in self._conns:
+                conn.close()
+            self._procs.clear()
+            self._conns.clear()
+            self._busy.clear()
+            self._done.clear()
 
 
 def _join_kept(parts: list[_BlockOutcome]) -> Kept:

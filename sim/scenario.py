@@ -114,6 +114,10 @@ MAX_NESTING = 64
 """The deepest nesting of tables and arrays in a scenario file (a mixture of mixtures
 of distributions takes two levels per mixture; see :data:`MAX_DISTRIBUTION_NESTING`)."""
 DEFAULT_PATHS = 200_000
+#: The most paths a run may have (``simulation.paths`` and the command line's --paths).
+MAX_PATHS = 10**12
+#: The longest name (of a scenario, segment or shock): a scenario's name names a folder.
+MAX_NAME_LENGTH = 100
 DEFAULT_SEED = 20250618
 
 
@@ -720,6 +724,11 @@ def _name(value: object, path: str) -> str:
         raise ScenarioError(
             f"expected a name of letters, digits, '.', '_' and '-', got {text!r}", path=path
         )
+    if len(text) > MAX_NAME_LENGTH:
+        raise ScenarioError(
+            f"expected a name of at most {MAX_NAME_LENGTH} characters, got {len(text)}",
+            path=path,
+        )
     return text
 
 
@@ -1286,7 +1295,7 @@ def _metric_unit(metric: str, s: Scenario, path: str) -> str:
 
 def _parse_simulation(value: object) -> SimulationDefaults:
     t = _Table(value, "simulation", "simulation")
-    paths = _int(t.get("paths", DEFAULT_PATHS), t.key("paths"), lo=1, hi=10**12)
+    paths = _int(t.get("paths", DEFAULT_PATHS), t.key("paths"), lo=1, hi=MAX_PATHS)
     seed = _int(t.get("seed", DEFAULT_SEED), t.key("seed"), lo=0, hi=2**63 - 1)
     sampler = _str(t.get("sampler", "random"), t.key("sampler"))
     if sampler not in SAMPLERS:

@@ -278,7 +278,7 @@ def test_run_bad_input_exits_2_and_writes_nothing(
     assert not out.exists()
 
 
-@pytest.mark.parametrize("formats", ["json,xls", "pdf,,zip", "JSON,html"])
+@pytest.mark.parametrize("formats", ["json,xls", "pdf,,zip", "JSON,html", "", " , "])
 def test_run_unknown_format_exits_2(
     formats: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
@@ -297,27 +297,198 @@ def test_run_two_scenarios_with_one_name_exits_2(
     assert not (tmp_path / "r").exists()
 
 
-def test_run_out_is_a_file_exits_2(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+def _no_simulation(monkeypatch: pytest.MonkeyPatch) -> None:
+    def simulate(*_: object, **__: object) -> Any:
+        raise AssertionError("simulated before checking the output folder")
+
+    monkeypatch.setattr(sim.cli, "simulate", simulate)
+
+
+def test_run_out_is_a_file_exits_2(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    _no_simulation(monkeypatch)
     blocker = tmp_path / "taken"
     blocker.write_text("not a folder", encoding="utf-8")
     for out in (blocker, blocker / "below"):
         assert _run(out, SMALL) == 2
         line = _one_error_line(capsys.readouterr().err)
+        assert line.startswith("ipo-sim: error: --out: ")
         assert "taken" in line
     assert blocker.read_text(encoding="utf-8") == "not a folder"
+
+
+def test_run_scenario_folder_is_a_file_exits_2_before_simulating(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    _no_simulation(monkeypatch)
+    (tmp_path / "small").write_text("mine", encoding="utf-8")
+    assert _run(tmp_path, SMALL) == 2
+    line = _one_error_line(capsys.readouterr().err)
+    assert "--out" in line and "small is a file" in line
+    assert (tmp_path / "small").read_text(encoding="utf-8") == "mine"
+
+
+@pytest.mark.skipif(
+    not hasattr(os, "geteuid") or os.geteuid() == 0,
+    reason="root writes into any folder whatever its mode",
+)
+def test_run_unwritable_out_exits_2_before_simulating(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    _no_simulation(monkeypatch)
+    locked = tmp_path / "locked"
+    locked.mkdir()
+    locked.chmod(0o500)
+    try:
+        assert _run(locked, SMALL) == 2
+    finally:
+        locked.chmod(0o700)
+    line = _one_error_line(capsys.readouterr().err)
+    assert "--out: cannot write in" in line and "ermission denied" in line
+
+
+def test_run_long_scenario_name_exits_2_naming_scenario_name(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    _no_simulation(monkeypatch)
+    long = tmp_path / "long.toml"
+    text = SMALL.read_text("utf-8").replace('name = "small"', f'name = "{"n" * 300}"', 1)
+    long.write_text(text, encoding="utf-8")
+    assert _run(tmp_path / "r", long) == 2
+    line = _one_error_line(capsys.readouterr().err)
+    assert "scenario.name" in line and "at most 100 characters" in line
+    assert not (tmp_path / "r").exists()
+
+
+def test_run_replaces_the_whole_folder(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    argv = ["run", str(SMALL), "--paths", "3000", "--quiet", "--out", str(tmp_path)]
+    assert main([*argv, "--format", "json,csv,pdf,png"]) == 0
+    assert (tmp_path / "small" / "report.pdf").is_file()
+    assert main([*argv, "--format", "json,csv", "--seed", "7"]) == 0
+    capsys.readouterr()
+    # Only the second run's files: no PDF or PNG of the first run is left beside them.
+    assert _listing(tmp_path) == ["small", "small/summary.csv", "small/summary.json"]
+    data = json.loads((tmp_path / "small" / "summary.json").read_text(encoding="utf-8"))
+    assert data["seed"] == 7
+
+
+@pytest.mark.parametrize("command", ["run", "compare"])
+def test_a_folder_ipo_sim_did_not_write_is_never_replaced(
+    command: str,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    # `--out .` in a project whose `src/` matches a scenario name, say.
+    second = tmp_path / "other.toml"
+    second.write_text(SMALL.read_text("utf-8").replace('"small"', '"other"', 1), "utf-8")
+    mine = tmp_path / "out" / ("small" if command == "run" else "comparison")
+    mine.mkdir(parents=True)
+    (mine / "main.py").write_text("print('mine')\n", encoding="utf-8")
+    (mine / "summary.json").write_text("{}", encoding="utf-8")
+    _no_simulation(monkeypatch)
+    scenarios = [str(SMALL)] if command == "run" else [str(SMALL), str(second)]
+    argv = [command, *scenarios, "--paths", "2000", "--quiet", "--out", str(tmp_path / "out")]
+    assert main([*argv, "--format", "json"]) == 2
+    line = _one_error_line(capsys.readouterr().err)
+    assert "--out" in line and "did not write" in line and "'main.py'" in line
+    assert sorted(p.name for p in mine.iterdir()) == ["main.py", "summary.json"]
+
+
+def test_an_empty_folder_or_an_earlier_comparison_is_replaced(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    (tmp_path / "small").mkdir()
+    (tmp_path / "comparison").mkdir()
+    for name in ("comparison.json", "comparison_values.png"):
+        (tmp_path / "comparison" / name).write_text("old", encoding="utf-8")
+    other = tmp_path / "other.toml"
+    other.write_text(SMALL.read_text("utf-8").replace('"small"', '"other"', 1), "utf-8")
+    assert _run(tmp_path, SMALL, other, extra=("--format", "json")) == 0
+    capsys.readouterr()
+    assert _listing(tmp_path / "comparison") == ["comparison.json"]
+    assert (tmp_path / "comparison" / "comparison.json").read_text("utf-8") != "old"
+
+
+def test_wrote_counts_files_in_proper_english(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert _run(tmp_path, SMALL, extra=("--format", "json")) == 0
+    assert "  wrote 1 file to " in capsys.readouterr().out
+    assert _run(tmp_path, SMALL) == 0
+    assert "  wrote 2 files to " in capsys.readouterr().out
+
+
+def test_workers_record_the_processes_that_ran(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    argv = ["run", str(SMALL), "--paths", PATHS, "--format", "json", "--workers", "1000"]
+    assert main([*argv, "--out", str(tmp_path)]) == 0
+    err = capsys.readouterr().err
+    # 20,000 paths are one block: one process ran it.
+    data = json.loads((tmp_path / "small" / "summary.json").read_text(encoding="utf-8"))
+    assert data["workers"] == 1
+    assert "ran on 1 worker process, not 1000" in _one_error_line(err)
+
+
+# --------------------------------------------------------------------------- internal errors
+
+
+def _bug(*_: object, **__: object) -> Any:
+    raise ValueError("boom: an example bug")
+
+
+def test_an_internal_error_has_its_own_exit_code_and_one_line(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    monkeypatch.setattr(sim.cli, "summarise", _bug)
+    assert _run(tmp_path, SMALL) == 3
+    line = _one_error_line(capsys.readouterr().err)
+    assert "internal error" in line and "bug in ipo-sim" in line
+    assert "ValueError: boom: an example bug" in line
+    assert "--debug" in line
+
+
+@pytest.mark.parametrize("where", ["before", "after"])
+def test_debug_prints_the_traceback_of_an_internal_error(
+    where: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    monkeypatch.setattr(sim.cli, "summarise", _bug)
+    argv = ["run", str(SMALL), "--paths", "2000", "--quiet", "--out", str(tmp_path)]
+    argv = ["--debug", *argv] if where == "before" else [*argv, "--debug"]
+    assert main(argv) == 3
+    err = capsys.readouterr().err
+    assert err.startswith("Traceback (most recent call last):")
+    assert "in _bug" in err
+    assert err.splitlines()[-1].startswith("ipo-sim: internal error")
+
+
+def test_user_errors_keep_exit_code_2_with_debug(capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["--debug", "check", str(BAD)]) == 2
+    _one_error_line(capsys.readouterr().err)
 
 
 @pytest.mark.parametrize(
     "argv",
     [
         ["run", str(SMALL), "--paths", "0"],
+        ["run", str(SMALL), "--paths", "1_000_000_000_001"],
         ["run", str(SMALL), "--seed", "-3"],
         ["run", str(SMALL), "--sampler", "halton"],
         ["check"],
         ["frobnicate"],
         [],
     ],
-    ids=["paths-0", "negative-seed", "unknown-sampler", "no-scenario", "unknown-command", "none"],
+    ids=[
+        "paths-0",
+        "paths-over-the-cap",
+        "negative-seed",
+        "unknown-sampler",
+        "no-scenario",
+        "unknown-command",
+        "none",
+    ],
 )
 def test_usage_errors_exit_2_in_one_line(
     argv: list[str], capsys: pytest.CaptureFixture[str]
@@ -379,7 +550,7 @@ def test_interrupted_rerun_keeps_previous_outputs(
     assert _contents(tmp_path) == before
 
 
-def test_rerun_replaces_files_atomically(
+def test_rerun_replaces_the_folder_atomically(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:
     assert _run(tmp_path, SMALL) == 0
@@ -397,14 +568,13 @@ def test_rerun_replaces_files_atomically(
     second = json.loads((tmp_path / "small" / "summary.json").read_text(encoding="utf-8"))
     assert (first["seed"], second["seed"]) == (1, 99)
     assert _listing(tmp_path) == ["small", "small/summary.csv", "small/summary.json"]
-    # Each file arrives by one rename from a hidden temporary folder beside the output
-    # folder (same file system), never by writing into the old file.
-    assert sorted(dst.name for _, dst in moves) == ["summary.csv", "summary.json"]
-    for src, dst in moves:
-        assert dst.parent == tmp_path / "small"
-        assert src.parent.parent == tmp_path
-        assert src.parent.name.startswith(".small.") and src.parent.name.endswith(".tmp")
-        assert src.name == dst.name
+    # The new folder is written whole in a hidden temporary folder beside the output
+    # folder (same file system), and swapped in by two renames: old out, new in.
+    (old, aside), (new, final) = moves
+    assert old == final == tmp_path / "small"
+    assert aside.parent == new.parent
+    assert aside.parent.parent == tmp_path
+    assert aside.parent.name.startswith(".small.") and aside.parent.name.endswith(".tmp")
 
 
 def test_compare_pairs_scenarios_and_writes_comparison_json(
@@ -500,7 +670,10 @@ def test_ctrl_c_during_the_final_moves_is_held_until_they_are_done(
         if len(moved) == 1:
             signal.raise_signal(signal.SIGINT)
 
+    assert _run(tmp_path, SMALL) == 0
     monkeypatch.setattr(sim.cli.os, "replace", replace_then_interrupt)
-    assert _run(tmp_path, SMALL) == 130
-    assert sorted(_listing(tmp_path / "small")) == ["summary.csv", "summary.json"]
+    assert _run(tmp_path, SMALL, extra=("--seed", "99")) == 130
+    assert _listing(tmp_path) == ["small", "small/summary.csv", "small/summary.json"]
+    data = json.loads((tmp_path / "small" / "summary.json").read_text(encoding="utf-8"))
+    assert data["seed"] == 99
     assert len(moved) == 2

@@ -3,13 +3,17 @@
 from __future__ import annotations
 
 import math
+import multiprocessing
+import os
 
 import numpy as np
 import pytest
 
+import sim.engine
 from sim.engine import simulate
+from sim.errors import SimError
 from sim.sampling import BLOCK_SIZE, name_key, stream
-from sim.scenario import load_scenario
+from sim.scenario import MAX_PATHS, load_scenario
 from sim.stats import spearman
 from sim.summary import summarise
 from tests.builders import scenario
@@ -216,3 +220,44 @@ def test_three_correlations_reach_their_rank_correlations(sampler: str) -> None:
         x = np.stack([res.kept.inputs[names[i]]], axis=1)
         r = float(spearman(x, res.kept.inputs[names[j]])[0])
         assert abs(r - rho) <= 4 * (1 - rho**2) / np.sqrt(res.paths), (i, j, r)
+
+
+def test_blocks_are_planned_as_they_are_needed(monkeypatch: pytest.MonkeyPatch) -> None:
+    """A run of 10^12 paths must not build all of its 15 million blocks up front."""
+    made: list[int] = []
+    real = sim.engine._Task
+
+    def counting(*args: object) -> object:
+        made.append(1)
+        return real(*args)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(sim.engine, "_Task", counting)
+    res = simulate(_rich(), 1000 * BLOCK_SIZE, seed=3, precision=0.49)
+    assert res.stopped_by_precision and res.paths == BLOCK_SIZE
+    assert len(made) <= 2
+
+
+@pytest.mark.parametrize("workers", [1, 2])
+def test_paths_beyond_the_cap_are_refused(workers: int) -> None:
+    with pytest.raises(SimError, match="at most 1,000,000,000,000"):
+        simulate(_rich(), MAX_PATHS + 1, seed=3, workers=workers)
+
+
+def test_result_records_the_worker_processes_that_ran() -> None:
+    sc = _rich()
+    assert simulate(sc, 1000, seed=1, workers=1000).workers == 1  # one block
+    cpus = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count()
+    assert simulate(sc, 3 * BLOCK_SIZE, seed=1, workers=1000).workers == min(3, cpus or 1)
+
+
+@pytest.mark.skipif(
+    multiprocessing.get_start_method() != "fork", reason="workers see the patch when forked"
+)
+def test_an_error_in_a_worker_reaches_the_caller(monkeypatch: pytest.MonkeyPatch) -> None:
+    def broken(task: object) -> object:
+        raise SimError("block failed in a worker")
+
+    monkeypatch.setattr(sim.engine, "_run_block", broken)
+    with pytest.raises(SimError, match="block failed in a worker") as info:
+        simulate(_rich(), 3 * BLOCK_SIZE, seed=1, workers=2)
+    assert "Traceback" in str(info.value.__cause__)
