@@ -29,6 +29,7 @@ from typing import Any, Protocol
 import numpy as np
 import numpy.typing as npt
 
+from sim import metrics
 from sim.errors import ScenarioError, SimError
 from sim.model import DIRICHLET, SCALAR, InputSpec, PathValues, evaluate, inputs
 from sim.sampling import BLOCK_SIZE, Copula, block_draws
@@ -102,32 +103,6 @@ class Result:
         return self.kept.n == self.paths
 
 
-def metric_thresholds(scenario: Scenario) -> dict[str, tuple[float, ...]]:
-    """The thresholds whose exceedance each metric's stream counts exactly."""
-    out: dict[str, list[float]] = {"valuation": [t.value_usd for t in scenario.targets]}
-    out["valuation_unshocked"] = list(out["valuation"])
-    if scenario.offering is not None:
-        out["value_per_share"] = list(scenario.offering.price_range_usd)
-    for e in scenario.expectations:
-        if e.threshold is not None:
-            out.setdefault(e.metric, []).append(e.threshold)
-    return {k: tuple(sorted(set(v))) for k, v in out.items()}
-
-
-def metric_values(
-    scenario: Scenario, values: PathValues | Kept
-) -> Iterator[tuple[str, FloatArray]]:
-    """Each streamed metric's per-path values, by the name expectations use for it."""
-    yield "valuation", values.equity
-    yield "valuation_unshocked", values.equity_unshocked
-    for j, year in enumerate((scenario.base_year, *scenario.years)):
-        yield f"revenue.{year}", values.revenue[:, j]
-    yield "hhi", values.hhi
-    yield "top_region_share", values.top_region_share
-    if values.value_per_share is not None:
-        yield "value_per_share", values.value_per_share
-
-
 @dataclass(slots=True)
 class _BlockOutcome:
     block: int
@@ -169,9 +144,9 @@ def _run_block(task: _Task) -> _BlockOutcome:
         check_draws(scenario, specs, draws, block=task.block)
         values = _evaluate_chunked(scenario, draws, task.n)
         check_values(scenario, values, draws, block=task.block)
-    thresholds = metric_thresholds(scenario)
+    thresholds = metrics.thresholds(scenario)
     streams: dict[str, Stream] = {}
-    for name, x in metric_values(scenario, values):
+    for name, x in metrics.streamed(scenario, values):
         stream = Stream(thresholds.get(name, ()))
         stream.update(x)
         streams[name] = stream
@@ -270,7 +245,7 @@ def check_values(
         on the first path that failed.
     """
     with np.errstate(over="ignore", invalid="ignore"):
-        if all(math.isfinite(float(np.dot(x, x))) for _, x in metric_values(scenario, values)):
+        if all(math.isfinite(float(np.dot(x, x))) for _, x in metrics.streamed(scenario, values)):
             return
         for stage in _stages(scenario, values):
             _check_stage(scenario, draws, block, *stage)

@@ -22,8 +22,10 @@ from typing import Any
 
 import numpy as np
 
+from sim import metrics
 from sim.distributions import TRUNCATABLE, Distribution, parse_distribution, plain_number
 from sim.errors import ScenarioError, unknown_key_message
+from sim.metrics import EXPECT_METRICS
 from sim.money import canonical_currency, format_money, parse_fraction, parse_money
 from sim.valuation import DEFAULT_METHOD, Shared, Unit, Valuation, method_class, table_keys
 
@@ -47,15 +49,6 @@ __all__ = [
 
 SAMPLERS = ("random", "lhs", "sobol")
 EXPECT_STATS = ("p_at_least", "p_below", "quantile", "mean")
-EXPECT_METRICS = (
-    "valuation",
-    "revenue.<year>",
-    "hhi",
-    "top_region_share",
-    "shocks.<name>.p_any",
-    "value_per_share",
-)
-"""The metrics an ``[[expect]]`` may name (``<year>`` and ``<name>`` filled in)."""
 _NAME_RE = re.compile(r"^[A-Za-z0-9._-]+$")
 _MERGE_KEYS = {
     "segments": "name",
@@ -1195,7 +1188,7 @@ def _parse_expect(t: _Table, path: str, s: Scenario, fx: Mapping[str, float]) ->
     # by their statement.
     name = _label(t.get("name"), t.key("name")) if t.has("name") else ""
     metric = _str(t.need("metric"), t.key("metric"))
-    unit = _metric_unit(metric, s, t.key("metric"))
+    unit = metrics.unit(metric, s, path=t.key("metric"))
     stat = _str(t.need("stat"), t.key("stat"))
     if stat not in EXPECT_STATS:
         raise ScenarioError(
@@ -1258,39 +1251,6 @@ def _parse_expect(t: _Table, path: str, s: Scenario, fx: Mapping[str, float]) ->
     if stat in ("p_at_least", "p_below") and t.has("q"):
         raise ScenarioError(f"not used with stat = {stat!r}", path=t.key("q"))
     return Expectation(name, metric, stat, threshold, q, (lo, hi))
-
-
-def _metric_unit(metric: str, s: Scenario, path: str) -> str:
-    """``money``, ``share`` or ``probability``: the unit a metric's values are in."""
-    if metric == "valuation":
-        return "money"
-    if metric in ("hhi", "top_region_share"):
-        return "share"
-    if metric == "value_per_share":
-        if s.offering is None:
-            raise ScenarioError("value_per_share needs an [offering] table", path=path)
-        return "money"
-    if metric.startswith("revenue."):
-        year = metric.removeprefix("revenue.")
-        # Compared as text: "²" passes isdigit, and "02025" is no metric the engine names.
-        if year not in {str(y) for y in (s.base_year, *s.years)}:
-            raise ScenarioError(
-                f"expected revenue.<year> with a year in {s.base_year}..{s.years[-1]}, "
-                f"got {metric!r}",
-                path=path,
-            )
-        return "money"
-    if metric.startswith("shocks.") and metric.endswith(".p_any"):
-        shock = metric.removeprefix("shocks.").removesuffix(".p_any")
-        names = [k.name for k in s.shocks]
-        if shock not in names:
-            raise ScenarioError(unknown_key_message(shock, names, what="shock"), path=path)
-        return "probability"
-    raise ScenarioError(
-        f"unknown metric {metric!r}; expected {', '.join(EXPECT_METRICS[:-1])} "
-        f"or {EXPECT_METRICS[-1]}",
-        path=path,
-    )
 
 
 def _parse_simulation(value: object) -> SimulationDefaults:

@@ -16,11 +16,12 @@ from typing import Any
 import numpy as np
 import numpy.typing as npt
 
+from sim import metrics
 from sim._version import __version__
 from sim.engine import Kept, Result
+from sim.expectations import ExpectationOutcome, check_expectation
 from sim.sampling import BLOCK_SIZE
-from sim.stats import QUANTILE_LEVELS, Stream, proportion_se, quantiles, spearman, wilson_interval
-from sim.testing import ExpectationOutcome, check_expectation
+from sim.stats import QUANTILE_LEVELS, proportion_se, quantiles, spearman, wilson_interval
 
 __all__ = ["Summary", "paired_loss", "summarise"]
 
@@ -88,11 +89,12 @@ def _finite(value: Any) -> Any:
     return value
 
 
-def _quantiles(
-    result: Result, stream: Stream, exact: npt.NDArray[np.float64] | None
-) -> dict[str, float]:
+def _quantiles(result: Result, metric: str) -> dict[str, float]:
+    """A streamed metric's quantiles: exact when every path was kept, else from its sketch."""
+    exact = metrics.per_path(result.scenario, result.kept, metric)
     if exact is not None and result.exact:
         return quantiles(exact)
+    stream = result.streams[metric]
     return {f"{q:g}": stream.sketch.quantile(q) for q in QUANTILE_LEVELS}
 
 
@@ -168,9 +170,8 @@ def summarise(result: Result) -> Summary:
     streaming sketch (relative error ``quantile_relative_error``).
     """
     scenario = result.scenario
-    kept = result.kept
     n = result.paths
-    val = result.streams["valuation"]
+    val = result.streams[metrics.VALUATION.name()]
     targets = []
     for t in scenario.targets:
         count = val.count_at_least(t.value_usd)
@@ -185,9 +186,10 @@ def summarise(result: Result) -> Summary:
             }
         )
     revenue = {}
-    for j, year in enumerate((scenario.base_year, *scenario.years)):
-        s = result.streams[f"revenue.{year}"]
-        q = _quantiles(result, s, kept.revenue[:, j])
+    for year in (scenario.base_year, *scenario.years):
+        name = metrics.REVENUE.name(year)
+        s = result.streams[name]
+        q = _quantiles(result, name)
         revenue[str(year)] = {
             "p5": q["0.05"],
             "p50": q["0.5"],
@@ -230,16 +232,14 @@ def summarise(result: Result) -> Summary:
             "mean": val.mean,
             "sd": val.sd,
             "se": val.se,
-            "quantiles": _quantiles(result, val, kept.equity),
+            "quantiles": _quantiles(result, metrics.VALUATION.name()),
         },
         "targets": targets,
         "revenue": revenue,
         "concentration": {
             "year": scenario.valuation.year,
-            "hhi": _quantiles(result, result.streams["hhi"], kept.hhi),
-            "top_region_share": _quantiles(
-                result, result.streams["top_region_share"], kept.top_region_share
-            ),
+            "hhi": _quantiles(result, metrics.HHI.name()),
+            "top_region_share": _quantiles(result, metrics.TOP_REGION_SHARE.name()),
             "region_share_mean": {
                 r: float(result.region_share_sums[i] / n) for i, r in enumerate(scenario.regions)
             },
@@ -266,13 +266,13 @@ def summarise(result: Result) -> Summary:
     if scenario.shocks:
         data["shock_impact"] = _shock_impact(result, targets)
     if scenario.offering is not None:
-        vps = result.streams["value_per_share"]
+        vps = result.streams[metrics.VALUE_PER_SHARE.name()]
         lo, hi = scenario.offering.price_range_usd
         data["value_per_share"] = {
             "currency": "USD",
             "shares_outstanding": scenario.offering.shares_outstanding,
             "mean": vps.mean,
-            "quantiles": _quantiles(result, vps, kept.value_per_share),
+            "quantiles": _quantiles(result, metrics.VALUE_PER_SHARE.name()),
             "offer_price_range_usd": [lo, hi],
             "p_at_least_offer_low": vps.count_at_least(lo) / n,
             "p_at_least_offer_high": vps.count_at_least(hi) / n,

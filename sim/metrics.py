@@ -1,0 +1,303 @@
+"""The one registry of metrics: the per-path quantities a run streams and ``[[expect]]`` names.
+
+A metric is named by a pattern with at most one blank: ``valuation``, ``revenue.<year>``,
+``shocks.<name>.p_any``. Each entry of :data:`METRICS` says, for its pattern:
+
+- its unit (``money`` in USD, ``fraction``, or ``probability``), which decides how the
+  threshold and bounds of an ``[[expect]]`` entry are read;
+- which blanks a scenario fills in (its years, its shocks' names), and the loader's message
+  for a name that fits the pattern but names nothing in the scenario;
+- how its per-path values are read from the model's :class:`sim.model.PathValues` (or from
+  the run's kept arrays, which have the same fields);
+- the thresholds the engine counts exactly for it, besides those the expectations name;
+- for an indicator (a probability: did the event happen on the path?), how the run counts
+  the paths where it did, instead of streaming it.
+
+The loader, the engine, the expectations and the summary ask this module; none of them
+parses a metric name. Adding a metric is one entry here (and its row in docs/scenarios.md
+when ``[[expect]]`` may name it).
+
+>>> find("revenue.2025").pattern
+'revenue.<year>'
+>>> EXPECT_METRICS[:2]
+('valuation', 'revenue.<year>')
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator, Sequence
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Literal, Protocol, TypeAlias
+
+import numpy as np
+import numpy.typing as npt
+
+from sim.errors import ScenarioError, SimError, unknown_key_message
+
+if TYPE_CHECKING:
+    from sim.engine import Kept, Result
+    from sim.model import PathValues
+    from sim.scenario import Offering, Scenario, Shock, Target
+
+    Values: TypeAlias = PathValues | Kept
+
+__all__ = [
+    "EXPECT_METRICS",
+    "HHI",
+    "METRICS",
+    "REVENUE",
+    "SHOCK_P_ANY",
+    "TOP_REGION_SHARE",
+    "VALUATION",
+    "VALUATION_UNSHOCKED",
+    "VALUE_PER_SHARE",
+    "Metric",
+    "Scope",
+    "Unit",
+    "find",
+    "per_path",
+    "streamed",
+    "thresholds",
+    "unit",
+]
+
+FloatArray: TypeAlias = npt.NDArray[np.float64]
+Unit: TypeAlias = Literal["money", "fraction", "probability"]
+
+
+class Scope(Protocol):
+    """What the registry reads of a scenario to know its metrics (a Scenario is one).
+
+    The loader passes the parts it has parsed before the expectations, so that the
+    :class:`~sim.scenario.Scenario` is built once, with its expectations.
+    """
+
+    @property
+    def base_year(self) -> int: ...
+    @property
+    def years(self) -> tuple[int, ...]: ...
+    @property
+    def shocks(self) -> Sequence[Shock]: ...
+    @property
+    def offering(self) -> Offering | None: ...
+    @property
+    def targets(self) -> Sequence[Target]: ...
+
+
+def _one(scope: Scope) -> tuple[str, ...]:
+    return ("",)
+
+
+def _none(scope: Scope) -> tuple[float, ...]:
+    return ()
+
+
+def _absent(scope: Scope, name: str, fill: str) -> str:
+    return f"the scenario has no metric {name!r}"
+
+
+@dataclass(frozen=True, slots=True)
+class Metric:
+    """One entry of the registry: a pattern of metric names and how to read them.
+
+    Attributes
+    ----------
+    pattern : str
+        ``"valuation"``, or a name with one blank in angle brackets (``"revenue.<year>"``).
+    unit : {"money", "fraction", "probability"}
+    fills : callable
+        ``fills(scope)``: the blanks the scenario fills in, in the order of ``read``'s
+        index (``("",)`` for a pattern without a blank; ``()`` when the scenario has none).
+    read : callable
+        ``read(values, i)``: the per-path values (n,) of the ``i``-th fill, from the
+        model's PathValues or the kept arrays.
+    missing : callable
+        ``missing(scope, name, fill)``: the loader's message for a name that fits the
+        pattern but that the scenario does not have.
+    own_thresholds : callable
+        ``own_thresholds(scope)``: the thresholds counted exactly for each name of the
+        pattern whatever the expectations say (the targets, the offer price range).
+    count : callable, optional
+        For an indicator: ``count(result, fill)``, the paths of the run on which the event
+        happened. Indicators are counted by the engine, not streamed.
+    expect : bool
+        Whether an ``[[expect]]`` entry may name it.
+    """
+
+    pattern: str
+    unit: Unit
+    fills: Callable[[Scope], tuple[str, ...]]
+    read: Callable[[Values, int], FloatArray]
+    missing: Callable[[Scope, str, str], str] = _absent
+    own_thresholds: Callable[[Scope], tuple[float, ...]] = _none
+    count: Callable[[Result, str], int] | None = None
+    expect: bool = True
+
+    @property
+    def _ends(self) -> tuple[str, str] | None:
+        """The text before and after the blank; None for a pattern without one."""
+        if "<" not in self.pattern:
+            return None
+        head, rest = self.pattern.split("<", 1)
+        return head, rest.split(">", 1)[1]
+
+    def fill_of(self, name: str) -> str | None:
+        """The blank ``name`` fills in when it fits the pattern (``""`` without a blank)."""
+        ends = self._ends
+        if ends is None:
+            return "" if name == self.pattern else None
+        head, tail = ends
+        if name.startswith(head) and name.endswith(tail):
+            return name.removeprefix(head).removesuffix(tail)
+        return None
+
+    def name(self, fill: object = "") -> str:
+        """The metric name with its blank filled in: ``REVENUE.name(2025)``."""
+        ends = self._ends
+        return self.pattern if ends is None else f"{ends[0]}{fill}{ends[1]}"
+
+    def names(self, scope: Scope) -> tuple[str, ...]:
+        """Every name of this pattern that ``scope`` has, in ``read``'s order."""
+        return tuple(self.name(f) for f in self.fills(scope))
+
+
+def _vps(values: Values, i: int) -> FloatArray:
+    if values.value_per_share is None:  # pragma: no cover - fills() says there is one
+        raise AssertionError("value_per_share read without an offering")
+    return values.value_per_share
+
+
+def _years(scope: Scope) -> tuple[str, ...]:
+    # Compared as text: "²" passes isdigit, and "02025" is no metric the engine names.
+    return tuple(str(y) for y in (scope.base_year, *scope.years))
+
+
+def _shock_names(scope: Scope) -> tuple[str, ...]:
+    return tuple(k.name for k in scope.shocks)
+
+
+def _shock_count(result: Result, fill: str) -> int:
+    names = _shock_names(result.scenario)
+    if fill not in names:
+        raise SimError(f"no shock named {fill!r}")
+    return int(result.shock_counts[names.index(fill)])
+
+
+def _target_values(scope: Scope) -> tuple[float, ...]:
+    return tuple(t.value_usd for t in scope.targets)
+
+
+VALUATION = Metric(
+    "valuation", "money", _one, lambda v, i: v.equity, own_thresholds=_target_values
+)
+VALUATION_UNSHOCKED = Metric(
+    "valuation_unshocked",
+    "money",
+    _one,
+    lambda v, i: v.equity_unshocked,
+    own_thresholds=_target_values,
+    expect=False,
+)
+REVENUE = Metric(
+    "revenue.<year>",
+    "money",
+    _years,
+    lambda v, i: v.revenue[:, i],
+    missing=lambda s, name, fill: (
+        f"expected revenue.<year> with a year in {s.base_year}..{s.years[-1]}, got {name!r}"
+    ),
+)
+HHI = Metric("hhi", "fraction", _one, lambda v, i: v.hhi)
+TOP_REGION_SHARE = Metric("top_region_share", "fraction", _one, lambda v, i: v.top_region_share)
+SHOCK_P_ANY = Metric(
+    "shocks.<name>.p_any",
+    "probability",
+    _shock_names,
+    lambda v, i: v.shock_any[:, i].astype(np.float64),
+    missing=lambda s, name, fill: unknown_key_message(fill, _shock_names(s), what="shock"),
+    count=_shock_count,
+)
+VALUE_PER_SHARE = Metric(
+    "value_per_share",
+    "money",
+    lambda s: ("",) if s.offering is not None else (),
+    _vps,
+    missing=lambda s, name, fill: "value_per_share needs an [offering] table",
+    own_thresholds=lambda s: s.offering.price_range_usd if s.offering is not None else (),
+)
+
+METRICS: tuple[Metric, ...] = (
+    VALUATION,
+    VALUATION_UNSHOCKED,
+    REVENUE,
+    HHI,
+    TOP_REGION_SHARE,
+    SHOCK_P_ANY,
+    VALUE_PER_SHARE,
+)
+"""Every metric, in the order the engine streams them."""
+
+EXPECT_METRICS: tuple[str, ...] = tuple(m.pattern for m in METRICS if m.expect)
+"""The metrics an ``[[expect]]`` may name (``<year>`` and ``<name>`` filled in)."""
+
+
+def find(name: str) -> Metric | None:
+    """The registry entry whose pattern ``name`` fits, or None."""
+    return next((m for m in METRICS if m.fill_of(name) is not None), None)
+
+
+def unit(name: str, scope: Scope, *, path: str) -> Unit:
+    """The unit of the metric an ``[[expect]]`` entry names, checked against the scenario.
+
+    Raises
+    ------
+    ScenarioError
+        At ``path``: an unknown metric, or one the scenario does not have.
+    """
+    metric = find(name)
+    if metric is None or not metric.expect:
+        raise ScenarioError(
+            f"unknown metric {name!r}; expected {', '.join(EXPECT_METRICS[:-1])} "
+            f"or {EXPECT_METRICS[-1]}",
+            path=path,
+        )
+    fill = metric.fill_of(name)
+    assert fill is not None
+    if fill not in metric.fills(scope):
+        raise ScenarioError(metric.missing(scope, name, fill), path=path)
+    return metric.unit
+
+
+def streamed(scope: Scope, values: Values) -> Iterator[tuple[str, FloatArray]]:
+    """Each streamed metric's per-path values (indicators are counted instead), by name."""
+    for metric in METRICS:
+        if metric.count is None:
+            for i, fill in enumerate(metric.fills(scope)):
+                yield metric.name(fill), metric.read(values, i)
+
+
+def per_path(scope: Scope, values: Values, name: str) -> FloatArray | None:
+    """The per-path values of one streamed metric, or None when there is no such stream."""
+    metric = find(name)
+    if metric is None or metric.count is not None:
+        return None
+    fills = metric.fills(scope)
+    fill = metric.fill_of(name)
+    return metric.read(values, fills.index(fill)) if fill in fills else None
+
+
+def thresholds(scenario: Scenario) -> dict[str, tuple[float, ...]]:
+    """The thresholds whose exceedance each streamed metric's stream counts exactly.
+
+    A metric's own (the targets for ``valuation``, the price range for
+    ``value_per_share``) and those the scenario's expectations name.
+    """
+    out: dict[str, list[float]] = {}
+    for metric in METRICS:
+        if metric.count is None:
+            for name in metric.names(scenario):
+                out[name] = list(metric.own_thresholds(scenario))
+    for e in scenario.expectations:
+        if e.threshold is not None:
+            out.setdefault(e.metric, []).append(e.threshold)
+    return {k: tuple(sorted(set(v))) for k, v in out.items()}
