@@ -86,8 +86,13 @@ def main(argv: Sequence[str] | None = None) -> int:
         sys.stderr.close()
         return 0
     except OSError as err:
-        # A disk that is full, a file that vanished: one line, not a traceback.
-        print(f"ipo-sim: error: {_one_line(str(err))}", file=sys.stderr)
+        # A disk that is full, a file that vanished: one line, not a traceback. The
+        # previous outputs are untouched (everything is written aside, then swapped in).
+        where = f" ({err.filename})" if err.filename else ""
+        print(
+            f"ipo-sim: error: {_one_line(_reason(err))}{where}; nothing was written",
+            file=sys.stderr,
+        )
         return 2
     except Exception as err:
         debug = bool(getattr(args, "debug", False))
