@@ -1,8 +1,9 @@
-"""The summary's shock impact: what the shock page prints, computed once, from the run."""
+"""The summary: its typed fields, and the shock impact the shock page prints."""
 
 from __future__ import annotations
 
 import numpy as np
+import pytest
 
 from sim import simulate, summarise
 from sim.stats import wilson_interval
@@ -61,3 +62,19 @@ def test_shock_impact_without_an_event_has_no_loss() -> None:
     assert impact is not None
     assert impact.median_loss is None and impact.mean_value_cut is None
     assert impact.kept_paths_with_loss == 0
+
+
+def test_the_typed_fields_are_what_summary_json_writes() -> None:
+    sc = scenario(targets=[{"label": "low", "value": 1000.0}, {"label": "high", "value": 2500.0}])
+    summary = summarise(simulate(sc, 2_000, seed=4))
+    data = summary.to_dict()
+    assert [t["label"] for t in data["targets"]] == [t.label for t in summary.targets]
+    assert data["targets"][1]["ci95"] == list(summary.targets[1].ci95)
+    assert data["valuation"]["quantiles"]["0.5"] == summary.equity.quantiles.median
+    assert data["revenue"]["2026"]["p50"] == summary.revenue[-1].p50
+    assert data["paths"] == summary.run.paths == 2_000
+    with pytest.raises(KeyError, match=r"0\.42"):
+        summary.equity.quantiles.at(0.42)
+    # Each call builds a new dict: a caller's edits do not reach the summary.
+    data["targets"].clear()
+    assert len(summary.to_dict()["targets"]) == 2
