@@ -12,17 +12,12 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
-import re
-import shutil
 import signal
 import sys
-import tempfile
 import threading
-import time
 import traceback
 import unicodedata
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager, suppress
 from functools import partial
 from pathlib import Path
@@ -30,9 +25,10 @@ from typing import Any, NoReturn, TextIO
 
 from sim import format as fmt
 from sim._version import __version__
-from sim.compare import TargetDifference, compare_targets, paired, shared_targets, target_p
+from sim.compare import Comparison, compare
 from sim.engine import Result, simulate
 from sim.errors import SimError
+from sim.outputs import Stopped, check_out, write_outputs
 from sim.sampling import BLOCK_SIZE
 from sim.scenario import MAX_PATHS, SAMPLERS, Scenario, load_scenario
 from sim.summary import Summary, summarise
@@ -44,23 +40,6 @@ COMPARISON = "comparison"
 DEFAULT_FORMATS = "json,csv,pdf,png"
 #: The exit code of an internal error (a bug in ipo-sim).
 INTERNAL_ERROR = 3
-#: Files ipo-sim writes into an output folder: a folder holding anything else is not
-#: replaced (it may be a user's own folder that a scenario name happens to match).
-_OUR_FILES = re.compile(
-    r"(summary\.json|summary\.csv|report\.pdf|comparison\.json|comparison\.pdf|[^/]+\.png)"
-)
-#: A temporary folder left by a run stopped outright (SIGKILL, power loss) is removed by
-#: a later run once its process is gone, or once it is this old (its process id may have
-#: been reused), in seconds.
-STALE_AFTER_S = 24 * 3600
-
-
-class _Stopped(KeyboardInterrupt):
-    """SIGTERM or SIGHUP, taken like a Ctrl-C: the run stops and cleans up after itself."""
-
-    def __init__(self, signum: int) -> None:
-        super().__init__(signum)
-        self.signum = signum
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -75,7 +54,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(f"ipo-sim: error: {_one_line(str(err))}", file=sys.stderr)
         return 2
     except KeyboardInterrupt as err:
-        signum = err.signum if isinstance(err, _Stopped) else signal.SIGINT
+        signum = err.signum if isinstance(err, Stopped) else signal.SIGINT
         how = "interrupted" if signum == signal.SIGINT else f"stopped by {_signal_name(signum)}"
         # After SIGHUP the terminal may be gone: the exit code still says what happened.
         with suppress(OSError):
@@ -115,7 +94,7 @@ def _signal_name(signum: int) -> str:
 
 
 def _raise_stopped(signum: int, frame: object) -> None:
-    raise _Stopped(signum)
+    raise Stopped(signum)
 
 
 @contextmanager
@@ -347,13 +326,13 @@ def _cmd_run(args: argparse.Namespace) -> int:
             f"a scenario named {COMPARISON!r} would share its folder with the comparison "
             "report; give it a different [scenario] name"
         )
-    _check_out(args.out, [*names, *([COMPARISON] if len(scenarios) > 1 else [])])
+    check_out(args.out, [*names, *([COMPARISON] if len(scenarios) > 1 else [])])
     results: list[Result] = []
     summaries: list[Summary] = []
     for i, scenario in enumerate(scenarios):
         result = _simulate(scenario, args)
         summary = summarise(result)
-        written = _write_outputs(
+        written = write_outputs(
             args.out / scenario.name,
             partial(_render_outputs, result, summary, formats=formats, colour=i, quiet=args.quiet),
         )
@@ -371,7 +350,7 @@ def _cmd_compare(args: argparse.Namespace) -> int:
     scenarios = [load_scenario(p) for p in args.scenarios]
     if len(scenarios) < 2:
         raise SimError("compare needs at least two scenarios")
-    _check_out(args.out, [COMPARISON])
+    check_out(args.out, [COMPARISON])
     # One seed, path count and sampler for all: the runs then share common random
     # numbers and their differences are measured path by path.
     first = scenarios[0].simulation
@@ -387,11 +366,11 @@ def _cmd_compare(args: argparse.Namespace) -> int:
 def _comparison(
     results: list[Result], summaries: list[Summary], out: Path, formats: list[str]
 ) -> None:
-    diffs = compare_targets(results, summaries)
-    _print_comparison(results, summaries, diffs, sys.stdout)
+    comparison = compare(results, summaries)
+    _print_comparison(comparison, sys.stdout)
     folder = out / COMPARISON
-    written = _write_outputs(
-        folder, partial(_render_comparison, results, summaries, diffs, formats=formats)
+    written = write_outputs(
+        folder, partial(_render_comparison, results, summaries, comparison, formats=formats)
     )
     print(f"comparison: wrote {_count(len(written), 'file')} to {folder}/")
 
@@ -399,65 +378,21 @@ def _comparison(
 def _render_comparison(
     results: list[Result],
     summaries: list[Summary],
-    diffs: list[TargetDifference],
+    comparison: Comparison,
     folder: Path,
     formats: list[str],
 ) -> list[Path]:
     files = [folder / "comparison.json"]
     files[0].write_text(
-        json.dumps(_comparison_data(results, summaries, diffs), indent=2, ensure_ascii=False)
-        + "\n",
-        encoding="utf-8",
+        json.dumps(comparison.to_dict(), indent=2, ensure_ascii=False) + "\n", encoding="utf-8"
     )
     if "pdf" in formats or "png" in formats:
         from sim.report import render_comparison
 
-        files.extend(render_comparison(results, summaries, folder, formats=formats))
+        files.extend(
+            render_comparison(results, summaries, folder, formats=formats, comparison=comparison)
+        )
     return files
-
-
-def _comparison_data(
-    results: list[Result], summaries: list[Summary], diffs: list[TargetDifference]
-) -> dict[str, Any]:
-    names = [r.scenario.name for r in results]
-    return {
-        "scenarios": [
-            {
-                "name": r.scenario.name,
-                "scenario_sha256": r.scenario.sha256,
-                "seed": r.seed,
-                "paths": r.paths,
-                "sampler": r.sampler,
-            }
-            for r in results
-        ],
-        "paired": paired(results),
-        "targets": [
-            {
-                "label": label,
-                "value_usd": value,
-                "p_at_least": {
-                    name: (p[0] if (p := target_p(s, value)) is not None else None)
-                    for name, s in zip(names, summaries, strict=True)
-                },
-            }
-            for label, value in shared_targets(summaries)
-        ],
-        "differences": [
-            {
-                "label": d.label,
-                "value_usd": d.value_usd,
-                "scenario": names[d.scenario],
-                "minus": names[0],
-                "estimate": d.estimate,
-                "ci95": list(d.ci95),
-                "se": d.se,
-                "se_independent": d.se_independent,
-                "paired": d.paired,
-            }
-            for d in diffs
-        ],
-    }
 
 
 def _render_outputs(
@@ -479,152 +414,6 @@ def _render_outputs(
         _status(f"{result.scenario.name}: drawing the report (a few seconds)", quiet=quiet)
         files.extend(render(result, summary, folder, formats=formats, colour=colour))
     return files
-
-
-def _check_out(out: Path, names: Sequence[str]) -> None:
-    """Fail before any simulation if the outputs could not be written into ``out``.
-
-    Creates ``out`` and writes (and removes) a probe there; refuses a folder to be
-    replaced that is not a folder, or that holds files ipo-sim does not write.
-    """
-    try:
-        out.mkdir(parents=True, exist_ok=True)
-    except FileExistsError:
-        raise SimError(f"--out: {out} is a file, not a folder") from None
-    except OSError as err:
-        raise SimError(f"--out: cannot create the folder {out}: {_reason(err)}") from None
-    if not out.is_dir():
-        raise SimError(f"--out: {out} is a file, not a folder")
-    probe: Path | None = None
-    try:
-        probe = Path(
-            tempfile.mkdtemp(
-                prefix=_temp_prefix(names[0] if names else "ipo-sim"), suffix=".tmp", dir=out
-            )
-        )
-        (probe / "probe").write_bytes(b"ipo-sim")
-    except OSError as err:
-        raise SimError(f"--out: cannot write in {out}: {_reason(err)}") from None
-    finally:
-        if probe is not None:
-            shutil.rmtree(probe, ignore_errors=True)
-    for name in names:
-        _check_ours(out / name)
-
-
-def _reason(err: OSError) -> str:
-    return err.strerror or str(err)
-
-
-def _check_ours(folder: Path) -> None:
-    """Raise unless ``folder`` is absent, empty, or holds one earlier run's outputs."""
-    if not folder.exists() and not folder.is_symlink():
-        return
-    if folder.is_symlink() or not folder.is_dir():
-        kind = "a symbolic link" if folder.is_symlink() else "a file"
-        raise SimError(
-            f"--out: {folder} is {kind}, not an output folder of ipo-sim; refusing to replace "
-            "it (choose another --out or [scenario] name)"
-        )
-    entries = sorted(folder.iterdir())
-    foreign = [
-        p.name
-        for p in entries
-        if p.is_symlink() or not p.is_file() or not _OUR_FILES.fullmatch(p.name)
-    ]
-    names = {p.name for p in entries}
-    if entries and (foreign or not names & {"summary.json", "comparison.json"}):
-        example = f" such as {foreign[0]!r}" if foreign else ""
-        raise SimError(
-            f"--out: {folder} holds files ipo-sim did not write{example}; refusing to replace "
-            "it (choose another --out or [scenario] name, or empty the folder)"
-        )
-
-
-def _temp_prefix(name: str) -> str:
-    """The start of a temporary folder's name for ``name``: hidden, with our process id."""
-    return f".{name}.{os.getpid()}."
-
-
-def _remove_stale(folder: Path) -> None:
-    """Remove temporary folders for ``folder`` left by runs that were stopped outright."""
-    pattern = re.compile(rf"\.{re.escape(folder.name)}\.(\d+)\.[A-Za-z0-9_]+\.tmp")
-    for entry in folder.parent.iterdir():
-        match = pattern.fullmatch(entry.name)
-        if match is None or entry.is_symlink() or not entry.is_dir():
-            continue
-        try:
-            age = time.time() - entry.stat().st_mtime
-        except OSError:
-            continue
-        if age > STALE_AFTER_S or not _alive(int(match.group(1))):
-            shutil.rmtree(entry, ignore_errors=True)
-
-
-def _alive(pid: int) -> bool:
-    if pid == os.getpid():
-        return True
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except OSError:  # another user's process, say: alive
-        return True
-    return True
-
-
-def _write_outputs(folder: Path, write: Callable[[Path], list[Path]]) -> list[Path]:
-    """Write a new ``folder`` in a temporary folder beside it, then replace it whole.
-
-    The folder then holds exactly this run's files, never a mix with an earlier run's.
-    An interruption or error while writing leaves the previous folder as it was and no
-    partial file; a Ctrl-C (or SIGTERM, SIGHUP) during the (quick) swap is held until it
-    is done. A folder that ipo-sim did not write is never replaced (see _check_ours).
-    """
-    folder.parent.mkdir(parents=True, exist_ok=True)
-    _remove_stale(folder)
-    tmp = Path(
-        tempfile.mkdtemp(prefix=_temp_prefix(folder.name), suffix=".tmp", dir=folder.parent)
-    )
-    try:
-        new = tmp / "new"
-        new.mkdir()
-        written = write(new)
-        with _interrupts_deferred():
-            _check_ours(folder)  # again: time has passed since the check before the run
-            if folder.exists():
-                os.replace(folder, tmp / "old")
-            os.replace(new, folder)
-        return [folder / path.relative_to(new) for path in written]
-    finally:
-        shutil.rmtree(tmp, ignore_errors=True)
-
-
-@contextmanager
-def _interrupts_deferred() -> Iterator[None]:
-    """Hold a Ctrl-C, SIGTERM or SIGHUP until the block is done, then act on it.
-
-    Main thread only; a signal that is ignored stays ignored.
-    """
-    if threading.current_thread() is not threading.main_thread():
-        yield
-        return
-    caught: list[int] = []
-    previous: dict[int, Any] = {}
-    for name in ("SIGINT", "SIGTERM", "SIGHUP"):
-        signum = getattr(signal, name, None)
-        if signum is None or signal.getsignal(signum) == signal.SIG_IGN:
-            continue
-        previous[signum] = signal.signal(signum, lambda signum, frame: caught.append(signum))
-    try:
-        yield
-    finally:
-        for signum, handler in previous.items():
-            signal.signal(signum, signal.SIG_DFL if handler is None else handler)
-    if caught:
-        if caught[0] == signal.SIGINT:
-            raise KeyboardInterrupt
-        raise _Stopped(caught[0])
 
 
 def _cmd_check(args: argparse.Namespace) -> int:
@@ -741,71 +530,67 @@ def _print_scenario(scenario: Scenario, out: TextIO) -> None:
 
 
 def _print_summary(summary: Summary, out: TextIO, *, valuation: Valuation) -> None:
-    d = summary.data
-    v = d["valuation"]
-    q = v["quantiles"]
+    run, equity = summary.run, summary.equity
+    q = equity.quantiles
     print(
-        f"{d['scenario']}: {d['paths']:,} paths, seed {d['seed']}, {d['sampler']} sampler, "
-        f"{d['elapsed_s']:.1f} s",
+        f"{run.scenario}: {run.paths:,} paths, seed {run.seed}, {run.sampler} sampler, "
+        f"{run.elapsed_s:.1f} s",
         file=out,
     )
     print(
         f"  equity value at listing ({valuation.describe()}): mean "
-        f"{fmt.money(v['mean'], reading=True)}",
+        f"{fmt.money(equity.mean, reading=True)}",
         file=out,
     )
     print(
-        f"    p5 {fmt.money(q['0.05'], reading=True)} | "
-        f"p50 {fmt.money(q['0.5'], reading=True)} | p95 {fmt.money(q['0.95'], reading=True)}",
+        f"    p5 {fmt.money(q.p5, reading=True)} | "
+        f"p50 {fmt.money(q.median, reading=True)} | p95 {fmt.money(q.p95, reading=True)}",
         file=out,
     )
-    if d["targets"]:
-        width = max(_width(t["label"]) for t in d["targets"])
+    if summary.targets:
+        width = max(_width(t.label) for t in summary.targets)
         print(
             f"  {_ljust('target', width)}  {'value':>12}  {'P(value >= target)':>18}  "
             "95% interval",
             file=out,
         )
-        for t in d["targets"]:
-            lo, hi = t["ci95"]
+        for t in summary.targets:
+            lo, hi = t.ci95
             print(
-                f"  {_ljust(t['label'], width)}  {fmt.money(t['value_usd']):>12}  "
-                f"{fmt.pct(t['p_at_least']):>18}  {fmt.interval(lo, hi)}",
+                f"  {_ljust(t.label, width)}  {fmt.money(t.value_usd):>12}  "
+                f"{fmt.pct(t.p_at_least):>18}  {fmt.interval(lo, hi)}",
                 file=out,
             )
-    for e in d["expectations"]:
-        print(f"  expect {e['status']}: {e['text']}", file=out)
-    if d["sampler"] != "random" and d["stratified_paths"] < d["paths"]:
+    for e in summary.expectations:
+        print(f"  expect {e.status}: {e.expectation.text}", file=out)
+    if run.sampler != "random" and run.stratified_paths < run.paths:
         print(
-            f"  note: {d['sampler']} stratifies whole blocks of {BLOCK_SIZE:,} paths; "
-            f"{d['paths'] - d['stratified_paths']:,} of these paths are a random subset of a "
+            f"  note: {run.sampler} stratifies whole blocks of {BLOCK_SIZE:,} paths; "
+            f"{run.paths - run.stratified_paths:,} of these paths are a random subset of a "
             "block's design (use a multiple of the block for full stratification)",
             file=out,
         )
-    precision = d.get("precision")
+    precision = summary.precision
     if precision is not None:
-        state = "reached" if precision["reached"] else "NOT reached (raise --paths)"
+        state = "reached" if precision.reached else "NOT reached (raise --paths)"
         print(
-            f"  precision {precision['requested']:g} {state}: largest 95% half-width "
-            f"{precision['max_half_width']:.4g} at {d['paths']:,} paths",
+            f"  precision {precision.requested:g} {state}: largest 95% half-width "
+            f"{precision.max_half_width:.4g} at {run.paths:,} paths",
             file=out,
         )
 
 
-def _print_comparison(
-    results: list[Result], summaries: list[Summary], diffs: list[TargetDifference], out: TextIO
-) -> None:
-    names = [r.scenario.name for r in results]
-    how = "paired paths (common random numbers)" if paired(results) else "independent runs"
+def _print_comparison(comparison: Comparison, out: TextIO) -> None:
+    names = comparison.names
+    how = "paired paths (common random numbers)" if comparison.paired else "independent runs"
     print(f"comparison of {', '.join(names)}: differences from {names[0]}, {how}", file=out)
     rows = [["target", *names, *(f"{n} - {names[0]}" for n in names[1:])]]
-    for label, value in shared_targets(summaries):
-        row = [label]
-        for s in summaries:
-            p = target_p(s, value)
-            row.append(fmt.pct(p[0]) if p is not None else "-")
-        for i in range(1, len(results)):
-            d = next((x for x in diffs if x.scenario == i and x.value_usd == value), None)
+    for target in comparison.targets:
+        row = [target.label]
+        for e in target.estimates:
+            row.append(fmt.pct(e.p_at_least) if e is not None else "-")
+        for i in range(1, len(names)):
+            d = comparison.difference(i, target.value_usd)
             row.append("-" if d is None else fmt.difference(d.estimate, d.ci95))
         rows.append(row)
     widths = [max(_width(r[j]) for r in rows) for j in range(len(rows[0]))]

@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
-from typing import Literal, TypeAlias
+from typing import Any, Literal, TypeAlias
 
 import numpy as np
 
@@ -50,6 +50,16 @@ class ExpectationOutcome:
     def passed(self) -> bool | None:
         """True or False when decided; None when inconclusive."""
         return {"passed": True, "failed": False}.get(self.status)
+
+    def to_dict(self) -> dict[str, Any]:
+        """The verdict as summary.json writes it."""
+        return {
+            "text": self.expectation.text,
+            "passed": self.passed,
+            "status": self.status,
+            "estimate": self.estimate,
+            "ci95": list(self.ci95),
+        }
 
 
 def decide(ci95: tuple[float, float], bounds: tuple[float | None, float | None]) -> Status:

@@ -28,7 +28,7 @@ from sim.errors import ScenarioError
 from sim.model import DIRICHLET, NORMAL, SCALAR, UNIFORM, InputSpec
 from sim.scenario import SAMPLERS, Correlation
 
-__all__ = ["BLOCK_SIZE", "Copula", "block_draws", "name_key", "stream"]
+__all__ = ["BLOCK_SIZE", "Copula", "block_draws", "input_rng", "name_key"]
 
 FloatArray = npt.NDArray[np.float64]
 
@@ -44,7 +44,7 @@ def name_key(name: str) -> tuple[int, int]:
     return int.from_bytes(digest[:4], "little"), int.from_bytes(digest[4:], "little")
 
 
-def stream(seed: int, block: int, name: str) -> np.random.Generator:
+def input_rng(seed: int, block: int, name: str) -> np.random.Generator:
     """The generator of input ``name`` in block ``block`` of a run with ``seed``."""
     seq = np.random.SeedSequence(seed, spawn_key=(block, *name_key(name)))
     return np.random.Generator(np.random.SFC64(seq))
@@ -194,16 +194,16 @@ def block_draws(
                 # A read-only view with stride 0: a constant costs no memory or time.
                 out[spec.name] = np.broadcast_to(dist.ppf(np.array([0.5]))[0], (n,))
             else:
-                rng = stream(seed, block, spec.name)
+                rng = input_rng(seed, block, spec.name)
                 u_scalar[spec.name] = uniforms(n, 1, rng=rng, sampler=sampler)[0]
         elif spec.kind == NORMAL:
-            rng = stream(seed, block, spec.name)
+            rng = input_rng(seed, block, spec.name)
             out[spec.name] = normals(n, spec.dim, rng=rng, sampler=sampler)
         elif spec.kind == UNIFORM:
-            rng = stream(seed, block, spec.name)
+            rng = input_rng(seed, block, spec.name)
             out[spec.name] = uniforms(n, spec.dim, rng=rng, sampler=sampler)
         elif spec.kind == DIRICHLET:
-            out[spec.name] = _dirichlet(stream(seed, block, spec.name), spec.alpha, n)
+            out[spec.name] = _dirichlet(input_rng(seed, block, spec.name), spec.alpha, n)
         else:  # pragma: no cover - InputSpec kinds are a closed set
             raise AssertionError(spec.kind)
     if copula is not None:

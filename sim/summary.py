@@ -1,7 +1,15 @@
 """``summarise(result) -> Summary``: the machine-readable results of DESIGN.md section 6.
 
-The keys of :meth:`Summary.to_dict` follow the ``summary.json`` schema; more are added
-(``se`` and intervals everywhere, the quantile method, value per share) but none renamed.
+A :class:`Summary` holds frozen dataclasses, one per block of ``summary.json``;
+:meth:`Summary.to_dict` writes them in the schema's keys and order. More keys were added
+over time (``se`` and intervals everywhere, the quantile method, value per share) but none
+renamed.
+
+Names: the metric ``valuation`` of the scenario format and of ``summary.json`` is the
+*equity value at listing* (enterprise value plus net cash plus IPO proceeds); inside the
+code it is called ``equity`` (:attr:`Summary.equity`, ``Kept.equity``), because
+"valuation" there names the method that produces it (:mod:`sim.valuation`,
+``Scenario.valuation``).
 """
 
 from __future__ import annotations
@@ -10,6 +18,7 @@ import csv
 import io
 import json
 import math
+from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -23,15 +32,339 @@ from sim.expectations import ExpectationOutcome, check_expectation
 from sim.sampling import BLOCK_SIZE
 from sim.stats import QUANTILE_LEVELS, proportion_se, quantiles, spearman, wilson_interval
 
-__all__ = ["Summary", "paired_loss", "summarise"]
+__all__ = [
+    "Concentration",
+    "EquityValue",
+    "Precision",
+    "Quantiles",
+    "RevenueYear",
+    "Run",
+    "SensitivityRow",
+    "ShockEstimate",
+    "ShockImpact",
+    "Summary",
+    "TargetEstimate",
+    "ValuePerShare",
+    "paired_loss",
+    "summarise",
+]
+
+
+@dataclass(frozen=True, slots=True)
+class Quantiles:
+    """A metric's quantiles at :data:`sim.stats.QUANTILE_LEVELS` (or other levels).
+
+    Attributes
+    ----------
+    levels : tuple of float
+        Probabilities in (0, 1), increasing.
+    values : tuple of float
+        The quantile at each level, in the metric's unit.
+    """
+
+    levels: tuple[float, ...]
+    values: tuple[float, ...]
+
+    @classmethod
+    def from_dict(cls, table: Mapping[str, float]) -> Quantiles:
+        """From ``{"0.05": value, ...}`` (the summary.json form)."""
+        return cls(tuple(float(k) for k in table), tuple(table.values()))
+
+    def at(self, level: float) -> float:
+        """The quantile at ``level`` (one of :attr:`levels`); KeyError otherwise."""
+        for q, v in zip(self.levels, self.values, strict=True):
+            if q == level:
+                return v
+        raise KeyError(f"no quantile at {level:g}")
+
+    @property
+    def p5(self) -> float:
+        return self.at(0.05)
+
+    @property
+    def p25(self) -> float:
+        return self.at(0.25)
+
+    @property
+    def median(self) -> float:
+        return self.at(0.5)
+
+    @property
+    def p75(self) -> float:
+        return self.at(0.75)
+
+    @property
+    def p95(self) -> float:
+        return self.at(0.95)
+
+    def to_dict(self) -> dict[str, float]:
+        return {f"{q:g}": v for q, v in zip(self.levels, self.values, strict=True)}
+
+
+@dataclass(frozen=True, slots=True)
+class TargetEstimate:
+    """P(equity value >= a target) over all paths, with its Wilson 95 % interval.
+
+    ``written`` is the target as the scenario wrote it; None where summary.json leaves it
+    out (the shock-off probabilities of ``shock_impact``).
+    """
+
+    label: str
+    value_usd: float
+    written: str | None
+    p_at_least: float
+    ci95: tuple[float, float]
+    se: float
+
+    def to_dict(self) -> dict[str, Any]:
+        out: dict[str, Any] = {"label": self.label, "value_usd": self.value_usd}
+        if self.written is not None:
+            out["written"] = self.written
+        out |= {"p_at_least": self.p_at_least, "ci95": list(self.ci95), "se": self.se}
+        return out
+
+
+@dataclass(frozen=True, slots=True)
+class EquityValue:
+    """The equity value at listing, USD (the metric ``valuation``): moments and quantiles."""
+
+    year: int
+    mean: float
+    sd: float
+    se: float
+    quantiles: Quantiles
+    currency: str = "USD"
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "currency": self.currency,
+            "year": self.year,
+            "mean": self.mean,
+            "sd": self.sd,
+            "se": self.se,
+            "quantiles": self.quantiles.to_dict(),
+        }
+
+
+@dataclass(frozen=True, slots=True)
+class RevenueYear:
+    """One year's total revenue, USD: 5 %, 50 % and 95 % quantiles, mean and its se."""
+
+    year: int
+    p5: float
+    p50: float
+    p95: float
+    mean: float
+    se: float
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"p5": self.p5, "p50": self.p50, "p95": self.p95, "mean": self.mean, "se": self.se}
+
+
+@dataclass(frozen=True, slots=True)
+class Concentration:
+    """Regional concentration in the valuation year: HHI, top region's share, mean shares."""
+
+    year: int
+    hhi: Quantiles
+    top_region_share: Quantiles
+    region_share_mean: Mapping[str, float]
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "year": self.year,
+            "hhi": self.hhi.to_dict(),
+            "top_region_share": self.top_region_share.to_dict(),
+            "region_share_mean": dict(self.region_share_mean),
+        }
+
+
+@dataclass(frozen=True, slots=True)
+class ShockEstimate:
+    """P(a shock strikes at least once over the horizon), with its Wilson 95 % interval."""
+
+    name: str
+    p_any: float
+    ci95: tuple[float, float]
+    se: float
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"name": self.name, "p_any": self.p_any, "ci95": list(self.ci95), "se": self.se}
+
+
+@dataclass(frozen=True, slots=True)
+class ShockImpact:
+    """What the shocks did to the value.
+
+    Attributes
+    ----------
+    kept_paths : int
+        Kept paths the losses are measured on.
+    kept_paths_with_loss : int
+        Of them, those with a shock event and a defined loss.
+    median_loss : float or None
+        Median paired loss ``1 - value / value with shocks off``; None when no path has one.
+    mean_value_cut : float or None
+        ``1 - mean value / mean value with shocks off`` over the kept paths; None when
+        undefined.
+    targets_shocks_off : tuple of TargetEstimate, or None
+        Each target's probability with shocks switched off (every path); None when the
+        run did not count them.
+    """
+
+    kept_paths: int
+    kept_paths_with_loss: int
+    median_loss: float | None
+    mean_value_cut: float | None
+    targets_shocks_off: tuple[TargetEstimate, ...] | None
+
+    def to_dict(self) -> dict[str, Any]:
+        out: dict[str, Any] = {
+            "kept_paths": self.kept_paths,
+            "kept_paths_with_loss": self.kept_paths_with_loss,
+            "median_loss": self.median_loss,
+            "mean_value_cut": self.mean_value_cut,
+        }
+        if self.targets_shocks_off is not None:
+            out["targets_shocks_off"] = [t.to_dict() for t in self.targets_shocks_off]
+        return out
+
+
+@dataclass(frozen=True, slots=True)
+class SensitivityRow:
+    """One drawn input's Spearman rank correlation with the equity value.
+
+    ``first_order`` (a variance-based index) is not computed yet: always None.
+    """
+
+    input: str
+    rank_correlation: float
+    first_order: float | None = None
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "input": self.input,
+            "rank_correlation": self.rank_correlation,
+            "first_order": self.first_order,
+        }
+
+
+@dataclass(frozen=True, slots=True)
+class ValuePerShare:
+    """Equity value per share, USD, against the offer price range."""
+
+    shares_outstanding: float
+    mean: float
+    quantiles: Quantiles
+    offer_price_range_usd: tuple[float, float]
+    p_at_least_offer_low: float
+    p_at_least_offer_high: float
+    currency: str = "USD"
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "currency": self.currency,
+            "shares_outstanding": self.shares_outstanding,
+            "mean": self.mean,
+            "quantiles": self.quantiles.to_dict(),
+            "offer_price_range_usd": list(self.offer_price_range_usd),
+            "p_at_least_offer_low": self.p_at_least_offer_low,
+            "p_at_least_offer_high": self.p_at_least_offer_high,
+        }
+
+
+@dataclass(frozen=True, slots=True)
+class Precision:
+    """The ``--precision`` rule: the half-width asked for and the largest one reached."""
+
+    requested: float
+    max_half_width: float
+    reached: bool
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "requested": self.requested,
+            "max_half_width": self.max_half_width,
+            "reached": self.reached,
+        }
+
+
+@dataclass(frozen=True, slots=True)
+class Run:
+    """Where a summary came from: the scenario, the code, the seed and how it ran.
+
+    ``stratified_paths``: the paths an LHS or Sobol design stratified (whole blocks);
+    ``quantile_method``: ``"exact"`` when every path was kept, else ``"sketch"`` with
+    relative error ``quantile_relative_error``.
+    """
+
+    scenario: str
+    scenario_sha256: str
+    version: str
+    seed: int
+    paths: int
+    sampler: str
+    elapsed_s: float
+    workers: int
+    stratified_paths: int
+    quantile_method: str
+    quantile_relative_error: float
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "scenario": self.scenario,
+            "scenario_sha256": self.scenario_sha256,
+            "version": self.version,
+            "seed": self.seed,
+            "paths": self.paths,
+            "sampler": self.sampler,
+            "elapsed_s": self.elapsed_s,
+            "workers": self.workers,
+            "stratified_paths": self.stratified_paths,
+            "quantile_method": self.quantile_method,
+            "quantile_relative_error": self.quantile_relative_error,
+        }
 
 
 @dataclass(frozen=True, slots=True, eq=False)
 class Summary:
-    """A run's results as plain data (``data`` follows the summary.json schema)."""
+    """A run's results as typed fields; :meth:`to_dict` gives the summary.json schema.
 
-    data: dict[str, Any]
+    Attributes
+    ----------
+    run : Run
+        Provenance: scenario, version, seed, paths, sampler, timing, quantile method.
+    equity : EquityValue
+        The equity value at listing (summary.json's ``valuation``).
+    targets : tuple of TargetEstimate
+        One per scenario target, in the scenario's order.
+    revenue : tuple of RevenueYear
+        The base year, then each simulated year.
+    concentration : Concentration
+    shocks : tuple of ShockEstimate
+    sensitivity : tuple of SensitivityRow
+        Strongest first.
+    expectations : tuple of ExpectationOutcome
+        One per ``[[expect]]`` entry.
+    precision : Precision or None
+        With ``--precision`` only.
+    shock_impact : ShockImpact or None
+        For a scenario with shocks only.
+    value_per_share : ValuePerShare or None
+        For a scenario with an ``[offering]`` only.
+    """
+
+    run: Run
+    equity: EquityValue
+    targets: tuple[TargetEstimate, ...]
+    revenue: tuple[RevenueYear, ...]
+    concentration: Concentration
+    shocks: tuple[ShockEstimate, ...]
+    sensitivity: tuple[SensitivityRow, ...]
     expectations: tuple[ExpectationOutcome, ...]
+    precision: Precision | None = None
+    shock_impact: ShockImpact | None = None
+    value_per_share: ValuePerShare | None = None
 
     @property
     def failed(self) -> bool:
@@ -39,10 +372,27 @@ class Summary:
         return any(o.status == "failed" for o in self.expectations)
 
     def to_dict(self) -> dict[str, Any]:
-        return self.data
+        """The summary.json schema (a new dict each call)."""
+        data = self.run.to_dict()
+        data |= {
+            "valuation": self.equity.to_dict(),
+            "targets": [t.to_dict() for t in self.targets],
+            "revenue": {str(r.year): r.to_dict() for r in self.revenue},
+            "concentration": self.concentration.to_dict(),
+            "shocks": [s.to_dict() for s in self.shocks],
+            "sensitivity": [r.to_dict() for r in self.sensitivity],
+            "expectations": [o.to_dict() for o in self.expectations],
+        }
+        if self.precision is not None:
+            data["precision"] = self.precision.to_dict()
+        if self.shock_impact is not None:
+            data["shock_impact"] = self.shock_impact.to_dict()
+        if self.value_per_share is not None:
+            data["value_per_share"] = self.value_per_share.to_dict()
+        return data
 
     def to_json(self) -> str:
-        return json.dumps(_finite(self.data), indent=2, ensure_ascii=False) + "\n"
+        return json.dumps(_finite(self.to_dict()), indent=2, ensure_ascii=False) + "\n"
 
     def to_csv(self) -> str:
         """One row per target."""
@@ -61,18 +411,18 @@ class Summary:
                 "seed",
             ]
         )
-        for t in self.data["targets"]:
+        for t in self.targets:
             writer.writerow(
                 [
-                    self.data["scenario"],
-                    t["label"],
-                    repr(t["value_usd"]),
-                    f"{t['p_at_least']:.6f}",
-                    f"{t['ci95'][0]:.6f}",
-                    f"{t['ci95'][1]:.6f}",
-                    f"{t['se']:.6f}",
-                    self.data["paths"],
-                    self.data["seed"],
+                    self.run.scenario,
+                    t.label,
+                    repr(t.value_usd),
+                    f"{t.p_at_least:.6f}",
+                    f"{t.ci95[0]:.6f}",
+                    f"{t.ci95[1]:.6f}",
+                    f"{t.se:.6f}",
+                    self.run.paths,
+                    self.run.seed,
                 ]
             )
         return buf.getvalue()
@@ -89,29 +439,33 @@ def _finite(value: Any) -> Any:
     return value
 
 
-def _quantiles(result: Result, metric: str) -> dict[str, float]:
+def _quantiles(result: Result, metric: str) -> Quantiles:
     """A streamed metric's quantiles: exact when every path was kept, else from its sketch."""
     exact = metrics.per_path(result.scenario, result.kept, metric)
     if exact is not None and result.exact:
-        return quantiles(exact)
-    stream = result.streams[metric]
-    return {f"{q:g}": stream.sketch.quantile(q) for q in QUANTILE_LEVELS}
+        return Quantiles.from_dict(quantiles(exact))
+    sketch = result.streams[metric].sketch
+    return Quantiles(QUANTILE_LEVELS, tuple(sketch.quantile(q) for q in QUANTILE_LEVELS))
 
 
-def _sensitivity(result: Result) -> list[dict[str, Any]]:
+def _target(label: str, value: float, written: str | None, count: int, n: int) -> TargetEstimate:
+    return TargetEstimate(
+        label, value, written, count / n, wilson_interval(count, n), proportion_se(count, n)
+    )
+
+
+def _sensitivity(result: Result) -> tuple[SensitivityRow, ...]:
     """Spearman rank correlation of each drawn input with equity value, strongest first.
 
-    First-order (variance-based) indices are not computed yet: ``first_order`` is null.
+    First-order (variance-based) indices are not computed yet: ``first_order`` is None.
     """
     kept = result.kept
     names = list(kept.inputs)
     if not names or kept.n < 3:
-        return []
+        return ()
     rho = spearman(np.stack([kept.inputs[x] for x in names], axis=1), kept.equity)
     order = sorted(range(len(names)), key=lambda i: -abs(rho[i]) if math.isfinite(rho[i]) else 0.0)
-    return [
-        {"input": names[i], "rank_correlation": float(rho[i]), "first_order": None} for i in order
-    ]
+    return tuple(SensitivityRow(names[i], float(rho[i])) for i in order)
 
 
 def paired_loss(kept: Kept) -> npt.NDArray[np.float64]:
@@ -130,41 +484,82 @@ def paired_loss(kept: Kept) -> npt.NDArray[np.float64]:
     return loss[np.isfinite(loss)]
 
 
-def _shock_impact(result: Result, targets: list[dict[str, Any]]) -> dict[str, Any]:
+def _shock_impact(result: Result, targets: tuple[TargetEstimate, ...]) -> ShockImpact:
     """What the shocks did: each target's probability with shocks off (every path), and the
-    paired loss of the kept paths with an event (``median_loss``: null when none has one)."""
+    paired loss of the kept paths with an event (``median_loss``: None when none has one)."""
     n = result.paths
     kept = result.kept
     loss = paired_loss(kept)
-    impact: dict[str, Any] = {
-        "kept_paths": kept.n,
-        "kept_paths_with_loss": int(loss.size),
-        "median_loss": float(np.median(loss)) if loss.size else None,
-        "mean_value_cut": None,
-    }
+    cut = None
     off_mean = float(kept.equity_unshocked.mean()) if loss.size else 0.0
     if off_mean != 0:
         # Over the kept paths, all of them: how much lower the mean is with shocks on.
-        impact["mean_value_cut"] = 1 - float(kept.equity.mean()) / off_mean
+        cut = 1 - float(kept.equity.mean()) / off_mean
     off = result.streams.get("valuation_unshocked")
+    targets_off = None
     if off is not None:
-        impact["targets_shocks_off"] = []
-        for t in targets:
-            count = off.count_at_least(t["value_usd"])
-            impact["targets_shocks_off"].append(
-                {
-                    "label": t["label"],
-                    "value_usd": t["value_usd"],
-                    "p_at_least": count / n,
-                    "ci95": list(wilson_interval(count, n)),
-                    "se": proportion_se(count, n),
-                }
-            )
-    return impact
+        targets_off = tuple(
+            _target(t.label, t.value_usd, None, off.count_at_least(t.value_usd), n)
+            for t in targets
+        )
+    return ShockImpact(
+        kept_paths=kept.n,
+        kept_paths_with_loss=int(loss.size),
+        median_loss=float(np.median(loss)) if loss.size else None,
+        mean_value_cut=cut,
+        targets_shocks_off=targets_off,
+    )
+
+
+def _run(result: Result) -> Run:
+    val = result.streams[metrics.VALUATION.name()]
+    return Run(
+        scenario=result.scenario.name,
+        scenario_sha256=result.scenario.sha256,
+        version=__version__,
+        seed=result.seed,
+        paths=result.paths,
+        sampler=result.sampler,
+        elapsed_s=result.elapsed_s,
+        workers=result.workers,
+        # LHS and Sobol lay out designs over whole blocks; paths of a short final block
+        # are a random subset of a design and carry no stratification.
+        stratified_paths=(
+            0 if result.sampler == "random" else (result.paths // BLOCK_SIZE) * BLOCK_SIZE
+        ),
+        quantile_method="exact" if result.exact else "sketch",
+        quantile_relative_error=0.0 if result.exact else val.sketch.alpha,
+    )
+
+
+def _revenue(result: Result) -> tuple[RevenueYear, ...]:
+    out = []
+    for year in (result.scenario.base_year, *result.scenario.years):
+        name = metrics.REVENUE.name(year)
+        s = result.streams[name]
+        q = _quantiles(result, name)
+        out.append(RevenueYear(year, q.p5, q.median, q.p95, s.mean, s.se))
+    return tuple(out)
+
+
+def _value_per_share(result: Result) -> ValuePerShare | None:
+    offering = result.scenario.offering
+    if offering is None:
+        return None
+    vps = result.streams[metrics.VALUE_PER_SHARE.name()]
+    lo, hi = offering.price_range_usd
+    return ValuePerShare(
+        shares_outstanding=offering.shares_outstanding,
+        mean=vps.mean,
+        quantiles=_quantiles(result, metrics.VALUE_PER_SHARE.name()),
+        offer_price_range_usd=(lo, hi),
+        p_at_least_offer_low=vps.count_at_least(lo) / result.paths,
+        p_at_least_offer_high=vps.count_at_least(hi) / result.paths,
+    )
 
 
 def summarise(result: Result) -> Summary:
-    """Summarise a run: valuation, targets, revenue, concentration, shocks, sensitivity.
+    """Summarise a run: equity value, targets, revenue, concentration, shocks, sensitivity.
 
     Quantiles are exact sample quantiles when every path was kept, else read from the
     streaming sketch (relative error ``quantile_relative_error``).
@@ -172,109 +567,46 @@ def summarise(result: Result) -> Summary:
     scenario = result.scenario
     n = result.paths
     val = result.streams[metrics.VALUATION.name()]
-    targets = []
-    for t in scenario.targets:
-        count = val.count_at_least(t.value_usd)
-        targets.append(
-            {
-                "label": t.label,
-                "value_usd": t.value_usd,
-                "written": t.text,
-                "p_at_least": count / n,
-                "ci95": list(wilson_interval(count, n)),
-                "se": proportion_se(count, n),
-            }
-        )
-    revenue = {}
-    for year in (scenario.base_year, *scenario.years):
-        name = metrics.REVENUE.name(year)
-        s = result.streams[name]
-        q = _quantiles(result, name)
-        revenue[str(year)] = {
-            "p5": q["0.05"],
-            "p50": q["0.5"],
-            "p95": q["0.95"],
-            "mean": s.mean,
-            "se": s.se,
-        }
+    targets = tuple(
+        _target(t.label, t.value_usd, t.text, val.count_at_least(t.value_usd), n)
+        for t in scenario.targets
+    )
     shocks = []
     for k, shock in enumerate(scenario.shocks):
         count = int(result.shock_counts[k])
         shocks.append(
-            {
-                "name": shock.name,
-                "p_any": count / n,
-                "ci95": list(wilson_interval(count, n)),
-                "se": proportion_se(count, n),
-            }
+            ShockEstimate(
+                shock.name, count / n, wilson_interval(count, n), proportion_se(count, n)
+            )
         )
-    sensitivity = _sensitivity(result)
-    outcomes = tuple(check_expectation(result, e) for e in scenario.expectations)
-    data: dict[str, Any] = {
-        "scenario": scenario.name,
-        "scenario_sha256": scenario.sha256,
-        "version": __version__,
-        "seed": result.seed,
-        "paths": n,
-        "sampler": result.sampler,
-        "elapsed_s": result.elapsed_s,
-        "workers": result.workers,
-        # LHS and Sobol lay out designs over whole blocks; paths of a short final block
-        # are a random subset of a design and carry no stratification.
-        "stratified_paths": (
-            0 if result.sampler == "random" else (result.paths // BLOCK_SIZE) * BLOCK_SIZE
+    precision = None
+    if result.precision is not None:
+        precision = Precision(
+            result.precision, result.max_half_width, result.max_half_width < result.precision
+        )
+    return Summary(
+        run=_run(result),
+        equity=EquityValue(
+            year=scenario.valuation.year,
+            mean=val.mean,
+            sd=val.sd,
+            se=val.se,
+            quantiles=_quantiles(result, metrics.VALUATION.name()),
         ),
-        "quantile_method": "exact" if result.exact else "sketch",
-        "quantile_relative_error": 0.0 if result.exact else val.sketch.alpha,
-        "valuation": {
-            "currency": "USD",
-            "year": scenario.valuation.year,
-            "mean": val.mean,
-            "sd": val.sd,
-            "se": val.se,
-            "quantiles": _quantiles(result, metrics.VALUATION.name()),
-        },
-        "targets": targets,
-        "revenue": revenue,
-        "concentration": {
-            "year": scenario.valuation.year,
-            "hhi": _quantiles(result, metrics.HHI.name()),
-            "top_region_share": _quantiles(result, metrics.TOP_REGION_SHARE.name()),
-            "region_share_mean": {
+        targets=targets,
+        revenue=_revenue(result),
+        concentration=Concentration(
+            year=scenario.valuation.year,
+            hhi=_quantiles(result, metrics.HHI.name()),
+            top_region_share=_quantiles(result, metrics.TOP_REGION_SHARE.name()),
+            region_share_mean={
                 r: float(result.region_share_sums[i] / n) for i, r in enumerate(scenario.regions)
             },
-        },
-        "shocks": shocks,
-        "sensitivity": sensitivity,
-        "expectations": [
-            {
-                "text": o.expectation.text,
-                "passed": o.passed,
-                "status": o.status,
-                "estimate": o.estimate,
-                "ci95": list(o.ci95),
-            }
-            for o in outcomes
-        ],
-    }
-    if result.precision is not None:
-        data["precision"] = {
-            "requested": result.precision,
-            "max_half_width": result.max_half_width,
-            "reached": result.max_half_width < result.precision,
-        }
-    if scenario.shocks:
-        data["shock_impact"] = _shock_impact(result, targets)
-    if scenario.offering is not None:
-        vps = result.streams[metrics.VALUE_PER_SHARE.name()]
-        lo, hi = scenario.offering.price_range_usd
-        data["value_per_share"] = {
-            "currency": "USD",
-            "shares_outstanding": scenario.offering.shares_outstanding,
-            "mean": vps.mean,
-            "quantiles": _quantiles(result, metrics.VALUE_PER_SHARE.name()),
-            "offer_price_range_usd": [lo, hi],
-            "p_at_least_offer_low": vps.count_at_least(lo) / n,
-            "p_at_least_offer_high": vps.count_at_least(hi) / n,
-        }
-    return Summary(data, outcomes)
+        ),
+        shocks=tuple(shocks),
+        sensitivity=_sensitivity(result),
+        expectations=tuple(check_expectation(result, e) for e in scenario.expectations),
+        precision=precision,
+        shock_impact=_shock_impact(result, targets) if scenario.shocks else None,
+        value_per_share=_value_per_share(result),
+    )

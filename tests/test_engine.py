@@ -12,7 +12,7 @@ import pytest
 import sim.engine
 from sim.engine import simulate
 from sim.errors import SimError
-from sim.sampling import BLOCK_SIZE, name_key, stream
+from sim.sampling import BLOCK_SIZE, input_rng, name_key
 from sim.scenario import MAX_PATHS, load_scenario
 from sim.stats import spearman
 from sim.summary import summarise
@@ -63,7 +63,7 @@ def test_same_inputs_same_results() -> None:
     a = simulate(sc, 70_000, seed=5)
     b = simulate(sc, 70_000, seed=5)
     assert np.array_equal(a.kept.equity, b.kept.equity)
-    assert summarise(a).data["valuation"] == summarise(b).data["valuation"]
+    assert summarise(a).equity == summarise(b).equity
     c = simulate(sc, 70_000, seed=6)
     assert not np.array_equal(a.kept.equity, c.kept.equity)
 
@@ -107,17 +107,17 @@ def test_results_do_not_depend_on_worker_count() -> None:
     one = simulate(sc, 3 * BLOCK_SIZE, seed=4, workers=1)
     three = simulate(sc, 3 * BLOCK_SIZE, seed=4, workers=3)
     assert np.array_equal(one.kept.equity, three.kept.equity)
-    s1, s3 = summarise(one).data, summarise(three).data
-    for key in ("valuation", "targets", "revenue", "concentration", "shocks"):
-        assert s1[key] == s3[key], key
+    s1, s3 = summarise(one), summarise(three)
+    for field in ("equity", "targets", "revenue", "concentration", "shocks"):
+        assert getattr(s1, field) == getattr(s3, field), field
 
 
 def test_streams_are_keyed_by_name_not_order() -> None:
     assert name_key("segments.a.growth") == name_key("segments.a.growth")
     assert name_key("segments.a.growth") != name_key("segments.b.growth")
-    x = stream(1, 0, "a").random(4)
-    assert np.array_equal(x, stream(1, 0, "a").random(4))
-    assert not np.array_equal(x, stream(1, 1, "a").random(4))
+    x = input_rng(1, 0, "a").random(4)
+    assert np.array_equal(x, input_rng(1, 0, "a").random(4))
+    assert not np.array_equal(x, input_rng(1, 1, "a").random(4))
 
 
 def test_streaming_counts_match_kept_arrays_when_everything_is_kept() -> None:
@@ -137,16 +137,16 @@ def test_keep_cap_bounds_the_exact_arrays_and_switches_to_the_sketch() -> None:
     sc = _rich()
     res = simulate(sc, 2 * BLOCK_SIZE, seed=8, keep=1000)
     assert res.kept.n == 1000 and not res.exact
-    summary = summarise(res).data
-    assert summary["quantile_method"] == "sketch"
-    q = summary["valuation"]["quantiles"]
+    summary = summarise(res)
+    assert summary.run.quantile_method == "sketch"
+    q = summary.equity.quantiles
     full = simulate(sc, 2 * BLOCK_SIZE, seed=8)
     ordered = np.sort(full.kept.equity)
     rank = 0.5 * (len(ordered) - 1)
     alpha = res.streams["valuation"].sketch.alpha
     # The sketch's guarantee: within alpha of a value at the requested rank.
     lo, hi = ordered[math.floor(rank)], ordered[math.ceil(rank)]
-    assert lo * (1 - alpha) <= q["0.5"] <= hi * (1 + alpha)
+    assert lo * (1 - alpha) <= q.median <= hi * (1 + alpha)
 
 
 def test_precision_stops_early_and_deterministically() -> None:
@@ -155,8 +155,8 @@ def test_precision_stops_early_and_deterministically() -> None:
     b = simulate(sc, 40 * BLOCK_SIZE, seed=2, precision=0.01, workers=2)
     assert a.stopped_by_precision and a.paths < 40 * BLOCK_SIZE
     assert a.paths == b.paths
-    for t in summarise(a).data["targets"]:
-        assert (t["ci95"][1] - t["ci95"][0]) / 2 < 0.01
+    for t in summarise(a).targets:
+        assert (t.ci95[1] - t.ci95[0]) / 2 < 0.01
 
 
 def test_correlated_inputs_reach_the_requested_rank_correlation() -> None:

@@ -48,6 +48,9 @@ def _differences(old: Any, new: Any, where: str = "") -> list[str]:
     if isinstance(old, dict) and isinstance(new, dict):
         out = [f"{where}.{k}: missing now" for k in old.keys() - new.keys()]
         out += [f"{where}.{k}: new key" for k in new.keys() - old.keys()]
+        if old.keys() == new.keys() and list(old) != list(new):
+            # summary.json is read by people and diffed between runs: its order is kept too.
+            out.append(f"{where}: keys reordered {list(old)} -> {list(new)}")
         for k in old.keys() & new.keys():
             out += _differences(old[k], new[k], f"{where}.{k}")
         return out

@@ -243,20 +243,20 @@ def test_paired_differences_use_common_random_numbers(
 ) -> None:
     (a, sa), (b, sb) = baseline, cold_window
     diffs = compare_targets([a, b], [sa, sb])
-    assert len(diffs) == len(sa.data["targets"])
-    for d, ta, tb in zip(diffs, sa.data["targets"], sb.data["targets"], strict=True):
-        assert d.paired and d.scenario == 1 and d.label == ta["label"]
-        assert d.estimate == pytest.approx(tb["p_at_least"] - ta["p_at_least"])
+    assert len(diffs) == len(sa.targets)
+    for d, ta, tb in zip(diffs, sa.targets, sb.targets, strict=True):
+        assert d.paired and d.index == 1 and d.label == ta.label
+        assert d.estimate == pytest.approx(tb.p_at_least - ta.p_at_least)
         # se from the per-path differences of the indicators, computed here by hand.
         per_path = (b.kept.equity >= d.value_usd).astype(float) - (
             a.kept.equity >= d.value_usd
         ).astype(float)
         assert d.se == pytest.approx(per_path.std(ddof=1) / math.sqrt(PATHS))
-        assert d.se_independent == pytest.approx(math.hypot(ta["se"], tb["se"]))
+        assert d.se_independent == pytest.approx(math.hypot(ta.se, tb.se))
         lo, hi = d.ci95
         assert lo <= d.estimate <= hi
     # The scenarios share every draw but the multiple's: pairing narrows the intervals.
-    wide = [d for d in diffs if 0.05 < sa.data["targets"][0]["p_at_least"] < 0.95]
+    wide = [d for d in diffs if 0.05 < sa.targets[0].p_at_least < 0.95]
     assert all(d.se < d.se_independent for d in wide if d.se_independent > 0)
 
 

@@ -1,8 +1,9 @@
-"""The summary's shock impact: what the shock page prints, computed once, from the run."""
+"""The summary: its typed fields, and the shock impact the shock page prints."""
 
 from __future__ import annotations
 
 import numpy as np
+import pytest
 
 from sim import simulate, summarise
 from sim.stats import wilson_interval
@@ -27,32 +28,53 @@ def test_shock_impact_counts_every_path_and_pairs_the_kept_ones() -> None:
     result = simulate(sc, 5_000, seed=11)
     kept = result.kept
     assert kept.n == result.paths  # every path kept: the arrays below are the whole run
-    impact = summarise(result).data["shock_impact"]
+    impact = summarise(result).shock_impact
+    assert impact is not None
 
     hit = kept.shock_any.any(axis=1)
     loss = 1 - kept.equity[hit] / kept.equity_unshocked[hit]
     assert loss.size > 100
     np.testing.assert_array_equal(paired_loss(kept), loss)
-    assert impact["median_loss"] == float(np.median(loss))
-    assert impact["kept_paths_with_loss"] == loss.size
+    assert impact.median_loss == float(np.median(loss))
+    assert impact.kept_paths_with_loss == loss.size
     cut = 1 - kept.equity.mean() / kept.equity_unshocked.mean()
-    assert impact["mean_value_cut"] == float(cut) > 0
+    assert impact.mean_value_cut == float(cut) > 0
 
-    off = impact["targets_shocks_off"]
-    assert [t["label"] for t in off] == ["low", "high"]
+    off = impact.targets_shocks_off
+    assert off is not None
+    assert [t.label for t in off] == ["low", "high"]
     for t in off:
-        count = int((kept.equity_unshocked >= t["value_usd"]).sum())
-        assert t["p_at_least"] == count / result.paths
-        assert t["ci95"] == list(wilson_interval(count, result.paths))
+        count = int((kept.equity_unshocked >= t.value_usd).sum())
+        assert t.p_at_least == count / result.paths
+        assert t.ci95 == wilson_interval(count, result.paths)
 
 
 def test_no_shocks_no_shock_impact() -> None:
     result = simulate(scenario(), 1_000, seed=5)
-    assert "shock_impact" not in summarise(result).data
+    summary = summarise(result)
+    assert summary.shock_impact is None
+    assert "shock_impact" not in summary.to_dict()
 
 
 def test_shock_impact_without_an_event_has_no_loss() -> None:
     never = {**_WIPE, "annual_probability": 0.0}
-    impact = summarise(simulate(scenario(shocks=[never]), 1_000, seed=5)).data["shock_impact"]
-    assert impact["median_loss"] is None and impact["mean_value_cut"] is None
-    assert impact["kept_paths_with_loss"] == 0
+    impact = summarise(simulate(scenario(shocks=[never]), 1_000, seed=5)).shock_impact
+    assert impact is not None
+    assert impact.median_loss is None and impact.mean_value_cut is None
+    assert impact.kept_paths_with_loss == 0
+
+
+def test_the_typed_fields_are_what_summary_json_writes() -> None:
+    sc = scenario(targets=[{"label": "low", "value": 1000.0}, {"label": "high", "value": 2500.0}])
+    summary = summarise(simulate(sc, 2_000, seed=4))
+    data = summary.to_dict()
+    assert [t["label"] for t in data["targets"]] == [t.label for t in summary.targets]
+    assert data["targets"][1]["ci95"] == list(summary.targets[1].ci95)
+    assert data["valuation"]["quantiles"]["0.5"] == summary.equity.quantiles.median
+    assert data["revenue"]["2026"]["p50"] == summary.revenue[-1].p50
+    assert data["paths"] == summary.run.paths == 2_000
+    with pytest.raises(KeyError, match=r"0\.42"):
+        summary.equity.quantiles.at(0.42)
+    # Each call builds a new dict: a caller's edits do not reach the summary.
+    data["targets"].clear()
+    assert len(summary.to_dict()["targets"]) == 2

@@ -11,7 +11,6 @@ import textwrap
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
 
 import numpy as np
 import numpy.typing as npt
@@ -21,7 +20,7 @@ from matplotlib.ticker import FuncFormatter, PercentFormatter
 
 from sim import format as fmt
 from sim._version import __version__
-from sim.compare import TargetDifference, compare_targets, paired, shared_targets, target_p
+from sim.compare import Comparison, SharedTarget, TargetDifference, compare
 from sim.engine import Result
 from sim.report.axes import _median_label, _set_money_axis, _value_range
 from sim.report.layout import (
@@ -51,11 +50,19 @@ class _Cmp:
     results: Sequence[Result]
     summaries: Sequence[Summary]
     fonts: Fonts
-    targets: list[tuple[str, float]]  # (label, USD) of every target; the first label wins
-    diffs: list[TargetDifference]
-    paired: bool
+    comparison: Comparison
 
-    def t(self, s: str) -> str:
+    @property
+    def targets(self) -> tuple[SharedTarget, ...]:
+        """Every target of the runs, matched by value; the first label wins."""
+        return self.comparison.targets
+
+    @property
+    def paired(self) -> bool:
+        return self.comparison.paired
+
+    def drawable(self, s: str) -> str:
+        """``s`` with every character the fonts cannot draw replaced (Fonts.text)."""
         return self.fonts.text(s)
 
     @staticmethod
@@ -63,18 +70,14 @@ class _Cmp:
         return SCENARIO_COLOURS[i % len(SCENARIO_COLOURS)]
 
     def names(self) -> list[str]:
-        return [self.t(r.scenario.name) for r in self.results]
+        return [self.drawable(r.scenario.name) for r in self.results]
 
     def footer(self) -> str:
         runs = ", ".join(
             f"{r.scenario.name} (sha256 {r.scenario.sha256[:8]}…)" for r in self.results
         )
         how = "paired: common random numbers" if self.paired else "independent runs"
-        return self.t(f"ipo-sim {__version__}  ·  {runs}  ·  {how}")
-
-    def p(self, i: int, value: float) -> tuple[float, tuple[float, float], float] | None:
-        """Scenario ``i``'s P(value >= ``value``), interval and se; None if not its target."""
-        return target_p(self.summaries[i], value)
+        return self.drawable(f"ipo-sim {__version__}  ·  {runs}  ·  {how}")
 
 
 def _fig_cmp_overview(c: _Cmp) -> Figure:
@@ -91,13 +94,17 @@ def _fig_cmp_overview(c: _Cmp) -> Figure:
     )
     y = _target_table(c, ax, m, y)
     for i, r in enumerate(c.results):
-        missing = [label for label, v in c.targets if c.p(i, v) is None]
+        missing = [t.label for t in c.targets if t.estimates[i] is None]
         if missing:
             y -= 0.012
             ax.text(
                 0.03,
                 y,
-                m.fit(c.t(f"{r.scenario.name} has no target at: " + ", ".join(missing)), 780, 8),
+                m.fit(
+                    c.drawable(f"{r.scenario.name} has no target at: " + ", ".join(missing)),
+                    780,
+                    8,
+                ),
                 fontsize=8,
                 color=_MUTED,
                 va="top",
@@ -111,7 +118,7 @@ def _overview_head(c: _Cmp, ax: Axes, m: _Measure) -> None:
     ax.text(
         0.03,
         0.965,
-        m.fit(c.t("Scenario comparison: " + " vs ".join(c.names())), 780, 18, bold=True),
+        m.fit(c.drawable("Scenario comparison: " + " vs ".join(c.names())), 780, 18, bold=True),
         fontsize=18,
         fontweight="bold",
         va="top",
@@ -144,19 +151,19 @@ def _scenario_table(c: _Cmp, ax: Axes, m: _Measure, y: float) -> float:
     """One row per scenario: its run and its value's quantiles; returns the bottom edge."""
     rows = []
     for r, s in zip(c.results, c.summaries, strict=True):
-        q = s.data["valuation"]["quantiles"]
+        q = s.equity.quantiles
         rows.append(
             [
                 "",
-                c.t(r.scenario.name),
+                c.drawable(r.scenario.name),
                 f"{r.paths:,}",
                 str(r.seed),
                 r.sampler,
                 r.scenario.sha256[:16] + "…",
-                fmt.money(q["0.05"], short=True),
-                fmt.money(q["0.5"], short=True),
-                fmt.money(q["0.95"], short=True),
-                fmt.money(s.data["valuation"]["mean"], short=True),
+                fmt.money(q.p5, short=True),
+                fmt.money(q.median, short=True),
+                fmt.money(q.p95, short=True),
+                fmt.money(s.equity.mean, short=True),
             ]
         )
     y, table = _table(
@@ -206,15 +213,13 @@ def _scenario_table(c: _Cmp, ax: Axes, m: _Measure, y: float) -> float:
 def _target_table(c: _Cmp, ax: Axes, m: _Measure, y: float) -> float:
     """Each target's probability in every scenario, and its change against the first."""
     ncol = len(c.results)
-    diffs = {(d.value_usd, d.scenario): d for d in c.diffs}
     trows = []
-    for label, value in c.targets:
-        row = [c.t(label), fmt.money(value, short=True)]
-        for i in range(ncol):
-            p = c.p(i, value)
-            row.append("—" if p is None else fmt.probability(p[0], p[1]))
+    for tg in c.targets:
+        row = [c.drawable(tg.label), fmt.money(tg.value_usd, short=True)]
+        for p in tg.estimates:
+            row.append("—" if p is None else fmt.probability(p.p_at_least, p.ci95))
         for i in range(1, ncol):
-            d = diffs.get((value, i))
+            d = c.comparison.difference(i, tg.value_usd)
             row.append(
                 "—"
                 if d is None
@@ -273,37 +278,17 @@ def _violin(ax: Axes, x: float, values: FloatArray, colour: str, lo: float, hi: 
     )
 
 
-def _cmp_target_rows(c: _Cmp) -> list[dict[str, Any]]:
-    """The comparison's targets as summary rows of the first scenario that has each."""
-    rows = []
-    for label, value in c.targets:
-        for i in range(len(c.results)):
-            p = c.p(i, value)
-            if p is not None:
-                rows.append(
-                    {
-                        "label": label,
-                        "value_usd": value,
-                        "p_at_least": p[0],
-                        "ci95": list(p[1]),
-                        "scenario": i,
-                    }
-                )
-                break
-    return rows
-
-
 def _fig_cmp_values(c: _Cmp) -> Figure:
     fig, body = _page("Equity value at listing by scenario", c.footer())
     ax = body.add_subplot()
     values = [r.kept.equity for r in c.results]
-    lo, hi = _value_range(np.concatenate(values), [v for _, v in c.targets])
+    lo, hi = _value_range(np.concatenate(values), [t.value_usd for t in c.targets])
     for i, v in enumerate(values):
         _violin(ax, float(i), v, c.colour(i), lo, hi)
-    colours = _colours_by_value([v for _, v in c.targets])
-    ys = [math.log(v / lo) / math.log(hi / lo) for _, v in c.targets if v > 0]
+    colours = _colours_by_value([t.value_usd for t in c.targets])
+    ys = [math.log(t.value_usd / lo) / math.log(hi / lo) for t in c.targets if t.value_usd > 0]
     rows = iter(_stagger(ys, 0.03))
-    for j, (_, value) in enumerate(c.targets):
+    for j, value in enumerate(t.value_usd for t in c.targets):
         if value <= 0:
             continue
         ax.axhline(value, color=colours[j], lw=1, ls="--", zorder=1)
@@ -335,12 +320,11 @@ def _fig_cmp_values(c: _Cmp) -> Figure:
         "density of the value (violin); 25–75% (thick), 5–95% (thin), median (dot); "
         "dashed: targets"
     )
-    key = _cmp_target_rows(c)
-    if key:
+    if c.targets:
         _bubble_legend(
             body,
-            colours[: len(key)],
-            [c.t(_wrap(row["label"], 30)) for row in key],
+            colours,
+            [c.drawable(_wrap(t.label, 30)) for t in c.targets],
             title="Targets",
             loc="outside right upper",
             labelspacing=0.8,
@@ -368,14 +352,14 @@ def _fig_cmp_targets(c: _Cmp) -> Figure:
     x = np.arange(len(c.targets))
     small = k > 3 or len(c.targets) > 6
     for i in range(k):
-        for j, (_, value) in enumerate(c.targets):
-            p = c.p(i, value)
+        for j, tg in enumerate(c.targets):
+            p = tg.estimates[i]
             if p is None:
                 continue
             xx = x[j] - 0.4 + width * (i + 0.5)
             ax.bar(
                 xx,
-                p[0],
+                p.p_at_least,
                 width=width * 0.9,
                 color=c.colour(i),
                 alpha=0.85,
@@ -383,8 +367,8 @@ def _fig_cmp_targets(c: _Cmp) -> Figure:
             )
             ax.errorbar(
                 [xx],
-                [p[0]],
-                yerr=[[p[0] - p[1][0]], [p[1][1] - p[0]]],
+                [p.p_at_least],
+                yerr=[[p.p_at_least - p.ci95[0]], [p.ci95[1] - p.p_at_least]],
                 fmt="none",
                 ecolor=_INK,
                 capsize=2,
@@ -392,15 +376,15 @@ def _fig_cmp_targets(c: _Cmp) -> Figure:
             )
             _note(
                 ax,
-                fmt.pct(p[0]),
-                (xx, p[1][1]),
+                fmt.pct(p.p_at_least),
+                (xx, p.ci95[1]),
                 offset=(0, 3),
                 ha="center",
                 va="bottom",
                 fontsize=7 if small else 8,
                 rotation=90 if small else 0,
             )
-    ax.set_xticks(x, [c.t(_wrap(label, 28)) for label, _ in c.targets], fontsize=8)
+    ax.set_xticks(x, [c.drawable(_wrap(t.label, 28)) for t in c.targets], fontsize=8)
     ax.set_ylim(0, 1.12)
     ax.set_yticks(np.linspace(0, 1, 6))
     ax.yaxis.set_major_formatter(PercentFormatter(xmax=1, decimals=0))
@@ -414,13 +398,15 @@ def _fig_cmp_targets(c: _Cmp) -> Figure:
 def _fig_cmp_differences(c: _Cmp) -> Figure:
     how = "paired, common random numbers" if c.paired else "independent runs"
     first = c.names()[0]
-    fig, body = _page(c.t(f"Change in target probabilities against {first} ({how})"), c.footer())
+    fig, body = _page(
+        c.drawable(f"Change in target probabilities against {first} ({how})"), c.footer()
+    )
     ax = body.add_subplot()
-    diffs = c.diffs
+    diffs = c.comparison.differences
     if not diffs:
         _message(ax, "Nothing to compare: one scenario, or no target shared by value.")
         return fig
-    index = {value: j for j, (_, value) in enumerate(c.targets)}
+    index = {t.value_usd: j for j, t in enumerate(c.targets)}
     rows = sorted({index[d.value_usd] for d in diffs})
     k = len(c.results) - 1
     step = 0.6 / max(k, 1)
@@ -430,7 +416,7 @@ def _fig_cmp_differences(c: _Cmp) -> Figure:
     right = max([0.0, *(d.ci95[1] for d in finite)])
     span = max(right - left, 0.001)
     for d in diffs:
-        y = ypos[index[d.value_usd]] + (k - 1) * step / 2 - (d.scenario - 1) * step
+        y = ypos[index[d.value_usd]] + (k - 1) * step / 2 - (d.index - 1) * step
         _difference(c, ax, d, y, legend=index[d.value_usd] == rows[0])
     ax.axvline(0, color=_INK, lw=0.9)
     ax.set_xlim(left - 0.08 * span, right + 0.08 * span)
@@ -451,7 +437,9 @@ def _fig_cmp_differences(c: _Cmp) -> Figure:
             )
         )
     )
-    ax.set_yticks([ypos[t] for t in rows], [c.t(_wrap(c.targets[t][0], 30)) for t in rows])
+    ax.set_yticks(
+        [ypos[t] for t in rows], [c.drawable(_wrap(c.targets[t].label, 30)) for t in rows]
+    )
     ax.set_ylim(-0.6, len(rows) - 0.4)
     ax.grid(axis="y", visible=False)
     ax.set_xlabel(
@@ -472,7 +460,7 @@ def _fig_cmp_differences(c: _Cmp) -> Figure:
 def _difference(c: _Cmp, ax: Axes, d: TargetDifference, y: float, *, legend: bool) -> None:
     """One difference at height ``y``: its marker and interval, its figures right of the plot."""
     lo, hi = d.ci95
-    colour = c.colour(d.scenario)
+    colour = c.colour(d.index)
     ax.errorbar(
         [d.estimate],
         [y],
@@ -482,7 +470,7 @@ def _difference(c: _Cmp, ax: Axes, d: TargetDifference, y: float, *, legend: boo
         ms=6,
         capsize=4,
         lw=1.5,
-        label=c.names()[d.scenario] if legend else None,
+        label=c.names()[d.index] if legend else None,
     )
     # The figures in a column right of the plot, where they cannot cover a marker.
     _note(
@@ -509,6 +497,7 @@ def render_comparison(
     formats: Sequence[str] = ("pdf", "png"),
     *,
     fonts: Fonts | None = None,
+    comparison: Comparison | None = None,
 ) -> list[Path]:
     """Write a comparison of several runs: ``comparison.pdf`` and its PNGs.
 
@@ -532,6 +521,9 @@ def render_comparison(
         ``comparison_differences.png``.
     fonts : Fonts, optional
         The fonts to draw with; by default :func:`choose_fonts`.
+    comparison : Comparison, optional
+        The runs' comparison (:func:`sim.compare.compare`), drawn as given; computed
+        from ``results`` and ``summaries`` when not given.
 
     Returns
     -------
@@ -546,14 +538,9 @@ def render_comparison(
     if not results or len(results) != len(summaries):
         raise ValueError("render_comparison needs one summary per result, and at least one")
     fonts = fonts if fonts is not None else choose_fonts()
-    c = _Cmp(
-        results,
-        summaries,
-        fonts,
-        shared_targets(summaries),
-        compare_targets(results, summaries),
-        paired(results),
-    )
+    if comparison is None:
+        comparison = compare(results, summaries)
+    c = _Cmp(results, summaries, fonts, comparison)
     names = [r.scenario.name for r in results]
     metadata = {
         "Title": "ipo-sim comparison: " + " vs ".join(names),

@@ -48,7 +48,7 @@ def _fig_concentration(ctx: _Ctx) -> Figure:
         for ax in (shares_ax, top_ax, hhi_ax, topshare_ax):
             _message(ax, "no paths kept")
         return fig
-    regions = [ctx.t(r) for r in sc.regions]
+    regions = [ctx.drawable(r) for r in sc.regions]
     _region_shares(ctx, shares_ax, regions)
     _largest_region(ctx, top_ax, regions)
     _hhi(ctx, hhi_ax)
@@ -103,9 +103,9 @@ def _largest_region(ctx: _Ctx, top_ax: Axes, regions: list[str]) -> None:
 def _hhi(ctx: _Ctx, hhi_ax: Axes) -> None:
     """The Herfindahl index's histogram, its median and the valuation's reference HHI."""
     sc, kept = ctx.scenario, ctx.kept
-    conc = ctx.data["concentration"]
+    conc = ctx.summary.concentration
     _hist_share(hhi_ax, kept.hhi, ctx.colour, what="HHI")
-    _median_line(hhi_ax, conc["hhi"]["0.5"], f"median {conc['hhi']['0.5']:.3f}")
+    _median_line(hhi_ax, conc.hhi.median, f"median {conc.hhi.median:.3f}")
     ref = sc.valuation.reference_hhi
     x0, x1 = hhi_ax.get_xlim()
     if sc.valuation.concentration_penalty and x0 <= ref <= x1:
@@ -129,9 +129,9 @@ def _hhi(ctx: _Ctx, hhi_ax: Axes) -> None:
 
 def _top_share(ctx: _Ctx, topshare_ax: Axes) -> None:
     """The largest region's share: histogram and median."""
-    conc = ctx.data["concentration"]
+    conc = ctx.summary.concentration
     _hist_share(topshare_ax, ctx.kept.top_region_share, ctx.colour, what="the largest share")
-    med = conc["top_region_share"]["0.5"]
+    med = conc.top_region_share.median
     _median_line(topshare_ax, med, f"median {med:.0%}")
     topshare_ax.xaxis.set_major_formatter(PercentFormatter(xmax=1, decimals=0))
     topshare_ax.set_title("share of the largest region")

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import math
-from typing import Any
 
 import numpy as np
 import numpy.typing as npt
@@ -15,19 +14,19 @@ from sim import format as fmt
 from sim.report.layout import _Ctx, _Measure, _message
 from sim.report.style import _INK, _MUTED
 from sim.stats import wilson_interval
+from sim.summary import TargetEstimate
 
 FloatArray = npt.NDArray[np.float64]
 
 
 def _fig_convergence(ctx: _Ctx) -> Figure:
-    d = ctx.data
     res = ctx.result
     fig, body = ctx.page(
-        f"Convergence of the target probabilities: {d['scenario']}",
+        f"Convergence of the target probabilities: {ctx.summary.run.scenario}",
         note="line: estimate after n paths · band: 95% Wilson interval · dashed: final estimate",
     )
     m = _Measure(fig)
-    targets = d["targets"]
+    targets = ctx.summary.targets
     checkpoints = np.asarray(res.checkpoints, dtype=np.float64)
     if not targets or checkpoints.size == 0:
         _message(body.add_subplot(), "No targets: nothing to converge.")
@@ -63,7 +62,7 @@ def _panel(
     ax: Axes,
     m: _Measure,
     i: int,
-    tg: dict[str, Any],
+    tg: TargetEstimate,
     checkpoints: FloatArray,
     counts: FloatArray,
 ) -> None:
@@ -73,7 +72,7 @@ def _panel(
     lo, hi = wilson_interval(counts, checkpoints)
     ax.fill_between(checkpoints, lo, hi, color=colour, alpha=0.22, lw=0)
     ax.plot(checkpoints, p, color=colour, lw=1.5)
-    ax.axhline(tg["p_at_least"], color=_INK, lw=0.8, ls="--")
+    ax.axhline(tg.p_at_least, color=_INK, lw=0.8, ls="--")
     if checkpoints.size > 1:
         ax.set_xscale("log")
         ax.set_xlim(checkpoints[0], checkpoints[-1])
@@ -92,16 +91,16 @@ def _panel(
     ax.xaxis.set_major_formatter(ticker.FuncFormatter(lambda v, _pos: f"{v:,.0f}"))
     ax.xaxis.set_minor_formatter(ticker.NullFormatter())
     ax.set_title(
-        m.fit(ctx.t(f"{i + 1}  {tg['label']}"), 240, 9.5, bold=True),
+        m.fit(ctx.drawable(f"{i + 1}  {tg.label}"), 240, 9.5, bold=True),
         color=colour,
         fontsize=9.5,
     )
     # The final estimate and interval, on the side of the panel the curve leaves free.
-    low = (tg["p_at_least"] - y0) / (y1 - y0) < 0.5
+    low = (tg.p_at_least - y0) / (y1 - y0) < 0.5
     ax.text(
         0.98,
         0.95 if low else 0.04,
-        fmt.probability(tg["p_at_least"], tg["ci95"]),
+        fmt.probability(tg.p_at_least, tg.ci95),
         transform=ax.transAxes,
         ha="right",
         va="top" if low else "bottom",

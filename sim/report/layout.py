@@ -31,7 +31,7 @@ from sim import format as fmt
 from sim.engine import Kept, Result
 from sim.report.style import _INK, _MUTED, PAGE, Fonts
 from sim.scenario import Scenario
-from sim.summary import Summary
+from sim.summary import Summary, TargetEstimate
 
 # The most rows, markers or panels drawn of one kind: past these a page would collapse
 # (100 segments, 1000 targets); the rest are counted ("… and 985 more").
@@ -59,10 +59,6 @@ class _Ctx:
         return self.result.scenario
 
     @property
-    def data(self) -> dict[str, Any]:
-        return self.summary.data
-
-    @property
     def yi(self) -> bool:
         return self.result.scenario.writes_yi
 
@@ -79,26 +75,27 @@ class _Ctx:
             return 0.0
         return float(max(np.abs(kept.equity).max(), np.abs(kept.equity_unshocked).max()))
 
-    def t(self, s: str) -> str:
+    def drawable(self, s: str) -> str:
+        """``s`` with every character the fonts cannot draw replaced (Fonts.text)."""
         return self.fonts.text(s)
 
     def page(self, title: str, *, note: str = "") -> tuple[Figure, SubFigure]:
         """A blank plot page titled ``title`` (made drawable), with this report's footer."""
-        return _page(self.t(title), self.footer(), note=note)
+        return _page(self.drawable(title), self.footer(), note=note)
 
     def footer(self) -> str:
-        d = self.data
+        run = self.summary.run
         parts = [
-            f"ipo-sim {d['version']}",
-            f"scenario {d['scenario']}",
-            f"sha256 {d['scenario_sha256'][:12]}…",
-            f"seed {d['seed']}",
-            f"{d['paths']:,} paths ({d['sampler']})",
+            f"ipo-sim {run.version}",
+            f"scenario {run.scenario}",
+            f"sha256 {run.scenario_sha256[:12]}…",
+            f"seed {run.seed}",
+            f"{run.paths:,} paths ({run.sampler})",
         ]
         kept = self.result.kept.n
         if kept < self.result.paths:
             parts.append(f"plots show the first {kept:,} paths; printed figures count all")
-        return self.t("  ·  ".join(parts))
+        return self.drawable("  ·  ".join(parts))
 
 
 def _target_colours(n: int) -> tuple[str, ...]:
@@ -234,7 +231,7 @@ def _wrap(s: str, width: int) -> str:
 def _target_key(
     where: FigureBase,
     fonts: Fonts,
-    targets: Sequence[dict[str, Any]],
+    targets: Sequence[TargetEstimate],
     colours: Sequence[str],
     *,
     loc: Literal["outside right upper", "outside lower center"],
@@ -254,9 +251,9 @@ def _target_key(
         targets = targets[:_MAX_TARGETS_DRAWN]
     labels = [
         fonts.text(
-            _wrap(t["label"], width)
-            + f"\nP(value ≥ {fmt.money(t['value_usd'])})"
-            + f" = {fmt.probability(t['p_at_least'], t['ci95'])}"
+            _wrap(t.label, width)
+            + f"\nP(value ≥ {fmt.money(t.value_usd)})"
+            + f" = {fmt.probability(t.p_at_least, t.ci95)}"
         )
         for t in targets
     ]

@@ -83,7 +83,7 @@ def _by_segment(ctx: _Ctx, seg: Axes, years: npt.NDArray[np.int64]) -> None:
             bottom=bottom,
             color=palette(s % 8),
             width=0.62,
-            label=ctx.t(segment.name),
+            label=ctx.drawable(segment.name),
             edgecolor="white",
             lw=0.6,
         )

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import math
-from typing import Any
 
 import numpy as np
 from matplotlib.axes import Axes
@@ -12,6 +11,7 @@ from matplotlib.figure import Figure
 from sim import format as fmt
 from sim.report.layout import _Ctx, _message, _note
 from sim.report.style import _EVENT, _INK, _MUTED
+from sim.summary import SensitivityRow
 
 _INPUT_NAMES = {
     "valuation.multiple": "EV/sales multiple",
@@ -31,19 +31,16 @@ def _pretty_input(name: str) -> str:
 
 
 def _fig_sensitivity(ctx: _Ctx) -> Figure:
-    d = ctx.data
-    rows_all = [
-        r
-        for r in d["sensitivity"]
-        if r["rank_correlation"] is not None and math.isfinite(r["rank_correlation"])
-    ]
+    rows_all = [r for r in ctx.summary.sensitivity if math.isfinite(r.rank_correlation)]
     rows = rows_all[:12]
     note = (
         "Rank correlation measures a monotone association, one input at a time; "
         "first-order (variance-based) indices are not computed yet."
     )
-    has_first = any(r.get("first_order") is not None for r in rows)
-    fig, body = ctx.page(f"What drives the value: {d['scenario']}", note="" if has_first else note)
+    has_first = any(r.first_order is not None for r in rows)
+    fig, body = ctx.page(
+        f"What drives the value: {ctx.summary.run.scenario}", note="" if has_first else note
+    )
     ax = body.add_subplot()
     if not rows:
         _message(
@@ -62,9 +59,9 @@ def _fig_sensitivity(ctx: _Ctx) -> Figure:
     return fig
 
 
-def _tornado(ctx: _Ctx, ax: Axes, rows: list[dict[str, Any]], *, has_first: bool) -> None:
+def _tornado(ctx: _Ctx, ax: Axes, rows: list[SensitivityRow], *, has_first: bool) -> None:
     """A bar per input: its rank correlation, and its first-order index when there is one."""
-    rho = np.array([r["rank_correlation"] for r in rows])
+    rho = np.array([r.rank_correlation for r in rows], dtype=float)
     y = np.arange(len(rows))[::-1].astype(float)
     h = 0.38 if has_first else 0.62
     shift = h / 2 if has_first else 0.0
@@ -79,7 +76,7 @@ def _tornado(ctx: _Ctx, ax: Axes, rows: list[dict[str, Any]], *, has_first: bool
     )
     if has_first:
         fo = np.array(
-            [r.get("first_order") if r.get("first_order") is not None else np.nan for r in rows],
+            [r.first_order if r.first_order is not None else np.nan for r in rows],
             dtype=float,
         )
         ax.barh(
@@ -104,6 +101,6 @@ def _tornado(ctx: _Ctx, ax: Axes, rows: list[dict[str, Any]], *, has_first: bool
     ax.axvline(0, color=_INK, lw=0.8)
     lim = min(1.05, float(np.abs(rho).max()) * 1.2 + 0.05)
     ax.set_xlim(-lim, lim)
-    ax.set_yticks(y, [ctx.t(_pretty_input(r["input"])) for r in rows])
+    ax.set_yticks(y, [ctx.drawable(_pretty_input(r.input)) for r in rows])
     ax.grid(axis="y", visible=False)
     ax.set_xlabel("Spearman rank correlation with equity value at listing (−1 to +1)")

@@ -85,7 +85,7 @@ def _value_by_event(ctx: _Ctx, box_ax: Axes) -> None:
     whisk_lo, whisk_hi = [], []
     for (name, values, colour), y in zip(groups, ypos, strict=True):
         labels.append(
-            ctx.t(f"{name}\n{values.size:,} paths ({fmt.pct(values.size / ctx.kept.n)})")
+            ctx.drawable(f"{name}\n{values.size:,} paths ({fmt.pct(values.size / ctx.kept.n)})")
         )
         if values.size == 0:
             box_ax.text(
@@ -124,39 +124,39 @@ def _value_by_event(ctx: _Ctx, box_ax: Axes) -> None:
 
 
 def _event_probabilities(ctx: _Ctx, p_ax: Axes) -> None:
-    d = ctx.data
-    rows = d["shocks"][:_MAX_SHOCKS_DRAWN]
+    rows = ctx.summary.shocks[:_MAX_SHOCKS_DRAWN]
     y = np.arange(len(rows))[::-1].astype(float)
-    pa = np.array([r["p_any"] for r in rows])
-    ci = np.array([r["ci95"] for r in rows])
+    pa = np.array([r.p_any for r in rows])
+    ci = np.array([r.ci95 for r in rows])
     p_ax.barh(y, pa, color=_EVENT, alpha=0.75, height=0.5)
     p_ax.errorbar(pa, y, xerr=[pa - ci[:, 0], ci[:, 1] - pa], fmt="none", ecolor=_INK, capsize=3)
     for yy, r in zip(y, rows, strict=True):
         p_ax.text(
-            r["ci95"][1] + 0.008,
+            r.ci95[1] + 0.008,
             yy,
-            fmt.probability(r["p_any"], r["ci95"]),
+            fmt.probability(r.p_any, r.ci95),
             va="center",
             fontsize=8,
         )
-    p_ax.set_yticks(y, [ctx.t(r["name"]) for r in rows])
+    p_ax.set_yticks(y, [ctx.drawable(r.name) for r in rows])
     room = max(0, 3 - len(rows)) / 2  # thin bars, centred, when there are few shocks
     p_ax.set_ylim(-0.7 - room, len(rows) - 0.3 + room)
     p_ax.set_xlim(0, min(1.0, float(ci[:, 1].max()) * 1.6 + 0.03))
     p_ax.xaxis.set_major_formatter(PercentFormatter(xmax=1, decimals=0))
     p_ax.set_title(
         f"P(at least one event by {ctx.scenario.valuation.year})"
-        + _first_of(_MAX_SHOCKS_DRAWN, len(d["shocks"]))
+        + _first_of(_MAX_SHOCKS_DRAWN, len(ctx.summary.shocks))
     )
-    p_ax.set_xlabel(f"share of all {d['paths']:,} paths, with 95% intervals")
+    p_ax.set_xlabel(f"share of all {ctx.summary.run.paths:,} paths, with 95% intervals")
     p_ax.grid(axis="y", visible=False)
 
 
 def _loss(ctx: _Ctx, loss_ax: Axes) -> None:
     loss_ax.set_title("value lost on the paths with an event (paired)")
-    impact = ctx.data["shock_impact"]
+    impact = ctx.summary.shock_impact
+    assert impact is not None  # the page is drawn for scenarios with shocks only
     loss = paired_loss(ctx.kept)
-    if impact["median_loss"] is None:
+    if impact.median_loss is None:
         _message(loss_ax, f"no plotted path has an event by {ctx.scenario.valuation.year}")
         return
     q_lo, q_hi = (float(v) for v in np.quantile(loss, [0.001, 0.999]))
@@ -172,10 +172,10 @@ def _loss(ctx: _Ctx, loss_ax: Axes) -> None:
     loss_ax.yaxis.set_major_locator(
         FixedLocator([v for v in MaxNLocator(6).tick_values(0, peak) if v <= peak * 1.02])
     )
-    med = impact["median_loss"]
+    med = impact.median_loss
     _median_line(loss_ax, med, f"median loss {med:.0%}")
     left = (med - edges[0]) / (edges[-1] - edges[0]) > 0.5
-    cut = "n/a" if impact["mean_value_cut"] is None else f"{impact['mean_value_cut']:.1%}"
+    cut = "n/a" if impact.mean_value_cut is None else f"{impact.mean_value_cut:.1%}"
     _note(
         loss_ax,
         f"over all paths, shocks cut\nthe mean value by {cut}",
@@ -193,15 +193,16 @@ def _loss(ctx: _Ctx, loss_ax: Axes) -> None:
 
 
 def _shocks_off(ctx: _Ctx, tgt_ax: Axes, m: _Measure) -> None:
-    all_targets = ctx.data["targets"]
+    all_targets = ctx.summary.targets
     targets = all_targets[:_MAX_TARGETS_DRAWN]
-    off = ctx.data["shock_impact"].get("targets_shocks_off")
+    impact = ctx.summary.shock_impact
+    off = None if impact is None else impact.targets_shocks_off
     if not targets or off is None:
         _message(tgt_ax, "no targets")
         return
     yt = np.arange(len(targets))[::-1].astype(float)
-    with_p = np.array([tg["p_at_least"] for tg in targets])
-    off_p = np.array([tg["p_at_least"] for tg in off[:_MAX_TARGETS_DRAWN]])
+    with_p = np.array([tg.p_at_least for tg in targets])
+    off_p = np.array([tg.p_at_least for tg in off[:_MAX_TARGETS_DRAWN]])
     tgt_ax.barh(yt + 0.19, off_p, height=0.36, color=_MUTED, alpha=0.7, label="shocks off")
     tgt_ax.barh(yt - 0.19, with_p, height=0.36, color=ctx.colour, alpha=0.85, label="with shocks")
     for yy, a, b in zip(yt, with_p, off_p, strict=True):
@@ -214,7 +215,7 @@ def _shocks_off(ctx: _Ctx, tgt_ax: Axes, m: _Measure) -> None:
         )
     tgt_ax.set_yticks(
         yt,
-        [m.fit(ctx.t(f"{i + 1}  {tg['label']}"), 150, 7.8) for i, tg in enumerate(targets)],
+        [m.fit(ctx.drawable(f"{i + 1}  {tg.label}"), 150, 7.8) for i, tg in enumerate(targets)],
         fontsize=7.8,
     )
     for i, lab in enumerate(tgt_ax.get_yticklabels()):

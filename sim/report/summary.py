@@ -28,7 +28,7 @@ from sim.report.layout import (
 )
 from sim.report.style import _INK, _MUTED, PAGE
 
-_KEY_QUANTILES = ("0.01", "0.05", "0.1", "0.25", "0.5", "0.75", "0.9", "0.95", "0.99")
+_KEY_QUANTILES = (0.01, 0.05, 0.1, 0.25, 0.5, 0.75, 0.9, 0.95, 0.99)
 # The two columns: left edge and width, in figure fractions.
 _LX, _LW = 0.03, 0.455
 _RX, _RW = 0.525, 0.445
@@ -61,7 +61,7 @@ class _Sheet:
 def _fig_summary(ctx: _Ctx) -> Figure:
     fig, ax, m = _text_page(ctx.footer())
     top = _headline(ctx, ax, m)
-    description = ctx.t(" ".join(ctx.scenario.description.split()) or "(no description)")
+    description = ctx.drawable(" ".join(ctx.scenario.description.split()) or "(no description)")
     lines = m.wrap(description, _LW * _PAGE_W, 8.2, max_lines=7)
     sheet = _Sheet(ctx, ax, m, _row_height(ctx, top, len(lines)), lines)
     y = _scenario_text(sheet, top)
@@ -78,16 +78,16 @@ def _fig_summary(ctx: _Ctx) -> Figure:
 
 def _headline(ctx: _Ctx, ax: Axes, m: _Measure) -> float:
     """The title and the one-sentence answer; returns the top of the columns."""
-    v = ctx.data["valuation"]
-    q = v["quantiles"]
+    v = ctx.summary.equity
+    q = v.quantiles
     title = m.fit(
-        ctx.t(f"{ctx.scenario.name}: IPO valuation report"), 0.94 * _PAGE_W, 18, bold=True
+        ctx.drawable(f"{ctx.scenario.name}: IPO valuation report"), 0.94 * _PAGE_W, 18, bold=True
     )
     ax.text(0.03, 0.965, title, fontsize=18, fontweight="bold", va="top")
-    headline = ctx.t(
-        f"Median equity value at listing {fmt.money(q['0.5'], reading=ctx.yi)}; 90% of the paths "
-        f"lie between {fmt.money(q['0.05'])} and {fmt.money(q['0.95'])}. Valued on "
-        f"{v['year']} revenue × an EV/sales multiple, plus net cash and IPO proceeds."
+    headline = ctx.drawable(
+        f"Median equity value at listing {fmt.money(q.median, reading=ctx.yi)}; 90% of the paths "
+        f"lie between {fmt.money(q.p5)} and {fmt.money(q.p95)}. Valued on "
+        f"{v.year} revenue × an EV/sales multiple, plus net cash and IPO proceeds."
     )
     head_lines = m.wrap(headline, 0.94 * _PAGE_W, 10.5, max_lines=2)
     ax.text(
@@ -98,14 +98,14 @@ def _headline(ctx: _Ctx, ax: Axes, m: _Measure) -> float:
 
 def _row_height(ctx: _Ctx, top: float, description_lines: int) -> float:
     """One row height for every table: as roomy as the fuller column allows."""
-    sc, d = ctx.scenario, ctx.data
+    sc, summary = ctx.scenario, ctx.summary
     heads = 0.032 + 0.035  # a heading and the gap before the next one
     n_seg = min(len(sc.segments), _MAX_SEGMENT_ROWS)
     n_shock = min(len(sc.shocks), _MAX_SHOCK_ROWS)
-    n_target = min(len(d["targets"]), _MAX_TARGET_ROWS)
-    n_exp = min(len(d["expectations"]), _MAX_EXPECTATION_ROWS)
+    n_target = min(len(summary.targets), _MAX_TARGET_ROWS)
+    n_exp = min(len(summary.expectations), _MAX_EXPECTATION_ROWS)
     cut_left = (n_seg < len(sc.segments)) + (n_shock < len(sc.shocks))
-    cut_right = (n_target < len(d["targets"])) + (n_exp < len(d["expectations"]))
+    cut_right = (n_target < len(summary.targets)) + (n_exp < len(summary.expectations))
     left_fixed = 4 * heads + 0.0195 * description_lines + 0.03 * cut_left
     left_rows = n_seg + 1 + 5 + max(n_shock + 1, 1)
     right_fixed = (4 if n_exp else 3) * heads + 0.03 * cut_right
@@ -124,7 +124,7 @@ def _scenario_text(s: _Sheet, top: float) -> float:
 
 
 def _segments(s: _Sheet, y: float) -> float:
-    sc, t = s.ctx.scenario, s.ctx.t
+    sc, drawable = s.ctx.scenario, s.ctx.drawable
     y = _heading(
         s.ax,
         _LX,
@@ -138,10 +138,10 @@ def _segments(s: _Sheet, y: float) -> float:
         shares = sorted(zip(sc.regions, seg.shares, strict=True), key=lambda rs: -rs[1])
         rows.append(
             [
-                t(seg.name),
+                drawable(seg.name),
                 fmt.distribution(seg.revenue, "money"),
                 fmt.distribution(seg.growth, "growth"),
-                t(", ".join(f"{r} {w:.0%}" for r, w in shares[:3] if w > 0)),
+                drawable(", ".join(f"{r} {w:.0%}" for r, w in shares[:3] if w > 0)),
             ]
         )
     y, _ = s.table(
@@ -176,13 +176,16 @@ def _valuation(s: _Sheet, y: float) -> float:
             ]
         )
     y, _ = s.table(
-        y, [[s.ctx.t(a), s.ctx.t(b)] for a, b in rows], left=True, col_widths=(0.22, 0.78)
+        y,
+        [[s.ctx.drawable(a), s.ctx.drawable(b)] for a, b in rows],
+        left=True,
+        col_widths=(0.22, 0.78),
     )
     return y - _GAP
 
 
 def _shocks(s: _Sheet, y: float) -> None:
-    sc, t = s.ctx.scenario, s.ctx.t
+    sc, drawable = s.ctx.scenario, s.ctx.drawable
     y = _heading(s.ax, _LX, y, "Shocks (means of their inputs)")
     if not sc.shocks:
         s.ax.text(
@@ -198,8 +201,8 @@ def _shocks(s: _Sheet, y: float) -> None:
         rec = "permanent" if k.recovery_years is None else f"{k.recovery_years.mean():.1f} y"
         rows.append(
             [
-                t(k.name),
-                t(f"{', '.join(k.regions)} × {segs}"),
+                drawable(k.name),
+                drawable(f"{', '.join(k.regions)} × {segs}"),
                 f"{k.annual_probability.mean():.1%}",
                 f"{k.severity.mean():.0%}",
                 rec,
@@ -217,16 +220,16 @@ def _shocks(s: _Sheet, y: float) -> None:
 
 
 def _targets(s: _Sheet, top: float) -> float:
-    all_targets = s.ctx.data["targets"]
+    all_targets = s.ctx.summary.targets
     targets = all_targets[:_MAX_TARGET_ROWS]
     y = _heading(s.ax, _RX, top, "Targets: P(equity value ≥ target)")
     rows = [
         [
             str(i + 1),
-            s.ctx.t(tg["label"]),
-            fmt.money(tg["value_usd"], short=True),
-            fmt.pct(tg["p_at_least"]),
-            fmt.interval(*tg["ci95"]),
+            s.ctx.drawable(tg.label),
+            fmt.money(tg.value_usd, short=True),
+            fmt.pct(tg.p_at_least),
+            fmt.interval(*tg.ci95),
         ]
         for i, tg in enumerate(targets)
     ]
@@ -254,15 +257,14 @@ def _targets(s: _Sheet, top: float) -> float:
 
 
 def _quantiles(s: _Sheet, y: float) -> float:
-    d = s.ctx.data
-    v = d["valuation"]
-    q = v["quantiles"]
-    how = "exact" if d["quantile_method"] == "exact" else "streaming-sketch"
+    v = s.ctx.summary.equity
+    q = v.quantiles
+    how = "exact" if s.ctx.summary.run.quantile_method == "exact" else "streaming-sketch"
     y = _heading(s.ax, _RX, y, f"Equity value at listing, USD ({how} quantiles)")
     labels = ["", "p1", "p5", "p10", "p25", "p50", "p75", "p90", "p95", "p99", "mean"]
-    values = [fmt.cents(q[k]) for k in _KEY_QUANTILES] + [fmt.cents(v["mean"])]
+    values = [fmt.cents(q.at(k)) for k in _KEY_QUANTILES] + [fmt.cents(v.mean)]
     # One unit per row, so that the cells hold bare numbers and stay narrow.
-    unit, scale = ("USD bn", 1e9) if abs(q["0.5"]) >= 1e8 else ("USD M", 1e6)
+    unit, scale = ("USD bn", 1e9) if abs(q.median) >= 1e8 else ("USD M", 1e6)
     rows = [[unit, *(fmt.number(x / scale) for x in values)]]
     if s.ctx.yi:
         yi_unit = "亿 USD" if s.ctx.fonts.cjk else "10⁸ USD"
@@ -280,14 +282,19 @@ def _quantiles(s: _Sheet, y: float) -> float:
 
 
 def _expectations(s: _Sheet, y: float) -> float:
-    all_expectations = s.ctx.data["expectations"]
+    all_expectations = s.ctx.summary.expectations
     expectations = all_expectations[:_MAX_EXPECTATION_ROWS]
     if not expectations:
         return y
     y = _heading(s.ax, _RX, y, "Expectations stated in the scenario")
     text_w = 0.85 * _RW * _PAGE_W - 8
     rows = [
-        [e["status"], "\n".join(s.m.wrap(s.ctx.t(e["text"]), text_w, _FS - 0.5, max_lines=2))]
+        [
+            e.status,
+            "\n".join(
+                s.m.wrap(s.ctx.drawable(e.expectation.text), text_w, _FS - 0.5, max_lines=2)
+            ),
+        ]
         for e in expectations
     ]
     y, table = s.table(
@@ -295,7 +302,7 @@ def _expectations(s: _Sheet, y: float) -> float:
     )
     for i, e in enumerate(expectations):
         text = table[i, 0].get_text()
-        text.set_color(_STATUS_COLOURS.get(e["status"], _INK))
+        text.set_color(_STATUS_COLOURS.get(e.status, _INK))
         text.set_fontweight("bold")
     what = "expectations (all in summary.json)"
     y = _more(s.ax, _RX, y, len(expectations), len(all_expectations), what, fontsize=_FS)
@@ -303,19 +310,22 @@ def _expectations(s: _Sheet, y: float) -> float:
 
 
 def _provenance(s: _Sheet, y: float) -> None:
-    d, sc = s.ctx.data, s.ctx.scenario
+    run, sc = s.ctx.summary.run, s.ctx.scenario
     y = _heading(s.ax, _RX, y, "Run provenance")
     kept = s.ctx.kept.n
     rows = [
-        ["scenario", s.ctx.t(d["scenario"] + (f"  ({sc.source.name})" if sc.source else ""))],
-        ["SHA-256", d["scenario_sha256"]],
-        ["seed, sampler", f"{d['seed']}, {d['sampler']}"],
+        [
+            "scenario",
+            s.ctx.drawable(run.scenario + (f"  ({sc.source.name})" if sc.source else "")),
+        ],
+        ["SHA-256", run.scenario_sha256],
+        ["seed, sampler", f"{run.seed}, {run.sampler}"],
         [
             "paths",
-            f"{d['paths']:,}"
-            + (f"  (plots use the first {kept:,})" if kept < d["paths"] else "  (all plotted)"),
+            f"{run.paths:,}"
+            + (f"  (plots use the first {kept:,})" if kept < run.paths else "  (all plotted)"),
         ],
-        ["package", f"ipo-sim {d['version']}"],
-        ["run time", f"{d['elapsed_s']:.2f} s on {d.get('workers', 1)} worker(s)"],
+        ["package", f"ipo-sim {run.version}"],
+        ["run time", f"{run.elapsed_s:.2f} s on {run.workers} worker(s)"],
     ]
     s.table(y, rows, left=False, col_widths=(0.17, 0.83), fontsize=_FS - 1)

@@ -25,13 +25,14 @@ from sim.report.layout import (
 from sim.report.style import _INK, _MUTED, _OFFER
 from sim.scenario import Offering
 from sim.stats import wilson_interval
+from sim.summary import Quantiles
 
 FloatArray = npt.NDArray[np.float64]
 
 
 def _key(ctx: _Ctx, body: SubFigure, *, below: bool) -> None:
     """The numbered target key, right of the plot or below it."""
-    targets = ctx.data["targets"]
+    targets = ctx.summary.targets
     if below:
         loc: Any = "outside lower center"
         ncols, width = min(3, max(1, len(targets))), 46
@@ -42,7 +43,7 @@ def _key(ctx: _Ctx, body: SubFigure, *, below: bool) -> None:
 
 def _axis(ctx: _Ctx) -> tuple[float, float, bool]:
     """The value axis: the kept values and every target drawn."""
-    drawn = [tg["value_usd"] for tg in ctx.data["targets"][:_MAX_TARGETS_DRAWN]]
+    drawn = [tg.value_usd for tg in ctx.summary.targets[:_MAX_TARGETS_DRAWN]]
     return _value_axis(ctx.kept.equity, drawn, ctx.value_scale)
 
 
@@ -52,7 +53,9 @@ def _all_the_same(ctx: _Ctx, ax: Axes, body: SubFigure, why: str, *, below: bool
     if same is None:
         return False
     value = fmt.money(same, reading=ctx.yi)
-    _message(ax, ctx.t(f"All {ctx.kept.n:,} plotted paths give the same value: {value}.\n{why}"))
+    _message(
+        ax, ctx.drawable(f"All {ctx.kept.n:,} plotted paths give the same value: {value}.\n{why}")
+    )
     _key(ctx, body, below=below)
     return True
 
@@ -70,19 +73,19 @@ def _hist(ax: Axes, values: FloatArray, lo: float, hi: float, colour: str, *, lo
     return float(share.max()) if share.size else 0.0
 
 
-def _quantile_strip(ax: Axes, q: dict[str, float], y: float) -> None:
+def _quantile_strip(ax: Axes, q: Quantiles, y: float) -> None:
     """p5-p95 (thin), p25-p75 (thick) and the median (dot) as a strip at height ``y``."""
-    ax.plot([q["0.05"], q["0.95"]], [y, y], color=_INK, lw=1.2, solid_capstyle="butt")
-    ax.plot([q["0.25"], q["0.75"]], [y, y], color=_INK, lw=5, solid_capstyle="butt")
-    ax.plot([q["0.5"]], [y], "o", color="white", mec=_INK, ms=6, zorder=5)
-    marks = [("0.5", "median", "center", 0, 8)]
-    if q["0.95"] > q["0.05"] * 1.02:  # else the three labels would sit on one another
-        marks += [("0.05", "p5", "right", -4, 0), ("0.95", "p95", "left", 4, 0)]
+    ax.plot([q.p5, q.p95], [y, y], color=_INK, lw=1.2, solid_capstyle="butt")
+    ax.plot([q.p25, q.p75], [y, y], color=_INK, lw=5, solid_capstyle="butt")
+    ax.plot([q.median], [y], "o", color="white", mec=_INK, ms=6, zorder=5)
+    marks = [(0.5, "median", "center", 0, 8)]
+    if q.p95 > q.p5 * 1.02:  # else the three labels would sit on one another
+        marks += [(0.05, "p5", "right", -4, 0), (0.95, "p95", "left", 4, 0)]
     for key, name, ha, dx, dy in marks:
         _note(
             ax,
-            f"{name} {fmt.money(q[key], short=True)}",
-            (q[key], y),
+            f"{name} {fmt.money(q.at(key), short=True)}",
+            (q.at(key), y),
             offset=(dx, dy),
             ha=ha,
             va="bottom" if dy else "center",
@@ -93,8 +96,7 @@ def _quantile_strip(ax: Axes, q: dict[str, float], y: float) -> None:
 
 def _fig_valuation(ctx: _Ctx) -> Figure:
     kept = ctx.kept
-    d = ctx.data
-    fig, body = ctx.page(f"Equity value at listing: {d['scenario']}")
+    fig, body = ctx.page(f"Equity value at listing: {ctx.summary.run.scenario}")
     ax = body.add_subplot()
     why = "There is no distribution to draw; each target's probability is in the key."
     if _all_the_same(ctx, ax, body, why, below=False):
@@ -114,7 +116,7 @@ def _fig_valuation(ctx: _Ctx) -> Figure:
         xlabel += "; top axis in 亿 USD (1亿 = 10⁸)" if ctx.fonts.cjk else "; top axis in 10⁸ USD"
     ax.set_xlabel(xlabel)
     ax.grid(axis="x", which="major")
-    _quantile_strip(ax, d["valuation"]["quantiles"], peak * 1.13)
+    _quantile_strip(ax, ctx.summary.equity.quantiles, peak * 1.13)
     _target_lines(ctx, ax, lo, hi, log=log)
     _key(ctx, body, below=False)
     return fig
@@ -122,19 +124,17 @@ def _fig_valuation(ctx: _Ctx) -> Figure:
 
 def _target_lines(ctx: _Ctx, ax: Axes, lo: float, hi: float, *, log: bool) -> None:
     """Targets as lines in their colours; numbered discs, staggered so that none overlap."""
-    targets = ctx.data["targets"]
+    targets = ctx.summary.targets
     shown = [
-        (i, tg)
-        for i, tg in enumerate(targets[:_MAX_TARGETS_DRAWN])
-        if tg["value_usd"] > 0 or not log
+        (i, tg) for i, tg in enumerate(targets[:_MAX_TARGETS_DRAWN]) if tg.value_usd > 0 or not log
     ]
     if log:
-        xs = [math.log(tg["value_usd"] / lo) / math.log(hi / lo) for _, tg in shown]
+        xs = [math.log(tg.value_usd / lo) / math.log(hi / lo) for _, tg in shown]
     else:
-        xs = [(tg["value_usd"] - lo) / (hi - lo) for _, tg in shown]
+        xs = [(tg.value_usd - lo) / (hi - lo) for _, tg in shown]
     for (i, tg), row in zip(shown, _stagger(xs, 0.03), strict=True):
-        ax.axvline(tg["value_usd"], color=ctx.target_colours[i], lw=1.4, zorder=4)
-        _bubble(ax, tg["value_usd"], 0.955 - 0.055 * row, i + 1, ctx.target_colours[i])
+        ax.axvline(tg.value_usd, color=ctx.target_colours[i], lw=1.4, zorder=4)
+        _bubble(ax, tg.value_usd, 0.955 - 0.055 * row, i + 1, ctx.target_colours[i])
     if not targets:
         ax.text(
             0.99,
@@ -152,7 +152,7 @@ def _target_lines(ctx: _Ctx, ax: Axes, lo: float, hi: float, *, log: bool) -> No
 
 def _fig_exceedance(ctx: _Ctx) -> Figure:
     kept = ctx.kept
-    fig, body = ctx.page(f"P(equity value ≥ x): {ctx.data['scenario']}")
+    fig, body = ctx.page(f"P(equity value ≥ x): {ctx.summary.run.scenario}")
     left, right = body.subplots(1, 2)
     why = "P(value ≥ x) is 100% up to it and 0 above, a step with nothing to draw."
     if _all_the_same(ctx, left, body, why, below=True):
@@ -208,13 +208,13 @@ def _exceedance_panel(
 def _exceedance_targets(ctx: _Ctx, ax: Axes, *, log: bool, log_y: bool) -> None:
     """Each drawn target: its line, its estimate with error bars, its number."""
     floor = 0.5 / max(ctx.kept.n, 1)
-    for i, tg in enumerate(ctx.data["targets"][:_MAX_TARGETS_DRAWN]):
-        x, pt = tg["value_usd"], tg["p_at_least"]
+    for i, tg in enumerate(ctx.summary.targets[:_MAX_TARGETS_DRAWN]):
+        x, pt = tg.value_usd, tg.p_at_least
         if (log and x <= 0) or (log_y and pt <= 0):
             continue
         colour = ctx.target_colours[i]
         ax.axvline(x, color=colour, lw=0.8, alpha=0.6, zorder=3)
-        lo_ci, hi_ci = tg["ci95"]
+        lo_ci, hi_ci = tg.ci95
         y0 = max(pt, floor) if log_y else pt
         ax.errorbar(
             [x],
@@ -278,7 +278,9 @@ def _offer_marks(ctx: _Ctx, ax: Axes, offering: Offering) -> None:
     ax.text(
         (lo_p + hi_p) / 2,
         0.97,
-        ctx.t(f"offer price range\n{written_lo} – {written_hi}\n(USD {lo_p:.2f} – {hi_p:.2f})"),
+        ctx.drawable(
+            f"offer price range\n{written_lo} – {written_hi}\n(USD {lo_p:.2f} – {hi_p:.2f})"
+        ),
         transform=ax.get_xaxis_transform(),
         ha="center",
         va="top",
@@ -286,8 +288,9 @@ def _offer_marks(ctx: _Ctx, ax: Axes, offering: Offering) -> None:
         color="#8a5a00",
         fontweight="bold",
     )
-    vd = ctx.data["value_per_share"]
-    med = vd["quantiles"]["0.5"]
+    vd = ctx.summary.value_per_share
+    assert vd is not None  # the page is drawn for scenarios with an offering only
+    med = vd.quantiles.median
     ax.axvline(med, color=_INK, lw=1.2, ls="--")
     _note(
         ax,
@@ -298,9 +301,9 @@ def _offer_marks(ctx: _Ctx, ax: Axes, offering: Offering) -> None:
         ha="right",
         fontsize=8,
     )
-    text = ctx.t(
-        f"P(value per share ≥ {written_lo}) = {fmt.pct(vd['p_at_least_offer_low'])}\n"
-        f"P(value per share ≥ {written_hi}) = {fmt.pct(vd['p_at_least_offer_high'])}\n"
+    text = ctx.drawable(
+        f"P(value per share ≥ {written_lo}) = {fmt.pct(vd.p_at_least_offer_low)}\n"
+        f"P(value per share ≥ {written_hi}) = {fmt.pct(vd.p_at_least_offer_high)}\n"
         f"{offering.shares_outstanding:,} shares outstanding after the offer"
     )
     ax.text(
