@@ -69,7 +69,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         # previous outputs are untouched (everything is written aside, then swapped in).
         where = f" ({err.filename})" if err.filename else ""
         print(
-            f"ipo-sim: error: {_one_line(_reason(err))}{where}; nothing was written",
+            f"ipo-sim: error: {_one_line(err.strerror or str(err))}{where}; nothing was written",
             file=sys.stderr,
         )
         return 2
