@@ -314,13 +314,7 @@ def _formats(text: str) -> list[str]:
 def _cmd_run(args: argparse.Namespace) -> int:
     formats = _formats(args.format)
     scenarios = [load_scenario(p) for p in args.scenarios]
-    names = [s.name for s in scenarios]
-    dupes = {n for n in names if names.count(n) > 1}
-    if dupes:
-        raise SimError(
-            f"two scenarios share the name {sorted(dupes)[0]!r}: their reports "
-            "would overwrite each other; give one a different [scenario] name"
-        )
+    names = _distinct_names(scenarios)
     if len(scenarios) > 1 and COMPARISON in names:
         raise SimError(
             f"a scenario named {COMPARISON!r} would share its folder with the comparison "
@@ -345,11 +339,24 @@ def _cmd_run(args: argparse.Namespace) -> int:
     return 1 if any(s.failed for s in summaries) else 0
 
 
+def _distinct_names(scenarios: list[Scenario]) -> list[str]:
+    """The scenarios' names, which must differ: outputs and comparisons are keyed by them."""
+    names = [s.name for s in scenarios]
+    dupes = sorted({n for n in names if names.count(n) > 1})
+    if dupes:
+        raise SimError(
+            f"two scenarios share the name {dupes[0]!r}: their results would overwrite "
+            "each other; give one a different [scenario] name"
+        )
+    return names
+
+
 def _cmd_compare(args: argparse.Namespace) -> int:
     formats = _formats(args.format)
     scenarios = [load_scenario(p) for p in args.scenarios]
     if len(scenarios) < 2:
         raise SimError("compare needs at least two scenarios")
+    _distinct_names(scenarios)
     check_out(args.out, [COMPARISON])
     # One seed, path count and sampler for all: the runs then share common random
     # numbers and their differences are measured path by path.

@@ -297,6 +297,16 @@ def test_run_two_scenarios_with_one_name_exits_2(
     assert not (tmp_path / "r").exists()
 
 
+def test_compare_two_scenarios_with_one_name_exits_2(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # comparison.json keys each run's probabilities by name: one would hide the other.
+    argv = ["compare", str(SMALL), str(SMALL), "--paths", PATHS, "--out", str(tmp_path / "r")]
+    assert main([*argv, "--quiet"]) == 2
+    assert "share the name 'small'" in _one_error_line(capsys.readouterr().err)
+    assert not (tmp_path / "r").exists()
+
+
 def _no_simulation(monkeypatch: pytest.MonkeyPatch) -> None:
     def simulate(*_: object, **__: object) -> Any:
         raise AssertionError("simulated before checking the output folder")
