@@ -91,7 +91,7 @@ def _finite(value: Any) -> Any:
 
 def _quantiles(result: Result, metric: str) -> dict[str, float]:
     """A streamed metric's quantiles: exact when every path was kept, else from its sketch."""
-    exact = metrics.per_path(result.scenario, result.kept, metric)
+    exact = metrics.per_path(result.scenario, result.kept.values, metric)
     if exact is not None and result.exact:
         return quantiles(exact)
     stream = result.streams[metric]
@@ -107,7 +107,7 @@ def _sensitivity(result: Result) -> list[dict[str, Any]]:
     names = list(kept.inputs)
     if not names or kept.n < 3:
         return []
-    rho = spearman(np.stack([kept.inputs[x] for x in names], axis=1), kept.equity)
+    rho = spearman(np.stack([kept.inputs[x] for x in names], axis=1), kept.values.equity)
     order = sorted(range(len(names)), key=lambda i: -abs(rho[i]) if math.isfinite(rho[i]) else 0.0)
     return [
         {"input": names[i], "rank_correlation": float(rho[i]), "first_order": None} for i in order
@@ -124,9 +124,9 @@ def paired_loss(kept: Kept) -> npt.NDArray[np.float64]:
     -------
     (m,) array, one entry per kept path with an event and a finite loss.
     """
-    hit = kept.shock_any.any(axis=1)
+    hit = kept.values.shock_any.any(axis=1)
     with np.errstate(divide="ignore", invalid="ignore"):
-        loss = 1 - kept.equity[hit] / kept.equity_unshocked[hit]
+        loss = 1 - kept.values.equity[hit] / kept.values.equity_unshocked[hit]
     return loss[np.isfinite(loss)]
 
 
@@ -142,10 +142,10 @@ def _shock_impact(result: Result, targets: list[dict[str, Any]]) -> dict[str, An
         "median_loss": float(np.median(loss)) if loss.size else None,
         "mean_value_cut": None,
     }
-    off_mean = float(kept.equity_unshocked.mean()) if loss.size else 0.0
+    off_mean = float(kept.values.equity_unshocked.mean()) if loss.size else 0.0
     if off_mean != 0:
         # Over the kept paths, all of them: how much lower the mean is with shocks on.
-        impact["mean_value_cut"] = 1 - float(kept.equity.mean()) / off_mean
+        impact["mean_value_cut"] = 1 - float(kept.values.equity.mean()) / off_mean
     off = result.streams.get("valuation_unshocked")
     if off is not None:
         impact["targets_shocks_off"] = []

@@ -296,7 +296,7 @@ def _cmp_target_rows(c: _Cmp) -> list[dict[str, Any]]:
 def _fig_cmp_values(c: _Cmp) -> Figure:
     fig, body = _page("Equity value at listing by scenario", c.footer())
     ax = body.add_subplot()
-    values = [r.kept.equity for r in c.results]
+    values = [r.kept.values.equity for r in c.results]
     lo, hi = _value_range(np.concatenate(values), [v for _, v in c.targets])
     for i, v in enumerate(values):
         _violin(ax, float(i), v, c.colour(i), lo, hi)
