@@ -82,31 +82,29 @@ def run_tasks(
     """
     if executor is not None:
         window = IN_FLIGHT_PER_WORKER * (max(workers, 1) + 1)
-        return _ExecutorOutcomes(run, context, tasks, executor, window)
+        pool = executor
+
+        def submit(task: Task) -> Future[Out]:
+            return pool.submit(run, context, task)
+
+        return _ExecutorOutcomes(submit, tasks, window)
     if workers == 1:
         return (run(context, t) for t in tasks)
     return _LocalPool(run, context, tasks, workers, IN_FLIGHT_PER_WORKER * workers)
 
 
-class _ExecutorOutcomes(Generic[Ctx, Task, Out]):
+class _ExecutorOutcomes(Generic[Task, Out]):
     """Outcomes in task order from an executor (e.g. dask's), which the caller owns."""
 
     def __init__(
-        self,
-        run: Callable[[Ctx, Task], Out],
-        context: Ctx,
-        tasks: Iterator[Task],
-        pool: Executor,
-        window: int,
+        self, submit: Callable[[Task], Future[Out]], tasks: Iterator[Task], window: int
     ) -> None:
-        self._run = run
-        self._context = context
+        self._submit = submit
         self._tasks = tasks
-        self._pool = pool
         self._pending: list[Future[Out]] = []
         self._window = window
 
-    def __iter__(self) -> _ExecutorOutcomes[Ctx, Task, Out]:
+    def __iter__(self) -> _ExecutorOutcomes[Task, Out]:
         return self
 
     def __next__(self) -> Out:
@@ -114,7 +112,7 @@ class _ExecutorOutcomes(Generic[Ctx, Task, Out]):
             task = next(self._tasks, None)
             if task is None:
                 break
-            self._pending.append(self._pool.submit(self._run, self._context, task))
+            self._pending.append(self._submit(task))
         if not self._pending:
             raise StopIteration
         return self._pending.pop(0).result()
