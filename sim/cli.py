@@ -26,17 +26,20 @@ from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager, suppress
 from functools import partial
 from pathlib import Path
-from typing import Any, NoReturn, TextIO
+from typing import TYPE_CHECKING, Any, NoReturn, TextIO
 
 from sim import format as fmt
 from sim._version import __version__
-from sim.compare import TargetDifference, compare_targets, paired, shared_targets, target_p
-from sim.engine import Result, simulate
 from sim.errors import SimError
-from sim.sampling import BLOCK_SIZE
-from sim.scenario import MAX_PATHS, SAMPLERS, Scenario, load_scenario
-from sim.summary import Summary, summarise
-from sim.valuation import Valuation
+
+# The engine, the summary and the scenario loader (scipy) are imported by the commands
+# that use them, so that `ipo-sim --help` costs little more than importing numpy.
+if TYPE_CHECKING:
+    from sim.compare import TargetDifference
+    from sim.engine import Result
+    from sim.scenario import Scenario
+    from sim.summary import Summary
+    from sim.valuation import Valuation
 
 FORMATS = ("json", "csv", "pdf", "png")
 #: The output folder of a comparison of several scenarios.
@@ -65,10 +68,12 @@ class _Stopped(KeyboardInterrupt):
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the command line; returns the exit code."""
-    parser = _parser()
-    args = parser.parse_args(argv)
+    args = None
     try:
         with _stop_signals_interrupt():
+            # Parsing may import the scenario module (to check --paths): inside the
+            # handling of Ctrl-C, like everything the commands import.
+            args = _parser().parse_args(argv)
             code: int = args.func(args)
         return code
     except SimError as err:
@@ -217,7 +222,7 @@ def _run_options(p: argparse.ArgumentParser) -> None:
         help="paths to simulate (default: the scenario's [simulation] paths, else 200,000)",
     )
     p.add_argument("--seed", type=_non_negative_int, help="root seed (default: the scenario's)")
-    p.add_argument("--sampler", choices=SAMPLERS, help="random, lhs or sobol")
+    p.add_argument("--sampler", type=_sampler, help="random, lhs or sobol")
     p.add_argument("--workers", type=_positive_int, default=1, help="local worker processes")
     p.add_argument(
         "--precision",
@@ -229,10 +234,22 @@ def _run_options(p: argparse.ArgumentParser) -> None:
 
 
 def _paths(text: str) -> int:
+    from sim.scenario import MAX_PATHS
+
     value = _positive_int(text)
     if value > MAX_PATHS:
         raise argparse.ArgumentTypeError(f"expected at most {MAX_PATHS:,} paths, got {text!r}")
     return value
+
+
+def _sampler(text: str) -> str:
+    # Checked here rather than by argparse's choices: those would import the scenario
+    # module (scipy) for every command, `--help` too.
+    from sim.scenario import SAMPLERS
+
+    if text not in SAMPLERS:
+        raise argparse.ArgumentTypeError(f"expected one of {', '.join(SAMPLERS)}, got {text!r}")
+    return text
 
 
 def _positive_int(text: str) -> int:
@@ -256,6 +273,9 @@ def _non_negative_int(text: str) -> int:
 
 
 def _simulate(scenario: Scenario, args: argparse.Namespace) -> Result:
+    from sim.engine import simulate
+    from sim.sampling import BLOCK_SIZE
+
     paths = args.paths if args.paths is not None else scenario.simulation.paths
     seed = args.seed if args.seed is not None else scenario.simulation.seed
     sampler = args.sampler or scenario.simulation.sampler
@@ -328,6 +348,9 @@ def _formats(text: str) -> list[str]:
 
 
 def _cmd_run(args: argparse.Namespace) -> int:
+    from sim.scenario import load_scenario
+    from sim.summary import summarise
+
     formats = _formats(args.format)
     scenarios = [load_scenario(p) for p in args.scenarios]
     names = [s.name for s in scenarios]
@@ -362,6 +385,9 @@ def _cmd_run(args: argparse.Namespace) -> int:
 
 
 def _cmd_compare(args: argparse.Namespace) -> int:
+    from sim.scenario import load_scenario
+    from sim.summary import summarise
+
     formats = _formats(args.format)
     scenarios = [load_scenario(p) for p in args.scenarios]
     if len(scenarios) < 2:
@@ -382,6 +408,8 @@ def _cmd_compare(args: argparse.Namespace) -> int:
 def _comparison(
     results: list[Result], summaries: list[Summary], out: Path, formats: list[str]
 ) -> None:
+    from sim.compare import compare_targets
+
     diffs = compare_targets(results, summaries)
     _print_comparison(results, summaries, diffs, sys.stdout)
     folder = out / COMPARISON
@@ -414,6 +442,8 @@ def _render_comparison(
 def _comparison_data(
     results: list[Result], summaries: list[Summary], diffs: list[TargetDifference]
 ) -> dict[str, Any]:
+    from sim.compare import paired, shared_targets, target_p
+
     names = [r.scenario.name for r in results]
     return {
         "scenarios": [
@@ -623,6 +653,9 @@ def _interrupts_deferred() -> Iterator[None]:
 
 
 def _cmd_check(args: argparse.Namespace) -> int:
+    from sim.scenario import load_scenario
+    from sim.summary import summarise
+
     worst = 0
     for path in args.scenarios:
         scenario = load_scenario(path)
@@ -659,6 +692,8 @@ def _num(x: float) -> str:
 
 
 def _cmd_show(args: argparse.Namespace) -> int:
+    from sim.scenario import load_scenario
+
     scenario = load_scenario(args.scenario)
     if args.json:
         print(json.dumps(scenario.to_dict(), indent=2, ensure_ascii=False))
@@ -736,6 +771,8 @@ def _print_scenario(scenario: Scenario, out: TextIO) -> None:
 
 
 def _print_summary(summary: Summary, out: TextIO, *, valuation: Valuation) -> None:
+    from sim.sampling import BLOCK_SIZE
+
     d = summary.data
     v = d["valuation"]
     q = v["quantiles"]
@@ -790,6 +827,8 @@ def _print_summary(summary: Summary, out: TextIO, *, valuation: Valuation) -> No
 def _print_comparison(
     results: list[Result], summaries: list[Summary], diffs: list[TargetDifference], out: TextIO
 ) -> None:
+    from sim.compare import paired, shared_targets, target_p
+
     names = [r.scenario.name for r in results]
     how = "paired paths (common random numbers)" if paired(results) else "independent runs"
     print(f"comparison of {', '.join(names)}: differences from {names[0]}, {how}", file=out)
