@@ -5,14 +5,25 @@ The data flow is one pure function per stage::
     scenario = load_scenario("scenarios/baseline.toml")
     result = simulate(scenario, 200_000, seed=1)
     summary = summarise(result)
+
+The names below are imported on first use (PEP 562), so that ``import sim`` and the
+commands that need no simulation (``ipo-sim --help``, ``ipo-sim show``) do not pay for
+importing the engine and scipy.stats.
 """
 
+from __future__ import annotations
+
+import importlib
+from typing import TYPE_CHECKING, Any
+
 from sim._version import __version__
-from sim.engine import Result, simulate
 from sim.errors import InfeasibleDistribution, ScenarioError, SimError
-from sim.money import format_money, parse_money
-from sim.scenario import Scenario, load_scenario
-from sim.summary import Summary, summarise
+
+if TYPE_CHECKING:
+    from sim.engine import Result, simulate
+    from sim.money import format_money, parse_money
+    from sim.scenario import Scenario, load_scenario
+    from sim.summary import Summary, summarise
 
 __all__ = [
     "InfeasibleDistribution",
@@ -28,3 +39,26 @@ __all__ = [
     "simulate",
     "summarise",
 ]
+
+#: Public name -> the module that defines it, imported when the name is first read.
+_LAZY = {
+    "Result": "sim.engine",
+    "simulate": "sim.engine",
+    "format_money": "sim.money",
+    "parse_money": "sim.money",
+    "Scenario": "sim.scenario",
+    "load_scenario": "sim.scenario",
+    "Summary": "sim.summary",
+    "summarise": "sim.summary",
+}
+
+
+def __getattr__(name: str) -> Any:
+    module = _LAZY.get(name)
+    if module is None:
+        raise AttributeError(f"module 'sim' has no attribute {name!r}")
+    return getattr(importlib.import_module(module), name)
+
+
+def __dir__() -> list[str]:
+    return sorted(set(globals()) | set(__all__))

@@ -1,5 +1,5 @@
 """``python -m sim`` is the ``ipo-sim`` command."""
 
-from sim.cli import main
+from sim._entry import main
 
 raise SystemExit(main())

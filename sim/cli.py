@@ -21,18 +21,21 @@ from collections.abc import Iterator, Sequence
 from contextlib import contextmanager, suppress
 from functools import partial
 from pathlib import Path
-from typing import Any, NoReturn, TextIO
+from typing import TYPE_CHECKING, Any, NoReturn, TextIO
 
 from sim import format as fmt
 from sim._version import __version__
-from sim.compare import Comparison, compare
-from sim.engine import Result, simulate
 from sim.errors import SimError
 from sim.outputs import Stopped, check_out, write_outputs
-from sim.sampling import BLOCK_SIZE
-from sim.scenario import MAX_PATHS, SAMPLERS, Scenario, load_scenario
-from sim.summary import Summary, summarise
-from sim.valuation import Valuation
+
+# The engine, the summary and the scenario loader (scipy) are imported by the commands
+# that use them, so that `ipo-sim --help` costs little more than importing numpy.
+if TYPE_CHECKING:
+    from sim.compare import Comparison
+    from sim.engine import Result
+    from sim.scenario import Scenario
+    from sim.summary import Summary
+    from sim.valuation import Valuation
 
 FORMATS = ("json", "csv", "pdf", "png")
 #: The output folder of a comparison of several scenarios.
@@ -44,10 +47,12 @@ INTERNAL_ERROR = 3
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the command line; returns the exit code."""
-    parser = _parser()
-    args = parser.parse_args(argv)
+    args = None
     try:
         with _stop_signals_interrupt():
+            # Parsing may import the scenario module (to check --paths): inside the
+            # handling of Ctrl-C, like everything the commands import.
+            args = _parser().parse_args(argv)
             code: int = args.func(args)
         return code
     except SimError as err:
@@ -201,7 +206,7 @@ def _run_options(p: argparse.ArgumentParser) -> None:
         help="paths to simulate (default: the scenario's [simulation] paths, else 200,000)",
     )
     p.add_argument("--seed", type=_non_negative_int, help="root seed (default: the scenario's)")
-    p.add_argument("--sampler", choices=SAMPLERS, help="random, lhs or sobol")
+    p.add_argument("--sampler", type=_sampler, help="random, lhs or sobol")
     p.add_argument("--workers", type=_positive_int, default=1, help="local worker processes")
     p.add_argument(
         "--precision",
@@ -213,10 +218,22 @@ def _run_options(p: argparse.ArgumentParser) -> None:
 
 
 def _paths(text: str) -> int:
+    from sim.scenario import MAX_PATHS
+
     value = _positive_int(text)
     if value > MAX_PATHS:
         raise argparse.ArgumentTypeError(f"expected at most {MAX_PATHS:,} paths, got {text!r}")
     return value
+
+
+def _sampler(text: str) -> str:
+    # Checked here rather than by argparse's choices: those would import the scenario
+    # module (scipy) for every command, `--help` too.
+    from sim.scenario import SAMPLERS
+
+    if text not in SAMPLERS:
+        raise argparse.ArgumentTypeError(f"expected one of {', '.join(SAMPLERS)}, got {text!r}")
+    return text
 
 
 def _positive_int(text: str) -> int:
@@ -240,6 +257,9 @@ def _non_negative_int(text: str) -> int:
 
 
 def _simulate(scenario: Scenario, args: argparse.Namespace) -> Result:
+    from sim.engine import simulate
+    from sim.sampling import BLOCK_SIZE
+
     paths = args.paths if args.paths is not None else scenario.simulation.paths
     seed = args.seed if args.seed is not None else scenario.simulation.seed
     sampler = args.sampler or scenario.simulation.sampler
@@ -312,6 +332,9 @@ def _formats(text: str) -> list[str]:
 
 
 def _cmd_run(args: argparse.Namespace) -> int:
+    from sim.scenario import load_scenario
+    from sim.summary import summarise
+
     formats = _formats(args.format)
     scenarios = [load_scenario(p) for p in args.scenarios]
     names = _distinct_names(scenarios)
@@ -352,6 +375,9 @@ def _distinct_names(scenarios: list[Scenario]) -> list[str]:
 
 
 def _cmd_compare(args: argparse.Namespace) -> int:
+    from sim.scenario import load_scenario
+    from sim.summary import summarise
+
     formats = _formats(args.format)
     scenarios = [load_scenario(p) for p in args.scenarios]
     if len(scenarios) < 2:
@@ -373,6 +399,8 @@ def _cmd_compare(args: argparse.Namespace) -> int:
 def _comparison(
     results: list[Result], summaries: list[Summary], out: Path, formats: list[str]
 ) -> None:
+    from sim.compare import compare
+
     comparison = compare(results, summaries)
     _print_comparison(comparison, sys.stdout)
     folder = out / COMPARISON
@@ -424,6 +452,9 @@ def _render_outputs(
 
 
 def _cmd_check(args: argparse.Namespace) -> int:
+    from sim.scenario import load_scenario
+    from sim.summary import summarise
+
     worst = 0
     for path in args.scenarios:
         scenario = load_scenario(path)
@@ -460,6 +491,8 @@ def _num(x: float) -> str:
 
 
 def _cmd_show(args: argparse.Namespace) -> int:
+    from sim.scenario import load_scenario
+
     scenario = load_scenario(args.scenario)
     if args.json:
         print(json.dumps(scenario.to_dict(), indent=2, ensure_ascii=False))
@@ -537,6 +570,8 @@ def _print_scenario(scenario: Scenario, out: TextIO) -> None:
 
 
 def _print_summary(summary: Summary, out: TextIO, *, valuation: Valuation) -> None:
+    from sim.sampling import BLOCK_SIZE
+
     run, equity = summary.run, summary.equity
     q = equity.quantiles
     print(

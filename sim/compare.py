@@ -248,8 +248,8 @@ def compare_targets(
             se = independent
             if is_paired:
                 n = first.kept.n
-                hit_a = first.kept.equity[:n] >= value
-                hit_b = results[i].kept.equity[:n] >= value
+                hit_a = first.kept.values.equity[:n] >= value
+                hit_b = results[i].kept.values.equity[:n] >= value
                 diff = hit_b.astype(np.float64) - hit_a.astype(np.float64)
                 se = float(diff.std(ddof=1)) / math.sqrt(results[i].paths)
             out.append(

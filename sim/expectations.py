@@ -128,7 +128,7 @@ def metric_estimate(
     if stat == "quantile":
         if q is None:
             raise SimError("a quantile needs q")
-        exact = metrics.per_path(result.scenario, result.kept, metric)
+        exact = metrics.per_path(result.scenario, result.kept.values, metric)
         if exact is not None and result.exact:
             ordered = np.sort(exact)
             return float(np.quantile(ordered, q)), quantile_interval(ordered, None, n, q)

@@ -8,7 +8,7 @@ A metric is named by a pattern with at most one blank: ``valuation``, ``revenue.
 - which blanks a scenario fills in (its years, its shocks' names), and the loader's message
   for a name that fits the pattern but names nothing in the scenario;
 - how its per-path values are read from the model's :class:`sim.model.PathValues` (or from
-  the run's kept arrays, which have the same fields);
+  the run's kept arrays, ``Result.kept.values``);
 - the thresholds the engine counts exactly for it, besides those the expectations name;
 - for an indicator (a probability: did the event happen on the path?), how the run counts
   the paths where it did, instead of streaming it.
@@ -35,11 +35,9 @@ import numpy.typing as npt
 from sim.errors import ScenarioError, SimError, unknown_key_message
 
 if TYPE_CHECKING:
-    from sim.engine import Kept, Result
+    from sim.engine import Result
     from sim.model import PathValues
     from sim.scenario import Offering, Scenario, Shock, Target
-
-    Values: TypeAlias = PathValues | Kept
 
 __all__ = [
     "EXPECT_METRICS",
@@ -110,7 +108,7 @@ class Metric:
         index (``("",)`` for a pattern without a blank; ``()`` when the scenario has none).
     read : callable
         ``read(values, i)``: the per-path values (n,) of the ``i``-th fill, from the
-        model's PathValues or the kept arrays.
+        model's PathValues (a block's, or the run's kept ones).
     missing : callable
         ``missing(scope, name, fill)``: the loader's message for a name that fits the
         pattern but that the scenario does not have.
@@ -127,7 +125,7 @@ class Metric:
     pattern: str
     unit: Unit
     fills: Callable[[Scope], tuple[str, ...]]
-    read: Callable[[Values, int], FloatArray]
+    read: Callable[[PathValues, int], FloatArray]
     missing: Callable[[Scope, str, str], str] = _absent
     own_thresholds: Callable[[Scope], tuple[float, ...]] = _none
     count: Callable[[Result, str], int] | None = None
@@ -161,7 +159,7 @@ class Metric:
         return tuple(self.name(f) for f in self.fills(scope))
 
 
-def _vps(values: Values, i: int) -> FloatArray:
+def _vps(values: PathValues, i: int) -> FloatArray:
     if values.value_per_share is None:  # pragma: no cover - fills() says there is one
         raise AssertionError("value_per_share read without an offering")
     return values.value_per_share
@@ -268,7 +266,7 @@ def unit(name: str, scope: Scope, *, path: str) -> Unit:
     return metric.unit
 
 
-def streamed(scope: Scope, values: Values) -> Iterator[tuple[str, FloatArray]]:
+def streamed(scope: Scope, values: PathValues) -> Iterator[tuple[str, FloatArray]]:
     """Each streamed metric's per-path values (indicators are counted instead), by name."""
     for metric in METRICS:
         if metric.count is None:
@@ -276,7 +274,7 @@ def streamed(scope: Scope, values: Values) -> Iterator[tuple[str, FloatArray]]:
                 yield metric.name(fill), metric.read(values, i)
 
 
-def per_path(scope: Scope, values: Values, name: str) -> FloatArray | None:
+def per_path(scope: Scope, values: PathValues, name: str) -> FloatArray | None:
     """The per-path values of one streamed metric, or None when there is no such stream."""
     metric = find(name)
     if metric is None or metric.count is not None:

@@ -21,7 +21,6 @@ from dataclasses import dataclass
 import numpy as np
 import numpy.typing as npt
 from scipy.special import ndtr, ndtri
-from scipy.stats import qmc
 
 from sim.distributions import Distribution
 from sim.errors import ScenarioError
@@ -73,6 +72,8 @@ def uniforms(n: int, dim: int, *, rng: np.random.Generator, sampler: str) -> Flo
         # dimensions form a scrambled Sobol design, and the rows are randomly permuted so
         # that designs of different inputs pair up independently (scrambled 1-d Sobol
         # sequences of different inputs are otherwise strongly dependent, point by point).
+        from scipy.stats import qmc  # slow to import: only Sobol needs it
+
         engine = qmc.Sobol(dim, scramble=True, rng=rng)
         design = engine.random_base2(int(math.log2(BLOCK_SIZE)))
         u = design[rng.permutation(BLOCK_SIZE)[:n]].T

@@ -16,7 +16,6 @@ from typing import overload
 import numpy as np
 import numpy.typing as npt
 from scipy.special import ndtri
-from scipy.stats import binom, rankdata
 
 __all__ = [
     "QuantileSketch",
@@ -297,6 +296,8 @@ def quantile_interval(
     >>> quantile_interval(np.array([1.0]), None, 1, 0.5)
     (-inf, inf)
     """
+    from scipy.stats import binom  # slow to import: loaded where used
+
     lo_order = int(binom.ppf(0.025, n, q))  # 1-based order statistics
     hi_order = int(binom.ppf(0.975, n, q)) + 1
     if sorted_values is not None and sorted_values.size == n:
@@ -317,6 +318,8 @@ def spearman(inputs: FloatArray, output: FloatArray) -> FloatArray:
 
     A constant column gives NaN.
     """
+    from scipy.stats import rankdata  # slow to import: loaded where used
+
     ry = rankdata(output)
     ry = (ry - ry.mean()) / (ry.std() or 1.0)
     out = np.empty(inputs.shape[1])

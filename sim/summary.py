@@ -441,7 +441,7 @@ def _finite(value: Any) -> Any:
 
 def _quantiles(result: Result, metric: str) -> Quantiles:
     """A streamed metric's quantiles: exact when every path was kept, else from its sketch."""
-    exact = metrics.per_path(result.scenario, result.kept, metric)
+    exact = metrics.per_path(result.scenario, result.kept.values, metric)
     if exact is not None and result.exact:
         return Quantiles.from_dict(quantiles(exact))
     sketch = result.streams[metric].sketch
@@ -463,7 +463,7 @@ def _sensitivity(result: Result) -> tuple[SensitivityRow, ...]:
     names = list(kept.inputs)
     if not names or kept.n < 3:
         return ()
-    rho = spearman(np.stack([kept.inputs[x] for x in names], axis=1), kept.equity)
+    rho = spearman(np.stack([kept.inputs[x] for x in names], axis=1), kept.values.equity)
     order = sorted(range(len(names)), key=lambda i: -abs(rho[i]) if math.isfinite(rho[i]) else 0.0)
     return tuple(SensitivityRow(names[i], float(rho[i])) for i in order)
 
@@ -478,9 +478,9 @@ def paired_loss(kept: Kept) -> npt.NDArray[np.float64]:
     -------
     (m,) array, one entry per kept path with an event and a finite loss.
     """
-    hit = kept.shock_any.any(axis=1)
+    hit = kept.values.shock_any.any(axis=1)
     with np.errstate(divide="ignore", invalid="ignore"):
-        loss = 1 - kept.equity[hit] / kept.equity_unshocked[hit]
+        loss = 1 - kept.values.equity[hit] / kept.values.equity_unshocked[hit]
     return loss[np.isfinite(loss)]
 
 
@@ -491,10 +491,10 @@ def _shock_impact(result: Result, targets: tuple[TargetEstimate, ...]) -> ShockI
     kept = result.kept
     loss = paired_loss(kept)
     cut = None
-    off_mean = float(kept.equity_unshocked.mean()) if loss.size else 0.0
+    off_mean = float(kept.values.equity_unshocked.mean()) if loss.size else 0.0
     if off_mean != 0:
         # Over the kept paths, all of them: how much lower the mean is with shocks on.
-        cut = 1 - float(kept.equity.mean()) / off_mean
+        cut = 1 - float(kept.values.equity.mean()) / off_mean
     off = result.streams.get("valuation_unshocked")
     targets_off = None
     if off is not None:

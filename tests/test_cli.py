@@ -19,6 +19,8 @@ from typing import Any
 import pytest
 
 import sim.cli
+import sim.engine
+import sim.summary
 from sim.cli import main
 from sim.money import format_money
 from sim.scenario import load_scenario
@@ -311,7 +313,7 @@ def _no_simulation(monkeypatch: pytest.MonkeyPatch) -> None:
     def simulate(*_: object, **__: object) -> Any:
         raise AssertionError("simulated before checking the output folder")
 
-    monkeypatch.setattr(sim.cli, "simulate", simulate)
+    monkeypatch.setattr(sim.engine, "simulate", simulate)  # the CLI imports it when it runs
 
 
 def test_run_out_is_a_file_exits_2(
@@ -452,7 +454,7 @@ def _bug(*_: object, **__: object) -> Any:
 def test_an_internal_error_has_its_own_exit_code_and_one_line(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    monkeypatch.setattr(sim.cli, "summarise", _bug)
+    monkeypatch.setattr(sim.summary, "summarise", _bug)
     assert _run(tmp_path, SMALL) == 3
     line = _one_error_line(capsys.readouterr().err)
     assert "internal error" in line and "bug in ipo-sim" in line
@@ -464,7 +466,7 @@ def test_an_internal_error_has_its_own_exit_code_and_one_line(
 def test_debug_prints_the_traceback_of_an_internal_error(
     where: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    monkeypatch.setattr(sim.cli, "summarise", _bug)
+    monkeypatch.setattr(sim.summary, "summarise", _bug)
     argv = ["run", str(SMALL), "--paths", "2000", "--quiet", "--out", str(tmp_path)]
     argv = ["--debug", *argv] if where == "before" else [*argv, "--debug"]
     assert main(argv) == 3
@@ -521,7 +523,7 @@ def _interrupt(*_: object, **__: object) -> Any:
 def test_interrupt_before_writing_exits_130(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    monkeypatch.setattr(sim.cli, "summarise", _interrupt)
+    monkeypatch.setattr(sim.summary, "summarise", _interrupt)
     out = tmp_path / "reports"
     assert _run(out, SMALL) == 130
     assert "interrupted" in _one_error_line(capsys.readouterr().err)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import math
 import multiprocessing
 import os
+from concurrent.futures import ThreadPoolExecutor
 
 import numpy as np
 import pytest
@@ -13,7 +14,7 @@ import sim.engine
 from sim.engine import simulate
 from sim.errors import SimError
 from sim.sampling import BLOCK_SIZE, input_rng, name_key
-from sim.scenario import MAX_PATHS, load_scenario
+from sim.scenario import MAX_PATHS, Scenario, load_scenario
 from sim.stats import spearman
 from sim.summary import summarise
 from tests.builders import scenario
@@ -62,10 +63,10 @@ def test_same_inputs_same_results() -> None:
     sc = _rich()
     a = simulate(sc, 70_000, seed=5)
     b = simulate(sc, 70_000, seed=5)
-    assert np.array_equal(a.kept.equity, b.kept.equity)
+    assert np.array_equal(a.kept.values.equity, b.kept.values.equity)
     assert summarise(a).equity == summarise(b).equity
     c = simulate(sc, 70_000, seed=6)
-    assert not np.array_equal(a.kept.equity, c.kept.equity)
+    assert not np.array_equal(a.kept.values.equity, c.kept.values.equity)
 
 
 @pytest.mark.parametrize("sampler", ["random", "lhs", "sobol"])
@@ -74,8 +75,8 @@ def test_first_n_paths_of_a_bigger_run_equal_an_n_path_run(sampler: str) -> None
     small = simulate(sc, 70_001, seed=9, sampler=sampler)
     big = simulate(sc, 2 * BLOCK_SIZE + 5, seed=9, sampler=sampler)
     n = small.paths
-    assert np.array_equal(big.kept.equity[:n], small.kept.equity)
-    assert np.array_equal(big.kept.revenue[:n], small.kept.revenue)
+    assert np.array_equal(big.kept.values.equity[:n], small.kept.values.equity)
+    assert np.array_equal(big.kept.values.revenue[:n], small.kept.values.revenue)
     for name, values in small.kept.inputs.items():
         assert np.array_equal(big.kept.inputs[name][:n], values)
 
@@ -98,15 +99,15 @@ def test_adding_a_shock_leaves_every_other_input_unchanged() -> None:
         assert np.array_equal(b.kept.inputs[name], values), name
     assert "shocks.new.severity" in b.kept.inputs
     # Common random numbers: the new shock can only lower value, path by path.
-    assert np.all(b.kept.equity <= a.kept.equity + 1e-6)
-    assert np.any(b.kept.equity < a.kept.equity)
+    assert np.all(b.kept.values.equity <= a.kept.values.equity + 1e-6)
+    assert np.any(b.kept.values.equity < a.kept.values.equity)
 
 
 def test_results_do_not_depend_on_worker_count() -> None:
     sc = _rich()
     one = simulate(sc, 3 * BLOCK_SIZE, seed=4, workers=1)
     three = simulate(sc, 3 * BLOCK_SIZE, seed=4, workers=3)
-    assert np.array_equal(one.kept.equity, three.kept.equity)
+    assert np.array_equal(one.kept.values.equity, three.kept.values.equity)
     s1, s3 = summarise(one), summarise(three)
     for field in ("equity", "targets", "revenue", "concentration", "shocks"):
         assert getattr(s1, field) == getattr(s3, field), field
@@ -126,10 +127,12 @@ def test_streaming_counts_match_kept_arrays_when_everything_is_kept() -> None:
     assert res.exact
     val = res.streams["valuation"]
     for t in sc.targets:
-        assert val.count_at_least(t.value_usd) == int((res.kept.equity >= t.value_usd).sum())
-    assert val.mean == pytest.approx(res.kept.equity.mean(), rel=1e-12)
+        assert val.count_at_least(t.value_usd) == int(
+            (res.kept.values.equity >= t.value_usd).sum()
+        )
+    assert val.mean == pytest.approx(res.kept.values.equity.mean(), rel=1e-12)
     assert res.target_counts[-1].tolist() == [
-        int((res.kept.equity >= t.value_usd).sum()) for t in sc.targets
+        int((res.kept.values.equity >= t.value_usd).sum()) for t in sc.targets
     ]
 
 
@@ -141,7 +144,7 @@ def test_keep_cap_bounds_the_exact_arrays_and_switches_to_the_sketch() -> None:
     assert summary.run.quantile_method == "sketch"
     q = summary.equity.quantiles
     full = simulate(sc, 2 * BLOCK_SIZE, seed=8)
-    ordered = np.sort(full.kept.equity)
+    ordered = np.sort(full.kept.values.equity)
     rank = 0.5 * (len(ordered) - 1)
     alpha = res.streams["valuation"].sketch.alpha
     # The sketch's guarantee: within alpha of a value at the requested rank.
@@ -254,10 +257,46 @@ def test_result_records_the_worker_processes_that_ran() -> None:
     multiprocessing.get_start_method() != "fork", reason="workers see the patch when forked"
 )
 def test_an_error_in_a_worker_reaches_the_caller(monkeypatch: pytest.MonkeyPatch) -> None:
-    def broken(task: object) -> object:
+    def broken(scenario: object, task: object) -> object:
         raise SimError("block failed in a worker")
 
     monkeypatch.setattr(sim.engine, "_run_block", broken)
     with pytest.raises(SimError, match="block failed in a worker") as info:
         simulate(_rich(), 3 * BLOCK_SIZE, seed=1, workers=2)
     assert "Traceback" in str(info.value.__cause__)
+
+
+def test_the_scenario_is_sent_to_each_worker_once_not_with_each_block(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Each block task used to carry the whole scenario (2.4 MB for the baseline)."""
+    pickled: list[int] = []
+    real = Scenario.__getstate__
+
+    def counting(self: Scenario) -> object:
+        pickled.append(1)
+        return real(self)
+
+    monkeypatch.setattr(Scenario, "__getstate__", counting)
+    sc = _rich()
+    res = simulate(sc, 6 * BLOCK_SIZE, seed=5, workers=2)
+    assert res.workers == 2
+    # Forked workers inherit it (no pickling); spawned ones receive it once each.
+    assert len(pickled) <= res.workers
+    monkeypatch.setattr(Scenario, "__getstate__", real)
+    one = simulate(sc, 6 * BLOCK_SIZE, seed=5, workers=1)
+    assert res.target_counts.tolist() == one.target_counts.tolist()
+    assert np.array_equal(res.kept.values.equity, one.kept.values.equity)
+
+
+def test_an_executor_of_the_callers_own_gives_the_same_result() -> None:
+    sc = _rich()
+    one = simulate(sc, 3 * BLOCK_SIZE + 5, seed=8, keep=2 * BLOCK_SIZE)
+    with ThreadPoolExecutor(max_workers=2) as pool:
+        res = simulate(sc, 3 * BLOCK_SIZE + 5, seed=8, keep=2 * BLOCK_SIZE, executor=pool)
+    assert res.paths == one.paths
+    assert res.streams["valuation"].mean == one.streams["valuation"].mean
+    assert res.checkpoints.tolist() == one.checkpoints.tolist()
+    assert res.target_counts.tolist() == one.target_counts.tolist()
+    assert np.array_equal(res.kept.values.equity, one.kept.values.equity)
+    assert all(np.array_equal(res.kept.inputs[k], one.kept.inputs[k]) for k in one.kept.inputs)

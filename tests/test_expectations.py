@@ -65,12 +65,15 @@ def test_every_streamed_metric_is_read_from_its_per_path_values(run: Result) -> 
     assert set(run.streams) == expected
     kept = run.kept
     columns = {
-        "valuation": kept.equity,
-        "valuation_unshocked": kept.equity_unshocked,
-        "hhi": kept.hhi,
-        "top_region_share": kept.top_region_share,
-        "value_per_share": kept.value_per_share,
-        **{f"revenue.{y}": kept.revenue[:, j] for j, y in enumerate((s.base_year, *s.years))},
+        "valuation": kept.values.equity,
+        "valuation_unshocked": kept.values.equity_unshocked,
+        "hhi": kept.values.hhi,
+        "top_region_share": kept.values.top_region_share,
+        "value_per_share": kept.values.value_per_share,
+        **{
+            f"revenue.{y}": kept.values.revenue[:, j]
+            for j, y in enumerate((s.base_year, *s.years))
+        },
     }
     for name, x in columns.items():
         assert x is not None
@@ -84,11 +87,11 @@ def test_every_streamed_metric_is_read_from_its_per_path_values(run: Result) -> 
 def test_thresholds_counted_exactly(run: Result) -> None:
     kept = run.kept
     cases = [
-        ("valuation", 2000.0, kept.equity),  # a target
-        ("valuation_unshocked", 2000.0, kept.equity_unshocked),
-        ("value_per_share", 15.0, kept.value_per_share),  # the price range
-        ("value_per_share", 25.0, kept.value_per_share),
-        ("hhi", 0.6, kept.hhi),  # an expectation's threshold
+        ("valuation", 2000.0, kept.values.equity),  # a target
+        ("valuation_unshocked", 2000.0, kept.values.equity_unshocked),
+        ("value_per_share", 15.0, kept.values.value_per_share),  # the price range
+        ("value_per_share", 25.0, kept.values.value_per_share),
+        ("hhi", 0.6, kept.values.hhi),  # an expectation's threshold
     ]
     for name, threshold, x in cases:
         assert x is not None
@@ -104,7 +107,7 @@ def test_thresholds_counted_exactly(run: Result) -> None:
 
 
 def test_shock_indicator_is_counted_whatever_the_stat(run: Result) -> None:
-    count = int(run.kept.shock_any[:, 0].sum())
+    count = int(run.kept.values.shock_any[:, 0].sum())
     assert count == int(run.shock_counts[0]) > 0
     for stat in ("mean", "quantile", "p_at_least"):
         p, ci = metric_estimate(run, "shocks.ban.p_any", stat)

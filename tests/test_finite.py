@@ -12,9 +12,10 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from sim.checks import check_draws, check_values
 from sim.cli import main
 from sim.distributions import InfeasibleDistribution, Triangular, parse_distribution
-from sim.engine import check_draws, check_values, simulate
+from sim.engine import simulate
 from sim.errors import ScenarioError
 from sim.model import evaluate, inputs
 from sim.sampling import BLOCK_SIZE, Copula, block_draws

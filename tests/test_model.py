@@ -39,7 +39,7 @@ def test_fixed_growth_lognormal_multiple_gives_lognormal_value() -> None:
     p_hat = stream.count_at_least(300e6) / N
     assert abs(p_hat - p) <= _p_tol(p)
     # The log-value's standard deviation is sigma (se of an sd ~ sd / sqrt(2n)).
-    sd_log = float(np.std(np.log(res.kept.equity), ddof=1))
+    sd_log = float(np.std(np.log(res.kept.values.equity), ddof=1))
     assert abs(sd_log - sigma) <= 4 * sigma / math.sqrt(2 * N)
 
 
@@ -59,7 +59,7 @@ def test_yearly_volatility_adds_variance_in_log_space() -> None:
         valuation={"year": 2027, "multiple": {"dist": "lognormal", "mu": 0.0, "sigma": sigma}},
     )
     res = simulate(sc, N, seed=12)
-    logs = np.log(res.kept.equity)
+    logs = np.log(res.kept.values.equity)
     expected_sd = math.sqrt(years * vol**2 + sigma**2)
     expected_mean = math.log(100.0) + years * math.log1p(0.3)
     assert abs(logs.mean() - expected_mean) <= 4 * expected_sd / math.sqrt(N)
@@ -84,13 +84,13 @@ def test_permanent_single_event_shock_gives_two_point_mixture() -> None:
     res = simulate(sc, N, seed=13)
     clean = 100.0 * 1.5**2 * 10.0
     p_none = (1 - p) ** 2
-    values = res.kept.equity
+    values = res.kept.values.equity
     assert np.all(np.isclose(values, clean) | np.isclose(values, clean * (1 - sev)))
     p_hat = float(np.isclose(values, clean).mean())
     assert abs(p_hat - p_none) <= _p_tol(p_none)
     assert abs(res.shock_counts[0] / N - (1 - p_none)) <= _p_tol(1 - p_none)
     # The unshocked counterfactual is the clean value on every path.
-    assert np.allclose(res.kept.equity_unshocked, clean)
+    assert np.allclose(res.kept.values.equity_unshocked, clean)
 
 
 def test_one_year_recovery_hits_only_the_event_year() -> None:
@@ -108,12 +108,12 @@ def test_one_year_recovery_hits_only_the_event_year() -> None:
     )
     res = simulate(sc, N, seed=14)
     clean = 100.0 * 1.5**2
-    rev = res.kept.revenue[:, 2]
+    rev = res.kept.values.revenue[:, 2]
     hit = np.isclose(rev, clean * (1 - sev))
     assert np.all(hit | np.isclose(rev, clean))
     assert abs(hit.mean() - p) <= _p_tol(p)
     # Year 1 is hit independently, with the same probability.
-    hit1 = np.isclose(res.kept.revenue[:, 1], 150.0 * (1 - sev))
+    hit1 = np.isclose(res.kept.values.revenue[:, 1], 150.0 * (1 - sev))
     assert abs(hit1.mean() - p) <= _p_tol(p)
 
 
@@ -133,8 +133,8 @@ def test_linear_recovery_ramp() -> None:
         ],
     )
     res = simulate(sc, 1000, seed=1)
-    assert np.allclose(res.kept.revenue[:, 1], 60.0)
-    assert np.allclose(res.kept.revenue[:, 2], 80.0)
+    assert np.allclose(res.kept.values.revenue[:, 1], 60.0)
+    assert np.allclose(res.kept.values.revenue[:, 2], 80.0)
 
 
 def test_events_compound_multiplicatively() -> None:
@@ -151,7 +151,7 @@ def test_events_compound_multiplicatively() -> None:
         ],
     )
     res = simulate(sc, 100, seed=1)
-    assert np.allclose(res.kept.revenue[:, 1:], [50.0, 25.0])
+    assert np.allclose(res.kept.values.revenue[:, 1:], [50.0, 25.0])
 
 
 def test_two_segments_two_regions_hhi_and_p_any() -> None:
@@ -177,14 +177,14 @@ def test_two_segments_two_regions_hhi_and_p_any() -> None:
     hhi_clean = 0.75**2 + 0.25**2
     a = 300.0 * (1 - sev)
     hhi_hit = (a**2 + 100.0**2) / (a + 100.0) ** 2
-    hhi = res.kept.hhi
+    hhi = res.kept.values.hhi
     assert np.all(np.isclose(hhi, hhi_clean) | np.isclose(hhi, hhi_hit))
     p_any = 1 - (1 - p) ** 2
     assert abs(np.isclose(hhi, hhi_hit).mean() - p_any) <= _p_tol(p_any)
     assert abs(res.shock_counts[0] / N - p_any) <= _p_tol(p_any)
     assert np.allclose(
-        res.kept.top_region_share,
-        np.maximum(res.kept.region_shares[:, 0], res.kept.region_shares[:, 1]),
+        res.kept.values.top_region_share,
+        np.maximum(res.kept.values.region_shares[:, 0], res.kept.values.region_shares[:, 1]),
     )
 
 
@@ -204,7 +204,7 @@ def test_multiple_adjustments_and_cash() -> None:
     )
     res = simulate(sc, 10, seed=1)
     multiple = 10.0 * math.exp(0.5 * math.log(2.0) - 2.0 * (0.5 - 0.25))
-    assert np.allclose(res.kept.equity, 400.0 * multiple - 20.0)
+    assert np.allclose(res.kept.values.equity, 400.0 * multiple - 20.0)
 
 
 def test_multiple_hit_needs_an_event_in_the_valuation_year_or_the_one_before() -> None:
@@ -254,7 +254,7 @@ def test_value_monotone_in_growth_and_multiple(g: float, dg: float, m: float, dm
                 "net_cash": 5.0,
             },
         )
-        return float(simulate(sc, 1, seed=0).kept.equity[0])
+        return float(simulate(sc, 1, seed=0).kept.values.equity[0])
 
     assert value(g + dg, m) > value(g, m)
     assert value(g, m + dm + 0.01) > value(g, m)
@@ -286,9 +286,9 @@ def test_shares_sum_to_one_with_dirichlet_and_moving_targets() -> None:
         ],
     )
     res = simulate(sc, 50_000, seed=16)
-    assert np.allclose(res.kept.region_shares.sum(axis=1), 1.0)
-    assert np.all(res.kept.region_shares >= 0)
-    assert np.all((res.kept.hhi > 0) & (res.kept.hhi <= 1 + 1e-12))
+    assert np.allclose(res.kept.values.region_shares.sum(axis=1), 1.0)
+    assert np.all(res.kept.values.region_shares >= 0)
+    assert np.all((res.kept.values.hhi > 0) & (res.kept.values.hhi <= 1 + 1e-12))
 
 
 def test_shares_move_to_the_horizon_target() -> None:
@@ -307,7 +307,7 @@ def test_shares_move_to_the_horizon_target() -> None:
         valuation={"year": 2026, "multiple": 1.0},
     )
     res = simulate(sc, 5, seed=1)
-    assert np.allclose(res.kept.region_shares, [[0.6, 0.4]])
+    assert np.allclose(res.kept.values.region_shares, [[0.6, 0.4]])
 
 
 @pytest.mark.parametrize("kappa", [20.0, 200.0])
@@ -324,7 +324,7 @@ def test_dirichlet_shares_have_the_requested_mean(kappa: float) -> None:
         ],
     )
     res = simulate(sc, 100_000, seed=17)
-    x = res.kept.region_shares[:, 0]
+    x = res.kept.values.region_shares[:, 0]
     sd = math.sqrt(0.7 * 0.3 / (kappa + 1))
     assert abs(x.mean() - 0.7) <= 4 * sd / math.sqrt(len(x))
     assert abs(x.std() - sd) <= 4 * sd / math.sqrt(2 * len(x))
@@ -350,7 +350,7 @@ def test_growth_fades_to_the_terminal_rate_exactly() -> None:
     l1, lt = math.log1p(g1), math.log1p(term)
     logs = [lt + (l1 - lt) * fade ** (t - 1) for t in (1, 2, 3)]
     expected = 100.0 * np.exp(np.cumsum(logs))
-    assert np.allclose(res.kept.revenue[:, 1:], expected, rtol=1e-12)
+    assert np.allclose(res.kept.values.revenue[:, 1:], expected, rtol=1e-12)
 
 
 def test_growth_elasticity_uses_growth_into_the_valuation_year() -> None:
@@ -369,11 +369,11 @@ def test_growth_elasticity_uses_growth_into_the_valuation_year() -> None:
         },
     )
     res = simulate(sc, 3, seed=1)
-    rev = res.kept.revenue[0]
+    rev = res.kept.values.revenue[0]
     growth = math.log(rev[3] / rev[2])
     multiple = 10.0 * math.exp(0.8 * (growth - math.log1p(0.5)))
-    assert np.allclose(res.kept.multiple, multiple, rtol=1e-12)
-    assert np.allclose(res.kept.equity, rev[3] * multiple, rtol=1e-12)
+    assert np.allclose(res.kept.values.multiple, multiple, rtol=1e-12)
+    assert np.allclose(res.kept.values.equity, rev[3] * multiple, rtol=1e-12)
 
 
 def test_max_events_caps_compounding() -> None:
@@ -393,7 +393,7 @@ def test_max_events_caps_compounding() -> None:
         ],
     )
     res = simulate(sc, 10, seed=1)
-    assert np.allclose(res.kept.revenue[:, 1:], [50.0, 25.0, 25.0])
+    assert np.allclose(res.kept.values.revenue[:, 1:], [50.0, 25.0, 25.0])
 
 
 def test_uncertain_hazard_p_any_matches_the_beta_mixture() -> None:
@@ -431,8 +431,8 @@ def test_drawn_recovery_time_sets_each_paths_ramp() -> None:
     )
     res = simulate(sc, 20_000, seed=19)
     recovery = res.kept.inputs["shocks.k.recovery_years"]
-    assert np.allclose(res.kept.revenue[:, 1], 40.0)
-    assert np.allclose(res.kept.revenue[:, 2], 100.0 * (1 - 0.6 * (1 - 1 / recovery)))
+    assert np.allclose(res.kept.values.revenue[:, 1], 40.0)
+    assert np.allclose(res.kept.values.revenue[:, 2], 100.0 * (1 - 0.6 * (1 - 1 / recovery)))
 
 
 def test_a_path_that_loses_all_revenue_keeps_its_pre_shock_split() -> None:
@@ -453,6 +453,6 @@ def test_a_path_that_loses_all_revenue_keeps_its_pre_shock_split() -> None:
         ],
     )
     res = simulate(sc, 5, seed=1)
-    assert np.allclose(res.kept.revenue[:, 2], 0.0)
-    assert np.allclose(res.kept.hhi, 0.75**2 + 0.25**2)
-    assert np.allclose(res.kept.region_shares, [[0.75, 0.25]])
+    assert np.allclose(res.kept.values.revenue[:, 2], 0.0)
+    assert np.allclose(res.kept.values.hhi, 0.75**2 + 0.25**2)
+    assert np.allclose(res.kept.values.region_shares, [[0.75, 0.25]])

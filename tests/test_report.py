@@ -248,8 +248,8 @@ def test_paired_differences_use_common_random_numbers(
         assert d.paired and d.index == 1 and d.label == ta.label
         assert d.estimate == pytest.approx(tb.p_at_least - ta.p_at_least)
         # se from the per-path differences of the indicators, computed here by hand.
-        per_path = (b.kept.equity >= d.value_usd).astype(float) - (
-            a.kept.equity >= d.value_usd
+        per_path = (b.kept.values.equity >= d.value_usd).astype(float) - (
+            a.kept.values.equity >= d.value_usd
         ).astype(float)
         assert d.se == pytest.approx(per_path.std(ddof=1) / math.sqrt(PATHS))
         assert d.se_independent == pytest.approx(math.hypot(ta.se, tb.se))
@@ -342,7 +342,7 @@ def _texts(fig: Figure) -> str:
 
 def test_all_lost_values_are_float_noise_around_zero(all_lost: tuple[Result, Summary]) -> None:
     # The premise of the tests below: without it they would test nothing.
-    equity = all_lost[0].kept.equity
+    equity = all_lost[0].kept.values.equity
     assert equity.min() < 0 < equity.max()
     assert np.abs(equity).max() < 1e-3
 
@@ -391,13 +391,13 @@ def test_values_at_or_below_zero_get_a_linear_axis(cash: float) -> None:
         },
     )
     result, summary = _run(sc)
-    assert (result.kept.equity <= 0).mean() > 0.3
+    assert (result.kept.values.equity <= 0).mean() > 0.3
     ctx = _Ctx(result, summary, choose_fonts(cjk=False), "#0072B2", ("#440154",))
     fig = _fig_valuation(ctx)
     (ax,) = fig.axes[:1]
     assert ax.get_xscale() == "linear"
     lo, hi = ax.get_xlim()
-    assert lo <= result.kept.equity.min() and hi >= result.kept.equity.max()
+    assert lo <= result.kept.values.equity.min() and hi >= result.kept.values.equity.max()
     assert ax.get_xlabel().startswith("equity value at listing, USD")
     assert "log" not in ax.get_xlabel()
 

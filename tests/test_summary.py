@@ -31,20 +31,20 @@ def test_shock_impact_counts_every_path_and_pairs_the_kept_ones() -> None:
     impact = summarise(result).shock_impact
     assert impact is not None
 
-    hit = kept.shock_any.any(axis=1)
-    loss = 1 - kept.equity[hit] / kept.equity_unshocked[hit]
+    hit = kept.values.shock_any.any(axis=1)
+    loss = 1 - kept.values.equity[hit] / kept.values.equity_unshocked[hit]
     assert loss.size > 100
     np.testing.assert_array_equal(paired_loss(kept), loss)
     assert impact.median_loss == float(np.median(loss))
     assert impact.kept_paths_with_loss == loss.size
-    cut = 1 - kept.equity.mean() / kept.equity_unshocked.mean()
+    cut = 1 - kept.values.equity.mean() / kept.values.equity_unshocked.mean()
     assert impact.mean_value_cut == float(cut) > 0
 
     off = impact.targets_shocks_off
     assert off is not None
     assert [t.label for t in off] == ["low", "high"]
     for t in off:
-        count = int((kept.equity_unshocked >= t.value_usd).sum())
+        count = int((kept.values.equity_unshocked >= t.value_usd).sum())
         assert t.p_at_least == count / result.paths
         assert t.ci95 == wilson_interval(count, result.paths)
 

@@ -95,10 +95,10 @@ def test_a_new_method_is_one_class_behind_the_hooks() -> None:
     assert sc.to_dict()["valuation"]["ev"] == {"dist": "uniform", "min": 1e9, "max": 2e9}
     n = 20_000
     res = simulate(sc, n, seed=41)
-    ev = res.kept.equity - 1e8
+    ev = res.kept.values.equity - 1e8
     assert ev.min() >= 1e9 and ev.max() <= 2e9
     # Revenue 100 grows by half a year: the model hands the method its 2026 revenue.
-    assert np.allclose(res.kept.multiple, ev / 225.0)
+    assert np.allclose(res.kept.values.multiple, ev / 225.0)
     sd = 1e9 / math.sqrt(12.0)
     assert abs(res.streams["valuation"].mean - 1.6e9) <= 4 * sd / math.sqrt(n)
 

@@ -281,7 +281,7 @@ def _violin(ax: Axes, x: float, values: FloatArray, colour: str, lo: float, hi: 
 def _fig_cmp_values(c: _Cmp) -> Figure:
     fig, body = _page("Equity value at listing by scenario", c.footer())
     ax = body.add_subplot()
-    values = [r.kept.equity for r in c.results]
+    values = [r.kept.values.equity for r in c.results]
     lo, hi = _value_range(np.concatenate(values), [t.value_usd for t in c.targets])
     for i, v in enumerate(values):
         _violin(ax, float(i), v, c.colour(i), lo, hi)

@@ -59,7 +59,7 @@ def _fig_concentration(ctx: _Ctx) -> Figure:
 def _region_shares(ctx: _Ctx, shares_ax: Axes, regions: list[str]) -> None:
     """Each region's mean share of revenue, with 5-95 % whiskers."""
     year = ctx.scenario.valuation.year
-    shares = ctx.kept.region_shares
+    shares = ctx.kept.values.region_shares
     mean = shares.mean(axis=0)
     p5, p95 = np.quantile(shares, [0.05, 0.95], axis=0)
     order = np.argsort(mean)
@@ -87,7 +87,9 @@ def _largest_region(ctx: _Ctx, top_ax: Axes, regions: list[str]) -> None:
     """How often each region is the largest."""
     kept = ctx.kept
     ypos = np.arange(len(regions))
-    top = np.bincount(np.argmax(kept.region_shares, axis=1), minlength=len(regions)) / kept.n
+    top = (
+        np.bincount(np.argmax(kept.values.region_shares, axis=1), minlength=len(regions)) / kept.n
+    )
     top_order = np.argsort(top)
     top_ax.barh(ypos, top[top_order], color=_MUTED, alpha=0.75, height=0.6)
     for y, i in zip(ypos, top_order, strict=True):
@@ -104,7 +106,7 @@ def _hhi(ctx: _Ctx, hhi_ax: Axes) -> None:
     """The Herfindahl index's histogram, its median and the valuation's reference HHI."""
     sc, kept = ctx.scenario, ctx.kept
     conc = ctx.summary.concentration
-    _hist_share(hhi_ax, kept.hhi, ctx.colour, what="HHI")
+    _hist_share(hhi_ax, kept.values.hhi, ctx.colour, what="HHI")
     _median_line(hhi_ax, conc.hhi.median, f"median {conc.hhi.median:.3f}")
     ref = sc.valuation.reference_hhi
     x0, x1 = hhi_ax.get_xlim()
@@ -130,7 +132,9 @@ def _hhi(ctx: _Ctx, hhi_ax: Axes) -> None:
 def _top_share(ctx: _Ctx, topshare_ax: Axes) -> None:
     """The largest region's share: histogram and median."""
     conc = ctx.summary.concentration
-    _hist_share(topshare_ax, ctx.kept.top_region_share, ctx.colour, what="the largest share")
+    _hist_share(
+        topshare_ax, ctx.kept.values.top_region_share, ctx.colour, what="the largest share"
+    )
     med = conc.top_region_share.median
     _median_line(topshare_ax, med, f"median {med:.0%}")
     topshare_ax.xaxis.set_major_formatter(PercentFormatter(xmax=1, decimals=0))

@@ -73,7 +73,9 @@ class _Ctx:
         kept = self.result.kept
         if kept.n == 0:
             return 0.0
-        return float(max(np.abs(kept.equity).max(), np.abs(kept.equity_unshocked).max()))
+        return float(
+            max(np.abs(kept.values.equity).max(), np.abs(kept.values.equity_unshocked).max())
+        )
 
     def drawable(self, s: str) -> str:
         """``s`` with every character the fonts cannot draw replaced (Fonts.text)."""

@@ -34,7 +34,7 @@ def _fan(ctx: _Ctx, fan: Axes, years: npt.NDArray[np.int64]) -> None:
     """The total revenue's median and 25-75 % and 5-95 % bands across paths."""
     kept = ctx.kept
     sc = ctx.scenario
-    qs = np.quantile(kept.revenue, [0.05, 0.25, 0.5, 0.75, 0.95], axis=0)
+    qs = np.quantile(kept.values.revenue, [0.05, 0.25, 0.5, 0.75, 0.95], axis=0)
     fan.fill_between(years, qs[0], qs[4], color=ctx.colour, alpha=0.18, lw=0, label="5–95%")
     fan.fill_between(years, qs[1], qs[3], color=ctx.colour, alpha=0.38, lw=0, label="25–75%")
     fan.plot(years, qs[2], "o-", color=ctx.colour, lw=2, ms=4, label="median")
@@ -72,7 +72,7 @@ def _by_segment(ctx: _Ctx, seg: Axes, years: npt.NDArray[np.int64]) -> None:
     """Mean revenue by segment, stacked: the means add up to the mean total (medians would not)."""
     kept = ctx.kept
     sc = ctx.scenario
-    means = kept.segment_revenue.mean(axis=0)  # (segments, years)
+    means = kept.values.segment_revenue.mean(axis=0)  # (segments, years)
     palette = matplotlib.colormaps["Set2"]
     bottom = np.zeros(len(years))
     total = means.sum(axis=0)

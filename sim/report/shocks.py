@@ -55,14 +55,16 @@ def _fig_shocks(ctx: _Ctx) -> Figure:
 def _groups(ctx: _Ctx) -> list[tuple[str, FloatArray, str]]:
     """The kept values by event: (name, values, colour), all paths first."""
     kept = ctx.kept
-    hit = kept.shock_any.any(axis=1)
+    hit = kept.values.shock_any.any(axis=1)
     groups: list[tuple[str, FloatArray, str]] = [
-        ("all paths", kept.equity, ctx.colour),
-        ("no event", kept.equity[~hit], ctx.colour),
+        ("all paths", kept.values.equity, ctx.colour),
+        ("no event", kept.values.equity[~hit], ctx.colour),
     ]
     for k, shock in enumerate(ctx.scenario.shocks[:_MAX_SHOCKS_DRAWN]):
-        groups.append((f"event: {shock.name}", kept.equity[kept.shock_any[:, k]], _EVENT))
-    groups.append(("shocks switched off\n(the same paths)", kept.equity_unshocked, _MUTED))
+        groups.append(
+            (f"event: {shock.name}", kept.values.equity[kept.values.shock_any[:, k]], _EVENT)
+        )
+    groups.append(("shocks switched off\n(the same paths)", kept.values.equity_unshocked, _MUTED))
     return groups
 
 

@@ -44,12 +44,12 @@ def _key(ctx: _Ctx, body: SubFigure, *, below: bool) -> None:
 def _axis(ctx: _Ctx) -> tuple[float, float, bool]:
     """The value axis: the kept values and every target drawn."""
     drawn = [tg.value_usd for tg in ctx.summary.targets[:_MAX_TARGETS_DRAWN]]
-    return _value_axis(ctx.kept.equity, drawn, ctx.value_scale)
+    return _value_axis(ctx.kept.values.equity, drawn, ctx.value_scale)
 
 
 def _all_the_same(ctx: _Ctx, ax: Axes, body: SubFigure, why: str, *, below: bool) -> bool:
     """When every kept path gives one value: say so on ``ax`` (and ``why``), draw the key."""
-    same = _same_value(ctx.kept.equity, ctx.value_scale)
+    same = _same_value(ctx.kept.values.equity, ctx.value_scale)
     if same is None:
         return False
     value = fmt.money(same, reading=ctx.yi)
@@ -102,7 +102,7 @@ def _fig_valuation(ctx: _Ctx) -> Figure:
     if _all_the_same(ctx, ax, body, why, below=False):
         return fig
     lo, hi, log = _axis(ctx)
-    peak = _hist(ax, kept.equity, lo, hi, ctx.colour, log=log)
+    peak = _hist(ax, kept.values.equity, lo, hi, ctx.colour, log=log)
     _set_money_axis(ax, "x", lo, hi, log=log, yi=ctx.yi, fonts=ctx.fonts)
     ax.set_ylim(0, peak * 1.45 if peak > 0 else 1)
     # Ticks only up to the peak: the room above it holds labels, not data.
@@ -161,7 +161,7 @@ def _fig_exceedance(ctx: _Ctx) -> Figure:
     lo, hi, log = _axis(ctx)
     n = kept.n
     grid = np.geomspace(lo, hi, 400) if log else np.linspace(lo, hi, 400)
-    at_least = n - np.searchsorted(np.sort(kept.equity), grid, side="left")
+    at_least = n - np.searchsorted(np.sort(kept.values.equity), grid, side="left")
     curve = (grid, at_least / max(n, 1), *wilson_interval(at_least, max(n, 1)))
     for ax, log_y in ((left, False), (right, True)):
         _exceedance_panel(ctx, ax, curve, (lo, hi), log=log, log_y=log_y)
@@ -238,7 +238,7 @@ def _fig_value_per_share(ctx: _Ctx) -> Figure:
     assert offering is not None
     fig, body = ctx.page(f"Value per share against the offer price: {sc.name}")
     ax = body.add_subplot()
-    vps = ctx.kept.value_per_share
+    vps = ctx.kept.values.value_per_share
     if vps is None or vps.size == 0:
         _message(ax, "no paths kept")
         return fig

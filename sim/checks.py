@@ -1,0 +1,174 @@
+"""Finiteness checks on a block's draws and model outputs.
+
+The statistics cannot summarise an infinite or NaN value, and a mean or variance that
+overflowed would be silently wrong: the engine runs these checks on every block before
+any statistic sees it, and stops the run with a message naming the input or the model's
+stage that went wrong. One reduction per array decides the common (finite) case.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Iterator, Mapping, Sequence
+
+import numpy as np
+import numpy.typing as npt
+
+from sim import metrics
+from sim.errors import ScenarioError
+from sim.model import DIRICHLET, SCALAR, InputSpec, PathValues
+from sim.sampling import BLOCK_SIZE
+from sim.scenario import Scenario
+
+__all__ = ["check_draws", "check_values"]
+
+FloatArray = npt.NDArray[np.float64]
+
+
+def check_draws(
+    scenario: Scenario,
+    specs: Sequence[InputSpec],
+    draws: Mapping[str, FloatArray],
+    *,
+    block: int,
+) -> None:
+    """Stop the run if a drawn input of a block is not finite.
+
+    Loading refuses distributions whose quantile function is not finite where a draw can
+    land (:func:`sim.distributions.parse_distribution`), so this is the safety net. Normal
+    noise and event uniforms come from numpy's generators and are always finite; scalar
+    inputs (through an inverse CDF) and Dirichlet shares (a ratio of gamma variates) are
+    checked. One sum per input decides the common case.
+
+    Raises
+    ------
+    ScenarioError
+        Naming the input (``segments.talkie.revenue``), the paths and the block.
+    """
+    marginals = scenario.scalar_inputs()
+    with np.errstate(over="ignore", invalid="ignore"):
+        for spec in specs:
+            if spec.kind not in (SCALAR, DIRICHLET):
+                continue
+            if spec.kind == SCALAR and marginals[spec.name].is_fixed:
+                continue  # a finite constant, checked when loading
+            x = draws[spec.name]
+            # A finite sum means finite values; an infinite one may be a sum of finite
+            # values that overflowed, which the exact check below lets through.
+            if math.isfinite(float(np.add.reduce(x, axis=None))):
+                continue
+            bad = ~np.isfinite(x).reshape(-1, x.shape[-1]).all(axis=0)  # per path
+            if bad.any():
+                first = int(np.flatnonzero(bad)[0])
+                example = x[first] if x.ndim == 1 else x[:, first]
+                raise ScenarioError(
+                    f"{int(bad.sum()):,} of the {x.shape[-1]:,} draws in block {block} are "
+                    f"not finite (path {block * BLOCK_SIZE + first:,} drew {example}): the "
+                    "distribution cannot be sampled in double precision; use less extreme "
+                    "parameters",
+                    path=spec.name,
+                    file=_source(scenario),
+                )
+
+
+def check_values(
+    scenario: Scenario,
+    values: PathValues,
+    draws: Mapping[str, FloatArray],
+    *,
+    block: int,
+) -> None:
+    """Stop the run if a model output of a block overflowed (or cannot be summarised).
+
+    Every output the statistics read must be finite, and so must the sum of its squares
+    (the streaming variance squares deviations). One dot product per streamed output
+    decides the common case: it is finite exactly when both hold. (The multiple, the
+    segments' revenue and the regional shares need no pass of their own: they are finite
+    when the equity value, total revenue and the HHI are.) On a failure the first stage
+    in the model's order that went wrong is named: a segment's revenue, total revenue,
+    the regional shares, the multiple, the equity value, the value per share.
+
+    Raises
+    ------
+    ScenarioError
+        Naming the stage (with its key path), the paths, the block and the largest input
+        on the first path that failed.
+    """
+    with np.errstate(over="ignore", invalid="ignore"):
+        if all(math.isfinite(float(np.dot(x, x))) for _, x in metrics.streamed(scenario, values)):
+            return
+        for stage in _stages(scenario, values):
+            _check_stage(scenario, draws, block, *stage)
+
+
+def _stages(
+    scenario: Scenario, values: PathValues
+) -> Iterator[tuple[str, str, FloatArray, tuple[str, ...], bool]]:
+    """The model's outputs in the order it computes them.
+
+    Each as (key path, what it is, values (n, k), a label per column, whether the
+    statistics square it).
+    """
+    years = tuple(f" in {y}" for y in (scenario.base_year, *scenario.years))
+    one = ("",)
+    for s, seg in enumerate(scenario.segments):
+        yield f"segments.{seg.name}", "revenue", values.segment_revenue[:, s, :], years, False
+    yield "segments", "total revenue", values.revenue, years, True
+    yield "segments", "regional shares of revenue", values.region_shares, one, False
+    yield "segments", "regional concentration (HHI)", values.hhi[:, None], one, True
+    yield "valuation.multiple", "valuation multiple", values.multiple[:, None], one, False
+    yield "valuation", "equity value", values.equity[:, None], one, True
+    yield "valuation", "equity value without shocks", values.equity_unshocked[:, None], one, True
+    if values.value_per_share is not None:
+        yield "offering", "value per share", values.value_per_share[:, None], one, True
+
+
+def _check_stage(
+    scenario: Scenario,
+    draws: Mapping[str, FloatArray],
+    block: int,
+    path: str,
+    label: str,
+    x: FloatArray,
+    columns: tuple[str, ...],
+    squared: bool,
+) -> None:
+    n = len(x)
+    bad = ~np.isfinite(x)
+    if bad.any():
+        kind = "overflowed" if np.isinf(x[bad]).any() else "became NaN (an overflow upstream)"
+    elif squared:
+        # A sum of n squares overflows only if some square exceeds 1/n of the largest
+        # double: those paths are the ones to blame.
+        limit = math.sqrt(float(np.finfo(np.float64).max) / max(n, 1))
+        bad = np.abs(x) > limit
+        if not bad.any():
+            return
+        kind = f"reached {float(np.abs(x).max()):.3g}, too large for its statistics to square,"
+    else:
+        return
+    column = int(np.flatnonzero(bad.any(axis=0))[0])
+    paths = bad.any(axis=1)
+    first = int(np.flatnonzero(paths)[0])
+    where = columns[column] if len(columns) > 1 else ""
+    name, value = _largest_input(scenario, draws, first)
+    raise ScenarioError(
+        f"the model's {label}{where} {kind} on {int(paths.sum()):,} of {n:,} paths of block "
+        f"{block} (path {block * BLOCK_SIZE + first:,}: its largest input is {name} = "
+        f"{value:.3g}): inputs too large",
+        path=path,
+        file=_source(scenario),
+    )
+
+
+def _largest_input(
+    scenario: Scenario, draws: Mapping[str, FloatArray], i: int
+) -> tuple[str, float]:
+    """The scalar input with the largest magnitude on path ``i`` (the likely culprit)."""
+    values = {name: float(draws[name][i]) for name in scenario.scalar_inputs()}
+    name = max(values, key=lambda k: abs(values[k]) if math.isfinite(values[k]) else math.inf)
+    return name, values[name]
+
+
+def _source(scenario: Scenario) -> str | None:
+    return str(scenario.source) if scenario.source is not None else None
