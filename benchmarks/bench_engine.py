@@ -39,7 +39,7 @@ sys.path.insert(0, str(ROOT))
 
 from sim.engine import simulate  # noqa: E402
 from sim.model import DIRICHLET, NORMAL, SCALAR, evaluate, inputs  # noqa: E402
-from sim.sampling import BLOCK_SIZE, stream  # noqa: E402
+from sim.sampling import BLOCK_SIZE, input_rng  # noqa: E402
 from sim.scenario import Scenario, load_scenario  # noqa: E402
 
 
@@ -62,7 +62,7 @@ def floor_draws(scenario: Scenario, paths: int, seed: int) -> None:
         for spec in specs:
             if spec.kind == SCALAR and marginals[spec.name].is_fixed:
                 continue
-            rng = stream(seed, block, spec.name)
+            rng = input_rng(seed, block, spec.name)
             if spec.kind == DIRICHLET:
                 # One scalar-shape call per component: numpy's fastest way to draw them.
                 for shape in spec.alpha:

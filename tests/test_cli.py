@@ -574,7 +574,7 @@ def test_rerun_replaces_the_folder_atomically(
         moves.append((Path(src), Path(dst)))
         real_replace(src, dst)
 
-    monkeypatch.setattr(sim.outputs.os, "replace", spy)
+    monkeypatch.setattr("sim.outputs.os.replace", spy)
     assert _run(tmp_path, SMALL, extra=("--seed", "99")) == 0
     capsys.readouterr()
     second = json.loads((tmp_path / "small" / "summary.json").read_text(encoding="utf-8"))
@@ -683,7 +683,7 @@ def test_ctrl_c_during_the_final_moves_is_held_until_they_are_done(
             signal.raise_signal(signal.SIGINT)
 
     assert _run(tmp_path, SMALL) == 0
-    monkeypatch.setattr(sim.outputs.os, "replace", replace_then_interrupt)
+    monkeypatch.setattr("sim.outputs.os.replace", replace_then_interrupt)
     assert _run(tmp_path, SMALL, extra=("--seed", "99")) == 130
     assert _listing(tmp_path) == ["small", "small/summary.csv", "small/summary.json"]
     data = json.loads((tmp_path / "small" / "summary.json").read_text(encoding="utf-8"))

@@ -53,7 +53,7 @@ VALUATION = {
 TARGETS = [{"label": "t1", "value": "300M"}, {"label": "t2", "value": "600M"}]
 
 
-def _rich(**extra: object) -> object:
+def _rich(**extra: object) -> Scenario:
     return scenario(
         segments=SEGMENTS, shocks=SHOCKS, valuation=VALUATION, targets=TARGETS, **extra
     )

@@ -10,6 +10,7 @@ import re
 from pathlib import Path
 
 import numpy as np
+import numpy.typing as npt
 import pytest
 
 from sim.checks import check_draws, check_values
@@ -17,7 +18,7 @@ from sim.cli import main
 from sim.distributions import InfeasibleDistribution, Triangular, parse_distribution
 from sim.engine import simulate
 from sim.errors import ScenarioError
-from sim.model import evaluate, inputs
+from sim.model import PathValues, evaluate, inputs
 from sim.sampling import BLOCK_SIZE, Copula, block_draws
 from sim.scenario import Scenario
 from tests.builders import scenario
@@ -139,7 +140,7 @@ def test_triangular_with_a_range_beyond_1e154_is_exact_and_quiet() -> None:
 # --------------------------------------------------------------------------- the engine
 
 
-def _block(s: Scenario, n: int = 1000) -> tuple[dict[str, np.ndarray], object]:
+def _block(s: Scenario, n: int = 1000) -> tuple[dict[str, npt.NDArray[np.float64]], PathValues]:
     draws = block_draws(
         inputs(s),
         s.scalar_inputs(),

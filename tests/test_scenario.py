@@ -444,7 +444,7 @@ def test_strings_are_never_evaluated(
         with pytest.raises(ScenarioError) as info:
             build_scenario(raw, source=None, own_name="t")
         names = {"segments": "a", "targets": "t1"}
-        expected = ".".join(names.get(str(where[0])) if k == 0 else str(k) for k in where)
+        expected = ".".join(names[str(where[0])] if k == 0 else str(k) for k in where)
         assert info.value.path == expected
     assert not (tmp_path / "pwned").exists()
     assert "pwned" not in capfd.readouterr().out
