@@ -1,15 +1,9 @@
 """Statistical assertions for users' pytest suites, decided with the Monte Carlo error.
 
-The logic lives in :mod:`sim.expectations` (the summary uses it for a scenario's
-``[[expect]]`` entries); this module is the pytest-facing API. An assertion *fails* only
-when its 95 % interval lies wholly outside the bound, *passes* when the interval lies
-wholly inside, and is *inconclusive* otherwise (more paths will decide it).
+The pytest-facing API of :mod:`sim.expectations` (where the rule is stated): the same
+helpers, plus :func:`assert_expectation`, which raises only when an expectation failed.
 
->>> from sim.testing import decide
->>> decide((0.20, 0.24), (None, 0.30))
-'passed'
->>> decide((0.28, 0.33), (None, 0.30))
-'inconclusive'
+>>> from sim.testing import assert_expectation, check_expectation  # in a user's test
 """
 
 from __future__ import annotations
