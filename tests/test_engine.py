@@ -6,10 +6,12 @@ import math
 
 import numpy as np
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from sim.engine import simulate
-from sim.sampling import BLOCK_SIZE, name_key, stream
-from sim.scenario import load_scenario
+from sim.sampling import BLOCK_SIZE, _connected, name_key, stream
+from sim.scenario import Correlation, load_scenario
 from sim.stats import spearman
 from sim.summary import summarise
 from tests.builders import scenario
@@ -216,3 +218,36 @@ def test_three_correlations_reach_their_rank_correlations(sampler: str) -> None:
         x = np.stack([res.kept.inputs[names[i]]], axis=1)
         r = float(spearman(x, res.kept.inputs[names[j]])[0])
         assert abs(r - rho) <= 4 * (1 - rho**2) / np.sqrt(res.paths), (i, j, r)
+
+
+def _groups_by_union_find(pairs: list[tuple[str, str]]) -> list[tuple[str, ...]]:
+    """The hand-written union-find the copula's grouping replaced (the reference)."""
+    parent: dict[str, str] = {}
+
+    def root(x: str) -> str:
+        while parent.setdefault(x, x) != x:
+            x = parent[x]
+        return x
+
+    for a0, b0 in pairs:
+        a, b = root(a0), root(b0)
+        parent[max(a, b)] = min(a, b)
+    groups: dict[str, list[str]] = {}
+    for name in sorted(parent):
+        groups.setdefault(root(name), []).append(name)
+    return [tuple(g) for g in groups.values()]
+
+
+@given(
+    st.lists(
+        st.tuples(st.sampled_from("abcdefghij"), st.sampled_from("abcdefghij")).filter(
+            lambda p: p[0] != p[1]
+        ),
+        max_size=12,
+    )
+)
+def test_copula_groups_are_the_connected_inputs_in_name_order(
+    pairs: list[tuple[str, str]],
+) -> None:
+    correlations = [Correlation(p, 0.1) for p in pairs]
+    assert _connected(correlations) == _groups_by_union_find(pairs)
