@@ -15,10 +15,10 @@ import math
 import re
 import stat
 import tomllib
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal, TypeAlias, TypeVar, get_args
 
 import numpy as np
 
@@ -36,19 +36,23 @@ __all__ = [
     "Correlation",
     "Expectation",
     "Offering",
+    "Sampler",
     "Scenario",
     "Segment",
     "Shock",
     "SimulationDefaults",
+    "Stat",
     "Target",
     "Valuation",
     "load_scenario",
     "resolve_raw",
 ]
 
-SAMPLERS = ("random", "lhs", "sobol")
+Sampler: TypeAlias = Literal["random", "lhs", "sobol"]
+Stat: TypeAlias = Literal["p_at_least", "p_below", "quantile", "mean"]
+SAMPLERS: tuple[Sampler, ...] = get_args(Sampler)
 METHODS = ("ev_to_sales",)
-EXPECT_STATS = ("p_at_least", "p_below", "quantile", "mean")
+EXPECT_STATS: tuple[Stat, ...] = get_args(Stat)
 _NAME_RE = re.compile(r"^[A-Za-z0-9._-]+$")
 _MERGE_KEYS = {
     "segments": "name",
@@ -109,6 +113,7 @@ MAX_EXTENDS = 32
 MAX_NESTING = 64
 """The deepest nesting of tables and arrays in a scenario file (a mixture of mixtures
 of distributions takes two levels per mixture; see :data:`MAX_DISTRIBUTION_NESTING`)."""
+_C = TypeVar("_C", bound=str)
 DEFAULT_PATHS = 200_000
 DEFAULT_SEED = 20250618
 
@@ -202,7 +207,7 @@ class Expectation:
 
     name: str
     metric: str
-    stat: str
+    stat: Stat
     threshold: float | None
     q: float | None
     bounds: tuple[float | None, float | None]
@@ -232,7 +237,7 @@ class SimulationDefaults:
 
     paths: int = DEFAULT_PATHS
     seed: int = DEFAULT_SEED
-    sampler: str = "random"
+    sampler: Sampler = "random"
 
 
 @dataclass(frozen=True, slots=True, eq=False)
@@ -279,19 +284,7 @@ class Scenario:
 
         These names key the random streams, the correlations and the sensitivity analysis.
         """
-        out: dict[str, Distribution] = {}
-        for seg in self.segments:
-            out[f"segments.{seg.name}.revenue"] = seg.revenue
-            out[f"segments.{seg.name}.growth"] = seg.growth
-        for shock in self.shocks:
-            out[f"shocks.{shock.name}.annual_probability"] = shock.annual_probability
-            out[f"shocks.{shock.name}.severity"] = shock.severity
-            if shock.recovery_years is not None:
-                out[f"shocks.{shock.name}.recovery_years"] = shock.recovery_years
-        out["valuation.multiple"] = self.valuation.multiple
-        out["valuation.net_cash"] = self.valuation.net_cash
-        out["valuation.ipo_proceeds"] = self.valuation.ipo_proceeds
-        return out
+        return _scalar_inputs(self.segments, self.shocks, self.valuation)
 
     def to_dict(self) -> dict[str, Any]:
         """The resolved scenario as JSON-able data, every amount in USD."""
@@ -388,6 +381,36 @@ class Scenario:
         }
 
 
+def _scalar_inputs(
+    segments: Sequence[Segment], shocks: Sequence[Shock], valuation: Valuation
+) -> dict[str, Distribution]:
+    """See :meth:`Scenario.scalar_inputs` (the loader asks before the Scenario exists)."""
+    out: dict[str, Distribution] = {}
+    for seg in segments:
+        out[f"segments.{seg.name}.revenue"] = seg.revenue
+        out[f"segments.{seg.name}.growth"] = seg.growth
+    for shock in shocks:
+        out[f"shocks.{shock.name}.annual_probability"] = shock.annual_probability
+        out[f"shocks.{shock.name}.severity"] = shock.severity
+        if shock.recovery_years is not None:
+            out[f"shocks.{shock.name}.recovery_years"] = shock.recovery_years
+    out["valuation.multiple"] = valuation.multiple
+    out["valuation.net_cash"] = valuation.net_cash
+    out["valuation.ipo_proceeds"] = valuation.ipo_proceeds
+    return out
+
+
+@dataclass(frozen=True, slots=True, eq=False)
+class _Parsed:
+    """The parts of a scenario that name its metrics, parsed before its expectations."""
+
+    base_year: int
+    years: tuple[int, ...]
+    shocks: tuple[Shock, ...]
+    offering: Offering | None
+    targets: tuple[Target, ...]
+
+
 def _share_dict(regions: tuple[str, ...], shares: tuple[float, ...]) -> dict[str, float]:
     return {r: w for r, w in zip(regions, shares, strict=True) if w > 0}
 
@@ -421,30 +444,23 @@ def load_scenario(path: str | Path) -> Scenario:
         Anything wrong with the file, naming the file and the key path.
     """
     path = Path(path)
-    raw = resolve_raw(path)
-    own = _read_toml(path)
+    chain = _read_chain(path)
+    raw = _resolve(chain)
     try:
-        return build_scenario(raw, source=path, own_name=_own_name(own, path))
+        return build_scenario(raw, source=path, own_name=_own_name(chain[0][1], path))
     except ScenarioError as err:
-        raise err.with_file(str(_origin(err.path, path))) from None
+        raise err.with_file(str(_origin(err.path, chain))) from None
 
 
-def _origin(key_path: str, path: Path) -> Path:
+def _origin(key_path: str, chain: Sequence[tuple[Path, dict[str, Any]]]) -> Path:
     """The file of an ``extends`` chain that wrote ``key_path`` (or its closest parent).
 
     A mistake inherited from a base file is reported against the base file; where the
-    chain gives no better answer, against the file the user named.
+    chain gives no better answer, against the file the user named (``chain[0]``).
     """
-    chain = [path]
-    while True:
-        table = _read_toml(chain[-1]).get("scenario")
-        ref = table.get("extends") if isinstance(table, dict) else None
-        if not isinstance(ref, str) or len(chain) > 64:
-            break
-        chain.append(chain[-1].parent / ref)
-    best, best_len = path, -1
-    for file in chain:  # child first: on a tie the overriding file wins
-        written = _written_paths(_read_toml(file), "")
+    best, best_len = chain[0][0], -1
+    for file, document in chain:  # child first: on a tie the overriding file wins
+        written = _written_paths(document, "")
         for prefix in _prefixes(key_path):
             if prefix in written and len(prefix) > best_len:
                 best, best_len = file, len(prefix)
@@ -480,49 +496,70 @@ def _own_name(own: Mapping[str, Any], path: Path) -> str:
     return path.stem
 
 
-def resolve_raw(path: Path, _chain: tuple[Path, ...] = ()) -> dict[str, Any]:
+def resolve_raw(path: Path) -> dict[str, Any]:
     """The TOML of ``path`` with its ``extends`` chain merged in (base first).
 
     Tables merge key by key; scalars and arrays replace; arrays of tables listed in
     ``_MERGE_KEYS`` merge entry by entry on their name (or label / pair).
     """
-    data = _read_toml(path)  # first: it turns a symlink loop into a ScenarioError
-    real = path.resolve()
-    if real in _chain:
-        cycle = " -> ".join(p.name for p in (*_chain, real))
-        raise ScenarioError(f"extends cycle: {cycle}", path="scenario.extends", file=str(path))
-    table = data.get("scenario")
-    base_ref = table.get("extends") if isinstance(table, dict) else None
-    if base_ref is None:
-        return data
-    if not isinstance(base_ref, str) or not base_ref:
-        raise ScenarioError(
-            f"expected a relative file path, got {base_ref!r}",
-            path="scenario.extends",
-            file=str(path),
-        )
-    if len(_chain) >= MAX_EXTENDS:
-        raise ScenarioError(
-            f"more than {MAX_EXTENDS} levels of extends below "
-            f"{(_chain or (path,))[0].name}; shorten the chain",
-            path="scenario.extends",
-            file=str(path),
-        )
-    base_path = path.parent / base_ref
-    try:
-        found = base_path.is_file()
-    except OSError:  # a name too long, a symlink loop: no file either way
-        found = False
-    if not found:
-        raise ScenarioError(
-            f"no such file {base_ref!r} (looked in {path.parent})",
-            path="scenario.extends",
-            file=str(path),
-        )
-    base = resolve_raw(base_path, (*_chain, real))
-    child = copy.deepcopy(data)
-    del child["scenario"]["extends"]
-    return _merge(base, child, "")
+    return _resolve(_read_chain(path))
+
+
+def _read_chain(path: Path) -> list[tuple[Path, dict[str, Any]]]:
+    """Each file of the ``extends`` chain of ``path`` and its TOML, ``path`` first.
+
+    Every file is read once: merging, naming and tracing a mistake to the file that wrote
+    it all work on these documents.
+    """
+    chain: list[tuple[Path, dict[str, Any]]] = []
+    seen: list[Path] = []  # the resolved paths of the files read so far
+    while True:
+        data = _read_toml(path)  # first: it turns a symlink loop into a ScenarioError
+        real = path.resolve()
+        if real in seen:
+            cycle = " -> ".join(p.name for p in (*seen, real))
+            raise ScenarioError(f"extends cycle: {cycle}", path="scenario.extends", file=str(path))
+        chain.append((path, data))
+        table = data.get("scenario")
+        base_ref = table.get("extends") if isinstance(table, dict) else None
+        if base_ref is None:
+            return chain
+        if not isinstance(base_ref, str) or not base_ref:
+            raise ScenarioError(
+                f"expected a relative file path, got {base_ref!r}",
+                path="scenario.extends",
+                file=str(path),
+            )
+        if len(seen) >= MAX_EXTENDS:
+            raise ScenarioError(
+                f"more than {MAX_EXTENDS} levels of extends below "
+                f"{seen[0].name}; shorten the chain",
+                path="scenario.extends",
+                file=str(path),
+            )
+        base_path = path.parent / base_ref
+        try:
+            found = base_path.is_file()
+        except OSError:  # a name too long, a symlink loop: no file either way
+            found = False
+        if not found:
+            raise ScenarioError(
+                f"no such file {base_ref!r} (looked in {path.parent})",
+                path="scenario.extends",
+                file=str(path),
+            )
+        seen.append(real)
+        path = base_path
+
+
+def _resolve(chain: Sequence[tuple[Path, dict[str, Any]]]) -> dict[str, Any]:
+    """Merge the documents of an ``extends`` chain (``path`` first), each over its base."""
+    raw = chain[-1][1]
+    for _, data in reversed(chain[:-1]):
+        child = copy.deepcopy(data)
+        del child["scenario"]["extends"]
+        raw = _merge(raw, child, "")
+    return raw
 
 
 def _read_toml(path: Path) -> dict[str, Any]:
@@ -737,6 +774,15 @@ def _str(value: object, path: str) -> str:
     return value
 
 
+def _choice(value: object, path: str, choices: tuple[_C, ...], *, what: str) -> _C:
+    """One of ``choices`` (a string), typed as the choice it is."""
+    text = _str(value, path)
+    for choice in choices:
+        if text == choice:
+            return choice
+    raise ScenarioError(unknown_key_message(text, choices, what=what), path=path)
+
+
 def _name(value: object, path: str) -> str:
     text = _str(value, path)
     if not _NAME_RE.match(text) or text in {".", ".."}:
@@ -858,28 +904,13 @@ def build_scenario(raw: Mapping[str, Any], *, source: Path | None, own_name: str
         t.done()
     _unique([t.label for t in targets], "targets", "target label")
 
-    scenario_draft = Scenario(
-        name=name,
-        description=description,
-        base_year=base_year,
-        horizon=horizon,
-        fx=fx,
-        regions=region_tuple,
-        segments=tuple(segments),
-        shocks=tuple(shocks),
-        valuation=valuation,
-        offering=offering,
-        targets=tuple(targets),
-        correlations=(),
-        expectations=(),
-        simulation=SimulationDefaults(),
-        source=source,
-        raw=raw,
-    )
-    correlations = _parse_correlations(top.get("correlations", []), scenario_draft)
+    # The names the correlations and the expectations refer to come first, so that the
+    # Scenario is built once, complete.
+    inputs = _scalar_inputs(segments, shocks, valuation)
+    correlations = _parse_correlations(top.get("correlations", []), inputs)
+    parsed = _Parsed(base_year, years, tuple(shocks), offering, tuple(targets))
     expectations = [
-        _parse_expect(t, p, scenario_draft, fx)
-        for t, p in _tables(top.get("expect", []), "expect")
+        _parse_expect(t, p, parsed, fx) for t, p in _tables(top.get("expect", []), "expect")
     ]
     _unique([e.name for e in expectations if e.name], "expect", "expectation name")
     simulation = _parse_simulation(top.get("simulation", {}))
@@ -1122,8 +1153,7 @@ def _parse_offering(value: object, fx: Mapping[str, float]) -> Offering | None:
     return Offering(shares, (lo, hi), (str(pr[0]), str(pr[1])))
 
 
-def _parse_correlations(value: object, s: Scenario) -> list[Correlation]:
-    known = s.scalar_inputs()
+def _parse_correlations(value: object, known: Mapping[str, Distribution]) -> list[Correlation]:
     out: list[Correlation] = []
     seen: set[tuple[str, str]] = set()
     for i, entry in enumerate(_list(value, "correlations")):
@@ -1189,17 +1219,13 @@ def check_correlation_matrix(correlations: list[Correlation]) -> None:
     )
 
 
-def _parse_expect(t: _Table, path: str, s: Scenario, fx: Mapping[str, float]) -> Expectation:
+def _parse_expect(t: _Table, path: str, s: _Parsed, fx: Mapping[str, float]) -> Expectation:
     # A name is optional (the design's own examples have none); unnamed ones are shown
     # by their statement.
     name = _label(t.get("name"), t.key("name")) if t.has("name") else ""
     metric = _str(t.need("metric"), t.key("metric"))
     unit = metrics.unit(metric, s, path=t.key("metric"))
-    stat = _str(t.need("stat"), t.key("stat"))
-    if stat not in EXPECT_STATS:
-        raise ScenarioError(
-            unknown_key_message(stat, EXPECT_STATS, what="stat"), path=t.key("stat")
-        )
+    stat = _choice(t.need("stat"), t.key("stat"), EXPECT_STATS, what="stat")
     if unit == "probability" and stat != "mean":
         raise ScenarioError('a shock\'s p_any takes stat = "mean"', path=t.key("stat"))
 
@@ -1263,10 +1289,6 @@ def _parse_simulation(value: object) -> SimulationDefaults:
     t = _Table(value, "simulation", "simulation")
     paths = _int(t.get("paths", DEFAULT_PATHS), t.key("paths"), lo=1, hi=10**12)
     seed = _int(t.get("seed", DEFAULT_SEED), t.key("seed"), lo=0, hi=2**63 - 1)
-    sampler = _str(t.get("sampler", "random"), t.key("sampler"))
-    if sampler not in SAMPLERS:
-        raise ScenarioError(
-            unknown_key_message(sampler, SAMPLERS, what="sampler"), path=t.key("sampler")
-        )
+    sampler = _choice(t.get("sampler", "random"), t.key("sampler"), SAMPLERS, what="sampler")
     t.done()
     return SimulationDefaults(paths, seed, sampler)
