@@ -18,6 +18,7 @@ import tomllib
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
+from types import MappingProxyType
 from typing import Any, Literal, TypeAlias, TypeVar, get_args
 
 import numpy as np
@@ -61,48 +62,14 @@ _MERGE_KEYS = {
     "expect": "name",
     "correlations": "between",
 }
-KEYS: Mapping[str, Mapping[str, bool]] = {
-    "": {
-        **{"scenario": True, "fx": False, "segments": True, "shocks": False},
-        **{"valuation": True, "offering": False, "targets": False, "correlations": False},
-        **{"expect": False, "simulation": False},
-    },
-    "scenario": {
-        **{"name": False, "description": False, "base_year": True, "horizon": True},
-        **{"extends": False},
-    },
-    "segments": {
-        **{"name": True, "revenue": True, "growth": True, "fade": False},
-        **{"terminal_growth": False, "volatility": False, "regions": True},
-        **{"region_concentration": False, "regions_at_horizon": False},
-    },
-    "shocks": {
-        **{"name": True, "regions": True, "segments": False, "annual_probability": True},
-        **{"severity": True, "recovery_years": True, "max_events": False},
-        **{"multiple_hit": False},
-    },
-    "valuation": {
-        **{"method": False, "year": True, "multiple": True, "growth_elasticity": False},
-        **{"reference_growth": False, "concentration_penalty": False, "reference_hhi": False},
-        **{"net_cash": False, "ipo_proceeds": False},
-    },
-    "offering": {"shares_outstanding": True, "price_range": True},
-    "targets": {"label": True, "value": True},
-    "correlations": {"between": True, "spearman": True},
-    "expect": {
-        **{"name": False, "metric": True, "stat": True, "threshold": False, "q": False},
-        **{"at_most": False, "at_least": False, "between": False},
-    },
-    "simulation": {"paths": False, "seed": False, "sampler": False},
-}
+_DECLARED: dict[str, Mapping[str, bool]] = {}
+KEYS: Mapping[str, Mapping[str, bool]] = MappingProxyType(_DECLARED)
 """Every key of every scenario table ("" is the top level), and whether it is required
 (``threshold``, ``q`` and the bounds of ``[[expect]]`` are required by its ``stat``).
 ``[fx]`` and the share tables (``regions``, ``regions_at_horizon``) take names of the
-user's choosing. The loader takes no key outside this table, and docs/scenarios.md is
-tested against it."""
-# Every key name some scenario table takes: a key outside this set that closely matches a
-# missing required key is reported as that key misspelt ("growht"), not as a missing key.
-_KNOWN_KEYS = frozenset(k for table in KEYS.values() for k in table) - {""}
+user's choosing. Each table's parser declares its keys next to it (:func:`_declare`), and
+those declarations fill this table; the parser reads no key it did not declare, the
+loader takes no key outside this table, and docs/scenarios.md is tested against it."""
 # Share tables are replaced whole under `extends`: shares must sum to 1, so a child's
 # split is meant as the whole split, not as an edit of some regions.
 _REPLACED_TABLES = frozenset({"regions", "regions_at_horizon"})
@@ -687,21 +654,64 @@ def _merge_entries(
 # --------------------------------------------------------------------------- validation
 
 
+@dataclass(frozen=True, slots=True)
+class _Keys:
+    """The keys one scenario table takes, declared next to the parser that reads them.
+
+    ``elsewhere`` keys are read before validation (``scenario.extends``, when the files
+    are merged): optional, and never unknown.
+    """
+
+    table: str
+    required: tuple[str, ...]
+    optional: tuple[str, ...] = ()
+    elsewhere: tuple[str, ...] = ()
+
+    @property
+    def declared(self) -> Mapping[str, bool]:
+        """Each key and whether it is required (the table's entry in :data:`KEYS`)."""
+        return {k: True for k in self.required} | dict.fromkeys(
+            (*self.optional, *self.elsewhere), False
+        )
+
+
+def _declare(
+    table: str,
+    *,
+    required: tuple[str, ...],
+    optional: tuple[str, ...] = (),
+    elsewhere: tuple[str, ...] = (),
+) -> _Keys:
+    """Declare the keys of ``table`` (``""`` for the top level) and enter them in KEYS."""
+    keys = _Keys(table, required, optional, elsewhere)
+    if table in _DECLARED:
+        raise AssertionError(f"[{table}] is declared twice")
+    _DECLARED[table] = MappingProxyType(dict(keys.declared))
+    return keys
+
+
+def _known_keys() -> frozenset[str]:
+    """Every key name some scenario table takes: a key outside this set that closely
+    matches a missing required key is reported as that key misspelt ("growht"), not as a
+    missing key."""
+    return frozenset(k for table in KEYS.values() for k in table)
+
+
 class _Table:
     """A TOML table being validated: keys are taken one by one; leftovers are unknown keys."""
 
-    def __init__(self, data: object, path: str, schema: str | None = None) -> None:
+    def __init__(self, data: object, path: str, keys: _Keys | None = None) -> None:
         if not isinstance(data, dict):
             raise ScenarioError(f"expected a table, got {_kind(data)}", path=path)
         self.data: dict[str, Any] = data
         self.path = path
         self.taken: set[str] = set()
-        # The KEYS entry this table follows; None for tables of user-chosen names.
-        self.schema = schema
+        # The keys this table takes; None for tables of user-chosen names.
+        self.keys = keys
 
     def _declared(self, key: str) -> None:
-        if self.schema is not None and key not in KEYS[self.schema]:
-            raise AssertionError(f"key {key!r} of [{self.schema}] is missing from KEYS")
+        if self.keys is not None and key not in self.keys.declared:
+            raise AssertionError(f"key {key!r} of [{self.keys.table}] is not declared")
 
     def key(self, key: str) -> str:
         return f"{self.path}.{key}" if self.path else key
@@ -721,7 +731,7 @@ class _Table:
             for other in self.data:
                 if (
                     isinstance(other, str)
-                    and other not in _KNOWN_KEYS
+                    and other not in _known_keys()
                     and difflib.get_close_matches(other, [key])
                 ):
                     raise ScenarioError(unknown_key_message(other, [key]), path=self.key(other))
@@ -729,9 +739,11 @@ class _Table:
         return self.data[key]
 
     def done(self, allowed: tuple[str, ...] = ()) -> None:
+        """Refuse every key not taken, given in ``allowed``, or read before validation."""
         for key in allowed:
             self._declared(key)
-        known = self.taken | set(allowed)
+        elsewhere = self.keys.elsewhere if self.keys is not None else ()
+        known = self.taken | set(allowed) | set(elsewhere)
         for key in self.data:
             if key not in known:
                 raise ScenarioError(unknown_key_message(key, known), path=self.key(key))
@@ -805,12 +817,12 @@ def _list(value: object, path: str) -> list[Any]:
     return value
 
 
-def _tables(value: object, path: str) -> Iterator[tuple[_Table, str]]:
+def _tables(value: object, path: str, keys: _Keys) -> Iterator[tuple[_Table, str]]:
     """Entries of an array of tables, with their paths named by their name when they have one."""
     for i, entry in enumerate(_list(value, path)):
         label = entry.get("name", entry.get("label")) if isinstance(entry, dict) else None
         sub = f"{path}.{label}" if isinstance(label, str) and label else f"{path}[{i}]"
-        yield _Table(entry, sub, path), sub
+        yield _Table(entry, sub, keys), sub
 
 
 def _dist_in(
@@ -840,9 +852,23 @@ def _truncation_hint(dist: Distribution, lo: float | None, hi: float | None) -> 
     return f"; truncate it with {' and '.join(given)} in its table"
 
 
+_TOP_KEYS = _declare(
+    "",
+    required=("scenario", "segments", "valuation"),
+    optional=("fx", "shocks", "offering", "targets", "correlations", "expect", "simulation"),
+)
+_SCENARIO_KEYS = _declare(
+    "scenario",
+    required=("base_year", "horizon"),
+    optional=("name", "description"),
+    elsewhere=("extends",),
+)
+_TARGET_KEYS = _declare("targets", required=("label", "value"))
+
+
 def build_scenario(raw: Mapping[str, Any], *, source: Path | None, own_name: str) -> Scenario:
     """Validate resolved TOML data into a :class:`Scenario` (see :func:`load_scenario`)."""
-    top = _Table(dict(raw), "", "")
+    top = _Table(dict(raw), "", _TOP_KEYS)
     fx = _parse_fx(top.get("fx", {}))
 
     def money(value: object, path: str) -> float:
@@ -854,18 +880,18 @@ def build_scenario(raw: Mapping[str, Any], *, source: Path | None, own_name: str
     def fraction(value: object, path: str) -> float:
         return parse_fraction(value, path=path, lo=-math.inf, hi=math.inf)
 
-    sc = _Table(top.need("scenario"), "scenario", "scenario")
+    sc = _Table(top.need("scenario"), "scenario", _SCENARIO_KEYS)
     name = own_name
     sc.get("name")
     _name(name, "scenario.name")
     description = _str(sc.get("description", ""), "scenario.description")
     base_year = _int(sc.need("base_year"), "scenario.base_year", lo=1900, hi=2200)
     horizon = _int(sc.need("horizon"), "scenario.horizon", lo=1, hi=50)
-    sc.done(("extends",))
+    sc.done()
     years = tuple(range(base_year + 1, base_year + horizon + 1))
 
     # Regions are collected first so that shares line up across segments.
-    seg_entries = list(_tables(top.need("segments"), "segments"))
+    seg_entries = list(_tables(top.need("segments"), "segments", _SEGMENT_KEYS))
     if not seg_entries:
         raise ScenarioError("expected at least one [[segments]] entry", path="segments")
     regions: list[str] = []
@@ -883,12 +909,12 @@ def build_scenario(raw: Mapping[str, Any], *, source: Path | None, own_name: str
 
     shocks = [
         _parse_shock(t, p, region_tuple, [s.name for s in segments], fraction)
-        for t, p in _tables(top.get("shocks", []), "shocks")
+        for t, p in _tables(top.get("shocks", []), "shocks", _SHOCK_KEYS)
     ]
     _unique([k.name for k in shocks], "shocks", "shock")
 
     valuation = _parse_valuation(
-        _Table(top.need("valuation"), "valuation", "valuation"),
+        _Table(top.need("valuation"), "valuation", _VALUATION_KEYS),
         years,
         money,
         signed_money,
@@ -897,7 +923,7 @@ def build_scenario(raw: Mapping[str, Any], *, source: Path | None, own_name: str
     offering = _parse_offering(top.get("offering"), fx)
 
     targets = []
-    for t, _ in _tables(top.get("targets", []), "targets"):
+    for t, _ in _tables(top.get("targets", []), "targets", _TARGET_KEYS):
         label = _label(t.need("label"), t.key("label"))
         value = t.need("value")
         targets.append(Target(label, money(value, t.key("value")), str(value)))
@@ -910,7 +936,8 @@ def build_scenario(raw: Mapping[str, Any], *, source: Path | None, own_name: str
     correlations = _parse_correlations(top.get("correlations", []), inputs)
     parsed = _Parsed(base_year, years, tuple(shocks), offering, tuple(targets))
     expectations = [
-        _parse_expect(t, p, parsed, fx) for t, p in _tables(top.get("expect", []), "expect")
+        _parse_expect(t, p, parsed, fx)
+        for t, p in _tables(top.get("expect", []), "expect", _EXPECT_KEYS)
     ]
     _unique([e.name for e in expectations if e.name], "expect", "expectation name")
     simulation = _parse_simulation(top.get("simulation", {}))
@@ -990,6 +1017,16 @@ def _parse_shares(
     return tuple(shares[r] / total for r in regions)
 
 
+_SEGMENT_KEYS = _declare(
+    "segments",
+    required=("name", "revenue", "growth", "regions"),
+    optional=(
+        *("fade", "terminal_growth", "volatility"),
+        *("region_concentration", "regions_at_horizon"),
+    ),
+)
+
+
 def _parse_segment(
     t: _Table,
     path: str,
@@ -1020,6 +1057,13 @@ def _parse_segment(
         at_horizon = _parse_shares(horizon_raw, t.key("regions_at_horizon"), regions, fraction)
     t.done()
     return Segment(name, revenue, growth, fade, terminal, vol, shares, kappa, at_horizon)
+
+
+_SHOCK_KEYS = _declare(
+    "shocks",
+    required=("name", "regions", "annual_probability", "severity", "recovery_years"),
+    optional=("segments", "max_events", "multiple_hit"),
+)
 
 
 def _parse_shock(
@@ -1088,6 +1132,16 @@ def _parse_shock(
     return Shock(name, hit_regions, hit_segments, prob, severity, recovery, max_events, hit)
 
 
+_VALUATION_KEYS = _declare(
+    "valuation",
+    required=("year", "multiple"),
+    optional=(
+        *("method", "growth_elasticity", "reference_growth"),
+        *("concentration_penalty", "reference_hhi", "net_cash", "ipo_proceeds"),
+    ),
+)
+
+
 def _parse_valuation(
     t: _Table,
     years: tuple[int, ...],
@@ -1136,10 +1190,13 @@ def _parse_valuation(
     )
 
 
+_OFFERING_KEYS = _declare("offering", required=("shares_outstanding", "price_range"))
+
+
 def _parse_offering(value: object, fx: Mapping[str, float]) -> Offering | None:
     if value is None:
         return None
-    t = _Table(value, "offering", "offering")
+    t = _Table(value, "offering", _OFFERING_KEYS)
     shares = _int(t.need("shares_outstanding"), t.key("shares_outstanding"), lo=1)
     pr = _list(t.need("price_range"), t.key("price_range"))
     if len(pr) != 2:
@@ -1153,12 +1210,15 @@ def _parse_offering(value: object, fx: Mapping[str, float]) -> Offering | None:
     return Offering(shares, (lo, hi), (str(pr[0]), str(pr[1])))
 
 
+_CORRELATION_KEYS = _declare("correlations", required=("between", "spearman"))
+
+
 def _parse_correlations(value: object, known: Mapping[str, Distribution]) -> list[Correlation]:
     out: list[Correlation] = []
     seen: set[tuple[str, str]] = set()
     for i, entry in enumerate(_list(value, "correlations")):
         path = f"correlations[{i}]"
-        t = _Table(entry, path, "correlations")
+        t = _Table(entry, path, _CORRELATION_KEYS)
         between = _list(t.need("between"), t.key("between"))
         if len(between) != 2:
             raise ScenarioError(
@@ -1217,6 +1277,14 @@ def check_correlation_matrix(correlations: list[Correlation]) -> None:
         f"{values[0]:.3g}); these pairs are inconsistent: {'; '.join(pairs)}",
         path="correlations",
     )
+
+
+_EXPECT_KEYS = _declare(
+    "expect",
+    required=("metric", "stat"),
+    # threshold and q are required by some stats; exactly one bound is required.
+    optional=("name", "threshold", "q", "at_most", "at_least", "between"),
+)
 
 
 def _parse_expect(t: _Table, path: str, s: _Parsed, fx: Mapping[str, float]) -> Expectation:
@@ -1285,8 +1353,11 @@ def _parse_expect(t: _Table, path: str, s: _Parsed, fx: Mapping[str, float]) -> 
     return Expectation(name, metric, stat, threshold, q, (lo, hi))
 
 
+_SIMULATION_KEYS = _declare("simulation", required=(), optional=("paths", "seed", "sampler"))
+
+
 def _parse_simulation(value: object) -> SimulationDefaults:
-    t = _Table(value, "simulation", "simulation")
+    t = _Table(value, "simulation", _SIMULATION_KEYS)
     paths = _int(t.get("paths", DEFAULT_PATHS), t.key("paths"), lo=1, hi=10**12)
     seed = _int(t.get("seed", DEFAULT_SEED), t.key("seed"), lo=0, hi=2**63 - 1)
     sampler = _choice(t.get("sampler", "random"), t.key("sampler"), SAMPLERS, what="sampler")
