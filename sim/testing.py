@@ -1,15 +1,15 @@
 """Statistical assertions for users' pytest suites, decided with the Monte Carlo error.
 
-The logic lives in :mod:`sim.expectations` (the summary uses it for a scenario's
-``[[expect]]`` entries); this module is the pytest-facing API. An assertion *fails* only
-when its 95 % interval lies wholly outside the bound, *passes* when the interval lies
-wholly inside, and is *inconclusive* otherwise (more paths will decide it).
+The pytest-facing API of :mod:`sim.expectations` (where the logic lives; the summary uses
+it for a scenario's ``[[expect]]`` entries). A test states an expectation and asserts it::
 
->>> from sim.testing import decide
->>> decide((0.20, 0.24), (None, 0.30))
-'passed'
->>> decide((0.28, 0.33), (None, 0.30))
-'inconclusive'
+    def test_the_baseline_keeps_its_expectations():
+        result = simulate(load_scenario("scenarios/baseline.toml"), 50_000, seed=1)
+        for expectation in result.scenario.expectations:
+            assert_expectation(result, expectation)  # raises only when one failed
+
+An inconclusive outcome (the interval straddles the bound) does not raise: more paths
+will decide it.
 """
 
 from __future__ import annotations
