@@ -11,6 +11,7 @@ import functools
 import math
 from collections.abc import Mapping
 from dataclasses import dataclass
+from typing import Final, Literal, TypeAlias
 
 import numpy as np
 import numpy.typing as npt
@@ -18,16 +19,17 @@ import numpy.typing as npt
 from sim.scenario import Scenario
 from sim.valuation import Paths
 
-__all__ = ["InputSpec", "PathValues", "evaluate", "inputs", "segment_revenue"]
+__all__ = ["InputKind", "InputSpec", "PathValues", "evaluate", "inputs", "segment_revenue"]
 
 FloatArray = npt.NDArray[np.float64]
 BoolArray = npt.NDArray[np.bool_]
 
 # How an input's values are made from its keyed stream (see sim.sampling).
-SCALAR = "scalar"  # one value per path through the marginal's inverse CDF (copula-able)
-NORMAL = "normal"  # `dim` standard normals per path (yearly growth noise)
-UNIFORM = "uniform"  # `dim` uniforms per path (event indicators)
-DIRICHLET = "dirichlet"  # one Dirichlet(alpha) vector per path (regional shares)
+InputKind: TypeAlias = Literal["scalar", "normal", "uniform", "dirichlet"]
+SCALAR: Final = "scalar"  # one value per path through the marginal's inverse CDF (copula-able)
+NORMAL: Final = "normal"  # `dim` standard normals per path (yearly growth noise)
+UNIFORM: Final = "uniform"  # `dim` uniforms per path (event indicators)
+DIRICHLET: Final = "dirichlet"  # one Dirichlet(alpha) vector per path (regional shares)
 
 
 @dataclass(frozen=True, slots=True, eq=False)
@@ -47,7 +49,7 @@ class InputSpec:
     """
 
     name: str
-    kind: str
+    kind: InputKind
     dim: int = 1
     alpha: tuple[float, ...] = ()
 

@@ -20,6 +20,8 @@ from dataclasses import dataclass
 
 import numpy as np
 import numpy.typing as npt
+from scipy.sparse import coo_array
+from scipy.sparse.csgraph import connected_components
 from scipy.special import ndtr, ndtri
 
 from sim.distributions import Distribution
@@ -144,21 +146,18 @@ class Copula:
 
 
 def _connected(correlations: Sequence[Correlation]) -> list[tuple[str, ...]]:
-    """The groups of inputs linked by correlations, each sorted by name."""
-    parent: dict[str, str] = {}
+    """The groups of inputs linked by correlations, each sorted by name.
 
-    def root(x: str) -> str:
-        while parent.setdefault(x, x) != x:
-            x = parent[x]
-        return x
-
-    for c in correlations:
-        a, b = root(c.between[0]), root(c.between[1])
-        parent[max(a, b)] = min(a, b)
-    groups: dict[str, list[str]] = {}
-    for name in sorted(parent):
-        groups.setdefault(root(name), []).append(name)
-    return [tuple(g) for g in groups.values()]
+    Groups come in the order of their first name (connected components are labelled in
+    the order of their first node).
+    """
+    names = sorted({n for c in correlations for n in c.between})
+    index = {n: i for i, n in enumerate(names)}
+    rows = [index[c.between[0]] for c in correlations]
+    cols = [index[c.between[1]] for c in correlations]
+    graph = coo_array((np.ones(len(rows)), (rows, cols)), shape=(len(names), len(names)))
+    count, labels = connected_components(graph, directed=False)
+    return [tuple(names[i] for i in np.flatnonzero(labels == g)) for g in range(count)]
 
 
 def block_draws(

@@ -15,10 +15,11 @@ import math
 import re
 import stat
 import tomllib
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from types import MappingProxyType
+from typing import Any, Literal, TypeAlias, TypeVar, get_args
 
 import numpy as np
 
@@ -37,18 +38,22 @@ __all__ = [
     "Correlation",
     "Expectation",
     "Offering",
+    "Sampler",
     "Scenario",
     "Segment",
     "Shock",
     "SimulationDefaults",
+    "Stat",
     "Target",
     "Valuation",
     "load_scenario",
     "resolve_raw",
 ]
 
-SAMPLERS = ("random", "lhs", "sobol")
-EXPECT_STATS = ("p_at_least", "p_below", "quantile", "mean")
+Sampler: TypeAlias = Literal["random", "lhs", "sobol"]
+Stat: TypeAlias = Literal["p_at_least", "p_below", "quantile", "mean"]
+SAMPLERS: tuple[Sampler, ...] = get_args(Sampler)
+EXPECT_STATS: tuple[Stat, ...] = get_args(Stat)
 _NAME_RE = re.compile(r"^[A-Za-z0-9._-]+$")
 _MERGE_KEYS = {
     "segments": "name",
@@ -57,45 +62,14 @@ _MERGE_KEYS = {
     "expect": "name",
     "correlations": "between",
 }
-KEYS: Mapping[str, Mapping[str, bool]] = {
-    "": {
-        **{"scenario": True, "fx": False, "segments": True, "shocks": False},
-        **{"valuation": True, "offering": False, "targets": False, "correlations": False},
-        **{"expect": False, "simulation": False},
-    },
-    "scenario": {
-        **{"name": False, "description": False, "base_year": True, "horizon": True},
-        **{"extends": False},
-    },
-    "segments": {
-        **{"name": True, "revenue": True, "growth": True, "fade": False},
-        **{"terminal_growth": False, "volatility": False, "regions": True},
-        **{"region_concentration": False, "regions_at_horizon": False},
-    },
-    "shocks": {
-        **{"name": True, "regions": True, "segments": False, "annual_probability": True},
-        **{"severity": True, "recovery_years": True, "max_events": False},
-        **{"multiple_hit": False},
-    },
-    # The shared keys and every method's own (see sim.valuation).
-    "valuation": table_keys(),
-    "offering": {"shares_outstanding": True, "price_range": True},
-    "targets": {"label": True, "value": True},
-    "correlations": {"between": True, "spearman": True},
-    "expect": {
-        **{"name": False, "metric": True, "stat": True, "threshold": False, "q": False},
-        **{"at_most": False, "at_least": False, "between": False},
-    },
-    "simulation": {"paths": False, "seed": False, "sampler": False},
-}
+_DECLARED: dict[str, Mapping[str, bool]] = {}
+KEYS: Mapping[str, Mapping[str, bool]] = MappingProxyType(_DECLARED)
 """Every key of every scenario table ("" is the top level), and whether it is required
 (``threshold``, ``q`` and the bounds of ``[[expect]]`` are required by its ``stat``).
 ``[fx]`` and the share tables (``regions``, ``regions_at_horizon``) take names of the
-user's choosing. The loader takes no key outside this table, and docs/scenarios.md is
-tested against it."""
-# Every key name some scenario table takes: a key outside this set that closely matches a
-# missing required key is reported as that key misspelt ("growht"), not as a missing key.
-_KNOWN_KEYS = frozenset(k for table in KEYS.values() for k in table) - {""}
+user's choosing. Each table's parser declares its keys next to it (:func:`_declare`), and
+those declarations fill this table; the parser reads no key it did not declare, the
+loader takes no key outside this table, and docs/scenarios.md is tested against it."""
 # Share tables are replaced whole under `extends`: shares must sum to 1, so a child's
 # split is meant as the whole split, not as an edit of some regions.
 _REPLACED_TABLES = frozenset({"regions", "regions_at_horizon"})
@@ -106,6 +80,7 @@ MAX_EXTENDS = 32
 MAX_NESTING = 64
 """The deepest nesting of tables and arrays in a scenario file (a mixture of mixtures
 of distributions takes two levels per mixture; see :data:`MAX_DISTRIBUTION_NESTING`)."""
+_C = TypeVar("_C", bound=str)
 DEFAULT_PATHS = 200_000
 #: The most paths a run may have (``simulation.paths`` and the command line's --paths).
 MAX_PATHS = 10**12
@@ -188,7 +163,7 @@ class Expectation:
 
     name: str
     metric: str
-    stat: str
+    stat: Stat
     threshold: float | None
     q: float | None
     bounds: tuple[float | None, float | None]
@@ -218,7 +193,7 @@ class SimulationDefaults:
 
     paths: int = DEFAULT_PATHS
     seed: int = DEFAULT_SEED
-    sampler: str = "random"
+    sampler: Sampler = "random"
 
 
 @dataclass(frozen=True, slots=True, eq=False)
@@ -265,17 +240,7 @@ class Scenario:
 
         These names key the random streams, the correlations and the sensitivity analysis.
         """
-        out: dict[str, Distribution] = {}
-        for seg in self.segments:
-            out[f"segments.{seg.name}.revenue"] = seg.revenue
-            out[f"segments.{seg.name}.growth"] = seg.growth
-        for shock in self.shocks:
-            out[f"shocks.{shock.name}.annual_probability"] = shock.annual_probability
-            out[f"shocks.{shock.name}.severity"] = shock.severity
-            if shock.recovery_years is not None:
-                out[f"shocks.{shock.name}.recovery_years"] = shock.recovery_years
-        out.update(self.valuation.scalar_inputs())
-        return out
+        return _scalar_inputs(self.segments, self.shocks, self.valuation)
 
     def to_dict(self) -> dict[str, Any]:
         """The resolved scenario as JSON-able data, every amount in USD."""
@@ -362,6 +327,34 @@ class Scenario:
         }
 
 
+def _scalar_inputs(
+    segments: Sequence[Segment], shocks: Sequence[Shock], valuation: Valuation
+) -> dict[str, Distribution]:
+    """See :meth:`Scenario.scalar_inputs` (the loader asks before the Scenario exists)."""
+    out: dict[str, Distribution] = {}
+    for seg in segments:
+        out[f"segments.{seg.name}.revenue"] = seg.revenue
+        out[f"segments.{seg.name}.growth"] = seg.growth
+    for shock in shocks:
+        out[f"shocks.{shock.name}.annual_probability"] = shock.annual_probability
+        out[f"shocks.{shock.name}.severity"] = shock.severity
+        if shock.recovery_years is not None:
+            out[f"shocks.{shock.name}.recovery_years"] = shock.recovery_years
+    out.update(valuation.scalar_inputs())
+    return out
+
+
+@dataclass(frozen=True, slots=True, eq=False)
+class _Parsed:
+    """The parts of a scenario that name its metrics, parsed before its expectations."""
+
+    base_year: int
+    years: tuple[int, ...]
+    shocks: tuple[Shock, ...]
+    offering: Offering | None
+    targets: tuple[Target, ...]
+
+
 def _share_dict(regions: tuple[str, ...], shares: tuple[float, ...]) -> dict[str, float]:
     return {r: w for r, w in zip(regions, shares, strict=True) if w > 0}
 
@@ -395,30 +388,23 @@ def load_scenario(path: str | Path) -> Scenario:
         Anything wrong with the file, naming the file and the key path.
     """
     path = Path(path)
-    raw = resolve_raw(path)
-    own = _read_toml(path)
+    chain = _read_chain(path)
+    raw = _resolve(chain)
     try:
-        return build_scenario(raw, source=path, own_name=_own_name(own, path))
+        return build_scenario(raw, source=path, own_name=_own_name(chain[0][1], path))
     except ScenarioError as err:
-        raise err.with_file(str(_origin(err.path, path))) from None
+        raise err.with_file(str(_origin(err.path, chain))) from None
 
 
-def _origin(key_path: str, path: Path) -> Path:
+def _origin(key_path: str, chain: Sequence[tuple[Path, dict[str, Any]]]) -> Path:
     """The file of an ``extends`` chain that wrote ``key_path`` (or its closest parent).
 
     A mistake inherited from a base file is reported against the base file; where the
-    chain gives no better answer, against the file the user named.
+    chain gives no better answer, against the file the user named (``chain[0]``).
     """
-    chain = [path]
-    while True:
-        table = _read_toml(chain[-1]).get("scenario")
-        ref = table.get("extends") if isinstance(table, dict) else None
-        if not isinstance(ref, str) or len(chain) > 64:
-            break
-        chain.append(chain[-1].parent / ref)
-    best, best_len = path, -1
-    for file in chain:  # child first: on a tie the overriding file wins
-        written = _written_paths(_read_toml(file), "")
+    best, best_len = chain[0][0], -1
+    for file, document in chain:  # child first: on a tie the overriding file wins
+        written = _written_paths(document, "")
         for prefix in _prefixes(key_path):
             if prefix in written and len(prefix) > best_len:
                 best, best_len = file, len(prefix)
@@ -454,49 +440,70 @@ def _own_name(own: Mapping[str, Any], path: Path) -> str:
     return path.stem
 
 
-def resolve_raw(path: Path, _chain: tuple[Path, ...] = ()) -> dict[str, Any]:
+def resolve_raw(path: Path) -> dict[str, Any]:
     """The TOML of ``path`` with its ``extends`` chain merged in (base first).
 
     Tables merge key by key; scalars and arrays replace; arrays of tables listed in
     ``_MERGE_KEYS`` merge entry by entry on their name (or label / pair).
     """
-    data = _read_toml(path)  # first: it turns a symlink loop into a ScenarioError
-    real = path.resolve()
-    if real in _chain:
-        cycle = " -> ".join(p.name for p in (*_chain, real))
-        raise ScenarioError(f"extends cycle: {cycle}", path="scenario.extends", file=str(path))
-    table = data.get("scenario")
-    base_ref = table.get("extends") if isinstance(table, dict) else None
-    if base_ref is None:
-        return data
-    if not isinstance(base_ref, str) or not base_ref:
-        raise ScenarioError(
-            f"expected a relative file path, got {base_ref!r}",
-            path="scenario.extends",
-            file=str(path),
-        )
-    if len(_chain) >= MAX_EXTENDS:
-        raise ScenarioError(
-            f"more than {MAX_EXTENDS} levels of extends below "
-            f"{(_chain or (path,))[0].name}; shorten the chain",
-            path="scenario.extends",
-            file=str(path),
-        )
-    base_path = path.parent / base_ref
-    try:
-        found = base_path.is_file()
-    except OSError:  # a name too long, a symlink loop: no file either way
-        found = False
-    if not found:
-        raise ScenarioError(
-            f"no such file {base_ref!r} (looked in {path.parent})",
-            path="scenario.extends",
-            file=str(path),
-        )
-    base = resolve_raw(base_path, (*_chain, real))
-    child = copy.deepcopy(data)
-    del child["scenario"]["extends"]
-    return _merge(base, child, "")
+    return _resolve(_read_chain(path))
+
+
+def _read_chain(path: Path) -> list[tuple[Path, dict[str, Any]]]:
+    """Each file of the ``extends`` chain of ``path`` and its TOML, ``path`` first.
+
+    Every file is read once: merging, naming and tracing a mistake to the file that wrote
+    it all work on these documents.
+    """
+    chain: list[tuple[Path, dict[str, Any]]] = []
+    seen: list[Path] = []  # the resolved paths of the files read so far
+    while True:
+        data = _read_toml(path)  # first: it turns a symlink loop into a ScenarioError
+        real = path.resolve()
+        if real in seen:
+            cycle = " -> ".join(p.name for p in (*seen, real))
+            raise ScenarioError(f"extends cycle: {cycle}", path="scenario.extends", file=str(path))
+        chain.append((path, data))
+        table = data.get("scenario")
+        base_ref = table.get("extends") if isinstance(table, dict) else None
+        if base_ref is None:
+            return chain
+        if not isinstance(base_ref, str) or not base_ref:
+            raise ScenarioError(
+                f"expected a relative file path, got {base_ref!r}",
+                path="scenario.extends",
+                file=str(path),
+            )
+        if len(seen) >= MAX_EXTENDS:
+            raise ScenarioError(
+                f"more than {MAX_EXTENDS} levels of extends below "
+                f"{seen[0].name}; shorten the chain",
+                path="scenario.extends",
+                file=str(path),
+            )
+        base_path = path.parent / base_ref
+        try:
+            found = base_path.is_file()
+        except OSError:  # a name too long, a symlink loop: no file either way
+            found = False
+        if not found:
+            raise ScenarioError(
+                f"no such file {base_ref!r} (looked in {path.parent})",
+                path="scenario.extends",
+                file=str(path),
+            )
+        seen.append(real)
+        path = base_path
+
+
+def _resolve(chain: Sequence[tuple[Path, dict[str, Any]]]) -> dict[str, Any]:
+    """Merge the documents of an ``extends`` chain (``path`` first), each over its base."""
+    raw = chain[-1][1]
+    for _, data in reversed(chain[:-1]):
+        child = copy.deepcopy(data)
+        del child["scenario"]["extends"]
+        raw = _merge(raw, child, "")
+    return raw
 
 
 def _read_toml(path: Path) -> dict[str, Any]:
@@ -624,21 +631,64 @@ def _merge_entries(
 # --------------------------------------------------------------------------- validation
 
 
+@dataclass(frozen=True, slots=True)
+class _Keys:
+    """The keys one scenario table takes, declared next to the parser that reads them.
+
+    ``elsewhere`` keys are read before validation (``scenario.extends``, when the files
+    are merged): optional, and never unknown.
+    """
+
+    table: str
+    required: tuple[str, ...]
+    optional: tuple[str, ...] = ()
+    elsewhere: tuple[str, ...] = ()
+
+    @property
+    def declared(self) -> Mapping[str, bool]:
+        """Each key and whether it is required (the table's entry in :data:`KEYS`)."""
+        return {k: True for k in self.required} | dict.fromkeys(
+            (*self.optional, *self.elsewhere), False
+        )
+
+
+def _declare(
+    table: str,
+    *,
+    required: tuple[str, ...],
+    optional: tuple[str, ...] = (),
+    elsewhere: tuple[str, ...] = (),
+) -> _Keys:
+    """Declare the keys of ``table`` (``""`` for the top level) and enter them in KEYS."""
+    keys = _Keys(table, required, optional, elsewhere)
+    if table in _DECLARED:
+        raise AssertionError(f"[{table}] is declared twice")
+    _DECLARED[table] = MappingProxyType(dict(keys.declared))
+    return keys
+
+
+def _known_keys() -> frozenset[str]:
+    """Every key name some scenario table takes: a key outside this set that closely
+    matches a missing required key is reported as that key misspelt ("growht"), not as a
+    missing key."""
+    return frozenset(k for table in KEYS.values() for k in table)
+
+
 class _Table:
     """A TOML table being validated: keys are taken one by one; leftovers are unknown keys."""
 
-    def __init__(self, data: object, path: str, schema: str | None = None) -> None:
+    def __init__(self, data: object, path: str, keys: _Keys | None = None) -> None:
         if not isinstance(data, dict):
             raise ScenarioError(f"expected a table, got {_kind(data)}", path=path)
         self.data: dict[str, Any] = data
         self.path = path
         self.taken: set[str] = set()
-        # The KEYS entry this table follows; None for tables of user-chosen names.
-        self.schema = schema
+        # The keys this table takes; None for tables of user-chosen names.
+        self.keys = keys
 
     def _declared(self, key: str) -> None:
-        if self.schema is not None and key not in KEYS[self.schema]:
-            raise AssertionError(f"key {key!r} of [{self.schema}] is missing from KEYS")
+        if self.keys is not None and key not in self.keys.declared:
+            raise AssertionError(f"key {key!r} of [{self.keys.table}] is not declared")
 
     def key(self, key: str) -> str:
         return f"{self.path}.{key}" if self.path else key
@@ -658,7 +708,7 @@ class _Table:
             for other in self.data:
                 if (
                     isinstance(other, str)
-                    and other not in _KNOWN_KEYS
+                    and other not in _known_keys()
                     and difflib.get_close_matches(other, [key])
                 ):
                     raise ScenarioError(unknown_key_message(other, [key]), path=self.key(other))
@@ -666,9 +716,11 @@ class _Table:
         return self.data[key]
 
     def done(self, allowed: tuple[str, ...] = ()) -> None:
+        """Refuse every key not taken, given in ``allowed``, or read before validation."""
         for key in allowed:
             self._declared(key)
-        known = self.taken | set(allowed)
+        elsewhere = self.keys.elsewhere if self.keys is not None else ()
+        known = self.taken | set(allowed) | set(elsewhere)
         for key in self.data:
             if key not in known:
                 raise ScenarioError(unknown_key_message(key, known), path=self.key(key))
@@ -711,6 +763,15 @@ def _str(value: object, path: str) -> str:
     return value
 
 
+def _choice(value: object, path: str, choices: tuple[_C, ...], *, what: str) -> _C:
+    """One of ``choices`` (a string), typed as the choice it is."""
+    text = _str(value, path)
+    for choice in choices:
+        if text == choice:
+            return choice
+    raise ScenarioError(unknown_key_message(text, choices, what=what), path=path)
+
+
 def _name(value: object, path: str) -> str:
     text = _str(value, path)
     if not _NAME_RE.match(text) or text in {".", ".."}:
@@ -738,12 +799,12 @@ def _list(value: object, path: str) -> list[Any]:
     return value
 
 
-def _tables(value: object, path: str) -> Iterator[tuple[_Table, str]]:
+def _tables(value: object, path: str, keys: _Keys) -> Iterator[tuple[_Table, str]]:
     """Entries of an array of tables, with their paths named by their name when they have one."""
     for i, entry in enumerate(_list(value, path)):
         label = entry.get("name", entry.get("label")) if isinstance(entry, dict) else None
         sub = f"{path}.{label}" if isinstance(label, str) and label else f"{path}[{i}]"
-        yield _Table(entry, sub, path), sub
+        yield _Table(entry, sub, keys), sub
 
 
 def _dist_in(
@@ -773,9 +834,23 @@ def _truncation_hint(dist: Distribution, lo: float | None, hi: float | None) -> 
     return f"; truncate it with {' and '.join(given)} in its table"
 
 
+_TOP_KEYS = _declare(
+    "",
+    required=("scenario", "segments", "valuation"),
+    optional=("fx", "shocks", "offering", "targets", "correlations", "expect", "simulation"),
+)
+_SCENARIO_KEYS = _declare(
+    "scenario",
+    required=("base_year", "horizon"),
+    optional=("name", "description"),
+    elsewhere=("extends",),
+)
+_TARGET_KEYS = _declare("targets", required=("label", "value"))
+
+
 def build_scenario(raw: Mapping[str, Any], *, source: Path | None, own_name: str) -> Scenario:
     """Validate resolved TOML data into a :class:`Scenario` (see :func:`load_scenario`)."""
-    top = _Table(dict(raw), "", "")
+    top = _Table(dict(raw), "", _TOP_KEYS)
     fx = _parse_fx(top.get("fx", {}))
 
     def money(value: object, path: str) -> float:
@@ -784,18 +859,18 @@ def build_scenario(raw: Mapping[str, Any], *, source: Path | None, own_name: str
     def fraction(value: object, path: str) -> float:
         return parse_fraction(value, path=path, lo=-math.inf, hi=math.inf)
 
-    sc = _Table(top.need("scenario"), "scenario", "scenario")
+    sc = _Table(top.need("scenario"), "scenario", _SCENARIO_KEYS)
     name = own_name
     sc.get("name")
     _name(name, "scenario.name")
     description = _str(sc.get("description", ""), "scenario.description")
     base_year = _int(sc.need("base_year"), "scenario.base_year", lo=1900, hi=2200)
     horizon = _int(sc.need("horizon"), "scenario.horizon", lo=1, hi=50)
-    sc.done(("extends",))
+    sc.done()
     years = tuple(range(base_year + 1, base_year + horizon + 1))
 
     # Regions are collected first so that shares line up across segments.
-    seg_entries = list(_tables(top.need("segments"), "segments"))
+    seg_entries = list(_tables(top.need("segments"), "segments", _SEGMENT_KEYS))
     if not seg_entries:
         raise ScenarioError("expected at least one [[segments]] entry", path="segments")
     regions: list[str] = []
@@ -813,45 +888,31 @@ def build_scenario(raw: Mapping[str, Any], *, source: Path | None, own_name: str
 
     shocks = [
         _parse_shock(t, p, region_tuple, [s.name for s in segments], fraction)
-        for t, p in _tables(top.get("shocks", []), "shocks")
+        for t, p in _tables(top.get("shocks", []), "shocks", _SHOCK_KEYS)
     ]
     _unique([k.name for k in shocks], "shocks", "shock")
 
     valuation = _parse_valuation(
-        _ValuationKeys(_Table(top.need("valuation"), "valuation", "valuation"), fx), years
+        _ValuationKeys(_Table(top.need("valuation"), "valuation", _valuation_keys()), fx), years
     )
     offering = _parse_offering(top.get("offering"), fx)
 
     targets = []
-    for t, _ in _tables(top.get("targets", []), "targets"):
+    for t, _ in _tables(top.get("targets", []), "targets", _TARGET_KEYS):
         label = _label(t.need("label"), t.key("label"))
         value = t.need("value")
         targets.append(Target(label, money(value, t.key("value")), str(value)))
         t.done()
     _unique([t.label for t in targets], "targets", "target label")
 
-    scenario_draft = Scenario(
-        name=name,
-        description=description,
-        base_year=base_year,
-        horizon=horizon,
-        fx=fx,
-        regions=region_tuple,
-        segments=tuple(segments),
-        shocks=tuple(shocks),
-        valuation=valuation,
-        offering=offering,
-        targets=tuple(targets),
-        correlations=(),
-        expectations=(),
-        simulation=SimulationDefaults(),
-        source=source,
-        raw=raw,
-    )
-    correlations = _parse_correlations(top.get("correlations", []), scenario_draft)
+    # The names the correlations and the expectations refer to come first, so that the
+    # Scenario is built once, complete.
+    inputs = _scalar_inputs(segments, shocks, valuation)
+    correlations = _parse_correlations(top.get("correlations", []), inputs)
+    parsed = _Parsed(base_year, years, tuple(shocks), offering, tuple(targets))
     expectations = [
-        _parse_expect(t, p, scenario_draft, fx)
-        for t, p in _tables(top.get("expect", []), "expect")
+        _parse_expect(t, p, parsed, fx)
+        for t, p in _tables(top.get("expect", []), "expect", _EXPECT_KEYS)
     ]
     _unique([e.name for e in expectations if e.name], "expect", "expectation name")
     simulation = _parse_simulation(top.get("simulation", {}))
@@ -931,6 +992,16 @@ def _parse_shares(
     return tuple(shares[r] / total for r in regions)
 
 
+_SEGMENT_KEYS = _declare(
+    "segments",
+    required=("name", "revenue", "growth", "regions"),
+    optional=(
+        *("fade", "terminal_growth", "volatility"),
+        *("region_concentration", "regions_at_horizon"),
+    ),
+)
+
+
 def _parse_segment(
     t: _Table,
     path: str,
@@ -961,6 +1032,13 @@ def _parse_segment(
         at_horizon = _parse_shares(horizon_raw, t.key("regions_at_horizon"), regions, fraction)
     t.done()
     return Segment(name, revenue, growth, fade, terminal, vol, shares, kappa, at_horizon)
+
+
+_SHOCK_KEYS = _declare(
+    "shocks",
+    required=("name", "regions", "annual_probability", "severity", "recovery_years"),
+    optional=("segments", "max_events", "multiple_hit"),
+)
 
 
 def _parse_shock(
@@ -1027,6 +1105,23 @@ def _parse_shock(
         )
     t.done()
     return Shock(name, hit_regions, hit_segments, prob, severity, recovery, max_events, hit)
+
+
+def _valuation_keys() -> _Keys:
+    """The shared keys and every registered method's own (see :mod:`sim.valuation`).
+
+    Built from the registry when a table is read, so that a method registered later (a
+    new module, or a test's) brings its keys with it.
+    """
+    keys = table_keys()
+    return _Keys(
+        "valuation",
+        required=tuple(k for k, required in keys.items() if required),
+        optional=tuple(k for k, required in keys.items() if not required),
+    )
+
+
+_DECLARED["valuation"] = MappingProxyType(dict(_valuation_keys().declared))
 
 
 class _ValuationKeys:
@@ -1099,10 +1194,13 @@ def _parse_valuation(keys: _ValuationKeys, years: tuple[int, ...]) -> Valuation:
     return valuation
 
 
+_OFFERING_KEYS = _declare("offering", required=("shares_outstanding", "price_range"))
+
+
 def _parse_offering(value: object, fx: Mapping[str, float]) -> Offering | None:
     if value is None:
         return None
-    t = _Table(value, "offering", "offering")
+    t = _Table(value, "offering", _OFFERING_KEYS)
     shares = _int(t.need("shares_outstanding"), t.key("shares_outstanding"), lo=1)
     pr = _list(t.need("price_range"), t.key("price_range"))
     if len(pr) != 2:
@@ -1116,13 +1214,15 @@ def _parse_offering(value: object, fx: Mapping[str, float]) -> Offering | None:
     return Offering(shares, (lo, hi), (str(pr[0]), str(pr[1])))
 
 
-def _parse_correlations(value: object, s: Scenario) -> list[Correlation]:
-    known = s.scalar_inputs()
+_CORRELATION_KEYS = _declare("correlations", required=("between", "spearman"))
+
+
+def _parse_correlations(value: object, known: Mapping[str, Distribution]) -> list[Correlation]:
     out: list[Correlation] = []
     seen: set[tuple[str, str]] = set()
     for i, entry in enumerate(_list(value, "correlations")):
         path = f"correlations[{i}]"
-        t = _Table(entry, path, "correlations")
+        t = _Table(entry, path, _CORRELATION_KEYS)
         between = _list(t.need("between"), t.key("between"))
         if len(between) != 2:
             raise ScenarioError(
@@ -1183,17 +1283,21 @@ def check_correlation_matrix(correlations: list[Correlation]) -> None:
     )
 
 
-def _parse_expect(t: _Table, path: str, s: Scenario, fx: Mapping[str, float]) -> Expectation:
+_EXPECT_KEYS = _declare(
+    "expect",
+    required=("metric", "stat"),
+    # threshold and q are required by some stats; exactly one bound is required.
+    optional=("name", "threshold", "q", "at_most", "at_least", "between"),
+)
+
+
+def _parse_expect(t: _Table, path: str, s: _Parsed, fx: Mapping[str, float]) -> Expectation:
     # A name is optional (the design's own examples have none); unnamed ones are shown
     # by their statement.
     name = _label(t.get("name"), t.key("name")) if t.has("name") else ""
     metric = _str(t.need("metric"), t.key("metric"))
     unit = metrics.unit(metric, s, path=t.key("metric"))
-    stat = _str(t.need("stat"), t.key("stat"))
-    if stat not in EXPECT_STATS:
-        raise ScenarioError(
-            unknown_key_message(stat, EXPECT_STATS, what="stat"), path=t.key("stat")
-        )
+    stat = _choice(t.need("stat"), t.key("stat"), EXPECT_STATS, what="stat")
     if unit == "probability" and stat != "mean":
         raise ScenarioError('a shock\'s p_any takes stat = "mean"', path=t.key("stat"))
 
@@ -1253,14 +1357,13 @@ def _parse_expect(t: _Table, path: str, s: Scenario, fx: Mapping[str, float]) ->
     return Expectation(name, metric, stat, threshold, q, (lo, hi))
 
 
+_SIMULATION_KEYS = _declare("simulation", required=(), optional=("paths", "seed", "sampler"))
+
+
 def _parse_simulation(value: object) -> SimulationDefaults:
-    t = _Table(value, "simulation", "simulation")
+    t = _Table(value, "simulation", _SIMULATION_KEYS)
     paths = _int(t.get("paths", DEFAULT_PATHS), t.key("paths"), lo=1, hi=MAX_PATHS)
     seed = _int(t.get("seed", DEFAULT_SEED), t.key("seed"), lo=0, hi=2**63 - 1)
-    sampler = _str(t.get("sampler", "random"), t.key("sampler"))
-    if sampler not in SAMPLERS:
-        raise ScenarioError(
-            unknown_key_message(sampler, SAMPLERS, what="sampler"), path=t.key("sampler")
-        )
+    sampler = _choice(t.get("sampler", "random"), t.key("sampler"), SAMPLERS, what="sampler")
     t.done()
     return SimulationDefaults(paths, seed, sampler)

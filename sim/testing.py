@@ -1,9 +1,15 @@
 """Statistical assertions for users' pytest suites, decided with the Monte Carlo error.
 
-The pytest-facing API of :mod:`sim.expectations` (where the rule is stated): the same
-helpers, plus :func:`assert_expectation`, which raises only when an expectation failed.
+The pytest-facing API of :mod:`sim.expectations` (where the logic lives; the summary uses
+it for a scenario's ``[[expect]]`` entries). A test states an expectation and asserts it::
 
->>> from sim.testing import assert_expectation, check_expectation  # in a user's test
+    def test_the_baseline_keeps_its_expectations():
+        result = simulate(load_scenario("scenarios/baseline.toml"), 50_000, seed=1)
+        for expectation in result.scenario.expectations:
+            assert_expectation(result, expectation)  # raises only when one failed
+
+An inconclusive outcome (the interval straddles the bound) does not raise: more paths
+will decide it.
 """
 
 from __future__ import annotations

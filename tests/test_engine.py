@@ -9,12 +9,14 @@ from concurrent.futures import ThreadPoolExecutor
 
 import numpy as np
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 import sim.engine
 from sim.engine import simulate
 from sim.errors import SimError
-from sim.sampling import BLOCK_SIZE, input_rng, name_key
-from sim.scenario import MAX_PATHS, Scenario, load_scenario
+from sim.sampling import BLOCK_SIZE, _connected, input_rng, name_key
+from sim.scenario import MAX_PATHS, Correlation, Scenario, load_scenario
 from sim.stats import spearman
 from sim.summary import summarise
 from tests.builders import scenario
@@ -300,3 +302,36 @@ def test_an_executor_of_the_callers_own_gives_the_same_result() -> None:
     assert res.target_counts.tolist() == one.target_counts.tolist()
     assert np.array_equal(res.kept.values.equity, one.kept.values.equity)
     assert all(np.array_equal(res.kept.inputs[k], one.kept.inputs[k]) for k in one.kept.inputs)
+
+
+def _groups_by_union_find(pairs: list[tuple[str, str]]) -> list[tuple[str, ...]]:
+    """The hand-written union-find the copula's grouping replaced (the reference)."""
+    parent: dict[str, str] = {}
+
+    def root(x: str) -> str:
+        while parent.setdefault(x, x) != x:
+            x = parent[x]
+        return x
+
+    for a0, b0 in pairs:
+        a, b = root(a0), root(b0)
+        parent[max(a, b)] = min(a, b)
+    groups: dict[str, list[str]] = {}
+    for name in sorted(parent):
+        groups.setdefault(root(name), []).append(name)
+    return [tuple(g) for g in groups.values()]
+
+
+@given(
+    st.lists(
+        st.tuples(st.sampled_from("abcdefghij"), st.sampled_from("abcdefghij")).filter(
+            lambda p: p[0] != p[1]
+        ),
+        max_size=12,
+    )
+)
+def test_copula_groups_are_the_connected_inputs_in_name_order(
+    pairs: list[tuple[str, str]],
+) -> None:
+    correlations = [Correlation(p, 0.1) for p in pairs]
+    assert _connected(correlations) == _groups_by_union_find(pairs)

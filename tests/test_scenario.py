@@ -907,6 +907,35 @@ def test_an_inherited_mistake_names_the_base_file(tmp_path: Path) -> None:
     assert info.value.file == str(child)
 
 
+def test_each_file_of_an_extends_chain_is_read_once(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Also when a mistake is traced back to the file that wrote it."""
+    base = tmp_path / "base.toml"
+    text = (DATA / "small.toml").read_text("utf-8")
+    base.write_text(text, encoding="utf-8")
+    middle = tmp_path / "middle.toml"
+    middle.write_text('[scenario]\nextends = "base.toml"\n', encoding="utf-8")
+    child = tmp_path / "child.toml"
+    child.write_text('[scenario]\nextends = "middle.toml"\nname = "child"\n', encoding="utf-8")
+    reads: list[str] = []
+    real_open = Path.open
+
+    def counting_open(self: Path, *args: Any, **kwargs: Any) -> Any:
+        reads.append(self.name)
+        return real_open(self, *args, **kwargs)
+
+    monkeypatch.setattr(Path, "open", counting_open)
+    assert load_scenario(child).name == "child"
+    assert sorted(reads) == ["base.toml", "child.toml", "middle.toml"], reads
+    base.write_text(text.replace("fade = 0.6", "fade = 1.6"), encoding="utf-8")
+    reads.clear()
+    with pytest.raises(ScenarioError) as info:
+        load_scenario(child)
+    assert info.value.file == str(base)
+    assert sorted(reads) == ["base.toml", "child.toml", "middle.toml"], reads
+
+
 # --------------------------------------------------------------------------- bounded input
 
 
