@@ -11,7 +11,7 @@ from typing import Any, ClassVar, Self
 import numpy as np
 import pytest
 
-import sim.scenario
+import sim.scenario.types
 from sim.cli import _print_summary
 from sim.distributions import Distribution
 from sim.engine import simulate
@@ -65,7 +65,7 @@ class FlatEv(ValuationMethod):
 def flat_ev(monkeypatch: pytest.MonkeyPatch) -> None:
     """Register :class:`FlatEv` the way a module of sim/valuation/ is registered."""
     monkeypatch.setitem(METHODS, FlatEv.name, FlatEv)
-    monkeypatch.setitem(sim.scenario._DECLARED, "valuation", table_keys())
+    monkeypatch.setitem(sim.scenario.types._DECLARED, "valuation", table_keys())
 
 
 FLAT = {

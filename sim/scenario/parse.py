@@ -1,0 +1,616 @@
+"""Raw TOML data -> a validated :class:`~sim.scenario.Scenario`, table by table."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import math
+import re
+from collections.abc import Callable, Mapping
+from pathlib import Path
+from types import MappingProxyType
+from typing import Any
+
+import numpy as np
+
+from sim import metrics
+from sim.distributions import Distribution, parse_distribution, plain_number
+from sim.errors import ScenarioError, unknown_key_message
+from sim.money import canonical_currency, parse_fraction, parse_money
+from sim.scenario.files import _origin, _own_name, _read_chain, _resolve
+from sim.scenario.keys import (
+    _choice,
+    _declare,
+    _dist_in,
+    _int,
+    _Keys,
+    _label,
+    _list,
+    _name,
+    _num,
+    _str,
+    _Table,
+    _tables,
+)
+from sim.scenario.types import (
+    _DECLARED,
+    DEFAULT_PATHS,
+    DEFAULT_SEED,
+    EXPECT_STATS,
+    MAX_PATHS,
+    SAMPLERS,
+    Correlation,
+    Expectation,
+    Offering,
+    Scenario,
+    Segment,
+    Shock,
+    SimulationDefaults,
+    Target,
+    _Parsed,
+    _scalar_inputs,
+)
+from sim.valuation import DEFAULT_METHOD, Shared, Unit, Valuation, method_class, table_keys
+
+# --------------------------------------------------------------------------- loading
+
+
+def load_scenario(path: str | Path) -> Scenario:
+    """Read, resolve (``extends``) and validate a scenario file.
+
+    Parameters
+    ----------
+    path : str or Path
+        The TOML file.
+
+    Returns
+    -------
+    Scenario
+
+    Raises
+    ------
+    ScenarioError
+        Anything wrong with the file, naming the file and the key path.
+    """
+    path = Path(path)
+    chain = _read_chain(path)
+    raw = _resolve(chain)
+    try:
+        return build_scenario(raw, source=path, own_name=_own_name(chain[0][1], path))
+    except ScenarioError as err:
+        raise err.with_file(str(_origin(err.path, chain))) from None
+
+
+_TOP_KEYS = _declare(
+    "",
+    required=("scenario", "segments", "valuation"),
+    optional=("fx", "shocks", "offering", "targets", "correlations", "expect", "simulation"),
+)
+_SCENARIO_KEYS = _declare(
+    "scenario",
+    required=("base_year", "horizon"),
+    optional=("name", "description"),
+    elsewhere=("extends",),
+)
+_TARGET_KEYS = _declare("targets", required=("label", "value"))
+
+
+def build_scenario(raw: Mapping[str, Any], *, source: Path | None, own_name: str) -> Scenario:
+    """Validate resolved TOML data into a :class:`Scenario` (see :func:`load_scenario`)."""
+    top = _Table(dict(raw), "", _TOP_KEYS)
+    fx = _parse_fx(top.get("fx", {}))
+
+    def money(value: object, path: str) -> float:
+        return parse_money(value, path=path, fx=fx)
+
+    def fraction(value: object, path: str) -> float:
+        return parse_fraction(value, path=path, lo=-math.inf, hi=math.inf)
+
+    sc = _Table(top.need("scenario"), "scenario", _SCENARIO_KEYS)
+    name = own_name
+    sc.get("name")
+    _name(name, "scenario.name")
+    description = _str(sc.get("description", ""), "scenario.description")
+    base_year = _int(sc.need("base_year"), "scenario.base_year", lo=1900, hi=2200)
+    horizon = _int(sc.need("horizon"), "scenario.horizon", lo=1, hi=50)
+    sc.done()
+    years = tuple(range(base_year + 1, base_year + horizon + 1))
+
+    # Regions are collected first so that shares line up across segments.
+    seg_entries = list(_tables(top.need("segments"), "segments", _SEGMENT_KEYS))
+    if not seg_entries:
+        raise ScenarioError("expected at least one [[segments]] entry", path="segments")
+    regions: list[str] = []
+    for table, _ in seg_entries:
+        for key in ("regions", "regions_at_horizon"):
+            value = table.data.get(key)
+            if isinstance(value, dict):
+                regions.extend(r for r in value if r not in regions)
+    region_tuple = tuple(regions)
+
+    segments: list[Segment] = []
+    for table, path in seg_entries:
+        segments.append(_parse_segment(table, path, region_tuple, money, fraction))
+    _unique([s.name for s in segments], "segments", "segment")
+
+    shocks = [
+        _parse_shock(t, p, region_tuple, [s.name for s in segments], fraction)
+        for t, p in _tables(top.get("shocks", []), "shocks", _SHOCK_KEYS)
+    ]
+    _unique([k.name for k in shocks], "shocks", "shock")
+
+    valuation = _parse_valuation(
+        _ValuationKeys(_Table(top.need("valuation"), "valuation", _valuation_keys()), fx), years
+    )
+    offering = _parse_offering(top.get("offering"), fx)
+
+    targets = []
+    for t, _ in _tables(top.get("targets", []), "targets", _TARGET_KEYS):
+        label = _label(t.need("label"), t.key("label"))
+        value = t.need("value")
+        targets.append(Target(label, money(value, t.key("value")), str(value)))
+        t.done()
+    _unique([t.label for t in targets], "targets", "target label")
+
+    # The names the correlations and the expectations refer to come first, so that the
+    # Scenario is built once, complete.
+    inputs = _scalar_inputs(segments, shocks, valuation)
+    correlations = _parse_correlations(top.get("correlations", []), inputs)
+    parsed = _Parsed(base_year, years, tuple(shocks), offering, tuple(targets))
+    expectations = [
+        _parse_expect(t, p, parsed, fx)
+        for t, p in _tables(top.get("expect", []), "expect", _EXPECT_KEYS)
+    ]
+    _unique([e.name for e in expectations if e.name], "expect", "expectation name")
+    simulation = _parse_simulation(top.get("simulation", {}))
+    top.done()
+
+    canonical = json.dumps(raw, sort_keys=True, ensure_ascii=False, default=str)
+    return Scenario(
+        name=name,
+        description=description,
+        base_year=base_year,
+        horizon=horizon,
+        fx=fx,
+        regions=region_tuple,
+        segments=tuple(segments),
+        shocks=tuple(shocks),
+        valuation=valuation,
+        offering=offering,
+        targets=tuple(targets),
+        correlations=tuple(correlations),
+        expectations=tuple(expectations),
+        simulation=simulation,
+        source=source,
+        raw=raw,
+        sha256=hashlib.sha256(canonical.encode("utf-8")).hexdigest(),
+        writes_yi="亿" in canonical or "万" in canonical,
+    )
+
+
+def _unique(names: list[str], path: str, what: str) -> None:
+    seen: set[str] = set()
+    for n in names:
+        if n in seen:
+            raise ScenarioError(f"duplicate {what} {n!r}", path=f"{path}.{n}")
+        seen.add(n)
+
+
+def _parse_fx(value: object) -> dict[str, float]:
+    table = _Table(value, "fx")
+    fx: dict[str, float] = {}
+    for code in list(table.data):
+        path = table.key(code)
+        iso = canonical_currency(code)
+        if iso == "USD":
+            # Amounts are converted to USD, so its rate is 1 by definition; a rate given
+            # here would be silently ignored.
+            raise ScenarioError(
+                "USD is the base currency (its rate is 1 by definition); remove this key",
+                path=path,
+            )
+        if not re.fullmatch(r"[A-Z]{3}", code):
+            hint = f"; {code!r} is read as {iso}, so write {iso} = ..." if iso else ""
+            raise ScenarioError(f"expected a 3-letter currency code such as HKD{hint}", path=path)
+        fx[code] = _num(table.get(code), path, lo=0.0, lo_open=True)
+    if "RMB" in fx and "CNY" not in fx:
+        fx["CNY"] = fx["RMB"]
+    table.done()
+    return fx
+
+
+def _parse_shares(
+    value: object, path: str, regions: tuple[str, ...], fraction: Callable[[object, str], float]
+) -> tuple[float, ...]:
+    table = _Table(value, path)
+    if not table.data:
+        raise ScenarioError("expected at least one region share", path=path)
+    shares = dict.fromkeys(regions, 0.0)
+    for region in list(table.data):
+        share = fraction(table.get(region), table.key(region))
+        if not 0.0 <= share <= 1.0:
+            raise ScenarioError(
+                f"expected a share in [0, 1], got {share:g}", path=table.key(region)
+            )
+        shares[region] = share
+    total = sum(shares.values())
+    if abs(total - 1.0) > 1e-6:
+        raise ScenarioError(f"shares must sum to 1, they sum to {total:.6g}", path=path)
+    return tuple(shares[r] / total for r in regions)
+
+
+_SEGMENT_KEYS = _declare(
+    "segments",
+    required=("name", "revenue", "growth", "regions"),
+    optional=(
+        *("fade", "terminal_growth", "volatility"),
+        *("region_concentration", "regions_at_horizon"),
+    ),
+)
+
+
+def _parse_segment(
+    t: _Table,
+    path: str,
+    regions: tuple[str, ...],
+    money: Callable[[object, str], float],
+    fraction: Callable[[object, str], float],
+) -> Segment:
+    name = _name(t.need("name"), t.key("name"))
+    revenue = parse_distribution(t.need("revenue"), path=t.key("revenue"), value=money)
+    _dist_in(revenue, t.key("revenue"), 0.0, math.inf, what="revenue")
+    growth = parse_distribution(t.need("growth"), path=t.key("growth"), value=fraction)
+    _dist_in(growth, t.key("growth"), -1.0, math.inf, lo_open=True, what="growth")
+    fade = _num(t.get("fade", 1.0), t.key("fade"), lo=0.0, hi=1.0)
+    terminal = fraction(t.get("terminal_growth", 0.0), t.key("terminal_growth"))
+    if terminal <= -1.0:
+        raise ScenarioError(
+            f"expected a growth rate above -1, got {terminal:g}", path=t.key("terminal_growth")
+        )
+    vol = _num(t.get("volatility", 0.0), t.key("volatility"), lo=0.0, hi=5.0)
+    shares = _parse_shares(t.need("regions"), t.key("regions"), regions, fraction)
+    kappa_raw = t.get("region_concentration")
+    kappa = None
+    if kappa_raw is not None:
+        kappa = _num(kappa_raw, t.key("region_concentration"), lo=0.0, lo_open=True)
+    horizon_raw = t.get("regions_at_horizon")
+    at_horizon = None
+    if horizon_raw is not None:
+        at_horizon = _parse_shares(horizon_raw, t.key("regions_at_horizon"), regions, fraction)
+    t.done()
+    return Segment(name, revenue, growth, fade, terminal, vol, shares, kappa, at_horizon)
+
+
+_SHOCK_KEYS = _declare(
+    "shocks",
+    required=("name", "regions", "annual_probability", "severity", "recovery_years"),
+    optional=("segments", "max_events", "multiple_hit"),
+)
+
+
+def _parse_shock(
+    t: _Table,
+    path: str,
+    regions: tuple[str, ...],
+    segment_names: list[str],
+    fraction: Callable[[object, str], float],
+) -> Shock:
+    name = _name(t.need("name"), t.key("name"))
+    hit_regions = tuple(
+        _str(r, f"{t.key('regions')}[{i}]")
+        for i, r in enumerate(_list(t.need("regions"), t.key("regions")))
+    )
+    if not hit_regions:
+        raise ScenarioError("expected at least one region", path=t.key("regions"))
+    for i, r in enumerate(hit_regions):
+        if r not in regions:
+            raise ScenarioError(
+                unknown_key_message(r, regions, what="region"), path=f"{t.key('regions')}[{i}]"
+            )
+    seg_raw = t.get("segments")
+    if seg_raw is None:
+        hit_segments = tuple(segment_names)
+    else:
+        hit_segments = tuple(
+            _str(s, f"{t.key('segments')}[{i}]")
+            for i, s in enumerate(_list(seg_raw, t.key("segments")))
+        )
+        if not hit_segments:
+            raise ScenarioError("expected at least one segment", path=t.key("segments"))
+        for i, s in enumerate(hit_segments):
+            if s not in segment_names:
+                raise ScenarioError(
+                    unknown_key_message(s, segment_names, what="segment"),
+                    path=f"{t.key('segments')}[{i}]",
+                )
+    prob = parse_distribution(
+        t.need("annual_probability"), path=t.key("annual_probability"), value=fraction
+    )
+    _dist_in(prob, t.key("annual_probability"), 0.0, 1.0, what="a probability")
+    severity = parse_distribution(t.need("severity"), path=t.key("severity"), value=fraction)
+    _dist_in(severity, t.key("severity"), 0.0, 1.0, what="severity")
+    rec_raw = t.need("recovery_years")
+    recovery: Distribution | None
+    if isinstance(rec_raw, str) and rec_raw.strip().lower() == "permanent":
+        recovery = None
+    else:
+        if isinstance(rec_raw, str):
+            raise ScenarioError(
+                f'expected a number of years, a distribution or "permanent", got {rec_raw!r}',
+                path=t.key("recovery_years"),
+            )
+        recovery = parse_distribution(rec_raw, path=t.key("recovery_years"))
+        _dist_in(
+            recovery, t.key("recovery_years"), 0.0, math.inf, lo_open=True, what="recovery time"
+        )
+    max_raw = t.get("max_events")
+    max_events = None if max_raw is None else _int(max_raw, t.key("max_events"), lo=1)
+    hit = fraction(t.get("multiple_hit", 0.0), t.key("multiple_hit"))
+    if not 0.0 <= hit < 1.0:
+        raise ScenarioError(
+            f"expected a fraction in [0, 1), got {hit:g}", path=t.key("multiple_hit")
+        )
+    t.done()
+    return Shock(name, hit_regions, hit_segments, prob, severity, recovery, max_events, hit)
+
+
+def _valuation_keys() -> _Keys:
+    """The shared keys and every registered method's own (see :mod:`sim.valuation`).
+
+    Built from the registry when a table is read, so that a method registered later (a
+    new module, or a test's) brings its keys with it.
+    """
+    keys = table_keys()
+    return _Keys(
+        "valuation",
+        required=tuple(k for k, required in keys.items() if required),
+        optional=tuple(k for k, required in keys.items() if not required),
+    )
+
+
+_DECLARED["valuation"] = MappingProxyType(dict(_valuation_keys().declared))
+
+
+class _ValuationKeys:
+    """The ``[valuation]`` table as :class:`sim.valuation.Keys`: what a method reads it by."""
+
+    def __init__(self, table: _Table, fx: Mapping[str, float]) -> None:
+        self.table = table
+        self.fx = fx
+
+    def path(self, key: str) -> str:
+        return self.table.key(key)
+
+    def _value(self, key: str, default: object) -> object:
+        return self.table.need(key) if default is None else self.table.get(key, default)
+
+    def number(
+        self,
+        key: str,
+        default: float | None = None,
+        *,
+        lo: float = -math.inf,
+        hi: float = math.inf,
+        lo_open: bool = False,
+    ) -> float:
+        return _num(self._value(key, default), self.path(key), lo=lo, hi=hi, lo_open=lo_open)
+
+    def fraction(self, key: str, default: float | None = None) -> float:
+        return parse_fraction(
+            self._value(key, default), path=self.path(key), lo=-math.inf, hi=math.inf
+        )
+
+    def distribution(
+        self,
+        key: str,
+        default: float | None = None,
+        *,
+        unit: Unit = "number",
+        lo: float = -math.inf,
+        hi: float = math.inf,
+        lo_open: bool = False,
+        what: str = "",
+    ) -> Distribution:
+        fx = self.fx
+        readers: dict[str, Callable[[object, str], float]] = {
+            "number": plain_number,
+            "fraction": lambda v, p: parse_fraction(v, path=p, lo=-math.inf, hi=math.inf),
+            "money": lambda v, p: parse_money(v, path=p, fx=fx),
+            "signed_money": lambda v, p: parse_money(v, path=p, fx=fx, allow_negative=True),
+        }
+        path = self.path(key)
+        dist = parse_distribution(self._value(key, default), path=path, value=readers[unit])
+        if lo > -math.inf or hi < math.inf:
+            _dist_in(dist, path, lo, hi, lo_open=lo_open, what=what)
+        return dist
+
+
+def _parse_valuation(keys: _ValuationKeys, years: tuple[int, ...]) -> Valuation:
+    """The shared keys here, the method's own in its module (:mod:`sim.valuation`)."""
+    t = keys.table
+    method = method_class(_str(t.get("method", DEFAULT_METHOD), t.key("method")), t.key("method"))
+    year = _int(t.need("year"), t.key("year"))
+    if year not in years:
+        raise ScenarioError(
+            f"expected a simulated year in {years[0]}..{years[-1]}, got {year}", path=t.key("year")
+        )
+    net_cash = keys.distribution("net_cash", 0.0, unit="signed_money")
+    proceeds = keys.distribution("ipo_proceeds", 0.0, unit="money", lo=0.0, what="IPO proceeds")
+    valuation = method.parse(keys, Shared(year, net_cash, proceeds))
+    t.done()
+    return valuation
+
+
+_OFFERING_KEYS = _declare("offering", required=("shares_outstanding", "price_range"))
+
+
+def _parse_offering(value: object, fx: Mapping[str, float]) -> Offering | None:
+    if value is None:
+        return None
+    t = _Table(value, "offering", _OFFERING_KEYS)
+    shares = _int(t.need("shares_outstanding"), t.key("shares_outstanding"), lo=1)
+    pr = _list(t.need("price_range"), t.key("price_range"))
+    if len(pr) != 2:
+        raise ScenarioError(
+            f"expected [low, high], got {len(pr)} values", path=t.key("price_range")
+        )
+    lo, hi = (parse_money(p, path=f"{t.key('price_range')}[{i}]", fx=fx) for i, p in enumerate(pr))
+    if lo > hi:
+        raise ScenarioError("expected low <= high", path=t.key("price_range"))
+    t.done()
+    return Offering(shares, (lo, hi), (str(pr[0]), str(pr[1])))
+
+
+_CORRELATION_KEYS = _declare("correlations", required=("between", "spearman"))
+
+
+def _parse_correlations(value: object, known: Mapping[str, Distribution]) -> list[Correlation]:
+    out: list[Correlation] = []
+    seen: set[tuple[str, str]] = set()
+    for i, entry in enumerate(_list(value, "correlations")):
+        path = f"correlations[{i}]"
+        t = _Table(entry, path, _CORRELATION_KEYS)
+        between = _list(t.need("between"), t.key("between"))
+        if len(between) != 2:
+            raise ScenarioError(
+                f"expected two input names, got {len(between)}", path=t.key("between")
+            )
+        a, b = (_str(x, f"{t.key('between')}[{j}]") for j, x in enumerate(between))
+        for j, n in enumerate((a, b)):
+            if n not in known:
+                raise ScenarioError(
+                    unknown_key_message(n, known, what="input"), path=f"{t.key('between')}[{j}]"
+                )
+            if known[n].is_fixed:
+                raise ScenarioError(
+                    f"input {n!r} is fixed: there is nothing to correlate",
+                    path=f"{t.key('between')}[{j}]",
+                )
+        if a == b:
+            raise ScenarioError("an input cannot be correlated with itself", path=t.key("between"))
+        pair = (min(a, b), max(a, b))
+        if pair in seen:
+            raise ScenarioError(
+                f"duplicate correlation between {a!r} and {b!r}", path=t.key("between")
+            )
+        seen.add(pair)
+        rho = _num(t.need("spearman"), t.key("spearman"), lo=-1.0, hi=1.0)
+        t.done()
+        out.append(Correlation((a, b), rho))
+    if out:
+        check_correlation_matrix(out)
+    return out
+
+
+def check_correlation_matrix(correlations: list[Correlation]) -> None:
+    """Raise if the implied rank-correlation matrix is not positive semi-definite.
+
+    The error names the pairs whose inputs carry the offending (negative) eigenvector.
+    """
+    names = sorted({n for c in correlations for n in c.between})
+    index = {n: i for i, n in enumerate(names)}
+    matrix = np.eye(len(names))
+    for c in correlations:
+        i, j = index[c.between[0]], index[c.between[1]]
+        matrix[i, j] = matrix[j, i] = c.spearman
+    values, vectors = np.linalg.eigh(matrix)
+    if values[0] >= -1e-10:
+        return
+    weight = np.abs(vectors[:, 0])
+    involved = {names[i] for i in np.flatnonzero(weight > 0.2 * weight.max())}
+    pairs = [
+        f"{c.between[0]} ~ {c.between[1]} ({c.spearman:g})"
+        for c in correlations
+        if c.between[0] in involved and c.between[1] in involved
+    ]
+    raise ScenarioError(
+        "correlation matrix is not positive semi-definite (smallest eigenvalue "
+        f"{values[0]:.3g}); these pairs are inconsistent: {'; '.join(pairs)}",
+        path="correlations",
+    )
+
+
+_EXPECT_KEYS = _declare(
+    "expect",
+    required=("metric", "stat"),
+    # threshold and q are required by some stats; exactly one bound is required.
+    optional=("name", "threshold", "q", "at_most", "at_least", "between"),
+)
+
+
+def _parse_expect(t: _Table, path: str, s: _Parsed, fx: Mapping[str, float]) -> Expectation:
+    # A name is optional (the design's own examples have none); unnamed ones are shown
+    # by their statement.
+    name = _label(t.get("name"), t.key("name")) if t.has("name") else ""
+    metric = _str(t.need("metric"), t.key("metric"))
+    unit = metrics.unit(metric, s, path=t.key("metric"))
+    stat = _choice(t.need("stat"), t.key("stat"), EXPECT_STATS, what="stat")
+    if unit == "probability" and stat != "mean":
+        raise ScenarioError('a shock\'s p_any takes stat = "mean"', path=t.key("stat"))
+
+    def in_unit(value: object, p: str) -> float:
+        if unit == "money":
+            return parse_money(value, path=p, fx=fx, allow_negative=True)
+        return parse_fraction(value, path=p, lo=-math.inf, hi=math.inf)
+
+    threshold = q = None
+    if stat in ("p_at_least", "p_below"):
+        threshold = in_unit(t.need("threshold"), t.key("threshold"))
+        bound_unit = "probability"
+    else:
+        bound_unit = unit
+        if stat == "quantile":
+            q = _num(t.need("q"), t.key("q"), lo=0.0, hi=1.0)
+            if not 0.0 < q < 1.0:
+                raise ScenarioError(
+                    f"expected q strictly between 0 and 1, got {q:g}", path=t.key("q")
+                )
+
+    def bound(value: object, p: str) -> float:
+        if bound_unit == "money":
+            return parse_money(value, path=p, fx=fx, allow_negative=True)
+        lim = (0.0, 1.0) if bound_unit == "probability" else (-math.inf, math.inf)
+        return parse_fraction(value, path=p, lo=lim[0], hi=lim[1])
+
+    given = [k for k in ("at_most", "at_least", "between") if t.has(k)]
+    if len(given) != 1:
+        raise ScenarioError(
+            "expected exactly one of at_most, at_least, between"
+            + (f"; got {', '.join(given)}" if given else ""),
+            path=path,
+        )
+    lo: float | None = None
+    hi: float | None = None
+    if given[0] == "at_most":
+        hi = bound(t.get("at_most"), t.key("at_most"))
+    elif given[0] == "at_least":
+        lo = bound(t.get("at_least"), t.key("at_least"))
+    else:
+        pair = _list(t.get("between"), t.key("between"))
+        if len(pair) != 2:
+            raise ScenarioError("expected [low, high]", path=t.key("between"))
+        lo, hi = (bound(v, f"{t.key('between')}[{i}]") for i, v in enumerate(pair))
+        if lo > hi:
+            raise ScenarioError("expected low <= high", path=t.key("between"))
+    t.done(("threshold", "q") if stat in ("quantile", "mean") else ())
+    if stat == "mean":
+        for k in ("threshold", "q"):
+            if t.has(k):
+                raise ScenarioError(f"not used with stat = {stat!r}", path=t.key(k))
+    if stat == "quantile" and t.has("threshold"):
+        raise ScenarioError("not used with stat = 'quantile'", path=t.key("threshold"))
+    if stat in ("p_at_least", "p_below") and t.has("q"):
+        raise ScenarioError(f"not used with stat = {stat!r}", path=t.key("q"))
+    return Expectation(name, metric, stat, threshold, q, (lo, hi))
+
+
+_SIMULATION_KEYS = _declare("simulation", required=(), optional=("paths", "seed", "sampler"))
+
+
+def _parse_simulation(value: object) -> SimulationDefaults:
+    t = _Table(value, "simulation", _SIMULATION_KEYS)
+    paths = _int(t.get("paths", DEFAULT_PATHS), t.key("paths"), lo=1, hi=MAX_PATHS)
+    seed = _int(t.get("seed", DEFAULT_SEED), t.key("seed"), lo=0, hi=2**63 - 1)
+    sampler = _choice(t.get("sampler", "random"), t.key("sampler"), SAMPLERS, what="sampler")
+    t.done()
+    return SimulationDefaults(paths, seed, sampler)

@@ -1,0 +1,330 @@
+"""The scenario as data: frozen dataclasses, money in USD, and the format's constants."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from types import MappingProxyType
+from typing import Any, Literal, TypeAlias, TypeVar, get_args
+
+from sim.distributions import Distribution
+from sim.money import format_money
+from sim.valuation import Valuation
+
+Sampler: TypeAlias = Literal["random", "lhs", "sobol"]
+Stat: TypeAlias = Literal["p_at_least", "p_below", "quantile", "mean"]
+SAMPLERS: tuple[Sampler, ...] = get_args(Sampler)
+EXPECT_STATS: tuple[Stat, ...] = get_args(Stat)
+_NAME_RE = re.compile(r"^[A-Za-z0-9._-]+$")
+_MERGE_KEYS = {
+    "segments": "name",
+    "shocks": "name",
+    "targets": "label",
+    "expect": "name",
+    "correlations": "between",
+}
+_DECLARED: dict[str, Mapping[str, bool]] = {}
+KEYS: Mapping[str, Mapping[str, bool]] = MappingProxyType(_DECLARED)
+"""Every key of every scenario table ("" is the top level), and whether it is required
+(``threshold``, ``q`` and the bounds of ``[[expect]]`` are required by its ``stat``).
+``[fx]`` and the share tables (``regions``, ``regions_at_horizon``) take names of the
+user's choosing. Each table's parser declares its keys next to it (:func:`_declare`), and
+those declarations fill this table; the parser reads no key it did not declare, the
+loader takes no key outside this table, and docs/scenarios.md is tested against it."""
+# Share tables are replaced whole under `extends`: shares must sum to 1, so a child's
+# split is meant as the whole split, not as an edit of some regions.
+_REPLACED_TABLES = frozenset({"regions", "regions_at_horizon"})
+MAX_FILE_BYTES = 4 * 2**20
+"""The largest scenario file read (4 MiB): the shipped ones are about 10 KB."""
+MAX_EXTENDS = 32
+"""The longest ``extends`` chain: a file and at most this many bases below it."""
+MAX_NESTING = 64
+"""The deepest nesting of tables and arrays in a scenario file (a mixture of mixtures
+of distributions takes two levels per mixture; see :data:`MAX_DISTRIBUTION_NESTING`)."""
+_C = TypeVar("_C", bound=str)
+DEFAULT_PATHS = 200_000
+#: The most paths a run may have (``simulation.paths`` and the command line's --paths).
+MAX_PATHS = 10**12
+#: The longest name (of a scenario, segment or shock): a scenario's name names a folder.
+MAX_NAME_LENGTH = 100
+DEFAULT_SEED = 20250618
+
+
+# --------------------------------------------------------------------------- dataclasses
+
+
+@dataclass(frozen=True, slots=True, eq=False)
+class Segment:
+    """A product line.
+
+    ``shares`` and ``shares_at_horizon`` are aligned with :attr:`Scenario.regions`.
+    """
+
+    name: str
+    revenue: Distribution
+    growth: Distribution
+    fade: float
+    terminal_growth: float
+    volatility: float
+    shares: tuple[float, ...]
+    region_concentration: float | None
+    shares_at_horizon: tuple[float, ...] | None
+
+
+@dataclass(frozen=True, slots=True, eq=False)
+class Shock:
+    """An adverse event (app-store removal, ban, sanction) hitting named regions/segments.
+
+    ``recovery_years`` is ``None`` for a permanent loss.
+    """
+
+    name: str
+    regions: tuple[str, ...]
+    segments: tuple[str, ...]
+    annual_probability: Distribution
+    severity: Distribution
+    recovery_years: Distribution | None
+    max_events: int | None
+    multiple_hit: float
+
+
+@dataclass(frozen=True, slots=True)
+class Offering:
+    """Offering terms: value per share is compared with the price range (USD per share)."""
+
+    shares_outstanding: int
+    price_range_usd: tuple[float, float]
+    price_range_text: tuple[str, str]
+
+
+@dataclass(frozen=True, slots=True)
+class Target:
+    """A labelled valuation target; ``text`` keeps the amount as the user wrote it."""
+
+    label: str
+    value_usd: float
+    text: str
+
+
+@dataclass(frozen=True, slots=True)
+class Correlation:
+    """A Spearman rank correlation between two named scalar inputs."""
+
+    between: tuple[str, str]
+    spearman: float
+
+
+@dataclass(frozen=True, slots=True)
+class Expectation:
+    """An assumption stated in the scenario and tested with Monte Carlo error in mind.
+
+    ``threshold``, ``bounds`` are in the metric's units (USD, a share, or a probability).
+    ``bounds`` is ``(lower, upper)`` with ``None`` for an open side.
+    """
+
+    name: str
+    metric: str
+    stat: Stat
+    threshold: float | None
+    q: float | None
+    bounds: tuple[float | None, float | None]
+
+    @property
+    def text(self) -> str:
+        """A one-line statement of the assertion, for reports and the command line."""
+        what = {
+            "p_at_least": f"P({self.metric} >= {_fmt_num(self.threshold)})",
+            "p_below": f"P({self.metric} < {_fmt_num(self.threshold)})",
+            "quantile": f"q{self.q:g}({self.metric})" if self.q is not None else "",
+            "mean": f"mean({self.metric})",
+        }[self.stat]
+        lo, hi = self.bounds
+        if lo is not None and hi is not None:
+            bound = f"in [{_fmt_num(lo)}, {_fmt_num(hi)}]"
+        elif hi is not None:
+            bound = f"<= {_fmt_num(hi)}"
+        else:
+            bound = f">= {_fmt_num(lo)}"
+        return f"{self.name}: {what} {bound}" if self.name else f"{what} {bound}"
+
+
+@dataclass(frozen=True, slots=True)
+class SimulationDefaults:
+    """Run defaults from ``[simulation]``; the command line overrides them."""
+
+    paths: int = DEFAULT_PATHS
+    seed: int = DEFAULT_SEED
+    sampler: Sampler = "random"
+
+
+@dataclass(frozen=True, slots=True, eq=False)
+class Scenario:
+    """A validated scenario. Every amount is USD; every name cross-reference resolved.
+
+    Attributes
+    ----------
+    years : tuple[int, ...]
+        The simulated years, ``base_year + 1 .. base_year + horizon``.
+    regions : tuple[str, ...]
+        Every region named by a segment, in order of first appearance.
+    raw : dict
+        The resolved TOML (after ``extends``), as the user wrote it.
+    sha256 : str
+        SHA-256 of the canonical JSON of ``raw``: identifies the scenario's content.
+    """
+
+    name: str
+    description: str
+    base_year: int
+    horizon: int
+    fx: Mapping[str, float]
+    regions: tuple[str, ...]
+    segments: tuple[Segment, ...]
+    shocks: tuple[Shock, ...]
+    valuation: Valuation
+    offering: Offering | None
+    targets: tuple[Target, ...]
+    correlations: tuple[Correlation, ...]
+    expectations: tuple[Expectation, ...]
+    simulation: SimulationDefaults
+    source: Path | None
+    raw: Mapping[str, Any] = field(repr=False)
+    sha256: str = ""
+    writes_yi: bool = False
+
+    @property
+    def years(self) -> tuple[int, ...]:
+        return tuple(range(self.base_year + 1, self.base_year + self.horizon + 1))
+
+    def scalar_inputs(self) -> dict[str, Distribution]:
+        """Every scalar input (drawn once per path) by its stable name, fixed ones included.
+
+        These names key the random streams, the correlations and the sensitivity analysis.
+        """
+        return _scalar_inputs(self.segments, self.shocks, self.valuation)
+
+    def to_dict(self) -> dict[str, Any]:
+        """The resolved scenario as JSON-able data, every amount in USD."""
+        regions = self.regions
+        return {
+            "scenario": {
+                "name": self.name,
+                "description": self.description,
+                "base_year": self.base_year,
+                "horizon": self.horizon,
+                "years": list(self.years),
+                "sha256": self.sha256,
+                "source": str(self.source) if self.source else None,
+            },
+            "fx": dict(self.fx),
+            "regions": list(regions),
+            "segments": [
+                {
+                    "name": s.name,
+                    "revenue": s.revenue.to_dict(),
+                    "growth": s.growth.to_dict(),
+                    "fade": s.fade,
+                    "terminal_growth": s.terminal_growth,
+                    "volatility": s.volatility,
+                    "regions": _share_dict(regions, s.shares),
+                    "region_concentration": s.region_concentration,
+                    "regions_at_horizon": (
+                        _share_dict(regions, s.shares_at_horizon)
+                        if s.shares_at_horizon is not None
+                        else None
+                    ),
+                }
+                for s in self.segments
+            ],
+            "shocks": [
+                {
+                    "name": k.name,
+                    "regions": list(k.regions),
+                    "segments": list(k.segments),
+                    "annual_probability": k.annual_probability.to_dict(),
+                    "severity": k.severity.to_dict(),
+                    "recovery_years": (
+                        k.recovery_years.to_dict() if k.recovery_years is not None else "permanent"
+                    ),
+                    "max_events": k.max_events,
+                    "multiple_hit": k.multiple_hit,
+                }
+                for k in self.shocks
+            ],
+            "valuation": self.valuation.to_dict(),
+            "offering": (
+                {
+                    "shares_outstanding": self.offering.shares_outstanding,
+                    "price_range_usd": list(self.offering.price_range_usd),
+                    "price_range": list(self.offering.price_range_text),
+                }
+                if self.offering
+                else None
+            ),
+            "targets": [
+                {"label": t.label, "value_usd": t.value_usd, "written": t.text}
+                for t in self.targets
+            ],
+            "correlations": [
+                {"between": list(c.between), "spearman": c.spearman} for c in self.correlations
+            ],
+            "expect": [
+                {
+                    "name": e.name,
+                    "metric": e.metric,
+                    "stat": e.stat,
+                    "threshold": e.threshold,
+                    "q": e.q,
+                    "bounds": list(e.bounds),
+                    "text": e.text,
+                }
+                for e in self.expectations
+            ],
+            "simulation": {
+                "paths": self.simulation.paths,
+                "seed": self.simulation.seed,
+                "sampler": self.simulation.sampler,
+            },
+        }
+
+
+def _scalar_inputs(
+    segments: Sequence[Segment], shocks: Sequence[Shock], valuation: Valuation
+) -> dict[str, Distribution]:
+    """See :meth:`Scenario.scalar_inputs` (the loader asks before the Scenario exists)."""
+    out: dict[str, Distribution] = {}
+    for seg in segments:
+        out[f"segments.{seg.name}.revenue"] = seg.revenue
+        out[f"segments.{seg.name}.growth"] = seg.growth
+    for shock in shocks:
+        out[f"shocks.{shock.name}.annual_probability"] = shock.annual_probability
+        out[f"shocks.{shock.name}.severity"] = shock.severity
+        if shock.recovery_years is not None:
+            out[f"shocks.{shock.name}.recovery_years"] = shock.recovery_years
+    out.update(valuation.scalar_inputs())
+    return out
+
+
+@dataclass(frozen=True, slots=True, eq=False)
+class _Parsed:
+    """The parts of a scenario that name its metrics, parsed before its expectations."""
+
+    base_year: int
+    years: tuple[int, ...]
+    shocks: tuple[Shock, ...]
+    offering: Offering | None
+    targets: tuple[Target, ...]
+
+
+def _share_dict(regions: tuple[str, ...], shares: tuple[float, ...]) -> dict[str, float]:
+    return {r: w for r, w in zip(regions, shares, strict=True) if w > 0}
+
+
+def _fmt_num(x: float | None) -> str:
+    if x is None:
+        return "-"
+    if abs(x) >= 1e5:
+        return format_money(x)
+    return f"{x:g}"
