@@ -442,7 +442,8 @@ def _render_outputs(
     files[0].write_text(summary.to_json(), encoding="utf-8")
     if "csv" in formats:
         files.append(folder / "summary.csv")
-        files[-1].write_text(summary.to_csv(), encoding="utf-8")
+        # utf-8-sig: a byte-order mark, so that Excel reads 亿 and other non-ASCII labels
+        files[-1].write_text(summary.to_csv(), encoding="utf-8-sig")
     if "pdf" in formats or "png" in formats:
         from sim.report import render
 

@@ -248,11 +248,28 @@ def test_run_writes_summary_json_and_csv(
         assert {"text", "passed", "estimate", "ci95"} <= set(e)
         assert isinstance(e["passed"], bool)
 
-    with (tmp_path / "baseline" / "summary.csv").open(encoding="utf-8", newline="") as f:
+    with (tmp_path / "baseline" / "summary.csv").open(encoding="utf-8-sig", newline="") as f:
         rows = list(csv.DictReader(f))
     assert [r["label"] for r in rows] == [t.label for t in scenario.targets]
     assert [float(r["value_usd"]) for r in rows] == [t.value_usd for t in scenario.targets]
     assert [float(r["p_at_least"]) for r in rows] == pytest.approx(
+        [t["p_at_least"] for t in summary["targets"]], abs=5e-7
+    )
+
+
+def test_summary_csv_starts_with_a_bom_so_excel_reads_yi(tmp_path: Path) -> None:
+    # Excel opens a CSV without a byte-order mark in the local code page and garbles 亿.
+    assert _run(tmp_path, SMALL) == 0
+    raw = (tmp_path / "small" / "summary.csv").read_bytes()
+    assert raw.startswith(b"\xef\xbb\xbf")
+    assert raw.count(b"\xef\xbb\xbf") == 1
+    with (tmp_path / "small" / "summary.csv").open(encoding="utf-8-sig", newline="") as f:
+        rows = list(csv.reader(f))
+    summary = json.loads((tmp_path / "small" / "summary.json").read_text(encoding="utf-8"))
+    assert rows[0][:3] == ["scenario", "label", "value_usd"]
+    assert [r[1] for r in rows[1:]] == [t["label"] for t in summary["targets"]]
+    assert "article: 25亿 USD" in [r[1] for r in rows[1:]]
+    assert [float(r[3]) for r in rows[1:]] == pytest.approx(
         [t["p_at_least"] for t in summary["targets"]], abs=5e-7
     )
 
