@@ -229,7 +229,6 @@ class Scenario:
     source: Path | None
     raw: Mapping[str, Any] = field(repr=False)
     sha256: str = ""
-    writes_yi: bool = False
 
     @property
     def years(self) -> tuple[int, ...]:
@@ -937,7 +936,6 @@ def build_scenario(raw: Mapping[str, Any], *, source: Path | None, own_name: str
         source=source,
         raw=raw,
         sha256=hashlib.sha256(canonical.encode("utf-8")).hexdigest(),
-        writes_yi="亿" in canonical or "万" in canonical,
     )
 
 
