@@ -182,7 +182,13 @@ _TWO_REGIONS = [{"name": "a", "revenue": 100.0, "growth": 0.5, "regions": {"X": 
             {"offering": {"shares_outstanding": 1_000, "price_range": [1, 2]}},
             ["value_per_share.png"],
         ),
-        ({"segments": _TWO_REGIONS}, ["concentration.png"]),
+        # Two regions with exact shares: the same split on every path, no page.
+        ({"segments": _TWO_REGIONS}, []),
+        ({"segments": [{**_TWO_REGIONS[0], "region_concentration": 50}]}, ["concentration.png"]),
+        (
+            {"segments": [*_TWO_REGIONS, {**_TWO_REGIONS[0], "name": "b", "regions": {"X": 1.0}}]},
+            ["concentration.png"],
+        ),
         (
             {"valuation": {"year": 2026, "multiple": {"dist": "uniform", "min": 5, "max": 15}}},
             ["sensitivity.png"],

@@ -42,8 +42,17 @@ def _hist_share(ax: Axes, values: FloatArray, colour: str, *, what: str) -> None
 
 
 def _concentration_applies(sc: Scenario) -> bool:
-    """More than one region: with one, every share is 100% and the HHI 1 on every path."""
-    return len(sc.regions) > 1
+    """More than one region, and a regional split that can differ from path to path.
+
+    With one region every share is 100% and the HHI 1 on every path. Without random
+    shares (``region_concentration``), shocks, or segments split differently, the split
+    is the scenario's own shares on every path, which the summary page already lists.
+    """
+    if len(sc.regions) < 2:
+        return False
+    splits = {(seg.shares, seg.shares_at_horizon or seg.shares) for seg in sc.segments}
+    random_shares = any(seg.region_concentration for seg in sc.segments)
+    return random_shares or bool(sc.shocks) or len(splits) > 1
 
 
 def _fig_concentration(ctx: _Ctx) -> Figure:

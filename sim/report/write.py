@@ -128,7 +128,7 @@ def render(
         ``"pdf"`` writes ``report.pdf``; ``"png"`` writes one PNG per page (at
         :data:`PNG_DPI`), named as in :data:`_PAGES`: ``summary.png``,
         ``valuation.png``, ``exceedance.png``, ``value_per_share.png`` (with an
-        ``[offering]``), ``revenue.png``, ``concentration.png`` (more than one region),
+        ``[offering]``), ``revenue.png``, ``concentration.png`` (a regional split that varies),
         ``shocks.png`` (with shocks), ``sensitivity.png`` (with a random input) and
         ``convergence.png`` (with targets; the appendix). Others are ignored.
     fonts : Fonts, optional
