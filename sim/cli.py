@@ -33,6 +33,7 @@ from sim.outputs import Stopped, check_out, write_outputs
 if TYPE_CHECKING:
     from sim.compare import Comparison
     from sim.engine import Result
+    from sim.report.units import UnitsChoice
     from sim.scenario import Scenario
     from sim.summary import Summary
     from sim.valuation import Valuation
@@ -41,6 +42,14 @@ FORMATS = ("json", "csv", "pdf", "png")
 #: The output folder of a comparison of several scenarios.
 COMPARISON = "comparison"
 DEFAULT_FORMATS = "json,csv,pdf,png"
+# The report's money scales (sim.report.units.UNITS_CHOICES, named here so that parsing
+# the command line does not import matplotlib).
+UNITS = ("auto", "usd", "yi", "both")
+UNITS_HELP = (
+    "money axes of the report: usd (USD only), yi (亿 = 10⁸ USD as the scale), both (USD "
+    "with a 亿 scale opposite); default auto: both where the scenario writes 亿 or 万, "
+    "else usd"
+)
 #: The exit code of an internal error (a bug in ipo-sim).
 INTERNAL_ERROR = 3
 
@@ -166,6 +175,7 @@ def _parser() -> argparse.ArgumentParser:
         help=f"comma list of {', '.join(FORMATS)} (default: {DEFAULT_FORMATS}); "
         "json is always written",
     )
+    run.add_argument("--units", choices=UNITS, default="auto", help=UNITS_HELP)
     run.set_defaults(func=_cmd_run)
 
     compare = add(
@@ -185,6 +195,7 @@ def _parser() -> argparse.ArgumentParser:
         default="json,pdf,png",
         help="comma list of json, pdf, png (default: all three)",
     )
+    compare.add_argument("--units", choices=UNITS, default="auto", help=UNITS_HELP)
     compare.set_defaults(func=_cmd_compare)
 
     check = add("check", help="validate scenarios and test their [[expect]] entries")
@@ -351,14 +362,22 @@ def _cmd_run(args: argparse.Namespace) -> int:
         summary = summarise(result)
         written = write_outputs(
             args.out / scenario.name,
-            partial(_render_outputs, result, summary, formats=formats, colour=i, quiet=args.quiet),
+            partial(
+                _render_outputs,
+                result,
+                summary,
+                formats=formats,
+                colour=i,
+                quiet=args.quiet,
+                units=args.units,
+            ),
         )
         _print_summary(summary, sys.stdout, valuation=scenario.valuation)
         print(f"  wrote {_count(len(written), 'file')} to {args.out / scenario.name}/")
         results.append(result)
         summaries.append(summary)
     if len(results) > 1:
-        _comparison(results, summaries, args.out, formats)
+        _comparison(results, summaries, args.out, formats, args.units)
     return 1 if any(s.failed for s in summaries) else 0
 
 
@@ -392,12 +411,16 @@ def _cmd_compare(args: argparse.Namespace) -> int:
     args.sampler = args.sampler or first.sampler
     results = [_simulate(s, args) for s in scenarios]
     summaries = [summarise(r) for r in results]
-    _comparison(results, summaries, args.out, formats)
+    _comparison(results, summaries, args.out, formats, args.units)
     return 0
 
 
 def _comparison(
-    results: list[Result], summaries: list[Summary], out: Path, formats: list[str]
+    results: list[Result],
+    summaries: list[Summary],
+    out: Path,
+    formats: list[str],
+    units: UnitsChoice,
 ) -> None:
     from sim.compare import compare
 
@@ -405,7 +428,8 @@ def _comparison(
     _print_comparison(comparison, sys.stdout)
     folder = out / COMPARISON
     written = write_outputs(
-        folder, partial(_render_comparison, results, summaries, comparison, formats=formats)
+        folder,
+        partial(_render_comparison, results, summaries, comparison, formats=formats, units=units),
     )
     print(f"comparison: wrote {_count(len(written), 'file')} to {folder}/")
 
@@ -416,6 +440,7 @@ def _render_comparison(
     comparison: Comparison,
     folder: Path,
     formats: list[str],
+    units: UnitsChoice,
 ) -> list[Path]:
     files = [folder / "comparison.json"]
     files[0].write_text(
@@ -425,7 +450,9 @@ def _render_comparison(
         from sim.report import render_comparison
 
         files.extend(
-            render_comparison(results, summaries, folder, formats=formats, comparison=comparison)
+            render_comparison(
+                results, summaries, folder, formats=formats, comparison=comparison, units=units
+            )
         )
     return files
 
@@ -437,6 +464,7 @@ def _render_outputs(
     formats: list[str],
     colour: int = 0,
     quiet: bool = True,
+    units: UnitsChoice = "auto",
 ) -> list[Path]:
     files = [folder / "summary.json"]
     files[0].write_text(summary.to_json(), encoding="utf-8")
@@ -448,7 +476,7 @@ def _render_outputs(
         from sim.report import render
 
         _status(f"{result.scenario.name}: drawing the report (a few seconds)", quiet=quiet)
-        files.extend(render(result, summary, folder, formats=formats, colour=colour))
+        files.extend(render(result, summary, folder, formats=formats, colour=colour, units=units))
     return files
 
 

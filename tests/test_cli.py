@@ -308,6 +308,63 @@ def test_run_unknown_format_exits_2(
     assert not (tmp_path / "r").exists()
 
 
+@pytest.mark.parametrize("command", ["run", "compare"])
+def test_unknown_units_is_a_one_line_usage_error(
+    command: str,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    _no_simulation(monkeypatch)
+    argv = [command, str(SMALL), str(SMALL), "--units", "bad", "--out", str(tmp_path / "r")]
+    with pytest.raises(SystemExit) as exit_info:
+        main(argv)
+    assert exit_info.value.code == 2
+    line = _one_error_line(capsys.readouterr().err)
+    assert "--units" in line and "'bad'" in line
+    assert "auto" in line and "usd" in line and "yi" in line and "both" in line
+    assert not (tmp_path / "r").exists()
+
+
+def test_units_choices_are_the_reports() -> None:
+    from sim.report.units import UNITS_CHOICES
+
+    assert sim.cli.UNITS == UNITS_CHOICES
+
+
+@pytest.mark.parametrize(("extra", "units"), [((), "auto"), (("--units", "yi"), "yi")])
+def test_units_reach_both_reports(
+    extra: tuple[str, ...], units: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import sim.report
+
+    seen: list[tuple[str, object]] = []
+
+    def render(*_: object, units: object, **__: object) -> list[Path]:
+        seen.append(("render", units))
+        return []
+
+    def render_comparison(*_: object, units: object, **__: object) -> list[Path]:
+        seen.append(("render_comparison", units))
+        return []
+
+    # The CLI imports both from sim.report when it draws.
+    monkeypatch.setattr(sim.report, "render", render)
+    monkeypatch.setattr(sim.report, "render_comparison", render_comparison)
+    other = tmp_path / "other.toml"
+    other.write_text(SMALL.read_text("utf-8").replace('"small"', '"other"', 1), "utf-8")
+    argv = ["run", str(SMALL), str(other), "--paths", "2000", "--format", "json,pdf"]
+    assert main([*argv, "--out", str(tmp_path / "r"), "--quiet", *extra]) == 0
+    argv = ["compare", str(SMALL), str(other), "--paths", "2000", "--format", "json,png"]
+    assert main([*argv, "--out", str(tmp_path / "c"), "--quiet", *extra]) == 0
+    assert seen == [
+        ("render", units),
+        ("render", units),
+        ("render_comparison", units),
+        ("render_comparison", units),
+    ]
+
+
 def test_run_two_scenarios_with_one_name_exits_2(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:

@@ -8,6 +8,7 @@ import shutil
 import struct
 import warnings
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pytest
@@ -32,22 +33,30 @@ from sim.report.revenue import _fig_revenue
 from sim.report.sensitivity import _fig_sensitivity
 from sim.report.shocks import _fig_shocks
 from sim.report.summary import _fig_summary
+from sim.report.units import Units, resolve_units, writes_yi
 from sim.report.values import _fig_exceedance, _fig_valuation, _fig_value_per_share
+from sim.report.write import _PAGES, _pages
 from tests.builders import scenario
 
 BASELINE = Path(__file__).resolve().parent.parent / "scenarios" / "baseline.toml"
 PATHS = 20_000
 SEED = 7
+# Every page, in order: the baseline has them all (shocks, an offering, random inputs).
 REPORT_PNGS = [
     "summary.png",
     "valuation.png",
     "exceedance.png",
+    "value_per_share.png",
     "revenue.png",
     "concentration.png",
     "shocks.png",
     "sensitivity.png",
     "convergence.png",
 ]
+# No offering: the crowded scenario's pages.
+NO_OFFER_PNGS = [n for n in REPORT_PNGS if n != "value_per_share.png"]
+# No shocks, no offering, one region, every input fixed, one target.
+PLAIN_PNGS = ["summary.png", "valuation.png", "exceedance.png", "revenue.png", "convergence.png"]
 COMPARISON_PNGS = [
     "comparison_overview.png",
     "comparison_values.png",
@@ -70,6 +79,12 @@ def baseline() -> tuple[Result, Summary]:
 def plain() -> tuple[Result, Summary]:
     """No shocks, no offering, one region, every input fixed."""
     return _run(scenario(scenario={"name": "plain", "base_year": 2024, "horizon": 2}))
+
+
+def _ctx(result: Result, summary: Summary, *, units: Units = "usd") -> _Ctx:
+    """A page context as render makes it, with the fallback fonts."""
+    colours = ("#440154",) * max(len(summary.targets), 1)
+    return _Ctx(result, summary, choose_fonts(cjk=False), "#0072B2", colours, units)
 
 
 def _pdf_pages(data: bytes) -> int:
@@ -117,17 +132,17 @@ def test_baseline_report_pages_files_and_metadata(
     result, summary = baseline
     written = render(result, summary, tmp_path, formats=["json", "pdf", "png"])
     names = [p.name for p in written]
-    assert names == ["report.pdf", *REPORT_PNGS, "value_per_share.png"]
+    assert names == ["report.pdf", *REPORT_PNGS]
     assert all(p.parent == tmp_path for p in written)
     data = (tmp_path / "report.pdf").read_bytes()
     assert data.startswith(b"%PDF")
-    assert _pdf_pages(data) == 9  # 8 pages + value per share ([offering] is given)
+    assert _pdf_pages(data) == len(REPORT_PNGS)
     sc = result.scenario
     assert _pdf_has_string(data, f"sha256:{sc.sha256}")
     assert _pdf_has_string(data, sc.name)
     assert _pdf_has_string(data, f"ipo-sim report: {sc.name}")
     assert _pdf_has_string(data, f"ipo-sim {__version__}")
-    _assert_pngs(tmp_path, [*REPORT_PNGS, "value_per_share.png"])
+    _assert_pngs(tmp_path, REPORT_PNGS)
 
 
 def test_no_figure_format_writes_nothing(baseline: tuple[Result, Summary], tmp_path: Path) -> None:
@@ -142,18 +157,117 @@ def test_scenario_without_shocks_or_offering_renders(
     result, summary = plain
     assert not result.scenario.shocks and result.scenario.offering is None
     written = render(result, summary, tmp_path, formats=["pdf", "png"])
-    assert [p.name for p in written] == ["report.pdf", *REPORT_PNGS]
-    assert _pdf_pages((tmp_path / "report.pdf").read_bytes()) == 8
-    _assert_pngs(tmp_path, REPORT_PNGS)
+    # No empty pages: no shocks, offering, second region or random input to show.
+    assert [p.name for p in written] == ["report.pdf", *PLAIN_PNGS]
+    assert _pdf_pages((tmp_path / "report.pdf").read_bytes()) == len(PLAIN_PNGS)
+    _assert_pngs(tmp_path, PLAIN_PNGS)
 
 
-def test_empty_pages_say_why(plain: tuple[Result, Summary]) -> None:
-    result, summary = plain
-    ctx = _Ctx(result, summary, choose_fonts(cjk=False), "#0072B2", ("#440154",))
-    shocks = " ".join(t.get_text() for t in _fig_shocks(ctx).findobj(Text))
-    assert "no shocks" in shocks
-    sensitivity = " ".join(t.get_text() for t in _fig_sensitivity(ctx).findobj(Text))
-    assert "No random inputs" in sensitivity
+_SHOCK = {
+    "name": "s",
+    "regions": ["X"],
+    "annual_probability": 0.2,
+    "severity": 0.3,
+    "recovery_years": 1.0,
+}
+_TWO_REGIONS = [{"name": "a", "revenue": 100.0, "growth": 0.5, "regions": {"X": 0.6, "Y": 0.4}}]
+
+
+@pytest.mark.parametrize(
+    ("sections", "added"),
+    [
+        ({}, []),
+        ({"shocks": [_SHOCK]}, ["shocks.png"]),
+        (
+            {"offering": {"shares_outstanding": 1_000, "price_range": [1, 2]}},
+            ["value_per_share.png"],
+        ),
+        # Two regions with exact shares: the same split on every path, no page.
+        ({"segments": _TWO_REGIONS}, []),
+        ({"segments": [{**_TWO_REGIONS[0], "region_concentration": 50}]}, ["concentration.png"]),
+        (
+            {"segments": [*_TWO_REGIONS, {**_TWO_REGIONS[0], "name": "b", "regions": {"X": 1.0}}]},
+            ["concentration.png"],
+        ),
+        (
+            {"valuation": {"year": 2026, "multiple": {"dist": "uniform", "min": 5, "max": 15}}},
+            ["sensitivity.png"],
+        ),
+        ({"targets": []}, ["-convergence.png"]),
+    ],
+)
+def test_a_page_with_nothing_to_show_is_left_out(
+    sections: dict[str, Any], added: list[str]
+) -> None:
+    # From the plain scenario (no shocks, offering, second region, random input), one
+    # section at a time: each adds (or, with "-", removes) its page and no other.
+    sc = scenario(**sections)
+    expected = [n for n in REPORT_PNGS if (n in PLAIN_PNGS or n in added) and f"-{n}" not in added]
+    assert [page.name for page in _pages(sc)] == expected
+
+
+def test_every_page_applies_to_the_baseline_and_the_appendix_is_last(
+    baseline: tuple[Result, Summary],
+) -> None:
+    assert [page.name for page in _pages(baseline[0].scenario)] == REPORT_PNGS
+    assert _PAGES[-1].draw is _fig_convergence
+    texts = [t.get_text() for t in _fig_convergence(_ctx(*baseline)).findobj(Text)]
+    assert any(t.startswith("Appendix: convergence") for t in texts)
+    # No other page is titled as an appendix.
+    others = [page.draw for page in _PAGES[:-1]]
+    assert _fig_convergence not in others
+    assert not any(
+        t.get_text().startswith("Appendix") for t in _fig_valuation(_ctx(*baseline)).findobj(Text)
+    )
+
+
+def test_sensitivity_page_without_a_defined_correlation_says_why(
+    plain: tuple[Result, Summary],
+) -> None:
+    # The registry leaves the page out without a random input; drawn anyway, it says why.
+    text = " ".join(t.get_text() for t in _fig_sensitivity(_ctx(*plain)).findobj(Text))
+    assert "No input's rank correlation with the value is defined" in text
+
+
+# --------------------------------------------------------------------------- units
+
+
+@pytest.mark.parametrize(
+    ("units", "secondary", "tick"),
+    [("usd", 0, "2.5 bn"), ("yi", 0, "25×10⁸"), ("both", 1, "2.5 bn")],
+)
+def test_units_choose_the_money_axes(
+    baseline: tuple[Result, Summary], units: Units, secondary: int, tick: str
+) -> None:
+    fig = _fig_valuation(_ctx(*baseline, units=units))
+    ax = fig.axes[0]
+    sec = ax.child_axes  # a secondary axis is its axes' child
+    assert len(sec) == secondary
+    assert ax.xaxis.get_major_formatter()(2.5e9, 0) == tick
+    if units == "both":
+        (second,) = sec
+        assert second.xaxis.get_major_formatter()(25.0, 0) == "25×10⁸"
+    assert ("10⁸ USD" in ax.get_xlabel()) == (units != "usd")
+    # The revenue page's two money axes follow the same choice.
+    rev = _fig_revenue(_ctx(*baseline, units=units))
+    assert sum(len(a.child_axes) for a in rev.axes) == 2 * secondary
+
+
+def test_units_default_to_yi_only_where_the_scenario_writes_it(
+    baseline: tuple[Result, Summary], plain: tuple[Result, Summary]
+) -> None:
+    assert writes_yi(baseline[0].scenario)  # its targets are written in 亿
+    assert not writes_yi(plain[0].scenario)
+    assert resolve_units("auto", [baseline[0].scenario]) == "both"
+    assert resolve_units("auto", [plain[0].scenario]) == "usd"
+    assert resolve_units("auto", [plain[0].scenario, baseline[0].scenario]) == "both"
+    assert resolve_units("yi", [plain[0].scenario]) == "yi"
+
+
+def test_unknown_units_are_refused(plain: tuple[Result, Summary], tmp_path: Path) -> None:
+    with pytest.raises(ValueError, match="units: expected one of auto, usd, yi, both"):
+        render(*plain, tmp_path, formats=["pdf"], units="bad")  # type: ignore[arg-type]
+    assert not tmp_path.joinpath("report.pdf").exists()
 
 
 # --------------------------------------------------------------------------- fonts
@@ -189,12 +303,12 @@ def test_fallback_report_renders_without_glyph_warnings(
     baseline: tuple[Result, Summary], tmp_path: Path
 ) -> None:
     result, summary = baseline
-    assert result.scenario.writes_yi  # its labels do contain 亿
+    assert writes_yi(result.scenario)  # its labels do contain 亿
     with warnings.catch_warnings():
         warnings.filterwarnings("error", message=".*[Gg]lyph.*")
         written = render(result, summary, tmp_path, formats=["pdf"], fonts=choose_fonts(cjk=False))
     assert written == [tmp_path / "report.pdf"]  # "pdf" alone: no PNG
-    assert _pdf_pages(written[0].read_bytes()) == 9
+    assert _pdf_pages(written[0].read_bytes()) == len(REPORT_PNGS)
 
 
 def test_text_keeps_only_drawable_characters() -> None:
@@ -349,7 +463,7 @@ def test_all_lost_values_are_float_noise_around_zero(all_lost: tuple[Result, Sum
 
 def test_all_lost_value_pages_say_every_path_gives_zero(all_lost: tuple[Result, Summary]) -> None:
     result, summary = all_lost
-    ctx = _Ctx(result, summary, choose_fonts(cjk=False), "#0072B2", ("#440154",))
+    ctx = _ctx(result, summary)
     for build in (_fig_valuation, _fig_exceedance):
         fig = build(ctx)
         text = _texts(fig)
@@ -369,7 +483,8 @@ def test_all_lost_report_renders(
 ) -> None:
     result, summary = all_lost
     written = render(result, summary, tmp_path, formats=["pdf"])
-    assert _pdf_pages(written[0].read_bytes()) == 9
+    # Every input fixed: no sensitivity page.
+    assert _pdf_pages(written[0].read_bytes()) == len(REPORT_PNGS) - 1
 
 
 @pytest.mark.parametrize("cash", [-2e9, 0.0])
@@ -392,7 +507,7 @@ def test_values_at_or_below_zero_get_a_linear_axis(cash: float) -> None:
     )
     result, summary = _run(sc)
     assert (result.kept.values.equity <= 0).mean() > 0.3
-    ctx = _Ctx(result, summary, choose_fonts(cjk=False), "#0072B2", ("#440154",))
+    ctx = _ctx(result, summary)
     fig = _fig_valuation(ctx)
     (ax,) = fig.axes[:1]
     assert ax.get_xscale() == "linear"
@@ -412,7 +527,7 @@ def test_shock_page_median_label_clear_of_mean_note() -> None:
         "recovery_years": "permanent",
     }
     result, summary = _run(scenario(shocks=[wipe]))
-    ctx = _Ctx(result, summary, choose_fonts(cjk=False), "#0072B2", ("#440154",))
+    ctx = _ctx(result, summary)
     fig = _fig_shocks(ctx)
     fig.canvas.draw()
     renderer = fig.canvas.get_renderer()  # type: ignore[attr-defined]
@@ -467,16 +582,16 @@ def test_crowded_scenario_renders_every_page(
     # Warnings are errors here: a page whose layout collapses warns (constrained_layout).
     result, summary = crowded
     written = render(result, summary, tmp_path, formats=["pdf", "png"])
-    assert [p.name for p in written] == ["report.pdf", *REPORT_PNGS]
-    assert _pdf_pages((tmp_path / "report.pdf").read_bytes()) == 8
-    _assert_pngs(tmp_path, REPORT_PNGS)
+    assert [p.name for p in written] == ["report.pdf", *NO_OFFER_PNGS]
+    assert _pdf_pages((tmp_path / "report.pdf").read_bytes()) == len(NO_OFFER_PNGS)
+    _assert_pngs(tmp_path, NO_OFFER_PNGS)
 
 
 def test_crowded_pages_show_the_first_rows_and_count_the_rest(
     crowded: tuple[Result, Summary],
 ) -> None:
     result, summary = crowded
-    ctx = _Ctx(result, summary, choose_fonts(cjk=False), "#0072B2", ("#440154",) * 1000)
+    ctx = _ctx(result, summary)
     text = _texts(_fig_summary(ctx))
     assert "… and 88 more segments" in text
     assert "… and 22 more shocks" in text

@@ -206,7 +206,6 @@ def test_baseline_loads(baseline: Scenario) -> None:
         assert math.isclose(sum(seg.shares), 1.0)
     assert baseline.source == BASELINE
     assert baseline.valuation.year in baseline.years
-    assert baseline.writes_yi
 
 
 def test_baseline_amounts_are_usd(baseline: Scenario) -> None:

@@ -15,17 +15,31 @@ Chinese amounts (亿, 万) render with a CJK font when matplotlib finds one
 
 Layout of the package:
 
-- ``style``: page size, colours, rcParams, fonts.
+- ``style``: page size, colours, rcParams, fonts; ``units``: the money axes' scale (USD,
+  亿 or both; ``auto`` draws 亿 where the scenario writes it).
 - ``layout``: the page context (:class:`~sim.report.layout._Ctx`), blank pages, tables,
   numbered keys; ``axes``: money and value axes.
 - one module per page family: ``summary``; ``values`` (histogram, P(value >= x), value
   per share); ``revenue``; ``concentration``; ``shocks``; ``sensitivity``;
-  ``convergence``.
-- ``write``: the registry of pages (``_pages``), :func:`render`, and writing PDF/PNG.
+  ``convergence`` (the appendix).
+- ``write``: the registry of pages (``_PAGES``), :func:`render`, and writing PDF/PNG.
 - ``comparison``: :func:`render_comparison`.
 
-A new page is a function ``(ctx: _Ctx) -> Figure`` in its family's module (or a new
-one), listed in ``write._pages``.
+Adding a page
+-------------
+A page is a function ``(ctx: _Ctx) -> Figure`` in its family's module (or a new one)
+and, next to it, a predicate ``(scenario: Scenario) -> bool`` that says when the page
+has something to show (``write._always`` when it always does). Register it as one entry
+``_Page("name.png", applies, draw)`` in ``write._PAGES`` at its place in the order: a
+scenario's report is the entries whose ``applies`` holds, so a page never comes out
+empty, and the numbering follows. The appendix (convergence) stays the last entry. For
+example, a pricing page shown second whenever there is an offering::
+
+    _Page("pricing.png", _pricing_applies, _fig_pricing),  # right after summary.png
+
+with ``def _pricing_applies(sc: Scenario) -> bool: return sc.offering is not None``.
+Its PNG name goes into :func:`render`'s docstring and the page-list tests in
+``tests/test_report.py``.
 """
 
 from sim.report.comparison import render_comparison

@@ -14,6 +14,7 @@ from matplotlib.ticker import FixedLocator, FuncFormatter, NullFormatter
 from sim import format as fmt
 from sim.report.layout import _note
 from sim.report.style import _INK, _MUTED, Fonts
+from sim.report.units import Units
 
 FloatArray = npt.NDArray[np.float64]
 
@@ -51,9 +52,13 @@ def _from_yi(v: Any) -> Any:
 
 
 def _set_money_axis(
-    ax: Axes, which: str, lo: float, hi: float, *, log: bool, yi: bool, fonts: Fonts
+    ax: Axes, which: str, lo: float, hi: float, *, log: bool, units: Units, fonts: Fonts
 ) -> None:
-    """Money ticks (USD) on ``ax``'s x or y axis, and a 亿 reading opposite when ``yi``."""
+    """Money ticks on ``ax``'s x or y axis (``lo``, ``hi`` in USD), scaled by ``units``.
+
+    ``usd``: USD ticks; ``yi``: 亿 ticks; ``both``: USD ticks and a 亿 reading opposite.
+    The data stay in USD: only the ticks' labels change.
+    """
     axis = ax.xaxis if which == "x" else ax.yaxis
     if which == "x":
         ax.set_xlim(lo, hi)
@@ -64,10 +69,14 @@ def _set_money_axis(
         if log:
             ax.set_yscale("log")
     if log:
+        # Round in USD is round in 亿 too (10⁸ is a power of ten).
         axis.set_major_locator(FixedLocator(_log_ticks(lo, hi)))
         axis.set_minor_formatter(NullFormatter())
+    if units == "yi":
+        axis.set_major_formatter(FuncFormatter(lambda v, _pos: fonts.text(fmt.yi(v))))
+        return
     axis.set_major_formatter(FuncFormatter(lambda v, _pos: fmt.money(v, short=True)))
-    if not yi:
+    if units != "both":
         return
     if which == "x":
         sec = ax.secondary_xaxis("top", functions=(_to_yi, _from_yi))

@@ -37,6 +37,7 @@ from sim.report.layout import (
     _wrap,
 )
 from sim.report.style import _INK, _MUTED, SCENARIO_COLOURS, Fonts, _style, choose_fonts
+from sim.report.units import Units, UnitsChoice, money_label, resolve_units
 from sim.report.write import _write
 from sim.summary import Summary
 
@@ -51,6 +52,7 @@ class _Cmp:
     summaries: Sequence[Summary]
     fonts: Fonts
     comparison: Comparison
+    units: Units
 
     @property
     def targets(self) -> tuple[SharedTarget, ...]:
@@ -306,16 +308,14 @@ def _fig_cmp_values(c: _Cmp) -> Figure:
             bbox={"boxstyle": "circle,pad=0.25", "fc": colours[j], "ec": "none"},
             zorder=6,
         )
-    _set_money_axis(
-        ax, "y", lo, hi, log=True, yi=any(r.scenario.writes_yi for r in c.results), fonts=c.fonts
-    )
+    _set_money_axis(ax, "y", lo, hi, log=True, units=c.units, fonts=c.fonts)
     ax.set_xticks(range(len(values)), c.names())
     for i, lab in enumerate(ax.get_xticklabels()):
         lab.set_color(c.colour(i))
         lab.set_fontweight("bold")
     ax.set_xlim(-0.6, len(values) - 0.4)
     ax.grid(axis="x", visible=False)
-    ax.set_ylabel("equity value at listing, USD (log scale)")
+    ax.set_ylabel(money_label("equity value at listing", c.units, c.fonts, log=True))
     ax.set_title(
         "density of the value (violin); 25–75% (thick), 5–95% (thin), median (dot); "
         "dashed: targets"
@@ -498,6 +498,7 @@ def render_comparison(
     *,
     fonts: Fonts | None = None,
     comparison: Comparison | None = None,
+    units: UnitsChoice = "auto",
 ) -> list[Path]:
     """Write a comparison of several runs: ``comparison.pdf`` and its PNGs.
 
@@ -524,6 +525,9 @@ def render_comparison(
     comparison : Comparison, optional
         The runs' comparison (:func:`sim.compare.compare`), drawn as given; computed
         from ``results`` and ``summaries`` when not given.
+    units : {"auto", "usd", "yi", "both"}
+        The money axes' scale (:mod:`sim.report.units`); ``auto`` draws 亿 beside USD
+        when any of the scenarios writes 亿 or 万.
 
     Returns
     -------
@@ -533,14 +537,16 @@ def render_comparison(
     Raises
     ------
     ValueError
-        No results, or not one summary per result.
+        No results, or not one summary per result, or ``units`` unknown.
     """
     if not results or len(results) != len(summaries):
         raise ValueError("render_comparison needs one summary per result, and at least one")
     fonts = fonts if fonts is not None else choose_fonts()
     if comparison is None:
         comparison = compare(results, summaries)
-    c = _Cmp(results, summaries, fonts, comparison)
+    c = _Cmp(
+        results, summaries, fonts, comparison, resolve_units(units, (r.scenario for r in results))
+    )
     names = [r.scenario.name for r in results]
     metadata = {
         "Title": "ipo-sim comparison: " + " vs ".join(names),

@@ -1,4 +1,4 @@
-"""Page 5, regional concentration: shares by region, the largest region, HHI."""
+"""Regional concentration: shares by region, the largest region, HHI."""
 
 from __future__ import annotations
 
@@ -12,6 +12,7 @@ from sim import format as fmt
 from sim.report.axes import _median_line
 from sim.report.layout import _Ctx, _message
 from sim.report.style import _EVENT, _INK, _MUTED
+from sim.scenario import Scenario
 
 FloatArray = npt.NDArray[np.float64]
 
@@ -38,6 +39,20 @@ def _hist_share(ax: Axes, values: FloatArray, colour: str, *, what: str) -> None
         ax.set_xlim(edges[0], edges[-1])
     ax.yaxis.set_major_formatter(PercentFormatter(decimals=1))
     ax.set_ylabel("share of paths")
+
+
+def _concentration_applies(sc: Scenario) -> bool:
+    """More than one region, and a regional split that can differ from path to path.
+
+    With one region every share is 100% and the HHI 1 on every path. Without random
+    shares (``region_concentration``), shocks, or segments split differently, the split
+    is the scenario's own shares on every path, which the summary page already lists.
+    """
+    if len(sc.regions) < 2:
+        return False
+    splits = {(seg.shares, seg.shares_at_horizon or seg.shares) for seg in sc.segments}
+    random_shares = any(seg.region_concentration for seg in sc.segments)
+    return random_shares or bool(sc.shocks) or len(splits) > 1
 
 
 def _fig_concentration(ctx: _Ctx) -> Figure:

@@ -1,4 +1,4 @@
-"""Page 8, convergence: each target's probability as the paths accumulate."""
+"""The appendix, convergence: each target's probability as the paths accumulate."""
 
 from __future__ import annotations
 
@@ -13,16 +13,22 @@ from matplotlib.figure import Figure
 from sim import format as fmt
 from sim.report.layout import _Ctx, _Measure, _message
 from sim.report.style import _INK, _MUTED
+from sim.scenario import Scenario
 from sim.stats import wilson_interval
 from sim.summary import TargetEstimate
 
 FloatArray = npt.NDArray[np.float64]
 
 
+def _convergence_applies(sc: Scenario) -> bool:
+    """The scenario has targets: their probabilities are what converges."""
+    return bool(sc.targets)
+
+
 def _fig_convergence(ctx: _Ctx) -> Figure:
     res = ctx.result
     fig, body = ctx.page(
-        f"Convergence of the target probabilities: {ctx.summary.run.scenario}",
+        f"Appendix: convergence of the target probabilities ({ctx.summary.run.scenario})",
         note="line: estimate after n paths · band: 95% Wilson interval · dashed: final estimate",
     )
     m = _Measure(fig)

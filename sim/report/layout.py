@@ -30,6 +30,7 @@ from matplotlib.transforms import Transform
 from sim import format as fmt
 from sim.engine import Kept, Result
 from sim.report.style import _INK, _MUTED, PAGE, Fonts
+from sim.report.units import Units
 from sim.scenario import Scenario
 from sim.summary import Summary, TargetEstimate
 
@@ -53,6 +54,8 @@ class _Ctx:
     fonts: Fonts
     colour: str
     target_colours: tuple[str, ...]
+    units: Units
+    """The money axes' scale (:mod:`sim.report.units`), ``auto`` already resolved."""
 
     @property
     def scenario(self) -> Scenario:
@@ -60,7 +63,8 @@ class _Ctx:
 
     @property
     def yi(self) -> bool:
-        return self.result.scenario.writes_yi
+        """Whether amounts are read in 亿 too: on the axes, and in brackets in the text."""
+        return self.units != "usd"
 
     @property
     def kept(self) -> Kept:

@@ -1,4 +1,4 @@
-"""Page 4, revenue: the total's fan chart and the mean revenue by segment."""
+"""Revenue: the total's fan chart and the mean revenue by segment."""
 
 from __future__ import annotations
 
@@ -11,6 +11,7 @@ from matplotlib.figure import Figure
 from sim.report.axes import _money_label, _set_money_axis
 from sim.report.layout import _MAX_LEGEND_SEGMENTS, _Ctx, _message, _note
 from sim.report.style import _INK, _MUTED
+from sim.report.units import money_label
 
 FloatArray = npt.NDArray[np.float64]
 
@@ -48,7 +49,13 @@ def _fan(ctx: _Ctx, fan: Axes, years: npt.NDArray[np.int64]) -> None:
             bbox={"boxstyle": "round,pad=0.15", "fc": "white", "ec": "none", "alpha": 0.8},
         )
     _set_money_axis(
-        fan, "y", 0.0, float(qs[4].max()) * 1.08 or 1.0, log=False, yi=ctx.yi, fonts=ctx.fonts
+        fan,
+        "y",
+        0.0,
+        float(qs[4].max()) * 1.08 or 1.0,
+        log=False,
+        units=ctx.units,
+        fonts=ctx.fonts,
     )
     fan.axvline(sc.valuation.year, color=_MUTED, ls=":", lw=1)
     _note(
@@ -63,7 +70,7 @@ def _fan(ctx: _Ctx, fan: Axes, years: npt.NDArray[np.int64]) -> None:
     )
     fan.set_xticks(years, [f"{y}\n(actual)" if y == sc.base_year else str(y) for y in years])
     fan.set_xlim(years[0] - 0.3, years[-1] + 0.3)
-    fan.set_ylabel("total revenue, USD")
+    fan.set_ylabel(money_label("total revenue", ctx.units, ctx.fonts))
     fan.set_title("total revenue: median and bands across paths")
     fan.legend(loc="upper left")
 
@@ -103,10 +110,16 @@ def _by_segment(ctx: _Ctx, seg: Axes, years: npt.NDArray[np.int64]) -> None:
     for yr, tot in zip(years, total, strict=True):
         _money_label(seg, float(tot), (yr, tot), 3)
     _set_money_axis(
-        seg, "y", 0.0, float(total.max()) * 1.12 or 1.0, log=False, yi=ctx.yi, fonts=ctx.fonts
+        seg,
+        "y",
+        0.0,
+        float(total.max()) * 1.12 or 1.0,
+        log=False,
+        units=ctx.units,
+        fonts=ctx.fonts,
     )
     seg.set_xticks(years, [str(y) for y in years])
-    seg.set_ylabel("mean revenue, USD")
+    seg.set_ylabel(money_label("mean revenue", ctx.units, ctx.fonts))
     seg.set_title("mean revenue by segment (share of the year's total)")
     seg.grid(axis="x", visible=False)
     handles, names = seg.get_legend_handles_labels()

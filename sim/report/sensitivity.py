@@ -1,4 +1,4 @@
-"""Page 7, sensitivity: the tornado of each random input's rank correlation with the value."""
+"""Sensitivity: the tornado of each random input's rank correlation with the value."""
 
 from __future__ import annotations
 
@@ -11,6 +11,7 @@ from matplotlib.figure import Figure
 from sim import format as fmt
 from sim.report.layout import _Ctx, _message, _note
 from sim.report.style import _EVENT, _INK, _MUTED
+from sim.scenario import Scenario
 from sim.summary import SensitivityRow
 
 _INPUT_NAMES = {
@@ -30,6 +31,11 @@ def _pretty_input(name: str) -> str:
     return name.replace("_", " ").replace(".", ": ")
 
 
+def _sensitivity_applies(sc: Scenario) -> bool:
+    """Some scalar input is random: with every input fixed, none explains a spread."""
+    return any(not d.is_fixed for d in sc.scalar_inputs().values())
+
+
 def _fig_sensitivity(ctx: _Ctx) -> Figure:
     rows_all = [r for r in ctx.summary.sensitivity if math.isfinite(r.rank_correlation)]
     rows = rows_all[:12]
@@ -45,8 +51,8 @@ def _fig_sensitivity(ctx: _Ctx) -> Figure:
     if not rows:
         _message(
             ax,
-            "No random inputs: every input of this scenario is fixed,\n"
-            "so no input explains a spread of the value.",
+            "No input's rank correlation with the value is defined:\n"
+            "too few paths, or a value that does not vary across them.",
         )
         return fig
     _tornado(ctx, ax, rows, has_first=has_first)

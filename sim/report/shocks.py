@@ -1,4 +1,4 @@
-"""Page 6, shock impact: value by event, P(an event), the paired loss, targets with shocks off.
+"""Shock impact: value by event, P(an event), the paired loss, targets with shocks off.
 
 The probabilities and loss statistics printed here come from the summary
 (``shocks`` and ``shock_impact``); the page draws the kept paths.
@@ -24,22 +24,23 @@ from sim.report.layout import (
     _note,
 )
 from sim.report.style import _EVENT, _INK, _MUTED
+from sim.report.units import Units, money_label
+from sim.scenario import Scenario
 from sim.summary import paired_loss
 
 FloatArray = npt.NDArray[np.float64]
 
 
+def _shocks_apply(sc: Scenario) -> bool:
+    """The scenario has shocks: without one there is no impact to show."""
+    return bool(sc.shocks)
+
+
 def _fig_shocks(ctx: _Ctx) -> Figure:
     sc = ctx.scenario
+    assert sc.shocks  # the page is drawn for scenarios with shocks only
     fig, body = ctx.page(f"Shock impact: {sc.name}")
     m = _Measure(fig)
-    if not sc.shocks:
-        _message(
-            body.add_subplot(),
-            "This scenario has no shocks: no event can hit its "
-            "revenue or multiple,\nso there is no impact to show.",
-        )
-        return fig
     (box_ax, p_ax), (loss_ax, tgt_ax) = body.subplots(2, 2)
     if ctx.kept.n == 0:
         for ax in (box_ax, p_ax, loss_ax, tgt_ax):
@@ -112,7 +113,9 @@ def _value_by_event(ctx: _Ctx, box_ax: Axes) -> None:
         lo, hi = min([0.0, *whisk_lo]), max([0.0, *whisk_hi])
         span = hi - lo if hi - lo > _NOISE * ctx.value_scale else max(ctx.value_scale, 1.0)
         lo, hi = lo - 0.05 * span, hi + 0.45 * span  # room on the right for the labels
-    _set_money_axis(box_ax, "x", lo, hi, log=log, yi=False, fonts=ctx.fonts)
+    # One scale only: a second one above the top panels would run into their titles.
+    units: Units = "yi" if ctx.units == "yi" else "usd"
+    _set_money_axis(box_ax, "x", lo, hi, log=log, units=units, fonts=ctx.fonts)
     box_ax.set_yticks(ypos, labels, fontsize=7.8)
     box_ax.set_ylim(-0.6, len(groups) - 0.4)
     box_ax.grid(axis="y", visible=False)
@@ -121,7 +124,7 @@ def _value_by_event(ctx: _Ctx, box_ax: Axes) -> None:
         + _first_of(_MAX_SHOCKS_DRAWN, len(ctx.scenario.shocks))
     )
     box_ax.set_xlabel(
-        f"equity value, USD{' (log scale)' if log else ''}: box 25–75%, whiskers 5–95%"
+        money_label("equity value", units, ctx.fonts, log=log) + ": box 25–75%, whiskers 5–95%"
     )
 
 

@@ -1,4 +1,4 @@
-"""Pages 2, 3 and 9: the value's histogram, P(value >= x), and the value per share."""
+"""The value's histogram, P(value >= x), and the value per share."""
 
 from __future__ import annotations
 
@@ -23,7 +23,8 @@ from sim.report.layout import (
     _target_key,
 )
 from sim.report.style import _INK, _MUTED, _OFFER
-from sim.scenario import Offering
+from sim.report.units import money_label
+from sim.scenario import Offering, Scenario
 from sim.stats import wilson_interval
 from sim.summary import Quantiles
 
@@ -60,7 +61,7 @@ def _all_the_same(ctx: _Ctx, ax: Axes, body: SubFigure, why: str, *, below: bool
     return True
 
 
-# --------------------------------------------------------------------------- page 2: histogram
+# --------------------------------------------------------------------------- histogram
 
 
 def _hist(ax: Axes, values: FloatArray, lo: float, hi: float, colour: str, *, log: bool) -> float:
@@ -103,7 +104,7 @@ def _fig_valuation(ctx: _Ctx) -> Figure:
         return fig
     lo, hi, log = _axis(ctx)
     peak = _hist(ax, kept.values.equity, lo, hi, ctx.colour, log=log)
-    _set_money_axis(ax, "x", lo, hi, log=log, yi=ctx.yi, fonts=ctx.fonts)
+    _set_money_axis(ax, "x", lo, hi, log=log, units=ctx.units, fonts=ctx.fonts)
     ax.set_ylim(0, peak * 1.45 if peak > 0 else 1)
     # Ticks only up to the peak: the room above it holds labels, not data.
     ax.yaxis.set_major_locator(
@@ -111,8 +112,8 @@ def _fig_valuation(ctx: _Ctx) -> Figure:
     )
     ax.yaxis.set_major_formatter(PercentFormatter(decimals=1))
     ax.set_ylabel("share of paths in each bin")
-    xlabel = "equity value at listing, USD" + (" (log scale)" if log else "")
-    if ctx.yi:
+    xlabel = money_label("equity value at listing", ctx.units, ctx.fonts, log=log)
+    if ctx.units == "both":
         xlabel += "; top axis in 亿 USD (1亿 = 10⁸)" if ctx.fonts.cjk else "; top axis in 10⁸ USD"
     ax.set_xlabel(xlabel)
     ax.grid(axis="x", which="major")
@@ -147,7 +148,7 @@ def _target_lines(ctx: _Ctx, ax: Axes, lo: float, hi: float, *, log: bool) -> No
         )
 
 
-# --------------------------------------------------------------------------- page 3: exceedance
+# --------------------------------------------------------------------------- exceedance
 
 
 def _fig_exceedance(ctx: _Ctx) -> Figure:
@@ -165,7 +166,7 @@ def _fig_exceedance(ctx: _Ctx) -> Figure:
     curve = (grid, at_least / max(n, 1), *wilson_interval(at_least, max(n, 1)))
     for ax, log_y in ((left, False), (right, True)):
         _exceedance_panel(ctx, ax, curve, (lo, hi), log=log, log_y=log_y)
-        ax.set_xlabel("x: equity value at listing, USD" + (" (log scale)" if log else ""))
+        ax.set_xlabel(money_label("x: equity value at listing", ctx.units, ctx.fonts, log=log))
         _exceedance_targets(ctx, ax, log=log, log_y=log_y)
         ax.legend(loc="lower left" if log_y else "upper right", fontsize=7.5)
     _key(ctx, body, below=True)
@@ -191,7 +192,7 @@ def _exceedance_panel(
         grid, band_lo, band_hi, color=ctx.colour, alpha=0.25, lw=0, label="95% interval (Wilson)"
     )
     ax.plot(grid, p, color=ctx.colour, lw=1.8, label=f"P(value ≥ x), {n:,} paths")
-    _set_money_axis(ax, "x", *span, log=log, yi=ctx.yi, fonts=ctx.fonts)
+    _set_money_axis(ax, "x", *span, log=log, units=ctx.units, fonts=ctx.fonts)
     ax.grid(axis="x", which="major")
     if log_y:
         ax.set_yscale("log")
@@ -229,7 +230,12 @@ def _exceedance_targets(ctx: _Ctx, ax: Axes, *, log: bool, log_y: bool) -> None:
         _note(ax, str(i + 1), (x, y0), offset=(6, 6), fontsize=8, fontweight="bold", color=colour)
 
 
-# --------------------------------------------------------------------------- page 9: per share
+# --------------------------------------------------------------------------- per share
+
+
+def _value_per_share_applies(sc: Scenario) -> bool:
+    """The scenario has an ``[offering]``: without one there are no shares to value."""
+    return sc.offering is not None
 
 
 def _fig_value_per_share(ctx: _Ctx) -> Figure:

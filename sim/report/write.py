@@ -7,6 +7,7 @@ and its PNG, so the two never disagree.
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator, Sequence
+from dataclasses import dataclass
 from pathlib import Path
 
 from matplotlib.backends.backend_pdf import PdfPages
@@ -14,34 +15,58 @@ from matplotlib.figure import Figure
 
 from sim._version import __version__
 from sim.engine import Result
-from sim.report.concentration import _fig_concentration
-from sim.report.convergence import _fig_convergence
+from sim.report.concentration import _concentration_applies, _fig_concentration
+from sim.report.convergence import _convergence_applies, _fig_convergence
 from sim.report.layout import _colours_by_value, _Ctx
 from sim.report.revenue import _fig_revenue
-from sim.report.sensitivity import _fig_sensitivity
-from sim.report.shocks import _fig_shocks
+from sim.report.sensitivity import _fig_sensitivity, _sensitivity_applies
+from sim.report.shocks import _fig_shocks, _shocks_apply
 from sim.report.style import PNG_DPI, SCENARIO_COLOURS, Fonts, _style, choose_fonts
 from sim.report.summary import _fig_summary
-from sim.report.values import _fig_exceedance, _fig_valuation, _fig_value_per_share
+from sim.report.units import UnitsChoice, resolve_units
+from sim.report.values import (
+    _fig_exceedance,
+    _fig_valuation,
+    _fig_value_per_share,
+    _value_per_share_applies,
+)
 from sim.scenario import Scenario
 from sim.summary import Summary
 
 
-def _pages(scenario: Scenario) -> list[tuple[str, Callable[[_Ctx], Figure]]]:
-    """The report's pages in order, as (PNG name, figure builder) pairs."""
-    pages: list[tuple[str, Callable[[_Ctx], Figure]]] = [
-        ("summary.png", _fig_summary),
-        ("valuation.png", _fig_valuation),
-        ("exceedance.png", _fig_exceedance),
-        ("revenue.png", _fig_revenue),
-        ("concentration.png", _fig_concentration),
-        ("shocks.png", _fig_shocks),
-        ("sensitivity.png", _fig_sensitivity),
-        ("convergence.png", _fig_convergence),
-    ]
-    if scenario.offering is not None:
-        pages.append(("value_per_share.png", _fig_value_per_share))
-    return pages
+@dataclass(frozen=True, slots=True)
+class _Page:
+    """One page of the report: its PNG name, when it applies, and how it is drawn."""
+
+    name: str
+    applies: Callable[[Scenario], bool]
+    draw: Callable[[_Ctx], Figure]
+
+
+def _always(_sc: Scenario) -> bool:
+    """Every report has the page."""
+    return True
+
+
+#: The report's pages in order. A page whose ``applies`` is false for a scenario (it
+#: would have nothing to show) is left out of that scenario's report; the appendix
+#: (convergence) comes last.
+_PAGES: tuple[_Page, ...] = (
+    _Page("summary.png", _always, _fig_summary),
+    _Page("valuation.png", _always, _fig_valuation),
+    _Page("exceedance.png", _always, _fig_exceedance),
+    _Page("value_per_share.png", _value_per_share_applies, _fig_value_per_share),
+    _Page("revenue.png", _always, _fig_revenue),
+    _Page("concentration.png", _concentration_applies, _fig_concentration),
+    _Page("shocks.png", _shocks_apply, _fig_shocks),
+    _Page("sensitivity.png", _sensitivity_applies, _fig_sensitivity),
+    _Page("convergence.png", _convergence_applies, _fig_convergence),
+)
+
+
+def _pages(scenario: Scenario) -> list[_Page]:
+    """The pages of ``scenario``'s report, in order: those of :data:`_PAGES` that apply."""
+    return [page for page in _PAGES if page.applies(scenario)]
 
 
 def _write(
@@ -87,6 +112,7 @@ def render(
     formats: Sequence[str],
     fonts: Fonts | None = None,
     colour: int = 0,
+    units: UnitsChoice = "auto",
 ) -> list[Path]:
     """Write one run's report: ``report.pdf`` and one PNG per figure.
 
@@ -99,20 +125,31 @@ def render(
     out_dir : Path
         Folder to write into (created if missing).
     formats : sequence of str
-        ``"pdf"`` writes ``report.pdf``; ``"png"`` writes ``summary.png``,
-        ``valuation.png``, ``exceedance.png``, ``revenue.png``, ``concentration.png``,
-        ``shocks.png``, ``sensitivity.png``, ``convergence.png`` and, with an
-        ``[offering]``, ``value_per_share.png`` (at :data:`PNG_DPI`). Others are ignored.
+        ``"pdf"`` writes ``report.pdf``; ``"png"`` writes one PNG per page (at
+        :data:`PNG_DPI`), named as in :data:`_PAGES`: ``summary.png``,
+        ``valuation.png``, ``exceedance.png``, ``value_per_share.png`` (with an
+        ``[offering]``), ``revenue.png``, ``concentration.png`` (a regional split that varies),
+        ``shocks.png`` (with shocks), ``sensitivity.png`` (with a random input) and
+        ``convergence.png`` (with targets; the appendix). Others are ignored.
     fonts : Fonts, optional
         The fonts to draw with; by default :func:`choose_fonts`.
     colour : int
         The scenario's position in its run, which picks its colour from
         :data:`SCENARIO_COLOURS` (the comparison report uses the same colours).
+    units : {"auto", "usd", "yi", "both"}
+        The money axes' scale (:mod:`sim.report.units`): USD alone, 亿 alone, or USD
+        with a 亿 reading opposite; ``auto`` is ``both`` where the scenario writes 亿 or
+        万, else ``usd``.
 
     Returns
     -------
     list of Path
         The files written, the PDF first.
+
+    Raises
+    ------
+    ValueError
+        ``units`` is not one of the above.
     """
     fonts = fonts if fonts is not None else choose_fonts()
     scenario = result.scenario
@@ -122,6 +159,7 @@ def render(
         fonts=fonts,
         colour=SCENARIO_COLOURS[colour % len(SCENARIO_COLOURS)],
         target_colours=_colours_by_value([t.value_usd for t in scenario.targets]),
+        units=resolve_units(units, [scenario]),
     )
     metadata = {
         "Title": f"ipo-sim report: {scenario.name}",
@@ -130,5 +168,5 @@ def render(
         "Creator": f"ipo-sim {__version__}",
     }
     with _style(fonts):
-        figures = ((name, build(ctx)) for name, build in _pages(scenario))
+        figures = ((page.name, page.draw(ctx)) for page in _pages(scenario))
         return _write(figures, out_dir, "report.pdf", metadata, formats)

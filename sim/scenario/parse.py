@@ -184,7 +184,6 @@ def build_scenario(raw: Mapping[str, Any], *, source: Path | None, own_name: str
         source=source,
         raw=raw,
         sha256=hashlib.sha256(canonical.encode("utf-8")).hexdigest(),
-        writes_yi="亿" in canonical or "万" in canonical,
     )
 
 

@@ -192,7 +192,6 @@ class Scenario:
     source: Path | None
     raw: Mapping[str, Any] = field(repr=False)
     sha256: str = ""
-    writes_yi: bool = False
 
     @property
     def years(self) -> tuple[int, ...]:
