@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+from collections.abc import Mapping
 
 import numpy as np
 from matplotlib.axes import Axes
@@ -14,17 +15,17 @@ from sim.report.style import _EVENT, _INK, _MUTED
 from sim.scenario import Scenario
 from sim.summary import SensitivityRow
 
+# The valuation method names its own inputs (``input_labels``); these are shared.
 _INPUT_NAMES = {
-    "valuation.multiple": "EV/sales multiple",
     "valuation.net_cash": "net cash",
     "valuation.ipo_proceeds": "IPO proceeds",
 }
 
 
-def _pretty_input(name: str) -> str:
+def _pretty_input(name: str, labels: Mapping[str, str] = _INPUT_NAMES) -> str:
     """``segments.hailuo.growth`` -> ``hailuo: growth``: an input's name for readers."""
-    if name in _INPUT_NAMES:
-        return _INPUT_NAMES[name]
+    if name in labels:
+        return labels[name]
     parts = name.split(".")
     if len(parts) == 3 and parts[0] in ("segments", "shocks"):
         return f"{parts[1]}: {parts[2].replace('_', ' ')}"
@@ -107,6 +108,7 @@ def _tornado(ctx: _Ctx, ax: Axes, rows: list[SensitivityRow], *, has_first: bool
     ax.axvline(0, color=_INK, lw=0.8)
     lim = min(1.05, float(np.abs(rho).max()) * 1.2 + 0.05)
     ax.set_xlim(-lim, lim)
-    ax.set_yticks(y, [ctx.drawable(_pretty_input(r.input)) for r in rows])
+    labels = {**_INPUT_NAMES, **type(ctx.scenario.valuation).input_labels}
+    ax.set_yticks(y, [ctx.drawable(_pretty_input(r.input, labels)) for r in rows])
     ax.grid(axis="y", visible=False)
     ax.set_xlabel("Spearman rank correlation with equity value at listing (−1 to +1)")

@@ -86,8 +86,8 @@ def _headline(ctx: _Ctx, ax: Axes, m: _Measure) -> float:
     ax.text(0.03, 0.965, title, fontsize=18, fontweight="bold", va="top")
     headline = ctx.drawable(
         f"Median equity value at listing {fmt.money(q.median, reading=ctx.yi)}; 90% of the paths "
-        f"lie between {fmt.money(q.p5)} and {fmt.money(q.p95)}. Valued on "
-        f"{v.year} revenue × an EV/sales multiple, plus net cash and IPO proceeds."
+        f"lie between {fmt.money(q.p5)} and {fmt.money(q.p95)}. EV = "
+        f"{ctx.scenario.valuation.describe()}; equity = EV + net cash + IPO proceeds."
     )
     head_lines = m.wrap(headline, 0.94 * _PAGE_W, 10.5, max_lines=2)
     ax.text(
@@ -160,8 +160,14 @@ def _valuation(s: _Sheet, y: float) -> float:
     y = _heading(s.ax, _LX, y, "Valuation and offering (amounts in USD)")
     val = sc.valuation
     rows = [
-        ["method", f"EV/sales × {val.year} revenue; equity = EV + net cash + IPO proceeds"],
-        ["EV/sales multiple", fmt.distribution(val.multiple, "multiple", note=True)],
+        ["method", f"{val.name}: EV = {val.describe()}; equity = EV + net cash + IPO proceeds"],
+        *(
+            [
+                type(val).input_labels.get(name, name),
+                fmt.distribution(d, "multiple" if name.endswith(".multiple") else "", note=True),
+            ]
+            for name, d in val.inputs().items()
+        ),
         ["net cash", fmt.distribution(val.net_cash, "money", note=True)],
         ["IPO proceeds", fmt.distribution(val.ipo_proceeds, "money", note=True)],
     ]
