@@ -456,3 +456,46 @@ def test_a_path_that_loses_all_revenue_keeps_its_pre_shock_split() -> None:
     assert np.allclose(res.kept.values.revenue[:, 2], 0.0)
     assert np.allclose(res.kept.values.hhi, 0.75**2 + 0.25**2)
     assert np.allclose(res.kept.values.region_shares, [[0.75, 0.25]])
+
+
+def test_noise_and_shocks_never_touch_the_base_year() -> None:
+    """The base year is known: its revenue is the drawn base revenue, exactly (DESIGN 3.1)."""
+    sc = scenario(
+        segments=[
+            {
+                "name": "a",
+                "revenue": {"dist": "uniform", "min": 80.0, "max": 120.0},
+                "growth": 0.5,
+                "volatility": 0.4,
+                "regions": {"X": 1.0},
+            },
+            {
+                "name": "b",
+                "revenue": {"dist": "lognormal", "p50": 50.0, "p90": 70.0},
+                "growth": 0.2,
+                "volatility": 0.2,
+                "regions": {"X": 0.5, "Y": 0.5},
+            },
+        ],
+        shocks=[
+            {
+                "name": "k",
+                "regions": ["X", "Y"],
+                "annual_probability": 1.0,
+                "severity": 0.6,
+                "recovery_years": "permanent",
+            }
+        ],
+    )
+    draws = block_draws(
+        inputs(sc), sc.scalar_inputs(), seed=5, block=0, n=2_000, sampler="random", copula=None
+    )
+    values = evaluate(sc, draws)
+    for s, name in enumerate(("a", "b")):
+        base = draws[f"segments.{name}.revenue"]
+        assert np.array_equal(values.segment_revenue[:, s, 0], base)
+        # The simulated years are hit (so the test can fail if the base year were).
+        assert not np.allclose(values.segment_revenue[:, s, 1], base * 1.5 ** (s == 0))
+    assert np.array_equal(
+        values.revenue[:, 0], draws["segments.a.revenue"] + draws["segments.b.revenue"]
+    )
