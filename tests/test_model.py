@@ -499,3 +499,37 @@ def test_noise_and_shocks_never_touch_the_base_year() -> None:
     assert np.array_equal(
         values.revenue[:, 0], draws["segments.a.revenue"] + draws["segments.b.revenue"]
     )
+
+
+def test_a_recovered_shock_is_not_growth_the_market_pays_for() -> None:
+    """The multiple reads growth into the valuation year before shocks (DESIGN 3).
+
+    A certain one-off event in the first simulated year, recovered from by the valuation
+    year, leaves valuation-year revenue as it was; read after shocks, the recovery would
+    look like growth and lift the multiple above the unshocked path's.
+    """
+    sc = scenario(
+        segments=[{"name": "a", "revenue": 100.0, "growth": 0.3, "regions": {"X": 1.0}}],
+        valuation={
+            "year": 2026,
+            "multiple": 10.0,
+            "growth_elasticity": 1.0,
+            "reference_growth": 0.3,
+        },
+        shocks=[
+            {
+                "name": "k",
+                "regions": ["X"],
+                "annual_probability": 1.0,
+                "severity": 0.5,
+                "recovery_years": 1,
+                "max_events": 1,
+            }
+        ],
+    )
+    res = simulate(sc, 100, seed=1)
+    values = res.kept.values
+    assert np.allclose(values.revenue[:, 1], 130.0 * 0.5)  # the event happened
+    assert np.allclose(values.revenue[:, 2], 169.0)  # and was recovered from
+    assert np.all(values.equity <= values.equity_unshocked * (1 + 1e-12))
+    assert np.allclose(values.multiple, 10.0, rtol=1e-12)
