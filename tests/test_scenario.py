@@ -1258,3 +1258,42 @@ def test_reference_states_the_loader_bounds() -> None:
     assert f"At most {MAX_EXTENDS} files below the one you run" in text
     assert f"mixtures nest at most {MAX_DISTRIBUTION_NESTING} deep" in text
     assert f"at least {MIN_TRUNCATED_MASS:g} of the distribution's probability" in text
+
+
+# --------------------------------------------------------------------------- what was known
+
+
+def test_as_of_and_listing_date_read_as_strings_or_toml_dates() -> None:
+    text = BASELINE.read_text(encoding="utf-8").replace(
+        "horizon = ", 'as_of = "2025-12-31"\nlisting_date = 2026-01-09\nhorizon = ', 1
+    )
+    raw = tomllib.loads(text)
+    assert isinstance(raw["scenario"]["listing_date"], datetime.date)
+    sc = build_scenario(raw, source=None, own_name="dated")
+    assert sc.as_of == datetime.date(2025, 12, 31)
+    assert sc.listing_date == datetime.date(2026, 1, 9)
+    assert sc.to_dict()["scenario"]["as_of"] == "2025-12-31"
+    assert sc.to_dict()["scenario"]["listing_date"] == "2026-01-09"
+    out = io.StringIO()
+    _print_scenario(sc, out)
+    assert "information as of 2025-12-31, values at listing on 2026-01-09" in out.getvalue()
+
+
+def test_dates_are_optional_and_may_be_the_same_day() -> None:
+    sc = build_scenario(raw_scenario(), source=None, own_name="t")
+    assert sc.as_of is None and sc.listing_date is None
+    assert sc.to_dict()["scenario"]["as_of"] is None
+    same = raw_scenario(
+        scenario={"name": "t", "base_year": 2024, "horizon": 2, "as_of": "2026-01-09"}
+    )
+    same["scenario"]["listing_date"] = datetime.date(2026, 1, 9)
+    sc = build_scenario(same, source=None, own_name="t")
+    assert sc.as_of == sc.listing_date
+
+
+@pytest.mark.parametrize("value", ["2025-02-30", "2025-1-5", "next week", 20251231, True])
+def test_a_date_that_is_not_one_names_its_key(value: object) -> None:
+    raw = raw_scenario(scenario={"name": "t", "base_year": 2024, "horizon": 2, "as_of": value})
+    with pytest.raises(ScenarioError, match="expected a date") as info:
+        build_scenario(raw, source=None, own_name="t")
+    assert info.value.path == "scenario.as_of"

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime
 import hashlib
 import json
 import math
@@ -20,6 +21,7 @@ from sim.money import canonical_currency, parse_fraction, parse_money
 from sim.scenario.files import _origin, _own_name, _read_chain, _resolve
 from sim.scenario.keys import (
     _choice,
+    _date,
     _declare,
     _dist_in,
     _int,
@@ -89,7 +91,7 @@ _TOP_KEYS = _declare(
 _SCENARIO_KEYS = _declare(
     "scenario",
     required=("base_year", "horizon"),
-    optional=("name", "description"),
+    optional=("name", "description", "as_of", "listing_date"),
     elsewhere=("extends",),
 )
 _TARGET_KEYS = _declare("targets", required=("label", "value"))
@@ -113,6 +115,7 @@ def build_scenario(raw: Mapping[str, Any], *, source: Path | None, own_name: str
     description = _str(sc.get("description", ""), "scenario.description")
     base_year = _int(sc.need("base_year"), "scenario.base_year", lo=1900, hi=2200)
     horizon = _int(sc.need("horizon"), "scenario.horizon", lo=1, hi=50)
+    as_of, listing_date = _parse_dates(sc)
     sc.done()
     years = tuple(range(base_year + 1, base_year + horizon + 1))
 
@@ -171,6 +174,8 @@ def build_scenario(raw: Mapping[str, Any], *, source: Path | None, own_name: str
         description=description,
         base_year=base_year,
         horizon=horizon,
+        as_of=as_of,
+        listing_date=listing_date,
         fx=fx,
         regions=region_tuple,
         segments=tuple(segments),
@@ -186,6 +191,22 @@ def build_scenario(raw: Mapping[str, Any], *, source: Path | None, own_name: str
         sha256=hashlib.sha256(canonical.encode("utf-8")).hexdigest(),
         writes_yi="亿" in canonical or "万" in canonical,
     )
+
+
+def _parse_dates(sc: _Table) -> tuple[datetime.date | None, datetime.date | None]:
+    """``as_of`` (the information date) and ``listing_date`` (the date values are for)."""
+    dates = {
+        key: None if (value := sc.get(key)) is None else _date(value, sc.key(key))
+        for key in ("as_of", "listing_date")
+    }
+    as_of, listing = dates["as_of"], dates["listing_date"]
+    if as_of is not None and listing is not None and as_of > listing:
+        raise ScenarioError(
+            f"the information date {as_of.isoformat()} falls after the listing date "
+            f"{listing.isoformat()} (scenario.listing_date); expected as_of <= listing_date",
+            path=sc.key("as_of"),
+        )
+    return as_of, listing
 
 
 def _unique(names: list[str], path: str, what: str) -> None:
