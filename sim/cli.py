@@ -523,7 +523,8 @@ def _print_scenario(scenario: Scenario, out: TextIO) -> None:
         print(
             f"  {s['name']}: revenue {fmt.parameters(s['revenue'], money_values=True)}; "
             f"growth {fmt.parameters(s['growth'])}; fade {s['fade']:g}, terminal "
-            f"{s['terminal_growth']:g}, volatility {s['volatility']:g}",
+            f"{s['terminal_growth']:g}, volatility {s['volatility']:g}"
+            + (f"; booked {fmt.money(s['booked'])}" if s["booked"] is not None else ""),
             file=out,
         )
         print(

@@ -533,3 +533,53 @@ def test_a_recovered_shock_is_not_growth_the_market_pays_for() -> None:
     assert np.allclose(values.revenue[:, 2], 169.0)  # and was recovered from
     assert np.all(values.equity <= values.equity_unshocked * (1 + 1e-12))
     assert np.allclose(values.multiple, 10.0, rtol=1e-12)
+
+
+@pytest.mark.parametrize("sampler", ["random", "lhs", "sobol"])
+def test_base_revenue_never_falls_below_what_was_booked(sampler: str) -> None:
+    """Nine booked months plus a range for the last quarter: no path draws less."""
+    booked = {"a": 60.0, "b": 30.0, "c": 12.0}
+    sc = scenario(
+        segments=[
+            {
+                "name": "a",
+                "revenue": {"dist": "normal", "mean": 62.0, "sd": 5.0, "lower": 60.0},
+                "booked": 60.0,
+                "growth": 0.5,
+                "volatility": 0.3,
+                "regions": {"X": 1.0},
+            },
+            {
+                "name": "b",
+                "revenue": {"dist": "metalog", "p10": 31.0, "p50": 34.0, "p90": 40.0, "lower": 30},
+                "booked": 30.0,
+                "growth": 0.2,
+                "regions": {"X": 1.0},
+            },
+            {
+                "name": "c",
+                "revenue": {"dist": "uniform", "min": 12.0, "max": 15.0},
+                "booked": 12.0,
+                "growth": 0.1,
+                "regions": {"X": 1.0},
+            },
+        ],
+        shocks=[
+            {
+                "name": "k",
+                "regions": ["X"],
+                "annual_probability": 0.5,
+                "severity": 0.9,
+                "recovery_years": "permanent",
+            }
+        ],
+    )
+    paths = 50_000
+    res = simulate(sc, paths, seed=21, sampler=sampler, keep=paths)
+    assert res.kept.n == paths
+    base = res.kept.values.segment_revenue[:, :, 0]
+    for s, name in enumerate(("a", "b", "c")):
+        assert int(np.count_nonzero(base[:, s] < booked[name])) == 0
+        # Not a vacuous bound: the draws come close to what was booked.
+        assert base[:, s].min() < booked[name] * 1.01
+    assert int(np.count_nonzero(res.kept.values.revenue[:, 0] < sum(booked.values()))) == 0

@@ -17,7 +17,7 @@ import numpy as np
 from sim import metrics
 from sim.distributions import Distribution, parse_distribution, plain_number
 from sim.errors import ScenarioError, unknown_key_message
-from sim.money import canonical_currency, parse_fraction, parse_money
+from sim.money import canonical_currency, format_money, parse_fraction, parse_money
 from sim.scenario.files import _origin, _own_name, _read_chain, _resolve
 from sim.scenario.keys import (
     _choice,
@@ -33,6 +33,7 @@ from sim.scenario.keys import (
     _str,
     _Table,
     _tables,
+    _truncation_hint,
 )
 from sim.scenario.types import (
     _DECLARED,
@@ -265,7 +266,7 @@ _SEGMENT_KEYS = _declare(
     required=("name", "revenue", "growth", "regions"),
     optional=(
         *("fade", "terminal_growth", "volatility"),
-        *("region_concentration", "regions_at_horizon"),
+        *("region_concentration", "regions_at_horizon", "booked"),
     ),
 )
 
@@ -280,6 +281,8 @@ def _parse_segment(
     name = _name(t.need("name"), t.key("name"))
     revenue = parse_distribution(t.need("revenue"), path=t.key("revenue"), value=money)
     _dist_in(revenue, t.key("revenue"), 0.0, math.inf, what="revenue")
+    booked_raw = t.get("booked")
+    booked = None if booked_raw is None else _booked(booked_raw, revenue, t.key("booked"), money)
     growth = parse_distribution(t.need("growth"), path=t.key("growth"), value=fraction)
     _dist_in(growth, t.key("growth"), -1.0, math.inf, lo_open=True, what="growth")
     fade = _num(t.get("fade", 1.0), t.key("fade"), lo=0.0, hi=1.0)
@@ -299,7 +302,28 @@ def _parse_segment(
     if horizon_raw is not None:
         at_horizon = _parse_shares(horizon_raw, t.key("regions_at_horizon"), regions, fraction)
     t.done()
-    return Segment(name, revenue, growth, fade, terminal, vol, shares, kappa, at_horizon)
+    return Segment(name, revenue, growth, fade, terminal, vol, shares, kappa, at_horizon, booked)
+
+
+def _booked(
+    value: object, revenue: Distribution, path: str, money: Callable[[object, str], float]
+) -> float:
+    """Revenue already booked in the base year (USD): the base revenue may not go below it.
+
+    Checked from the revenue distribution's support, so that no path can draw less than
+    was booked (DESIGN 3.1); an unbounded family must be truncated with ``lower``.
+    """
+    booked = money(value, path)
+    low = revenue.support()[0]
+    if low < booked:
+        hint = _truncation_hint(revenue, booked, None)
+        raise ScenarioError(
+            f"{format_money(booked)} is already booked, but the base revenue "
+            f"{revenue.describe()} reaches down to {format_money(low)}: the base revenue's "
+            f"lower bound must be at least what was booked{hint}",
+            path=path,
+        )
+    return booked
 
 
 _SHOCK_KEYS = _declare(

@@ -61,6 +61,8 @@ class Segment:
     """A product line.
 
     ``shares`` and ``shares_at_horizon`` are aligned with :attr:`Scenario.regions`.
+    ``booked`` is revenue already booked in the base year (USD), when given: the base
+    revenue's support lies at or above it.
     """
 
     name: str
@@ -72,6 +74,7 @@ class Segment:
     shares: tuple[float, ...]
     region_concentration: float | None
     shares_at_horizon: tuple[float, ...] | None
+    booked: float | None = None
 
 
 @dataclass(frozen=True, slots=True, eq=False)
@@ -242,6 +245,7 @@ class Scenario:
                         if s.shares_at_horizon is not None
                         else None
                     ),
+                    "booked": s.booked,
                 }
                 for s in self.segments
             ],
