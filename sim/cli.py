@@ -530,6 +530,9 @@ def _cmd_show(args: argparse.Namespace) -> int:
     return 0
 
 
+_DATES = (("information as of", "as_of"), ("values at listing on", "listing_date"))
+
+
 def _print_scenario(scenario: Scenario, out: TextIO) -> None:
     data = scenario.to_dict()
     sc = data["scenario"]
@@ -539,6 +542,9 @@ def _print_scenario(scenario: Scenario, out: TextIO) -> None:
     print(
         f"  base year {sc['base_year']}, simulated {sc['years'][0]}..{sc['years'][-1]}", file=out
     )
+    dates = [(what, sc[key]) for what, key in _DATES if sc[key] is not None]
+    if dates:
+        print("  " + ", ".join(f"{what} {day}" for what, day in dates), file=out)
     if data["fx"]:
         print("  fx: " + ", ".join(f"1 {k} = {v:g} USD" for k, v in data["fx"].items()), file=out)
     print("segments:", file=out)
@@ -546,7 +552,8 @@ def _print_scenario(scenario: Scenario, out: TextIO) -> None:
         print(
             f"  {s['name']}: revenue {fmt.parameters(s['revenue'], money_values=True)}; "
             f"growth {fmt.parameters(s['growth'])}; fade {s['fade']:g}, terminal "
-            f"{s['terminal_growth']:g}, volatility {s['volatility']:g}",
+            f"{s['terminal_growth']:g}, volatility {s['volatility']:g}"
+            + (f"; booked {fmt.money(s['booked'])}" if s["booked"] is not None else ""),
             file=out,
         )
         print(

@@ -383,12 +383,22 @@ def _equity(
     method = scenario.valuation
     cash = draws["valuation.net_cash"] + draws["valuation.ipo_proceeds"]
     valued = method.enterprise_value(
-        Paths(shocked.revenue, v, conc.hhi, shocked.log_multiple_hit, draws)
+        Paths(
+            shocked.revenue,
+            shocked.revenue_clean,
+            v,
+            conc.hhi,
+            shocked.log_multiple_hit,
+            draws,
+        )
     )
     equity = valued.ev + cash
     if shocked.log_multiple_hit is None:
         return equity, equity, valued.multiple
-    clean = method.enterprise_value(Paths(shocked.revenue_clean, v, conc.hhi_clean, None, draws))
+    clean_revenue = shocked.revenue_clean
+    clean = method.enterprise_value(
+        Paths(clean_revenue, clean_revenue, v, conc.hhi_clean, None, draws)
+    )
     return equity, clean.ev + cash, valued.multiple
 
 

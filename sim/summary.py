@@ -15,6 +15,7 @@ code it is called ``equity`` (:attr:`Summary.equity`, ``Kept.equity``), because
 from __future__ import annotations
 
 import csv
+import datetime
 import io
 import json
 import math
@@ -295,11 +296,15 @@ class Run:
 
     ``stratified_paths``: the paths an LHS or Sobol design stratified (whole blocks);
     ``quantile_method``: ``"exact"`` when every path was kept, else ``"sketch"`` with
-    relative error ``quantile_relative_error``.
+    relative error ``quantile_relative_error``. ``as_of`` and ``listing_date``: the
+    scenario's information date and listing date (ISO ``YYYY-MM-DD``), ``None`` when not
+    given.
     """
 
     scenario: str
     scenario_sha256: str
+    as_of: str | None
+    listing_date: str | None
     version: str
     seed: int
     paths: int
@@ -314,6 +319,8 @@ class Run:
         return {
             "scenario": self.scenario,
             "scenario_sha256": self.scenario_sha256,
+            "as_of": self.as_of,
+            "listing_date": self.listing_date,
             "version": self.version,
             "seed": self.seed,
             "paths": self.paths,
@@ -516,6 +523,8 @@ def _run(result: Result) -> Run:
     return Run(
         scenario=result.scenario.name,
         scenario_sha256=result.scenario.sha256,
+        as_of=_iso(result.scenario.as_of),
+        listing_date=_iso(result.scenario.listing_date),
         version=__version__,
         seed=result.seed,
         paths=result.paths,
@@ -530,6 +539,10 @@ def _run(result: Result) -> Run:
         quantile_method="exact" if result.exact else "sketch",
         quantile_relative_error=0.0 if result.exact else val.sketch.alpha,
     )
+
+
+def _iso(day: datetime.date | None) -> str | None:
+    return None if day is None else day.isoformat()
 
 
 def _revenue(result: Result) -> tuple[RevenueYear, ...]:

@@ -456,3 +456,130 @@ def test_a_path_that_loses_all_revenue_keeps_its_pre_shock_split() -> None:
     assert np.allclose(res.kept.values.revenue[:, 2], 0.0)
     assert np.allclose(res.kept.values.hhi, 0.75**2 + 0.25**2)
     assert np.allclose(res.kept.values.region_shares, [[0.75, 0.25]])
+
+
+def test_noise_and_shocks_never_touch_the_base_year() -> None:
+    """The base year is known: its revenue is the drawn base revenue, exactly (DESIGN 3.1)."""
+    sc = scenario(
+        segments=[
+            {
+                "name": "a",
+                "revenue": {"dist": "uniform", "min": 80.0, "max": 120.0},
+                "growth": 0.5,
+                "volatility": 0.4,
+                "regions": {"X": 1.0},
+            },
+            {
+                "name": "b",
+                "revenue": {"dist": "lognormal", "p50": 50.0, "p90": 70.0},
+                "growth": 0.2,
+                "volatility": 0.2,
+                "regions": {"X": 0.5, "Y": 0.5},
+            },
+        ],
+        shocks=[
+            {
+                "name": "k",
+                "regions": ["X", "Y"],
+                "annual_probability": 1.0,
+                "severity": 0.6,
+                "recovery_years": "permanent",
+            }
+        ],
+    )
+    draws = block_draws(
+        inputs(sc), sc.scalar_inputs(), seed=5, block=0, n=2_000, sampler="random", copula=None
+    )
+    values = evaluate(sc, draws)
+    for s, name in enumerate(("a", "b")):
+        base = draws[f"segments.{name}.revenue"]
+        assert np.array_equal(values.segment_revenue[:, s, 0], base)
+        # The simulated years are hit (so the test can fail if the base year were).
+        assert not np.allclose(values.segment_revenue[:, s, 1], base * 1.5 ** (s == 0))
+    assert np.array_equal(
+        values.revenue[:, 0], draws["segments.a.revenue"] + draws["segments.b.revenue"]
+    )
+
+
+def test_a_recovered_shock_is_not_growth_the_market_pays_for() -> None:
+    """The multiple reads growth into the valuation year before shocks (DESIGN 3).
+
+    A certain one-off event in the first simulated year, recovered from by the valuation
+    year, leaves valuation-year revenue as it was; read after shocks, the recovery would
+    look like growth and lift the multiple above the unshocked path's.
+    """
+    sc = scenario(
+        segments=[{"name": "a", "revenue": 100.0, "growth": 0.3, "regions": {"X": 1.0}}],
+        valuation={
+            "year": 2026,
+            "multiple": 10.0,
+            "growth_elasticity": 1.0,
+            "reference_growth": 0.3,
+        },
+        shocks=[
+            {
+                "name": "k",
+                "regions": ["X"],
+                "annual_probability": 1.0,
+                "severity": 0.5,
+                "recovery_years": 1,
+                "max_events": 1,
+            }
+        ],
+    )
+    res = simulate(sc, 100, seed=1)
+    values = res.kept.values
+    assert np.allclose(values.revenue[:, 1], 130.0 * 0.5)  # the event happened
+    assert np.allclose(values.revenue[:, 2], 169.0)  # and was recovered from
+    assert np.all(values.equity <= values.equity_unshocked * (1 + 1e-12))
+    assert np.allclose(values.multiple, 10.0, rtol=1e-12)
+
+
+@pytest.mark.parametrize("sampler", ["random", "lhs", "sobol"])
+def test_base_revenue_never_falls_below_what_was_booked(sampler: str) -> None:
+    """Nine booked months plus a range for the last quarter: no path draws less."""
+    booked = {"a": 60.0, "b": 30.0, "c": 12.0}
+    sc = scenario(
+        segments=[
+            {
+                "name": "a",
+                "revenue": {"dist": "normal", "mean": 62.0, "sd": 5.0, "lower": 60.0},
+                "booked": 60.0,
+                "growth": 0.5,
+                "volatility": 0.3,
+                "regions": {"X": 1.0},
+            },
+            {
+                "name": "b",
+                "revenue": {"dist": "metalog", "p10": 31.0, "p50": 34.0, "p90": 40.0, "lower": 30},
+                "booked": 30.0,
+                "growth": 0.2,
+                "regions": {"X": 1.0},
+            },
+            {
+                "name": "c",
+                "revenue": {"dist": "uniform", "min": 12.0, "max": 15.0},
+                "booked": 12.0,
+                "growth": 0.1,
+                "regions": {"X": 1.0},
+            },
+        ],
+        shocks=[
+            {
+                "name": "k",
+                "regions": ["X"],
+                "annual_probability": 0.5,
+                "severity": 0.9,
+                "recovery_years": "permanent",
+            }
+        ],
+    )
+    paths = 50_000
+    res = simulate(sc, paths, seed=21, sampler=sampler, keep=paths)
+    assert res.kept.n == paths
+    base = res.kept.values.segment_revenue[:, :, 0]
+    for s, name in enumerate(("a", "b", "c")):
+        assert int(np.count_nonzero(base[:, s] < booked[name])) == 0
+        # Not a vacuous bound: the draws come close to what was booked.
+        assert base[:, s].min() < booked[name] * 1.01
+    assert int(np.count_nonzero(res.kept.values.revenue[:, 0] < sum(booked.values()))) == 0

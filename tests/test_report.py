@@ -270,6 +270,35 @@ def test_unknown_units_are_refused(plain: tuple[Result, Summary], tmp_path: Path
     assert not tmp_path.joinpath("report.pdf").exists()
 
 
+def test_provenance_shows_the_dates_only_when_given(plain: tuple[Result, Summary]) -> None:
+    def rows(result: Result, summary: Summary) -> dict[str, str]:
+        ctx = _Ctx(result, summary, choose_fonts(cjk=False), "#0072B2", ("#440154",))
+        fig = _fig_summary(ctx)
+        cells = [tab.get_celld() for tab in fig.findobj(Table)]
+        return {
+            c[r, 0].get_text().get_text(): c[r, 1].get_text().get_text()
+            for c in cells
+            for r, k in c
+            if k == 0 and (r, 1) in c
+        }
+
+    undated = rows(*plain)
+    assert "SHA-256" in undated
+    assert "known as of" not in undated and "listing date" not in undated
+    dated = scenario(
+        scenario={
+            "name": "plain",
+            "base_year": 2024,
+            "horizon": 2,
+            "as_of": "2025-12-31",
+            "listing_date": "2026-01-09",
+        }
+    )
+    shown = rows(*_run(dated))
+    assert shown["known as of"] == "2025-12-31"
+    assert shown["listing date"] == "2026-01-09"
+
+
 # --------------------------------------------------------------------------- fonts
 
 

@@ -1257,3 +1257,113 @@ def test_reference_states_the_loader_bounds() -> None:
     assert f"At most {MAX_EXTENDS} files below the one you run" in text
     assert f"mixtures nest at most {MAX_DISTRIBUTION_NESTING} deep" in text
     assert f"at least {MIN_TRUNCATED_MASS:g} of the distribution's probability" in text
+
+
+# --------------------------------------------------------------------------- what was known
+
+
+def test_as_of_and_listing_date_read_as_strings_or_toml_dates() -> None:
+    text = BASELINE.read_text(encoding="utf-8").replace(
+        "horizon = ", 'as_of = "2025-12-31"\nlisting_date = 2026-01-09\nhorizon = ', 1
+    )
+    raw = tomllib.loads(text)
+    assert isinstance(raw["scenario"]["listing_date"], datetime.date)
+    sc = build_scenario(raw, source=None, own_name="dated")
+    assert sc.as_of == datetime.date(2025, 12, 31)
+    assert sc.listing_date == datetime.date(2026, 1, 9)
+    assert sc.to_dict()["scenario"]["as_of"] == "2025-12-31"
+    assert sc.to_dict()["scenario"]["listing_date"] == "2026-01-09"
+    out = io.StringIO()
+    _print_scenario(sc, out)
+    assert "information as of 2025-12-31, values at listing on 2026-01-09" in out.getvalue()
+
+
+def test_dates_are_optional_and_may_be_the_same_day() -> None:
+    sc = build_scenario(raw_scenario(), source=None, own_name="t")
+    assert sc.as_of is None and sc.listing_date is None
+    assert sc.to_dict()["scenario"]["as_of"] is None
+    same = raw_scenario(
+        scenario={"name": "t", "base_year": 2024, "horizon": 2, "as_of": "2026-01-09"}
+    )
+    same["scenario"]["listing_date"] = datetime.date(2026, 1, 9)
+    sc = build_scenario(same, source=None, own_name="t")
+    assert sc.as_of == sc.listing_date
+
+
+@pytest.mark.parametrize("value", ["2025-02-30", "2025-1-5", "next week", 20251231, True])
+def test_a_date_that_is_not_one_names_its_key(value: object) -> None:
+    raw = raw_scenario(scenario={"name": "t", "base_year": 2024, "horizon": 2, "as_of": value})
+    with pytest.raises(ScenarioError, match="expected a date") as info:
+        build_scenario(raw, source=None, own_name="t")
+    assert info.value.path == "scenario.as_of"
+
+
+def _segment_with(revenue: object, booked: object) -> dict[str, Any]:
+    raw = raw_scenario()
+    raw["fx"] = {"HKD": HKD}
+    raw["segments"][0].update(revenue=revenue, booked=booked)
+    return raw
+
+
+@pytest.mark.parametrize(
+    ("revenue", "booked"),
+    [
+        ({"dist": "uniform", "min": "12M", "max": "20M"}, "12.5M"),
+        ({"dist": "lognormal", "p50": "16M", "p90": "20M"}, "1M"),
+        ({"dist": "normal", "mean": "16M", "sd": "2M", "lower": "11M"}, "12M"),
+        ({"dist": "metalog", "p10": "13M", "p50": "15M", "p90": "18M", "lower": 0}, "12M"),
+        ({"dist": "triangular", "min": "HK$90M", "mode": "HK$95M", "max": "HK$99M"}, "HK$91M"),
+        ("11.9M", "12M"),
+    ],
+)
+def test_booked_above_the_base_revenues_lower_support_is_refused(
+    revenue: object, booked: object
+) -> None:
+    with pytest.raises(ScenarioError, match="already booked") as info:
+        build_scenario(_segment_with(revenue, booked), source=None, own_name="t")
+    assert info.value.path == "segments.a.booked"
+
+
+def test_an_unbounded_base_revenue_is_refused_with_booked() -> None:
+    """A normal reaches -inf: refused (as revenue below 0) until truncated."""
+    raw = _segment_with({"dist": "normal", "mean": "16M", "sd": "2M"}, "12M")
+    with pytest.raises(ScenarioError, match="truncate it with lower") as info:
+        build_scenario(raw, source=None, own_name="t")
+    assert info.value.path == "segments.a.revenue"
+
+
+@pytest.mark.parametrize("booked", ["-1M", "twelve", True, {"dist": "fixed", "value": 1}])
+def test_booked_is_a_non_negative_money_amount(booked: object) -> None:
+    raw = _segment_with({"dist": "uniform", "min": "12M", "max": "20M"}, booked)
+    with pytest.raises(ScenarioError) as info:
+        build_scenario(raw, source=None, own_name="t")
+    assert info.value.path == "segments.a.booked"
+
+
+@pytest.mark.parametrize(
+    ("revenue", "booked"),
+    [
+        ({"dist": "uniform", "min": "12M", "max": "20M"}, "12M"),
+        ({"dist": "normal", "mean": "16M", "sd": "2M", "lower": "12M"}, "12M"),
+        ({"dist": "metalog", "p10": "13M", "p50": "15M", "p90": "18M", "lower": "12M"}, "12M"),
+        ({"dist": "triangular", "min": "HK$90M", "mode": "HK$95M", "max": "HK$99M"}, "HK$90M"),
+        ("12M", "12M"),
+        ("12M", 0),
+    ],
+)
+def test_booked_at_or_below_the_lower_support_is_kept_in_usd(
+    revenue: object, booked: object
+) -> None:
+    sc = build_scenario(_segment_with(revenue, booked), source=None, own_name="t")
+    seg = sc.segments[0]
+    assert seg.booked is not None
+    assert seg.booked <= seg.revenue.support()[0]
+    assert sc.to_dict()["segments"][0]["booked"] == seg.booked
+    if booked == "HK$90M":
+        assert seg.booked == pytest.approx(90e6 * HKD)
+
+
+def test_booked_is_optional() -> None:
+    sc = build_scenario(raw_scenario(), source=None, own_name="t")
+    assert sc.segments[0].booked is None
+    assert sc.to_dict()["segments"][0]["booked"] is None

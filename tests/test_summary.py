@@ -78,3 +78,12 @@ def test_the_typed_fields_are_what_summary_json_writes() -> None:
     # Each call builds a new dict: a caller's edits do not reach the summary.
     data["targets"].clear()
     assert len(summary.to_dict()["targets"]) == 2
+
+
+def test_summary_json_carries_the_information_and_listing_dates() -> None:
+    dated = {"name": "t", "base_year": 2024, "horizon": 2, "as_of": "2025-12-31"}
+    data = summarise(simulate(scenario(scenario=dated), 100, seed=1)).to_dict()
+    assert data["as_of"] == "2025-12-31"
+    assert data["listing_date"] is None
+    undated = summarise(simulate(scenario(), 100, seed=1)).to_dict()
+    assert undated["as_of"] is None and undated["listing_date"] is None

@@ -27,6 +27,7 @@ from sim.report.layout import (
     _text_page,
 )
 from sim.report.style import _INK, _MUTED, PAGE
+from sim.summary import Run
 
 _KEY_QUANTILES = (0.01, 0.05, 0.1, 0.25, 0.5, 0.75, 0.9, 0.95, 0.99)
 # The two columns: left edge and width, in figure fractions.
@@ -109,7 +110,8 @@ def _row_height(ctx: _Ctx, top: float, description_lines: int) -> float:
     left_fixed = 4 * heads + 0.0195 * description_lines + 0.03 * cut_left
     left_rows = n_seg + 1 + 5 + max(n_shock + 1, 1)
     right_fixed = (4 if n_exp else 3) * heads + 0.03 * cut_right
-    right_rows = n_target + 1 + (3 if ctx.yi else 2) + 1.7 * n_exp + 6
+    n_provenance = 6 + sum(day is not None for _, day in _dates(summary.run))
+    right_rows = n_target + 1 + (3 if ctx.yi else 2) + 1.7 * n_exp + n_provenance
     return min(
         0.033, (top - 0.03 - left_fixed) / left_rows, (top - 0.03 - right_fixed) / right_rows
     )
@@ -325,6 +327,7 @@ def _provenance(s: _Sheet, y: float) -> None:
             s.ctx.drawable(run.scenario + (f"  ({sc.source.name})" if sc.source else "")),
         ],
         ["SHA-256", run.scenario_sha256],
+        *[[what, day] for what, day in _dates(run) if day is not None],
         ["seed, sampler", f"{run.seed}, {run.sampler}"],
         [
             "paths",
@@ -335,3 +338,8 @@ def _provenance(s: _Sheet, y: float) -> None:
         ["run time", f"{run.elapsed_s:.2f} s on {run.workers} worker(s)"],
     ]
     s.table(y, rows, left=False, col_widths=(0.17, 0.83), fontsize=_FS - 1)
+
+
+def _dates(run: Run) -> tuple[tuple[str, str | None], ...]:
+    """The information set (DESIGN 3.1): what was known when, and the date values are for."""
+    return (("known as of", run.as_of), ("listing date", run.listing_date))

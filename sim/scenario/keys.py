@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import datetime
 import difflib
 import math
+import re
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from types import MappingProxyType
@@ -146,6 +148,25 @@ def _str(value: object, path: str) -> str:
     if not isinstance(value, str):
         raise ScenarioError(f"expected a string, got {_kind(value)}", path=path)
     return value
+
+
+_DATE_RE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
+
+
+def _date(value: object, path: str) -> datetime.date:
+    """A calendar date: a TOML date literal (``2026-01-09``) or the string ``"2026-01-09"``."""
+    if isinstance(value, datetime.datetime):
+        raise ScenarioError(f"expected a date (YYYY-MM-DD) without a time, got {value}", path=path)
+    if isinstance(value, datetime.date):
+        return value
+    if isinstance(value, str) and _DATE_RE.match(value.strip()):
+        try:
+            return datetime.date.fromisoformat(value.strip())
+        except ValueError as err:
+            raise ScenarioError(
+                f"expected a date (YYYY-MM-DD), got {value!r}: {err}", path=path
+            ) from None
+    raise ScenarioError(f"expected a date (YYYY-MM-DD), got {_kind(value)}", path=path)
 
 
 def _choice(value: object, path: str, choices: tuple[_C, ...], *, what: str) -> _C:

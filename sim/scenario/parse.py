@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime
 import hashlib
 import json
 import math
@@ -16,10 +17,11 @@ import numpy as np
 from sim import metrics
 from sim.distributions import Distribution, parse_distribution, plain_number
 from sim.errors import ScenarioError, unknown_key_message
-from sim.money import canonical_currency, parse_fraction, parse_money
+from sim.money import canonical_currency, format_money, parse_fraction, parse_money
 from sim.scenario.files import _origin, _own_name, _read_chain, _resolve
 from sim.scenario.keys import (
     _choice,
+    _date,
     _declare,
     _dist_in,
     _int,
@@ -31,6 +33,7 @@ from sim.scenario.keys import (
     _str,
     _Table,
     _tables,
+    _truncation_hint,
 )
 from sim.scenario.types import (
     _DECLARED,
@@ -89,7 +92,7 @@ _TOP_KEYS = _declare(
 _SCENARIO_KEYS = _declare(
     "scenario",
     required=("base_year", "horizon"),
-    optional=("name", "description"),
+    optional=("name", "description", "as_of", "listing_date"),
     elsewhere=("extends",),
 )
 _TARGET_KEYS = _declare("targets", required=("label", "value"))
@@ -113,6 +116,7 @@ def build_scenario(raw: Mapping[str, Any], *, source: Path | None, own_name: str
     description = _str(sc.get("description", ""), "scenario.description")
     base_year = _int(sc.need("base_year"), "scenario.base_year", lo=1900, hi=2200)
     horizon = _int(sc.need("horizon"), "scenario.horizon", lo=1, hi=50)
+    as_of, listing_date = _parse_dates(sc)
     sc.done()
     years = tuple(range(base_year + 1, base_year + horizon + 1))
 
@@ -171,6 +175,8 @@ def build_scenario(raw: Mapping[str, Any], *, source: Path | None, own_name: str
         description=description,
         base_year=base_year,
         horizon=horizon,
+        as_of=as_of,
+        listing_date=listing_date,
         fx=fx,
         regions=region_tuple,
         segments=tuple(segments),
@@ -185,6 +191,22 @@ def build_scenario(raw: Mapping[str, Any], *, source: Path | None, own_name: str
         raw=raw,
         sha256=hashlib.sha256(canonical.encode("utf-8")).hexdigest(),
     )
+
+
+def _parse_dates(sc: _Table) -> tuple[datetime.date | None, datetime.date | None]:
+    """``as_of`` (the information date) and ``listing_date`` (the date values are for)."""
+    dates = {
+        key: None if (value := sc.get(key)) is None else _date(value, sc.key(key))
+        for key in ("as_of", "listing_date")
+    }
+    as_of, listing = dates["as_of"], dates["listing_date"]
+    if as_of is not None and listing is not None and as_of > listing:
+        raise ScenarioError(
+            f"the information date {as_of.isoformat()} falls after the listing date "
+            f"{listing.isoformat()} (scenario.listing_date); expected as_of <= listing_date",
+            path=sc.key("as_of"),
+        )
+    return as_of, listing
 
 
 def _unique(names: list[str], path: str, what: str) -> None:
@@ -243,7 +265,7 @@ _SEGMENT_KEYS = _declare(
     required=("name", "revenue", "growth", "regions"),
     optional=(
         *("fade", "terminal_growth", "volatility"),
-        *("region_concentration", "regions_at_horizon"),
+        *("region_concentration", "regions_at_horizon", "booked"),
     ),
 )
 
@@ -258,6 +280,8 @@ def _parse_segment(
     name = _name(t.need("name"), t.key("name"))
     revenue = parse_distribution(t.need("revenue"), path=t.key("revenue"), value=money)
     _dist_in(revenue, t.key("revenue"), 0.0, math.inf, what="revenue")
+    booked_raw = t.get("booked")
+    booked = None if booked_raw is None else _booked(booked_raw, revenue, t.key("booked"), money)
     growth = parse_distribution(t.need("growth"), path=t.key("growth"), value=fraction)
     _dist_in(growth, t.key("growth"), -1.0, math.inf, lo_open=True, what="growth")
     fade = _num(t.get("fade", 1.0), t.key("fade"), lo=0.0, hi=1.0)
@@ -277,7 +301,28 @@ def _parse_segment(
     if horizon_raw is not None:
         at_horizon = _parse_shares(horizon_raw, t.key("regions_at_horizon"), regions, fraction)
     t.done()
-    return Segment(name, revenue, growth, fade, terminal, vol, shares, kappa, at_horizon)
+    return Segment(name, revenue, growth, fade, terminal, vol, shares, kappa, at_horizon, booked)
+
+
+def _booked(
+    value: object, revenue: Distribution, path: str, money: Callable[[object, str], float]
+) -> float:
+    """Revenue already booked in the base year (USD): the base revenue may not go below it.
+
+    Checked from the revenue distribution's support, so that no path can draw less than
+    was booked (DESIGN 3.1); an unbounded family must be truncated with ``lower``.
+    """
+    booked = money(value, path)
+    low = revenue.support()[0]
+    if low < booked:
+        hint = _truncation_hint(revenue, booked, None)
+        raise ScenarioError(
+            f"{format_money(booked)} is already booked, but the base revenue "
+            f"{revenue.describe()} reaches down to {format_money(low)}: the base revenue's "
+            f"lower bound must be at least what was booked{hint}",
+            path=path,
+        )
+    return booked
 
 
 _SHOCK_KEYS = _declare(

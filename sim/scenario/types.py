@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime
 import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
@@ -60,6 +61,8 @@ class Segment:
     """A product line.
 
     ``shares`` and ``shares_at_horizon`` are aligned with :attr:`Scenario.regions`.
+    ``booked`` is revenue already booked in the base year (USD), when given: the base
+    revenue's support lies at or above it.
     """
 
     name: str
@@ -71,6 +74,7 @@ class Segment:
     shares: tuple[float, ...]
     region_concentration: float | None
     shares_at_horizon: tuple[float, ...] | None
+    booked: float | None = None
 
 
 @dataclass(frozen=True, slots=True, eq=False)
@@ -173,12 +177,16 @@ class Scenario:
         The resolved TOML (after ``extends``), as the user wrote it.
     sha256 : str
         SHA-256 of the canonical JSON of ``raw``: identifies the scenario's content.
+    as_of, listing_date : datetime.date or None
+        The information date and the date the values are for (DESIGN 3.1), when given.
     """
 
     name: str
     description: str
     base_year: int
     horizon: int
+    as_of: datetime.date | None
+    listing_date: datetime.date | None
     fx: Mapping[str, float]
     regions: tuple[str, ...]
     segments: tuple[Segment, ...]
@@ -214,6 +222,8 @@ class Scenario:
                 "base_year": self.base_year,
                 "horizon": self.horizon,
                 "years": list(self.years),
+                "as_of": _iso(self.as_of),
+                "listing_date": _iso(self.listing_date),
                 "sha256": self.sha256,
                 "source": str(self.source) if self.source else None,
             },
@@ -234,6 +244,7 @@ class Scenario:
                         if s.shares_at_horizon is not None
                         else None
                     ),
+                    "booked": s.booked,
                 }
                 for s in self.segments
             ],
@@ -315,6 +326,10 @@ class _Parsed:
     shocks: tuple[Shock, ...]
     offering: Offering | None
     targets: tuple[Target, ...]
+
+
+def _iso(day: datetime.date | None) -> str | None:
+    return None if day is None else day.isoformat()
 
 
 def _share_dict(regions: tuple[str, ...], shares: tuple[float, ...]) -> dict[str, float]:

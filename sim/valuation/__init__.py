@@ -136,6 +136,9 @@ class Paths:
     Attributes
     ----------
     revenue : (horizon + 1, n) total revenue in USD, the base year in row 0.
+    revenue_unshocked : (horizon + 1, n)
+        The same before shocks (``revenue`` itself on the unshocked pass): growth the
+        market pays for is read from it, since a recovery from a shock is not growth.
     row : int
         The valuation year's row in ``revenue`` (``valuation.year - base_year``, >= 1).
     hhi : (n,) Herfindahl index of the regional shares at the valuation year.
@@ -147,6 +150,7 @@ class Paths:
     """
 
     revenue: FloatArray
+    revenue_unshocked: FloatArray
     row: int
     hhi: FloatArray
     log_multiple_hit: FloatArray | None

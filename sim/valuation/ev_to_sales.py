@@ -3,7 +3,8 @@
 ``log M = log M0 + growth_elasticity * (l_val - log(1 + reference_growth))
 - concentration_penalty * (HHI - reference_hhi) + sum log(1 - multiple_hit)``, with M0
 the drawn ``valuation.multiple``, ``l_val`` the log growth of total revenue into the
-valuation year and the last sum over shocks with an event in the valuation year or the
+valuation year before shocks (a recovery from a shock is not growth the market pays for)
+and the last sum over shocks with an event in the valuation year or the
 year before (DESIGN.md section 3, "Valuation").
 """
 
@@ -82,8 +83,9 @@ class EvToSales(ValuationMethod):
         rev, v = paths.revenue, paths.row
         log_m = np.log(paths.draws["valuation.multiple"])
         if self.growth_elasticity != 0.0:
+            clean = paths.revenue_unshocked
             with np.errstate(divide="ignore", invalid="ignore"):
-                growth = np.log(rev[v] / rev[v - 1])
+                growth = np.log(clean[v] / clean[v - 1])
             growth = np.nan_to_num(growth, nan=0.0, posinf=0.0, neginf=0.0)
             log_m += self.growth_elasticity * (growth - math.log1p(self.reference_growth))
         if self.concentration_penalty != 0.0:
