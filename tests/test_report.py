@@ -272,7 +272,7 @@ def test_unknown_units_are_refused(plain: tuple[Result, Summary], tmp_path: Path
 
 def test_provenance_shows_the_dates_only_when_given(plain: tuple[Result, Summary]) -> None:
     def rows(result: Result, summary: Summary) -> dict[str, str]:
-        ctx = _Ctx(result, summary, choose_fonts(cjk=False), "#0072B2", ("#440154",))
+        ctx = _ctx(result, summary)
         fig = _fig_summary(ctx)
         cells = [tab.get_celld() for tab in fig.findobj(Table)]
         return {
