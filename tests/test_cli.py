@@ -249,7 +249,15 @@ def test_run_writes_summary_json_and_csv(
         assert isinstance(e["passed"], bool)
 
     with (tmp_path / "baseline" / "summary.csv").open(encoding="utf-8", newline="") as f:
-        rows = list(csv.DictReader(f))
+        every = list(csv.DictReader(f))
+    # The targets first, then the pricing grid (the baseline has an offering).
+    kinds = [r["kind"] for r in every]
+    assert kinds == ["target"] * len(scenario.targets) + ["pricing"] * len(summary["pricing"])
+    pricing = every[len(scenario.targets) :]
+    assert [float(r["p_at_least"]) for r in pricing] == pytest.approx(
+        [p["p_fair_at_least"] for p in summary["pricing"]], abs=5e-7
+    )
+    rows = every[: len(scenario.targets)]
     assert [r["label"] for r in rows] == [t.label for t in scenario.targets]
     assert [float(r["value_usd"]) for r in rows] == [t.value_usd for t in scenario.targets]
     assert [float(r["p_at_least"]) for r in rows] == pytest.approx(
