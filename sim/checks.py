@@ -121,6 +121,14 @@ def _stages(
     yield "valuation", "equity value without shocks", values.equity_unshocked[:, None], one, True
     if values.value_per_share is not None:
         yield "offering", "value per share", values.value_per_share[:, None], one, True
+    if values.market_value_offer is not None:
+        yield (
+            "offering",
+            "market value at the offer",
+            values.market_value_offer[:, None],
+            one,
+            True,
+        )
 
 
 def _check_stage(

@@ -35,7 +35,7 @@ if TYPE_CHECKING:
     from sim.engine import Result
     from sim.report.units import UnitsChoice
     from sim.scenario import Scenario
-    from sim.summary import Summary
+    from sim.summary import Summary, TargetEstimate
     from sim.valuation import Valuation
 
 FORMATS = ("json", "csv", "pdf", "png")
@@ -625,8 +625,10 @@ def _print_summary(summary: Summary, out: TextIO, *, valuation: Valuation) -> No
         f"p50 {fmt.money(q.median, reading=True)} | p95 {fmt.money(q.p95, reading=True)}",
         file=out,
     )
+    if summary.pricing:
+        _print_pricing(summary, out)
     if summary.targets:
-        width = max(_width(t.label) for t in summary.targets)
+        width = max(_width(_target_label(t)) for t in summary.targets)
         print(
             f"  {_ljust('target', width)}  {'value':>12}  {'P(value >= target)':>18}  "
             "95% interval",
@@ -635,7 +637,7 @@ def _print_summary(summary: Summary, out: TextIO, *, valuation: Valuation) -> No
         for t in summary.targets:
             lo, hi = t.ci95
             print(
-                f"  {_ljust(t.label, width)}  {fmt.money(t.value_usd):>12}  "
+                f"  {_ljust(_target_label(t), width)}  {fmt.money(t.value_usd):>12}  "
                 f"{fmt.pct(t.p_at_least):>18}  {fmt.interval(lo, hi)}",
                 file=out,
             )
@@ -678,6 +680,42 @@ def _print_comparison(comparison: Comparison, out: TextIO) -> None:
             *(_rjust(c, w) for c, w in zip(r[1:], widths[1:], strict=True)),
         ]
         print("  " + "  ".join(cells), file=out)
+
+
+def _target_label(t: TargetEstimate) -> str:
+    """A target's label, with the value it is read against unless that is fair value."""
+    return t.label if t.at == "fair" else f"{t.label} (at {t.at})"
+
+
+def _print_pricing(summary: Summary, out: TextIO) -> None:
+    """The pricing grid: each price in the offer currency and USD, the implied EV/sales
+    and P(fair value per share >= price); the range's prices marked."""
+    grid = summary.pricing
+    cur = grid[0].currency
+    print(f"  pricing: P(fair value per share >= price), price per share in {cur}", file=out)
+    print(
+        f"    {'price ' + cur:>12}  {'USD':>8}  {'market value':>14}  {'EV/sales':>8}  "
+        f"{'P(fair >= price)':>16}  95% interval",
+        file=out,
+    )
+    for p in grid:
+        lo, hi = p.ci95
+        mark = "  <- range" if p.in_range else ""
+        print(
+            f"    {fmt.number(p.price, 4):>12}  {fmt.number(p.price_usd, 4):>8}  "
+            f"{fmt.money(p.market_value_usd):>14}  {fmt.number(p.implied_ev_to_sales):>8}x "
+            f"{fmt.pct(p.p_fair_at_least):>16}  {fmt.interval(lo, hi)}{mark}",
+            file=out,
+        )
+    offer = summary.offer_price
+    if offer is not None:
+        q = offer.quantiles
+        print(
+            f"  offer price ({cur}): p5 {fmt.number(q.p5, 4)} | p50 {fmt.number(q.median, 4)} | "
+            f"p95 {fmt.number(q.p95, 4)}; at the range's low {fmt.pct(offer.p_at_low)}, "
+            f"at its high {fmt.pct(offer.p_at_high)}",
+            file=out,
+        )
 
 
 def _width(text: str) -> int:

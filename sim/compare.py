@@ -199,7 +199,8 @@ def shared_targets(summaries: Sequence[Summary]) -> list[tuple[str, float]]:
     """Every target of the runs as (label, USD), matched by value; the first label wins."""
     targets: list[tuple[str, float]] = []
     for s in summaries:
-        for tg in s.targets:
+        # Paired differences are measured on the kept equity values: fair-value targets.
+        for tg in (tg for tg in s.targets if tg.at == "fair"):
             if not any(math.isclose(tg.value_usd, v, rel_tol=1e-12) for _, v in targets):
                 targets.append((tg.label, tg.value_usd))
     return targets

@@ -74,8 +74,10 @@ class Result:
     ----------
     streams : dict of metric name -> Stream
         ``"valuation"``, ``"valuation_unshocked"``, ``"revenue.<year>"`` (base year too),
-        ``"hhi"``, ``"top_region_share"`` and ``"value_per_share"``
-        (with an offering); each with exact counts at its thresholds.
+        ``"hhi"``, ``"top_region_share"``, and with an offering ``"value_per_share"``,
+        ``"market_value.offer"`` and ``"pre_offer"`` (whose counts at the pricing grid's
+        thresholds give P(fair value per share >= price)); each with exact counts at its
+        thresholds.
     shock_counts : (shocks,) paths with at least one event up to the valuation year.
     region_share_sums : (regions,) sums over all paths of the valuation-year shares.
     kept : the first ``kept.n`` paths as exact arrays.
@@ -151,11 +153,16 @@ def _run_block(scenario: Scenario, task: _Task) -> _BlockOutcome:
         stream = Stream(thresholds.get(name, ()))
         stream.update(x)
         streams[name] = stream
-    targets = np.array([t.value_usd for t in scenario.targets])
-    hits = values.equity[:, None] >= targets[None, :]
+    hits = np.zeros((task.n, len(scenario.targets)), dtype=bool)
+    for j, t in enumerate(scenario.targets):
+        read = metrics.per_path(scenario, values, metrics.target_metric(t))
+        assert read is not None  # the loader refuses a target whose metric the run lacks
+        hits[:, j] = read >= t.value_usd
     marks = np.arange(CHECKPOINT, task.n + CHECKPOINT, CHECKPOINT).clip(max=task.n)
     cum = np.cumsum(hits, axis=0, dtype=np.int64)
-    target_counts = cum[marks - 1] if task.n else np.zeros((0, len(targets)), dtype=np.int64)
+    target_counts = (
+        cum[marks - 1] if task.n else np.zeros((0, len(scenario.targets)), dtype=np.int64)
+    )
     kept = None
     # Block 0 always reports its (possibly empty) prefix, so the kept arrays have their
     # shapes even when nothing is kept.
@@ -362,8 +369,10 @@ class _Merge:
 
 def _max_half_width(scenario: Scenario, merged: _Merge) -> float:
     """The precision rule's measure: the widest 95 % half-width of a target probability."""
-    val = merged.streams["valuation"]
-    counts = val.at_least[[val.thresholds.index(t.value_usd) for t in scenario.targets]]
+    counts = [
+        merged.streams[metrics.stream_name(metrics.target_metric(t))].count_at_least(t.value_usd)
+        for t in scenario.targets
+    ]
     widths = [(hi - lo) / 2 for lo, hi in (wilson_interval(int(c), merged.done) for c in counts)]
     return max(widths, default=0.0)
 

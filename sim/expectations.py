@@ -112,7 +112,7 @@ def metric_estimate(
         assert fill is not None
         count = entry.count(result, fill)
         return count / n, wilson_interval(count, n)
-    stream = result.streams.get(metric)
+    stream = result.streams.get(metrics.stream_name(metric))
     if stream is None:
         raise SimError(f"the run has no metric {metric!r}")
     if stat in ("p_at_least", "p_below"):

@@ -25,8 +25,8 @@ when ``[[expect]]`` may name it).
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator, Sequence
-from dataclasses import dataclass
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Literal, Protocol, TypeAlias
 
 import numpy as np
@@ -42,7 +42,9 @@ if TYPE_CHECKING:
 __all__ = [
     "EXPECT_METRICS",
     "HHI",
+    "MARKET_VALUE",
     "METRICS",
+    "PRE_OFFER",
     "REVENUE",
     "SHOCK_P_ANY",
     "TOP_REGION_SHARE",
@@ -54,7 +56,9 @@ __all__ = [
     "Unit",
     "find",
     "per_path",
+    "stream_name",
     "streamed",
+    "target_metric",
     "thresholds",
     "unit",
 ]
@@ -120,6 +124,9 @@ class Metric:
         happened. Indicators are counted by the engine, not streamed.
     expect : bool
         Whether an ``[[expect]]`` entry may name it.
+    same_as : mapping of str to str
+        Fills whose values are another metric's stream (``market_value.fair`` is
+        ``valuation``): not streamed twice, read from that stream.
     """
 
     pattern: str
@@ -130,6 +137,7 @@ class Metric:
     own_thresholds: Callable[[Scope], tuple[float, ...]] = _none
     count: Callable[[Result, str], int] | None = None
     expect: bool = True
+    same_as: Mapping[str, str] = field(default_factory=dict)
 
     @property
     def _ends(self) -> tuple[str, str] | None:
@@ -181,8 +189,55 @@ def _shock_count(result: Result, fill: str) -> int:
     return int(result.shock_counts[names.index(fill)])
 
 
-def _target_values(scope: Scope) -> tuple[float, ...]:
-    return tuple(t.value_usd for t in scope.targets)
+def _target_values(scope: Scope, at: str = "fair") -> tuple[float, ...]:
+    return tuple(t.value_usd for t in scope.targets if t.at == at)
+
+
+def _offerings(scope: Scope) -> tuple[str, ...]:
+    return ("",) if scope.offering is not None else ()
+
+
+def _market_value_fills(scope: Scope) -> tuple[str, ...]:
+    return ("fair", "offer") if scope.offering is not None else ("fair",)
+
+
+def _market_value(values: PathValues, i: int) -> FloatArray:
+    if i == 0:
+        return values.equity
+    if values.market_value_offer is None:  # pragma: no cover - fills() says there is one
+        raise AssertionError("market_value.offer read without an offering")
+    return values.market_value_offer
+
+
+def _market_value_missing(scope: Scope, name: str, fill: str) -> str:
+    if fill in ("day1", "end", "peak"):
+        return f"{name} needs the aftermarket, which is not available yet"
+    if fill == "offer":
+        return f"{name} needs an [offering] table"
+    return unknown_key_message(fill, ("fair", "offer"), what="value")
+
+
+def _offer_thresholds(scope: Scope) -> tuple[float, ...]:
+    """The offer targets, and the range's ends in market value: P(offer = high) is the
+    share at or above ``high x N``, P(offer = low) the share below just above ``low x N``."""
+    from sim.offering import offer_thresholds
+
+    out = _target_values(scope, "offer")
+    if scope.offering is not None:
+        out += offer_thresholds(scope.offering)
+    return out
+
+
+def _pre_offer(values: PathValues, i: int) -> FloatArray:
+    if values.pre_offer is None:  # pragma: no cover - fills() says there is one
+        raise AssertionError("pre_offer read without an offering")
+    return values.pre_offer
+
+
+def _grid_thresholds(scope: Scope) -> tuple[float, ...]:
+    from sim.offering import grid_thresholds
+
+    return grid_thresholds(scope.offering) if scope.offering is not None else ()
 
 
 VALUATION = Metric(
@@ -218,11 +273,34 @@ SHOCK_P_ANY = Metric(
 VALUE_PER_SHARE = Metric(
     "value_per_share",
     "money",
-    lambda s: ("",) if s.offering is not None else (),
+    _offerings,
     _vps,
     missing=lambda s, name, fill: "value_per_share needs an [offering] table",
     own_thresholds=lambda s: s.offering.price_range_usd if s.offering is not None else (),
 )
+
+MARKET_VALUE = Metric(
+    "market_value.<at>",
+    "money",
+    _market_value_fills,
+    _market_value,
+    missing=_market_value_missing,
+    own_thresholds=_offer_thresholds,
+    same_as={"fair": "valuation"},
+)
+"""Market value at a point in time: ``fair`` is the equity value (``valuation``),
+``offer`` the offer price x shares after the offer. Its own thresholds are ``offer``'s
+(``fair`` is read from ``valuation``'s stream)."""
+PRE_OFFER = Metric(
+    "pre_offer",
+    "money",
+    _offerings,
+    _pre_offer,
+    own_thresholds=_grid_thresholds,
+    expect=False,
+)
+"""Equity before the offer's proceeds at a price; its counts at the pricing grid's
+thresholds are P(fair value per share at P >= P) (:func:`sim.offering.grid_thresholds`)."""
 
 METRICS: tuple[Metric, ...] = (
     VALUATION,
@@ -232,6 +310,8 @@ METRICS: tuple[Metric, ...] = (
     TOP_REGION_SHARE,
     SHOCK_P_ANY,
     VALUE_PER_SHARE,
+    MARKET_VALUE,
+    PRE_OFFER,
 )
 """Every metric, in the order the engine streams them."""
 
@@ -266,12 +346,29 @@ def unit(name: str, scope: Scope, *, path: str) -> Unit:
     return metric.unit
 
 
+def stream_name(name: str) -> str:
+    """The stream that holds metric ``name``'s values: ``name`` itself, or the metric it
+    is the same as (``market_value.fair`` -> ``valuation``)."""
+    metric = find(name)
+    fill = metric.fill_of(name) if metric is not None else None
+    if metric is None or fill is None:
+        return name
+    return metric.same_as.get(fill, name)
+
+
+def target_metric(target: Target) -> str:
+    """The metric a target is read against: ``valuation`` (``at = "fair"``) or
+    ``market_value.<at>``."""
+    return VALUATION.name() if target.at == "fair" else MARKET_VALUE.name(target.at)
+
+
 def streamed(scope: Scope, values: PathValues) -> Iterator[tuple[str, FloatArray]]:
     """Each streamed metric's per-path values (indicators are counted instead), by name."""
     for metric in METRICS:
         if metric.count is None:
             for i, fill in enumerate(metric.fills(scope)):
-                yield metric.name(fill), metric.read(values, i)
+                if fill not in metric.same_as:
+                    yield metric.name(fill), metric.read(values, i)
 
 
 def per_path(scope: Scope, values: PathValues, name: str) -> FloatArray | None:
@@ -293,9 +390,10 @@ def thresholds(scenario: Scenario) -> dict[str, tuple[float, ...]]:
     out: dict[str, list[float]] = {}
     for metric in METRICS:
         if metric.count is None:
-            for name in metric.names(scenario):
-                out[name] = list(metric.own_thresholds(scenario))
+            for fill in metric.fills(scenario):
+                if fill not in metric.same_as:
+                    out[metric.name(fill)] = list(metric.own_thresholds(scenario))
     for e in scenario.expectations:
         if e.threshold is not None:
-            out.setdefault(e.metric, []).append(e.threshold)
+            out.setdefault(stream_name(e.metric), []).append(e.threshold)
     return {k: tuple(sorted(set(v))) for k, v in out.items()}

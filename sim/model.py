@@ -16,6 +16,7 @@ from typing import Final, Literal, TypeAlias
 import numpy as np
 import numpy.typing as npt
 
+from sim.offering import offer_price, proceeds_per_price, shares_after
 from sim.scenario import Scenario
 from sim.valuation import Paths
 
@@ -69,7 +70,14 @@ class PathValues:
     top_region_share : (n,) the largest regional share at the valuation year.
     multiple : (n,) EV/sales multiple after adjustments.
     shock_any : (n, shocks) an event up to and including the valuation year.
-    value_per_share : (n,) equity / shares outstanding, or ``None`` without an offering.
+    value_per_share : (n,) equity / shares after the offer (with the deal, the fair value
+        per share at the path's offer price), or ``None`` without an offering.
+    pre_offer : (n,) equity before the offer's proceeds at a price: EV + net cash (plus
+        the simple form's fixed proceeds); ``None`` without an offering.
+    offer_price : (n,) the offer price, USD per share (:func:`sim.offering.offer_price`);
+        ``None`` without an offering.
+    market_value_offer : (n,) offer price x shares after the offer; ``None`` without an
+        offering.
     """
 
     equity: FloatArray
@@ -82,6 +90,9 @@ class PathValues:
     multiple: FloatArray
     shock_any: BoolArray
     value_per_share: FloatArray | None
+    pre_offer: FloatArray | None = None
+    offer_price: FloatArray | None = None
+    market_value_offer: FloatArray | None = None
 
 
 def inputs(scenario: Scenario) -> tuple[InputSpec, ...]:
@@ -241,9 +252,23 @@ def evaluate(scenario: Scenario, draws: Mapping[str, FloatArray]) -> PathValues:
     shocked = _apply_shocks(scenario, draws, segment_revenue(scenario, draws), row)
     conc = _concentrate(shocked, row)
     equity, equity_clean, multiple = _equity(scenario, draws, shocked, conc, row)
-    per_share = None
-    if scenario.offering is not None:
-        per_share = equity / scenario.offering.shares_outstanding
+    per_share = pre_offer = price = market_value = None
+    offering = scenario.offering
+    if offering is not None:
+        # The equity so far is the value before the offer's proceeds at a price; the
+        # price on each path is the fixed point of the discounted fair value (3.2).
+        shares = shares_after(offering)
+        a = proceeds_per_price(offering)
+        discount = draws["offering.ipo_discount"]
+        pre_offer = equity
+        price = offer_price(offering, pre_offer, discount)
+        equity = pre_offer + a * price
+        if equity_clean is pre_offer:  # no shocks: one pass
+            equity_clean = equity
+        elif a:
+            equity_clean = equity_clean + a * offer_price(offering, equity_clean, discount)
+        per_share = equity / shares
+        market_value = price * shares
     return PathValues(
         equity=equity,
         equity_unshocked=equity_clean,
@@ -255,6 +280,9 @@ def evaluate(scenario: Scenario, draws: Mapping[str, FloatArray]) -> PathValues:
         multiple=multiple,
         shock_any=shocked.any_event.T,
         value_per_share=per_share,
+        pre_offer=pre_offer,
+        offer_price=price,
+        market_value_offer=market_value,
     )
 
 

@@ -35,6 +35,7 @@ from sim.format import money
 __all__ = [
     "canonical_currency",
     "format_money",
+    "money_and_currency",
     "money_string",
     "parse_fraction",
     "parse_money",
@@ -285,12 +286,34 @@ def parse_money(
         return amount + 0.0  # -0.0 -> 0.0, so that zero prints as "0"
     if not isinstance(value, str):
         raise ScenarioError(_expected(value), path=path)
-    return _parse_money_text(value, path=path, fx=fx, allow_negative=allow_negative)
+    return _parse_money_text(value, path=path, fx=fx, allow_negative=allow_negative)[0]
+
+
+def money_and_currency(
+    value: object, *, path: str, fx: Mapping[str, float] | None = None
+) -> tuple[float, str, float]:
+    """Read a money amount as :func:`parse_money` does, and say which currency it was in.
+
+    Returns
+    -------
+    usd, currency, rate
+        The amount in USD, the ISO code it was written in (``"USD"`` for a plain
+        number), and that currency's rate (USD per unit, 1 for USD).
+
+    Examples
+    --------
+    >>> money_and_currency("HK$151", path="x", fx={"HKD": 0.125})
+    (18.875, 'HKD', 0.125)
+    """
+    if not isinstance(value, str):
+        return parse_money(value, path=path, fx=fx), "USD", 1.0
+    usd, currency = _parse_money_text(value, path=path, fx=fx, allow_negative=False)
+    return usd, currency, _fx_rate(currency, fx, text=value, path=path)
 
 
 def _parse_money_text(
     value: str, *, path: str, fx: Mapping[str, float] | None, allow_negative: bool
-) -> float:
+) -> tuple[float, str]:
     text = value.strip()
     if "%" in text:
         raise ScenarioError(
@@ -376,7 +399,7 @@ def _parse_money_text(
         raise ScenarioError(
             f"money amount {value!r} is too large (beyond the float range)", path=path
         )
-    return usd + 0.0  # "-0" -> 0.0
+    return usd + 0.0, currency  # "-0" -> 0.0
 
 
 def parse_fraction(value: object, *, path: str, lo: float = 0.0, hi: float = 1.0) -> float:

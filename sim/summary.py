@@ -28,15 +28,26 @@ import numpy.typing as npt
 
 from sim import metrics
 from sim._version import __version__
+from sim.distributions import Distribution
 from sim.engine import Kept, Result
 from sim.expectations import ExpectationOutcome, check_expectation
+from sim.offering import (
+    grid_prices,
+    grid_thresholds,
+    net_proceeds,
+    offer_thresholds,
+    shares_after,
+)
 from sim.sampling import BLOCK_SIZE
 from sim.stats import QUANTILE_LEVELS, proportion_se, quantiles, spearman, wilson_interval
 
 __all__ = [
     "Concentration",
     "EquityValue",
+    "MarketValue",
+    "OfferPrice",
     "Precision",
+    "PricePoint",
     "Quantiles",
     "RevenueYear",
     "Run",
@@ -116,13 +127,108 @@ class TargetEstimate:
     p_at_least: float
     ci95: tuple[float, float]
     se: float
+    at: str = "fair"
 
     def to_dict(self) -> dict[str, Any]:
         out: dict[str, Any] = {"label": self.label, "value_usd": self.value_usd}
         if self.written is not None:
             out["written"] = self.written
+        out |= {"at": self.at}
         out |= {"p_at_least": self.p_at_least, "ci95": list(self.ci95), "se": self.se}
         return out
+
+
+@dataclass(frozen=True, slots=True)
+class PricePoint:
+    """One price of the pricing grid (DESIGN.md 3.2) and what the run says about it.
+
+    Attributes
+    ----------
+    price : float
+        Per share, in the offer currency (:attr:`currency`).
+    price_usd : float
+        The same price in USD.
+    in_range : bool
+        Whether the price lies in the offer's price range.
+    market_value_usd : float
+        ``price x shares after the offer``.
+    net_proceeds_usd : float
+        Net proceeds at this price (0 in the simple form, whose proceeds are fixed).
+    implied_ev_usd : float
+        Market value less the median net cash and the net proceeds (the simple form's
+        median IPO proceeds).
+    implied_ev_to_sales : float
+        Implied EV / the median revenue of the valuation year.
+    p_fair_at_least : float
+        P(fair value per share at this price >= this price), counted exactly.
+    """
+
+    price: float
+    currency: str
+    price_usd: float
+    in_range: bool
+    market_value_usd: float
+    net_proceeds_usd: float
+    implied_ev_usd: float
+    implied_ev_to_sales: float
+    p_fair_at_least: float
+    ci95: tuple[float, float]
+    se: float
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "price": self.price,
+            "currency": self.currency,
+            "price_usd": self.price_usd,
+            "in_range": self.in_range,
+            "market_value_usd": self.market_value_usd,
+            "net_proceeds_usd": self.net_proceeds_usd,
+            "implied_ev_usd": self.implied_ev_usd,
+            "implied_ev_to_sales": self.implied_ev_to_sales,
+            "p_fair_at_least": self.p_fair_at_least,
+            "ci95": list(self.ci95),
+            "se": self.se,
+        }
+
+
+@dataclass(frozen=True, slots=True)
+class MarketValue:
+    """Market value (USD) at one point in time (``at``): quantiles and mean.
+
+    ``fair`` is the equity value; ``offer`` the offer price x shares after the offer.
+    """
+
+    at: str
+    mean: float
+    se: float
+    quantiles: Quantiles
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"quantiles": self.quantiles.to_dict(), "mean": self.mean, "se": self.se}
+
+
+@dataclass(frozen=True, slots=True)
+class OfferPrice:
+    """The offer price over the paths, ``clip(fair x (1 - ipo_discount), low, high)``.
+
+    ``quantiles`` and ``mean`` are per share in the offer currency; ``p_at_low`` and
+    ``p_at_high`` the shares of paths priced at the range's ends.
+    """
+
+    currency: str
+    mean: float
+    quantiles: Quantiles
+    p_at_low: float
+    p_at_high: float
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "currency": self.currency,
+            "mean": self.mean,
+            "quantiles": self.quantiles.to_dict(),
+            "p_at_low": self.p_at_low,
+            "p_at_high": self.p_at_high,
+        }
 
 
 @dataclass(frozen=True, slots=True)
@@ -252,7 +358,12 @@ class SensitivityRow:
 
 @dataclass(frozen=True, slots=True)
 class ValuePerShare:
-    """Equity value per share, USD, against the offer price range."""
+    """Equity value per share, USD, against the offer price range.
+
+    ``shares_outstanding`` is the shares after the offer; ``basis`` says what the value
+    is: the equity value over them in the simple form, the fair value per share at each
+    path's offer price with the deal.
+    """
 
     shares_outstanding: float
     mean: float
@@ -261,10 +372,12 @@ class ValuePerShare:
     p_at_least_offer_low: float
     p_at_least_offer_high: float
     currency: str = "USD"
+    basis: str = "equity value / shares outstanding"
 
     def to_dict(self) -> dict[str, Any]:
         return {
             "currency": self.currency,
+            "basis": self.basis,
             "shares_outstanding": self.shares_outstanding,
             "mean": self.mean,
             "quantiles": self.quantiles.to_dict(),
@@ -359,6 +472,12 @@ class Summary:
         For a scenario with shocks only.
     value_per_share : ValuePerShare or None
         For a scenario with an ``[offering]`` only.
+    pricing : tuple of PricePoint
+        The pricing grid, increasing prices; empty without an ``[offering]``.
+    market_value : tuple of MarketValue
+        ``fair``, and ``offer`` with an ``[offering]``.
+    offer_price : OfferPrice or None
+        For a scenario with an ``[offering]`` only.
     """
 
     run: Run
@@ -372,6 +491,9 @@ class Summary:
     precision: Precision | None = None
     shock_impact: ShockImpact | None = None
     value_per_share: ValuePerShare | None = None
+    pricing: tuple[PricePoint, ...] = ()
+    market_value: tuple[MarketValue, ...] = ()
+    offer_price: OfferPrice | None = None
 
     @property
     def failed(self) -> bool:
@@ -396,13 +518,21 @@ class Summary:
             data["shock_impact"] = self.shock_impact.to_dict()
         if self.value_per_share is not None:
             data["value_per_share"] = self.value_per_share.to_dict()
+        if self.pricing:
+            data["pricing"] = [p.to_dict() for p in self.pricing]
+        if self.offer_price is not None:
+            data["offer_price"] = self.offer_price.to_dict()
+        if self.market_value:
+            data["market_value"] = {m.at: m.to_dict() for m in self.market_value}
         return data
 
     def to_json(self) -> str:
         return json.dumps(_finite(self.to_dict()), indent=2, ensure_ascii=False) + "\n"
 
     def to_csv(self) -> str:
-        """One row per target."""
+        """One row per target (``kind`` target), then one per price of the pricing grid
+        (``kind`` pricing: ``value_usd`` is the price per share in USD and ``p_at_least``
+        P(fair value per share >= price))."""
         buf = io.StringIO()
         writer = csv.writer(buf, lineterminator="\n")
         writer.writerow(
@@ -416,23 +546,54 @@ class Summary:
                 "se",
                 "paths",
                 "seed",
+                "kind",
+                "at",
+                "price",
+                "currency",
+                "market_value_usd",
+                "implied_ev_to_sales",
             ]
         )
+        run = self.run
         for t in self.targets:
             writer.writerow(
                 [
-                    self.run.scenario,
+                    run.scenario,
                     t.label,
                     repr(t.value_usd),
-                    f"{t.p_at_least:.6f}",
-                    f"{t.ci95[0]:.6f}",
-                    f"{t.ci95[1]:.6f}",
-                    f"{t.se:.6f}",
-                    self.run.paths,
-                    self.run.seed,
+                    *_probability_cells(t.p_at_least, t.ci95, t.se),
+                    run.paths,
+                    run.seed,
+                    "target",
+                    t.at,
+                    "",
+                    "",
+                    "",
+                    "",
+                ]
+            )
+        for p in self.pricing:
+            writer.writerow(
+                [
+                    run.scenario,
+                    f"price {p.price:.6g} {p.currency}",
+                    repr(p.price_usd),
+                    *_probability_cells(p.p_fair_at_least, p.ci95, p.se),
+                    run.paths,
+                    run.seed,
+                    "pricing",
+                    "fair",
+                    repr(p.price),
+                    p.currency,
+                    repr(p.market_value_usd),
+                    repr(p.implied_ev_to_sales),
                 ]
             )
         return buf.getvalue()
+
+
+def _probability_cells(p: float, ci95: tuple[float, float], se: float) -> list[str]:
+    return [f"{p:.6f}", f"{ci95[0]:.6f}", f"{ci95[1]:.6f}", f"{se:.6f}"]
 
 
 def _finite(value: Any) -> Any:
@@ -451,13 +612,15 @@ def _quantiles(result: Result, metric: str) -> Quantiles:
     exact = metrics.per_path(result.scenario, result.kept.values, metric)
     if exact is not None and result.exact:
         return Quantiles.from_dict(quantiles(exact))
-    sketch = result.streams[metric].sketch
+    sketch = result.streams[metrics.stream_name(metric)].sketch
     return Quantiles(QUANTILE_LEVELS, tuple(sketch.quantile(q) for q in QUANTILE_LEVELS))
 
 
-def _target(label: str, value: float, written: str | None, count: int, n: int) -> TargetEstimate:
+def _target(
+    label: str, value: float, written: str | None, count: int, n: int, at: str = "fair"
+) -> TargetEstimate:
     return TargetEstimate(
-        label, value, written, count / n, wilson_interval(count, n), proportion_se(count, n)
+        label, value, written, count / n, wilson_interval(count, n), proportion_se(count, n), at
     )
 
 
@@ -505,9 +668,12 @@ def _shock_impact(result: Result, targets: tuple[TargetEstimate, ...]) -> ShockI
     off = result.streams.get("valuation_unshocked")
     targets_off = None
     if off is not None:
+        # Shocks switched off change the fair value; the offer follows it on each path
+        # but is not streamed twice: the fair-value targets only.
         targets_off = tuple(
             _target(t.label, t.value_usd, None, off.count_at_least(t.value_usd), n)
             for t in targets
+            if t.at == "fair"
         )
     return ShockImpact(
         kept_paths=kept.n,
@@ -562,12 +728,86 @@ def _value_per_share(result: Result) -> ValuePerShare | None:
     vps = result.streams[metrics.VALUE_PER_SHARE.name()]
     lo, hi = offering.price_range_usd
     return ValuePerShare(
-        shares_outstanding=offering.shares_outstanding,
+        shares_outstanding=shares_after(offering),
         mean=vps.mean,
         quantiles=_quantiles(result, metrics.VALUE_PER_SHARE.name()),
         offer_price_range_usd=(lo, hi),
         p_at_least_offer_low=vps.count_at_least(lo) / result.paths,
         p_at_least_offer_high=vps.count_at_least(hi) / result.paths,
+        basis=(
+            "equity value / shares outstanding"
+            if offering.deal is None
+            else "fair value per share at each path's offer price"
+        ),
+    )
+
+
+def _median(dist: Distribution) -> float:
+    return float(dist.ppf(np.array([0.5]))[0])
+
+
+def _pricing(result: Result, revenue: tuple[RevenueYear, ...]) -> tuple[PricePoint, ...]:
+    """The pricing grid: for each price, market value, implied EV and EV/sales (at the
+    medians of net cash and valuation-year revenue), and P(fair per share >= price)."""
+    scenario = result.scenario
+    offering = scenario.offering
+    if offering is None:
+        return ()
+    n = result.paths
+    stream = result.streams[metrics.PRE_OFFER.name()]
+    shares = shares_after(offering)
+    cash = _median(scenario.valuation.net_cash) + _median(scenario.valuation.ipo_proceeds)
+    sales = next(r.p50 for r in revenue if r.year == scenario.valuation.year)
+    lo, hi = offering.price_range_usd
+    out = []
+    for price, threshold in zip(grid_prices(offering), grid_thresholds(offering), strict=True):
+        count = stream.count_at_least(threshold)
+        value = price * shares
+        proceeds = net_proceeds(offering, price)
+        ev = value - cash - proceeds
+        out.append(
+            PricePoint(
+                price=price / offering.usd_per_unit,
+                currency=offering.currency,
+                price_usd=price,
+                in_range=lo <= price <= hi,
+                market_value_usd=value,
+                net_proceeds_usd=proceeds,
+                implied_ev_usd=ev,
+                implied_ev_to_sales=ev / sales if sales > 0 else math.nan,
+                p_fair_at_least=count / n,
+                ci95=wilson_interval(count, n),
+                se=proportion_se(count, n),
+            )
+        )
+    return tuple(out)
+
+
+def _market_value(result: Result) -> tuple[MarketValue, ...]:
+    out = []
+    for name in metrics.MARKET_VALUE.names(result.scenario):
+        fill = metrics.MARKET_VALUE.fill_of(name)
+        assert fill is not None
+        stream = result.streams[metrics.stream_name(name)]
+        out.append(MarketValue(fill, stream.mean, stream.se, _quantiles(result, name)))
+    return tuple(out)
+
+
+def _offer_price(result: Result) -> OfferPrice | None:
+    offering = result.scenario.offering
+    if offering is None:
+        return None
+    name = metrics.MARKET_VALUE.name("offer")
+    stream = result.streams[name]
+    per_unit = shares_after(offering) * offering.usd_per_unit
+    q = _quantiles(result, name)
+    above_low, at_high = (stream.count_at_least(t) for t in offer_thresholds(offering))
+    return OfferPrice(
+        currency=offering.currency,
+        mean=stream.mean / per_unit,
+        quantiles=Quantiles(q.levels, tuple(v / per_unit for v in q.values)),
+        p_at_low=1 - above_low / result.paths,
+        p_at_high=at_high / result.paths,
     )
 
 
@@ -581,7 +821,16 @@ def summarise(result: Result) -> Summary:
     n = result.paths
     val = result.streams[metrics.VALUATION.name()]
     targets = tuple(
-        _target(t.label, t.value_usd, t.text, val.count_at_least(t.value_usd), n)
+        _target(
+            t.label,
+            t.value_usd,
+            t.text,
+            result.streams[metrics.stream_name(metrics.target_metric(t))].count_at_least(
+                t.value_usd
+            ),
+            n,
+            t.at,
+        )
         for t in scenario.targets
     )
     shocks = []
@@ -592,6 +841,7 @@ def summarise(result: Result) -> Summary:
                 shock.name, count / n, wilson_interval(count, n), proportion_se(count, n)
             )
         )
+    revenue = _revenue(result)
     precision = None
     if result.precision is not None:
         precision = Precision(
@@ -607,7 +857,7 @@ def summarise(result: Result) -> Summary:
             quantiles=_quantiles(result, metrics.VALUATION.name()),
         ),
         targets=targets,
-        revenue=_revenue(result),
+        revenue=revenue,
         concentration=Concentration(
             year=scenario.valuation.year,
             hhi=_quantiles(result, metrics.HHI.name()),
@@ -622,4 +872,7 @@ def summarise(result: Result) -> Summary:
         precision=precision,
         shock_impact=_shock_impact(result, targets) if scenario.shocks else None,
         value_per_share=_value_per_share(result),
+        pricing=_pricing(result, revenue),
+        market_value=_market_value(result),
+        offer_price=_offer_price(result),
     )

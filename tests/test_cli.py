@@ -249,7 +249,15 @@ def test_run_writes_summary_json_and_csv(
         assert isinstance(e["passed"], bool)
 
     with (tmp_path / "baseline" / "summary.csv").open(encoding="utf-8-sig", newline="") as f:
-        rows = list(csv.DictReader(f))
+        every = list(csv.DictReader(f))
+    # The targets first, then the pricing grid (the baseline has an offering).
+    kinds = [r["kind"] for r in every]
+    assert kinds == ["target"] * len(scenario.targets) + ["pricing"] * len(summary["pricing"])
+    pricing = every[len(scenario.targets) :]
+    assert [float(r["p_at_least"]) for r in pricing] == pytest.approx(
+        [p["p_fair_at_least"] for p in summary["pricing"]], abs=5e-7
+    )
+    rows = every[: len(scenario.targets)]
     assert [r["label"] for r in rows] == [t.label for t in scenario.targets]
     assert [float(r["value_usd"]) for r in rows] == [t.value_usd for t in scenario.targets]
     assert [float(r["p_at_least"]) for r in rows] == pytest.approx(
@@ -267,9 +275,10 @@ def test_summary_csv_starts_with_a_bom_so_excel_reads_yi(tmp_path: Path) -> None
         rows = list(csv.reader(f))
     summary = json.loads((tmp_path / "small" / "summary.json").read_text(encoding="utf-8"))
     assert rows[0][:3] == ["scenario", "label", "value_usd"]
-    assert [r[1] for r in rows[1:]] == [t["label"] for t in summary["targets"]]
-    assert "article: 25亿 USD" in [r[1] for r in rows[1:]]
-    assert [float(r[3]) for r in rows[1:]] == pytest.approx(
+    targets = rows[1 : 1 + len(summary["targets"])]  # then the pricing rows
+    assert [r[1] for r in targets] == [t["label"] for t in summary["targets"]]
+    assert "article: 25亿 USD" in [r[1] for r in targets]
+    assert [float(r[3]) for r in targets] == pytest.approx(
         [t["p_at_least"] for t in summary["targets"]], abs=5e-7
     )
 

@@ -62,6 +62,7 @@ def test_every_streamed_metric_is_read_from_its_per_path_values(run: Result) -> 
     s = run.scenario
     expected = {"valuation", "valuation_unshocked", "hhi", "top_region_share"}
     expected |= {f"revenue.{y}" for y in (s.base_year, *s.years)} | {"value_per_share"}
+    expected |= {"market_value.offer", "pre_offer"}
     assert set(run.streams) == expected
     kept = run.kept
     columns = {
@@ -70,6 +71,9 @@ def test_every_streamed_metric_is_read_from_its_per_path_values(run: Result) -> 
         "hhi": kept.values.hhi,
         "top_region_share": kept.values.top_region_share,
         "value_per_share": kept.values.value_per_share,
+        "market_value.offer": kept.values.market_value_offer,
+        "market_value.fair": kept.values.equity,
+        "pre_offer": kept.values.pre_offer,
         **{
             f"revenue.{y}": kept.values.revenue[:, j]
             for j, y in enumerate((s.base_year, *s.years))
@@ -161,7 +165,9 @@ def test_registry_names_the_patterns_in_one_place() -> None:
         "top_region_share",
         "shocks.<name>.p_any",
         "value_per_share",
+        "market_value.<at>",
     )
+    assert metrics.find("market_value.offer") is metrics.MARKET_VALUE
     assert metrics.find("revenue.2025") is metrics.REVENUE
     assert metrics.find("shocks.a.b.p_any") is metrics.SHOCK_P_ANY
     assert metrics.SHOCK_P_ANY.fill_of("shocks.a.b.p_any") == "a.b"

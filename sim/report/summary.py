@@ -14,6 +14,7 @@ from matplotlib.figure import Figure
 from matplotlib.table import Table
 
 from sim import format as fmt
+from sim.offering import shares_after
 from sim.report.layout import (
     _MAX_EXPECTATION_ROWS,
     _MAX_SEGMENT_ROWS,
@@ -179,8 +180,7 @@ def _valuation(s: _Sheet, y: float) -> float:
         rows.append(
             [
                 "offering",
-                f"{sc.offering.shares_outstanding:,} shares at {written} "
-                f"(USD {lo:.2f} – {hi:.2f})",
+                f"{shares_after(sc.offering):,.0f} shares at {written} (USD {lo:.2f} – {hi:.2f})",
             ]
         )
     y, _ = s.table(

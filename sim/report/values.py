@@ -12,6 +12,7 @@ from matplotlib.figure import Figure, SubFigure
 from matplotlib.ticker import FixedLocator, FuncFormatter, MaxNLocator, PercentFormatter
 
 from sim import format as fmt
+from sim.offering import shares_after
 from sim.report.axes import _same_value, _set_money_axis, _value_axis
 from sim.report.layout import (
     _MAX_TARGETS_DRAWN,
@@ -310,7 +311,7 @@ def _offer_marks(ctx: _Ctx, ax: Axes, offering: Offering) -> None:
     text = ctx.drawable(
         f"P(value per share ≥ {written_lo}) = {fmt.pct(vd.p_at_least_offer_low)}\n"
         f"P(value per share ≥ {written_hi}) = {fmt.pct(vd.p_at_least_offer_high)}\n"
-        f"{offering.shares_outstanding:,} shares outstanding after the offer"
+        f"{shares_after(offering):,.0f} shares outstanding after the offer"
     )
     ax.text(
         0.985,

@@ -17,7 +17,14 @@ import numpy as np
 from sim import metrics
 from sim.distributions import Distribution, parse_distribution, plain_number
 from sim.errors import ScenarioError, unknown_key_message
-from sim.money import canonical_currency, format_money, parse_fraction, parse_money
+from sim.money import (
+    canonical_currency,
+    format_money,
+    money_and_currency,
+    parse_fraction,
+    parse_money,
+)
+from sim.offering import GRID_DEFAULT
 from sim.scenario.files import _origin, _own_name, _read_chain, _resolve
 from sim.scenario.keys import (
     _choice,
@@ -42,7 +49,10 @@ from sim.scenario.types import (
     EXPECT_STATS,
     MAX_PATHS,
     SAMPLERS,
+    TARGET_AT,
+    TARGET_AT_LATER,
     Correlation,
+    Deal,
     Expectation,
     Offering,
     Scenario,
@@ -50,6 +60,7 @@ from sim.scenario.types import (
     Shock,
     SimulationDefaults,
     Target,
+    TargetAt,
     _Parsed,
     _scalar_inputs,
 )
@@ -95,7 +106,7 @@ _SCENARIO_KEYS = _declare(
     optional=("name", "description", "as_of", "listing_date"),
     elsewhere=("extends",),
 )
-_TARGET_KEYS = _declare("targets", required=("label", "value"))
+_TARGET_KEYS = _declare("targets", required=("label", "value"), optional=("at",))
 
 
 def build_scenario(raw: Mapping[str, Any], *, source: Path | None, own_name: str) -> Scenario:
@@ -146,19 +157,21 @@ def build_scenario(raw: Mapping[str, Any], *, source: Path | None, own_name: str
     valuation = _parse_valuation(
         _ValuationKeys(_Table(top.need("valuation"), "valuation", _valuation_keys()), fx), years
     )
-    offering = _parse_offering(top.get("offering"), fx)
+    offering = _parse_offering(top.get("offering"), fx, valuation)
 
     targets = []
     for t, _ in _tables(top.get("targets", []), "targets", _TARGET_KEYS):
         label = _label(t.need("label"), t.key("label"))
         value = t.need("value")
-        targets.append(Target(label, money(value, t.key("value")), str(value)))
+        targets.append(
+            Target(label, money(value, t.key("value")), str(value), _target_at(t, offering))
+        )
         t.done()
     _unique([t.label for t in targets], "targets", "target label")
 
     # The names the correlations and the expectations refer to come first, so that the
     # Scenario is built once, complete.
-    inputs = _scalar_inputs(segments, shocks, valuation)
+    inputs = _scalar_inputs(segments, shocks, valuation, offering)
     correlations = _parse_correlations(top.get("correlations", []), inputs)
     parsed = _Parsed(base_year, years, tuple(shocks), offering, tuple(targets))
     expectations = [
@@ -207,6 +220,21 @@ def _parse_dates(sc: _Table) -> tuple[datetime.date | None, datetime.date | None
             path=sc.key("as_of"),
         )
     return as_of, listing
+
+
+def _target_at(t: _Table, offering: Offering | None) -> TargetAt:
+    """A target's ``at``: ``fair`` (the default) or ``offer`` (needs an offering)."""
+    raw = t.get("at", "fair")
+    if raw in TARGET_AT_LATER:
+        raise ScenarioError(
+            f"at = {raw!r} needs the aftermarket, which is not available yet; "
+            "use 'fair' or 'offer'",
+            path=t.key("at"),
+        )
+    at = _choice(raw, t.key("at"), TARGET_AT, what="value")
+    if at == "offer" and offering is None:
+        raise ScenarioError("at = 'offer' needs an [offering] table", path=t.key("at"))
+    return at
 
 
 def _unique(names: list[str], path: str, what: str) -> None:
@@ -485,24 +513,121 @@ def _parse_valuation(keys: _ValuationKeys, years: tuple[int, ...]) -> Valuation:
     return valuation
 
 
-_OFFERING_KEYS = _declare("offering", required=("shares_outstanding", "price_range"))
+_OFFERING_KEYS = _declare(
+    "offering",
+    required=("price_range",),
+    # One of shares_outstanding (the simple form) and shares_before + new_shares (the
+    # deal) is required; _parse_offering says which is missing.
+    optional=(
+        "shares_outstanding",
+        "shares_before",
+        "new_shares",
+        "upsize_option",
+        "over_allotment",
+        "fees",
+        "price_grid",
+        "ipo_discount",
+    ),
+)
+_DEAL_KEYS = ("shares_before", "new_shares", "upsize_option", "over_allotment", "fees")
 
 
-def _parse_offering(value: object, fx: Mapping[str, float]) -> Offering | None:
+def _parse_offering(
+    value: object, fx: Mapping[str, float], valuation: Valuation
+) -> Offering | None:
+    """``[offering]``: the simple form or the deal (the arithmetic is :mod:`sim.offering`'s)."""
     if value is None:
         return None
     t = _Table(value, "offering", _OFFERING_KEYS)
-    shares = _int(t.need("shares_outstanding"), t.key("shares_outstanding"), lo=1)
-    pr = _list(t.need("price_range"), t.key("price_range"))
-    if len(pr) != 2:
-        raise ScenarioError(
-            f"expected [low, high], got {len(pr)} values", path=t.key("price_range")
+    deal_keys = [k for k in _DEAL_KEYS if t.has(k)]
+    deal: Deal | None = None
+    shares: int | None = None
+    if t.has("shares_outstanding"):
+        if deal_keys:
+            raise ScenarioError(
+                f"give either shares_outstanding (the simple form) or the deal "
+                f"(offering.{deal_keys[0]}), not both",
+                path=t.key("shares_outstanding"),
+            )
+        shares = _int(t.need("shares_outstanding"), t.key("shares_outstanding"), lo=1)
+    else:
+        if not deal_keys:
+            raise ScenarioError(
+                "expected shares_outstanding (the simple form) or shares_before and "
+                "new_shares (the deal)",
+                path="offering",
+            )
+        if valuation.ipo_proceeds.support() != (0.0, 0.0):
+            raise ScenarioError(
+                "the deal's proceeds follow from the price (offering.new_shares): "
+                "valuation.ipo_proceeds is the simple form's; give one or the other",
+                path="valuation.ipo_proceeds",
+            )
+
+        def share(key: str) -> float:
+            x = parse_fraction(t.get(key, 0.0), path=t.key(key), lo=-math.inf, hi=math.inf)
+            if not 0.0 <= x < 1.0:
+                raise ScenarioError(f"expected a fraction in [0, 1), got {x:g}", path=t.key(key))
+            return x
+
+        deal = Deal(
+            _int(t.need("shares_before"), t.key("shares_before"), lo=1),
+            _int(t.need("new_shares"), t.key("new_shares"), lo=1),
+            share("upsize_option"),
+            share("over_allotment"),
+            share("fees"),
         )
-    lo, hi = (parse_money(p, path=f"{t.key('price_range')}[{i}]", fx=fx) for i, p in enumerate(pr))
-    if lo > hi:
-        raise ScenarioError("expected low <= high", path=t.key("price_range"))
+    lo, hi, text, currency, rate = _price_pair(t, "price_range", fx)
+    if t.has("price_grid"):
+        g_lo, g_hi, _, grid_currency, _ = _price_pair(t, "price_grid", fx)
+        if grid_currency != currency:
+            raise ScenarioError(
+                f"expected prices in the range's currency {currency}, got {grid_currency}",
+                path=t.key("price_grid"),
+            )
+    else:
+        g_lo, g_hi = lo * GRID_DEFAULT[0], hi * GRID_DEFAULT[1]
+    discount = parse_distribution(
+        t.get("ipo_discount", 0.0),
+        path=t.key("ipo_discount"),
+        value=lambda v, p: parse_fraction(v, path=p, lo=-math.inf, hi=math.inf),
+    )
+    _dist_in(discount, t.key("ipo_discount"), 0.0, 1.0, what="IPO discount")
+    if discount.support()[0] >= 1.0:
+        raise ScenarioError(
+            "the IPO discount must stay below 1 (an offer at a price of 0)",
+            path=t.key("ipo_discount"),
+        )
     t.done()
-    return Offering(shares, (lo, hi), (str(pr[0]), str(pr[1])))
+    return Offering(
+        price_range_usd=(lo, hi),
+        price_range_text=text,
+        currency=currency,
+        usd_per_unit=rate,
+        price_grid_usd=(g_lo, g_hi),
+        ipo_discount=discount,
+        shares_outstanding=shares,
+        deal=deal,
+    )
+
+
+def _price_pair(
+    t: _Table, key: str, fx: Mapping[str, float]
+) -> tuple[float, float, tuple[str, str], str, float]:
+    """``[low, high]`` money per share in one currency: USD low, high, the text, the
+    currency and its rate."""
+    pr = _list(t.need(key), t.key(key))
+    if len(pr) != 2:
+        raise ScenarioError(f"expected [low, high], got {len(pr)} values", path=t.key(key))
+    read = [money_and_currency(p, path=f"{t.key(key)}[{i}]", fx=fx) for i, p in enumerate(pr)]
+    (lo, cur_lo, rate), (hi, cur_hi, _) = read
+    if cur_lo != cur_hi:
+        raise ScenarioError(
+            f"expected both prices in one currency, got {cur_lo} and {cur_hi}", path=t.key(key)
+        )
+    if lo > hi:
+        raise ScenarioError("expected low <= high", path=t.key(key))
+    return lo, hi, (str(pr[0]), str(pr[1])), cur_lo, rate
 
 
 _CORRELATION_KEYS = _declare("correlations", required=("between", "spearman"))

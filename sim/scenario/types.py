@@ -95,21 +95,64 @@ class Shock:
 
 
 @dataclass(frozen=True, slots=True)
-class Offering:
-    """Offering terms: value per share is compared with the price range (USD per share)."""
+class Deal:
+    """The deal of ``[offering]`` (DESIGN.md 3.2): counts and fractions as written.
 
-    shares_outstanding: int
+    The arithmetic (shares sold, proceeds, shares after) is :mod:`sim.offering`'s.
+    """
+
+    shares_before: int
+    new_shares: int
+    upsize_option: float
+    over_allotment: float
+    fees: float
+
+
+@dataclass(frozen=True, slots=True, eq=False)
+class Offering:
+    """The offering: the price range, and the deal or the simple form's fixed share count.
+
+    Exactly one of ``shares_outstanding`` (the simple form: fixed shares, with
+    ``valuation.ipo_proceeds`` fixed proceeds) and ``deal`` is set.
+
+    Attributes
+    ----------
+    price_range_usd : (low, high) USD per share.
+    price_range_text : the range as written.
+    currency : the ISO code the range is written in (the offer currency).
+    usd_per_unit : USD per unit of ``currency`` (1 for USD).
+    price_grid_usd : (low, high) USD per share the pricing grid spans.
+    ipo_discount : the discount of the offer to fair value per share, in [0, 1).
+    """
+
     price_range_usd: tuple[float, float]
     price_range_text: tuple[str, str]
+    currency: str
+    usd_per_unit: float
+    price_grid_usd: tuple[float, float]
+    ipo_discount: Distribution
+    shares_outstanding: int | None = None
+    deal: Deal | None = None
+
+
+TargetAt: TypeAlias = Literal["fair", "offer"]
+TARGET_AT: tuple[TargetAt, ...] = get_args(TargetAt)
+#: Values of a target's ``at`` the design names that a later issue builds.
+TARGET_AT_LATER: tuple[str, ...] = ("day1", "end", "peak")
 
 
 @dataclass(frozen=True, slots=True)
 class Target:
-    """A labelled valuation target; ``text`` keeps the amount as the user wrote it."""
+    """A labelled valuation target; ``text`` keeps the amount as the user wrote it.
+
+    ``at`` is the value it is read against: ``fair`` (the equity value) or ``offer``
+    (the market value at the offer price).
+    """
 
     label: str
     value_usd: float
     text: str
+    at: TargetAt = "fair"
 
 
 @dataclass(frozen=True, slots=True)
@@ -210,7 +253,7 @@ class Scenario:
 
         These names key the random streams, the correlations and the sensitivity analysis.
         """
-        return _scalar_inputs(self.segments, self.shocks, self.valuation)
+        return _scalar_inputs(self.segments, self.shocks, self.valuation, self.offering)
 
     def to_dict(self) -> dict[str, Any]:
         """The resolved scenario as JSON-able data, every amount in USD."""
@@ -264,17 +307,9 @@ class Scenario:
                 for k in self.shocks
             ],
             "valuation": self.valuation.to_dict(),
-            "offering": (
-                {
-                    "shares_outstanding": self.offering.shares_outstanding,
-                    "price_range_usd": list(self.offering.price_range_usd),
-                    "price_range": list(self.offering.price_range_text),
-                }
-                if self.offering
-                else None
-            ),
+            "offering": _offering_dict(self.offering) if self.offering else None,
             "targets": [
-                {"label": t.label, "value_usd": t.value_usd, "written": t.text}
+                {"label": t.label, "value_usd": t.value_usd, "written": t.text, "at": t.at}
                 for t in self.targets
             ],
             "correlations": [
@@ -301,7 +336,10 @@ class Scenario:
 
 
 def _scalar_inputs(
-    segments: Sequence[Segment], shocks: Sequence[Shock], valuation: Valuation
+    segments: Sequence[Segment],
+    shocks: Sequence[Shock],
+    valuation: Valuation,
+    offering: Offering | None = None,
 ) -> dict[str, Distribution]:
     """See :meth:`Scenario.scalar_inputs` (the loader asks before the Scenario exists)."""
     out: dict[str, Distribution] = {}
@@ -314,6 +352,8 @@ def _scalar_inputs(
         if shock.recovery_years is not None:
             out[f"shocks.{shock.name}.recovery_years"] = shock.recovery_years
     out.update(valuation.scalar_inputs())
+    if offering is not None:
+        out["offering.ipo_discount"] = offering.ipo_discount
     return out
 
 
@@ -330,6 +370,28 @@ class _Parsed:
 
 def _iso(day: datetime.date | None) -> str | None:
     return None if day is None else day.isoformat()
+
+
+def _offering_dict(o: Offering) -> dict[str, Any]:
+    out: dict[str, Any] = {}
+    if o.deal is not None:
+        d = o.deal
+        out |= {
+            "shares_before": d.shares_before,
+            "new_shares": d.new_shares,
+            "upsize_option": d.upsize_option,
+            "over_allotment": d.over_allotment,
+            "fees": d.fees,
+        }
+    else:
+        out["shares_outstanding"] = o.shares_outstanding
+    return out | {
+        "price_range_usd": list(o.price_range_usd),
+        "price_range": list(o.price_range_text),
+        "currency": o.currency,
+        "price_grid_usd": list(o.price_grid_usd),
+        "ipo_discount": o.ipo_discount.to_dict(),
+    }
 
 
 def _share_dict(regions: tuple[str, ...], shares: tuple[float, ...]) -> dict[str, float]:
