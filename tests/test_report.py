@@ -399,8 +399,8 @@ def test_paired_differences_use_common_random_numbers(
         lo, hi = d.ci95
         assert lo <= d.estimate <= hi
     # The scenarios share every draw but the multiple's: pairing narrows the intervals.
-    wide = [d for d in diffs if 0.05 < sa.targets[0].p_at_least < 0.95]
-    assert all(d.se < d.se_independent for d in wide if d.se_independent > 0)
+    wide = [d for d, ta in zip(diffs, sa.targets, strict=True) if 0.05 < ta.p_at_least < 0.95]
+    assert wide and all(d.se < d.se_independent for d in wide)
 
 
 def test_identical_runs_differ_by_exactly_zero(baseline: tuple[Result, Summary]) -> None:

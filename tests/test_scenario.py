@@ -198,7 +198,8 @@ def baseline() -> Scenario:
 def test_baseline_loads(baseline: Scenario) -> None:
     # Only what the scenario format and the issue fix: the numbers are the analysts'.
     assert baseline.name == "baseline"
-    assert baseline.years == (2025, 2026, 2027)
+    assert baseline.years == (2026, 2027, 2028)
+    assert baseline.base_year == 2025  # re-based on what was known at listing
     assert "talkie" in [s.name for s in baseline.segments]
     assert baseline.shocks
     assert len(set(baseline.regions)) == len(baseline.regions)
@@ -1270,7 +1271,7 @@ def test_reference_states_the_loader_bounds() -> None:
 
 
 def test_as_of_and_listing_date_read_as_strings_or_toml_dates() -> None:
-    text = BASELINE.read_text(encoding="utf-8").replace(
+    text = (DATA / "small.toml").read_text(encoding="utf-8").replace(
         "horizon = ", 'as_of = "2025-12-31"\nlisting_date = 2026-01-09\nhorizon = ', 1
     )
     raw = tomllib.loads(text)
