@@ -141,7 +141,7 @@ def _decision(ctx: _Ctx) -> list[str]:
     )
     median = summary.value_per_share.quantiles.median / offering.usd_per_unit
     odds = (
-        f"Fair value per share: median {_price(median, cur)}; "
+        f"Fair value per share: median {_price(median, cur, 3)}; "
         f"P(fair ≥ {_price(low.price, cur)}) = {fmt.probability(low.p_fair_at_least, low.ci95)}, "
         f"P(fair ≥ {_price(high.price, cur)}) = "
         f"{fmt.probability(high.p_fair_at_least, high.ci95)}."
