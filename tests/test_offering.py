@@ -308,4 +308,4 @@ def test_report_renders_the_deal_form(tmp_path: Path) -> None:
     sc = load_scenario(DEAL)
     run = simulate(sc, 3000, seed=4)
     written = render(run, summarise(run), tmp_path, formats=["png"])
-    assert tmp_path / "value_per_share.png" in written
+    assert tmp_path / "pricing.png" in written

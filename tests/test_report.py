@@ -17,6 +17,7 @@ from matplotlib.table import Table
 from matplotlib.text import Text
 
 from sim import Result, Scenario, Summary, load_scenario, simulate, summarise
+from sim import format as fmt
 from sim._version import __version__
 from sim.compare import compare_targets
 from sim.report import (
@@ -29,24 +30,26 @@ from sim.report import (
 )
 from sim.report.convergence import _fig_convergence
 from sim.report.layout import _Ctx
+from sim.report.pricing import _discount_given, _fig_pricing
 from sim.report.revenue import _fig_revenue
 from sim.report.sensitivity import _fig_sensitivity
 from sim.report.shocks import _fig_shocks
 from sim.report.summary import _fig_summary
 from sim.report.units import Units, resolve_units, writes_yi
-from sim.report.values import _fig_exceedance, _fig_valuation, _fig_value_per_share
+from sim.report.values import _fig_exceedance, _fig_valuation
 from sim.report.write import _PAGES, _pages
 from tests.builders import scenario
 
 BASELINE = Path(__file__).resolve().parent.parent / "scenarios" / "baseline.toml"
+DEAL = Path(__file__).resolve().parent / "data" / "deal.toml"
 PATHS = 20_000
 SEED = 7
 # Every page, in order: the baseline has them all (shocks, an offering, random inputs).
 REPORT_PNGS = [
     "summary.png",
+    "pricing.png",
     "valuation.png",
     "exceedance.png",
-    "value_per_share.png",
     "revenue.png",
     "concentration.png",
     "shocks.png",
@@ -54,7 +57,7 @@ REPORT_PNGS = [
     "convergence.png",
 ]
 # No offering: the crowded scenario's pages.
-NO_OFFER_PNGS = [n for n in REPORT_PNGS if n != "value_per_share.png"]
+NO_OFFER_PNGS = [n for n in REPORT_PNGS if n != "pricing.png"]
 # No shocks, no offering, one region, every input fixed, one target.
 PLAIN_PNGS = ["summary.png", "valuation.png", "exceedance.png", "revenue.png", "convergence.png"]
 COMPARISON_PNGS = [
@@ -180,7 +183,7 @@ _TWO_REGIONS = [{"name": "a", "revenue": 100.0, "growth": 0.5, "regions": {"X": 
         ({"shocks": [_SHOCK]}, ["shocks.png"]),
         (
             {"offering": {"shares_outstanding": 1_000, "price_range": [1, 2]}},
-            ["value_per_share.png"],
+            ["pricing.png"],
         ),
         # Two regions with exact shares: the same split on every path, no page.
         ({"segments": _TWO_REGIONS}, []),
@@ -227,6 +230,163 @@ def test_sensitivity_page_without_a_defined_correlation_says_why(
     # The registry leaves the page out without a random input; drawn anyway, it says why.
     text = " ".join(t.get_text() for t in _fig_sensitivity(_ctx(*plain)).findobj(Text))
     assert "No input's rank correlation with the value is defined" in text
+
+
+# --------------------------------------------------------------------------- the decision
+
+
+@pytest.fixture(scope="module")
+def deal() -> tuple[Result, Summary]:
+    """The deal form of [offering], with an ipo_discount."""
+    return _run(load_scenario(DEAL))
+
+
+@pytest.fixture(scope="module")
+def simple_offer() -> tuple[Result, Summary]:
+    """The simple form of [offering] (fixed shares and proceeds), priced in HK$: about
+    USD 22 of value per share against a range of USD 19.36-21.15."""
+    return _run(
+        scenario(
+            fx={"HKD": 0.1282},
+            valuation={"year": 2026, "multiple": {"dist": "lognormal", "p50": 10, "p90": 20}},
+            offering={"shares_outstanding": 100, "price_range": ["HK$151", "HK$165"]},
+        )
+    )
+
+
+_OFFERS = ["simple_offer", "deal", "baseline"]
+
+
+def _outside(fig: Figure) -> list[str]:
+    """The texts drawn (partly) outside the page: cut off.
+
+    Tick labels are left out: matplotlib keeps labels for ticks beyond the view limits
+    that it does not draw, and the axes themselves sit inside the page.
+    """
+    fig.canvas.draw()
+    renderer = fig.canvas.get_renderer()  # type: ignore[attr-defined]
+    page = fig.bbox
+    axes = [*fig.axes, *(child for ax in fig.axes for child in ax.child_axes)]
+    ticks = {
+        id(label)
+        for ax in axes
+        for axis in (ax.xaxis, ax.yaxis)
+        for tick in [*axis.get_major_ticks(), *axis.get_minor_ticks()]
+        for label in (tick.label1, tick.label2)
+    }
+    cells = [c.get_text() for tab in fig.findobj(Table) for c in tab.get_celld().values()]
+    return [
+        t.get_text()
+        for t in [*fig.findobj(Text), *cells]
+        if t.get_text() and t.get_visible() and id(t) not in ticks
+        for box in [t.get_window_extent(renderer)]
+        if box.x0 < page.x0 - 0.5 or box.x1 > page.x1 + 0.5 or box.y0 < page.y0 - 0.5
+        or box.y1 > page.y1 + 0.5
+    ]  # fmt: skip
+
+
+def test_the_baseline_report_opens_on_the_decision(baseline: tuple[Result, Summary]) -> None:
+    names = [page.name for page in _pages(baseline[0].scenario)]
+    assert names[:2] == ["summary.png", "pricing.png"]
+
+
+def test_no_pricing_page_or_decision_without_an_offering(plain: tuple[Result, Summary]) -> None:
+    result, summary = plain
+    assert result.scenario.offering is None and not summary.pricing
+    assert "pricing.png" not in [page.name for page in _pages(result.scenario)]
+    (head,) = [t for t in _fig_summary(_ctx(*plain)).findobj(Text) if t.get_gid() == "headline"]
+    assert head.get_text().startswith("Median equity value at listing")
+    assert "offer" not in head.get_text().lower()
+
+
+def _ends(summary: Summary) -> tuple[Any, Any]:
+    inside = [g for g in summary.pricing if g.in_range]
+    return inside[0], inside[-1]
+
+
+@pytest.mark.parametrize("which", _OFFERS)
+def test_headline_states_the_range_and_both_probabilities(
+    which: str, request: pytest.FixtureRequest
+) -> None:
+    result, summary = request.getfixturevalue(which)
+    offering = result.scenario.offering
+    assert offering is not None and offering.currency == "HKD"
+    low, high = _ends(summary)
+    assert (low.price, high.price) == pytest.approx((151, 165))  # the premise
+    fig = _fig_summary(_ctx(result, summary))
+    (head,) = [t for t in fig.findobj(Text) if t.get_gid() == "headline"]
+    # Lines are wrapped at spaces: joined, the sentences read as written.
+    text = " ".join(head.get_text().split("\n"))
+    price = fmt.number(low.price, 4), fmt.number(high.price, 4)
+    assert f"HK${price[0]}–{price[1]} a share" in text
+    assert f"(USD {fmt.number(low.price_usd, 4)}–{fmt.number(high.price_usd, 4)})" in text
+    for g, p in zip((low, high), price, strict=True):
+        assert f"P(fair ≥ HK${p}) = {fmt.probability(g.p_fair_at_least, g.ci95)}" in text
+    ev_sales = f"{fmt.number(low.implied_ev_to_sales)}–{fmt.number(high.implied_ev_to_sales)}×"
+    assert ev_sales in text
+    assert f"{fmt.money(low.market_value_usd).split(' ')[1]}–" in text
+    vps = summary.value_per_share
+    assert vps is not None
+    median = vps.quantiles.median / offering.usd_per_unit
+    assert f"median HK${fmt.number(median, 3)}" in text
+    # Two or three sentences, each on its own lines, none cut.
+    assert 3 <= len(head.get_text().split("\n")) <= 4
+    assert "…" not in text
+    assert _outside(fig) == []
+
+
+@pytest.mark.parametrize("which", _OFFERS)
+def test_pricing_page_draws_the_summary_grid(which: str, request: pytest.FixtureRequest) -> None:
+    result, summary = request.getfixturevalue(which)
+    offering = result.scenario.offering
+    assert offering is not None
+    fig = _fig_pricing(_ctx(result, summary))
+    text = _texts(fig)
+    # Every row of the grid: its probability, interval and implied EV/sales, as summarised.
+    for g in summary.pricing:
+        assert fmt.pct(g.p_fair_at_least) in text
+        assert fmt.interval(*g.ci95) in text
+        assert f"{fmt.number(g.implied_ev_to_sales)}×" in text
+    # Value per share in the offer currency is the main axis; USD on a secondary one.
+    hist = fig.axes[1]
+    assert hist.xaxis.get_major_formatter()(151.0, 0) == "HK$151"
+    assert any("USD per share" in ax.get_xlabel() for ax in hist.child_axes)
+    # Values in HK$: the histogram's range covers the median in HK$, not in USD.
+    vps = summary.value_per_share
+    assert vps is not None
+    lo, hi = hist.get_xlim()
+    assert lo < vps.quantiles.median / offering.usd_per_unit < hi
+    # The offer price's panel exactly when the scenario prices at a discount.
+    has_offer_panel = any(ax.get_ylabel() == "P(offer ≤ price)" for ax in fig.axes)
+    assert has_offer_panel == _discount_given(offering)
+    assert _outside(fig) == []
+
+
+def test_simple_form_has_no_offer_panel_and_deal_has(
+    simple_offer: tuple[Result, Summary], deal: tuple[Result, Summary]
+) -> None:
+    # The premise of the parametrised test's last check, both ways.
+    simple, with_deal = simple_offer[0].scenario.offering, deal[0].scenario.offering
+    assert simple is not None and with_deal is not None
+    assert not _discount_given(simple) and _discount_given(with_deal)
+
+
+@pytest.mark.parametrize(
+    ("units", "present", "absent"),
+    [("usd", "6.23 bn", "×10⁸"), ("yi", "62.3×10⁸", " bn"), ("both", "6.23 bn (62.3×10⁸)", "")],
+)
+def test_pricing_table_follows_the_units(
+    deal: tuple[Result, Summary], units: Units, present: str, absent: str
+) -> None:
+    result, summary = deal
+    low, _ = _ends(summary)
+    assert fmt.money(low.market_value_usd, short=True) == "6.23 bn"  # the premise
+    fig = _fig_pricing(_ctx(result, summary, units=units))
+    cells = [
+        c.get_text().get_text() for tab in fig.findobj(Table) for c in tab.get_celld().values()
+    ]
+    assert present in cells
+    assert not absent or not any(absent in c for c in cells)
 
 
 # --------------------------------------------------------------------------- units
@@ -500,7 +660,7 @@ def test_all_lost_value_pages_say_every_path_gives_zero(all_lost: tuple[Result, 
         assert "USD 0" in text
         # No log axis stretched over the rounding noise.
         assert all(ax.get_xscale() == "linear" for ax in fig.axes)
-    for build in (_fig_summary, _fig_shocks, _fig_revenue, _fig_value_per_share):
+    for build in (_fig_summary, _fig_shocks, _fig_revenue, _fig_pricing):
         text = _texts(build(ctx))
         assert not re.search(r"0\.0000|−0\b|-0\b|-0\.0", text), build.__name__
         if build is _fig_shocks:

@@ -19,9 +19,10 @@ Layout of the package:
   亿 or both; ``auto`` draws 亿 where the scenario writes it).
 - ``layout``: the page context (:class:`~sim.report.layout._Ctx`), blank pages, tables,
   numbered keys; ``axes``: money and value axes.
-- one module per page family: ``summary``; ``values`` (histogram, P(value >= x), value
-  per share); ``revenue``; ``concentration``; ``shocks``; ``sensitivity``;
-  ``convergence`` (the appendix).
+- one module per page family: ``summary`` (page 1; with an offering its headline leads
+  with the decision); ``pricing`` (page 2 with an offering: value per share against the
+  price range, the pricing grid); ``values`` (histogram, P(value >= x)); ``revenue``;
+  ``concentration``; ``shocks``; ``sensitivity``; ``convergence`` (the appendix).
 - ``write``: the registry of pages (``_PAGES``), :func:`render`, and writing PDF/PNG.
 - ``comparison``: :func:`render_comparison`.
 
@@ -32,13 +33,13 @@ and, next to it, a predicate ``(scenario: Scenario) -> bool`` that says when the
 has something to show (``write._always`` when it always does). Register it as one entry
 ``_Page("name.png", applies, draw)`` in ``write._PAGES`` at its place in the order: a
 scenario's report is the entries whose ``applies`` holds, so a page never comes out
-empty, and the numbering follows. The appendix (convergence) stays the last entry. For
-example, a pricing page shown second whenever there is an offering::
+empty, and the numbering follows. The appendix (convergence) stays the last entry. The
+pricing page is an example, shown second whenever there is an offering::
 
     _Page("pricing.png", _pricing_applies, _fig_pricing),  # right after summary.png
 
 with ``def _pricing_applies(sc: Scenario) -> bool: return sc.offering is not None``.
-Its PNG name goes into :func:`render`'s docstring and the page-list tests in
+A new page's PNG name goes into :func:`render`'s docstring and the page-list tests in
 ``tests/test_report.py``.
 """
 

@@ -27,6 +27,7 @@ from sim.report.layout import (
     _table,
     _text_page,
 )
+from sim.report.pricing import _money_range, _price, _range_ends, _range_text
 from sim.report.style import _INK, _MUTED, PAGE
 from sim.summary import Run
 
@@ -79,23 +80,73 @@ def _fig_summary(ctx: _Ctx) -> Figure:
 
 
 def _headline(ctx: _Ctx, ax: Axes, m: _Measure) -> float:
-    """The title and the one-sentence answer; returns the top of the columns."""
+    """The title and the answer: with an offering, the decision first (:func:`_decision`);
+    returns the top of the columns."""
     v = ctx.summary.equity
     q = v.quantiles
     title = m.fit(
         ctx.drawable(f"{ctx.scenario.name}: IPO valuation report"), 0.94 * _PAGE_W, 18, bold=True
     )
     ax.text(0.03, 0.965, title, fontsize=18, fontweight="bold", va="top")
-    headline = ctx.drawable(
-        f"Median equity value at listing {fmt.money(q.median, reading=ctx.yi)}; 90% of the paths "
-        f"lie between {fmt.money(q.p5)} and {fmt.money(q.p95)}. EV = "
-        f"{ctx.scenario.valuation.describe()}; equity = EV + net cash + IPO proceeds."
-    )
-    head_lines = m.wrap(headline, 0.94 * _PAGE_W, 10.5, max_lines=2)
+    decision = _decision(ctx)
+    if decision:
+        sentences = [
+            *decision,
+            f"Equity value at listing: median {fmt.money(q.median, reading=ctx.yi)}; 90% of the "
+            f"paths between {fmt.money(q.p5)} and {fmt.money(q.p95)}.",
+        ]
+        head_lines = [
+            line
+            for sentence in sentences
+            for line in m.wrap(ctx.drawable(sentence), 0.94 * _PAGE_W, 10.5, max_lines=2)
+        ]
+    else:
+        headline = ctx.drawable(
+            f"Median equity value at listing {fmt.money(q.median, reading=ctx.yi)}; 90% of the "
+            f"paths lie between {fmt.money(q.p5)} and {fmt.money(q.p95)}. EV = "
+            f"{ctx.scenario.valuation.describe()}; equity = EV + net cash + IPO proceeds."
+        )
+        head_lines = m.wrap(headline, 0.94 * _PAGE_W, 10.5, max_lines=2)
     ax.text(
-        0.03, 0.915, "\n".join(head_lines), fontsize=10.5, va="top", color=_INK, linespacing=1.4
+        0.03,
+        0.915,
+        "\n".join(head_lines),
+        fontsize=10.5,
+        va="top",
+        color=_INK,
+        linespacing=1.4,
+        gid="headline",
     )
     return 0.875 - 0.024 * (len(head_lines) - 1)
+
+
+def _decision(ctx: _Ctx) -> list[str]:
+    """The offer in two sentences: the range (offer currency and USD), the market value
+    and EV/sales it implies at its ends; the fair value per share's median and
+    P(fair >= low), P(fair >= high) with their intervals. Empty without an offering."""
+    offering, summary = ctx.scenario.offering, ctx.summary
+    ends = _range_ends(summary.pricing)
+    if offering is None or ends is None or summary.value_per_share is None:
+        return []
+    low, high = ends
+    cur = offering.currency
+    price = _range_text(low.price, high.price, cur) + " a share"
+    if cur != "USD":
+        price += f" ({_range_text(low.price_usd, high.price_usd, 'USD')})"
+    ev_sales = f"{fmt.number(low.implied_ev_to_sales)}–{fmt.number(high.implied_ev_to_sales)}"
+    offer = (
+        f"The offer: {price}, a market value of "
+        f"{_money_range(low.market_value_usd, high.market_value_usd, ctx.units)}, "
+        f"{ev_sales}× EV / {ctx.scenario.valuation.year} sales."
+    )
+    median = summary.value_per_share.quantiles.median / offering.usd_per_unit
+    odds = (
+        f"Fair value per share: median {_price(median, cur, 3)}; "
+        f"P(fair ≥ {_price(low.price, cur)}) = {fmt.probability(low.p_fair_at_least, low.ci95)}, "
+        f"P(fair ≥ {_price(high.price, cur)}) = "
+        f"{fmt.probability(high.p_fair_at_least, high.ci95)}."
+    )
+    return [offer, odds]
 
 
 def _row_height(ctx: _Ctx, top: float, description_lines: int) -> float:

@@ -1,4 +1,7 @@
-"""The value's histogram, P(value >= x), and the value per share."""
+"""The value's histogram and P(value >= x).
+
+The value per share against the offer range is the pricing page's (:mod:`sim.report.pricing`).
+"""
 
 from __future__ import annotations
 
@@ -12,7 +15,6 @@ from matplotlib.figure import Figure, SubFigure
 from matplotlib.ticker import FixedLocator, FuncFormatter, MaxNLocator, PercentFormatter
 
 from sim import format as fmt
-from sim.offering import shares_after
 from sim.report.axes import _same_value, _set_money_axis, _value_axis
 from sim.report.layout import (
     _MAX_TARGETS_DRAWN,
@@ -23,9 +25,8 @@ from sim.report.layout import (
     _stagger,
     _target_key,
 )
-from sim.report.style import _INK, _MUTED, _OFFER
+from sim.report.style import _INK, _MUTED
 from sim.report.units import money_label
-from sim.scenario import Offering, Scenario
 from sim.stats import wilson_interval
 from sim.summary import Quantiles
 
@@ -229,99 +230,3 @@ def _exceedance_targets(ctx: _Ctx, ax: Axes, *, log: bool, log_y: bool) -> None:
             zorder=5,
         )
         _note(ax, str(i + 1), (x, y0), offset=(6, 6), fontsize=8, fontweight="bold", color=colour)
-
-
-# --------------------------------------------------------------------------- per share
-
-
-def _value_per_share_applies(sc: Scenario) -> bool:
-    """The scenario has an ``[offering]``: without one there are no shares to value."""
-    return sc.offering is not None
-
-
-def _fig_value_per_share(ctx: _Ctx) -> Figure:
-    sc = ctx.scenario
-    offering = sc.offering
-    assert offering is not None
-    fig, body = ctx.page(f"Value per share against the offer price: {sc.name}")
-    ax = body.add_subplot()
-    vps = ctx.kept.values.value_per_share
-    if vps is None or vps.size == 0:
-        _message(ax, "no paths kept")
-        return fig
-    lo_p, hi_p = offering.price_range_usd
-    q_lo, q_hi = (float(v) for v in np.quantile(vps, [0.002, 0.995]))
-    x0 = min(q_lo, lo_p) * 0.9 if q_lo > 0 else min(q_lo, lo_p) * 1.1
-    x1 = max(q_hi, hi_p) * 1.08
-    edges = np.linspace(x0, x1, 91)
-    counts, _ = np.histogram(vps, bins=edges)
-    share = counts / vps.size * 100
-    ax.axvspan(lo_p, hi_p, color=_OFFER, alpha=0.25, lw=0, zorder=0)
-    ax.stairs(share, edges, fill=True, color=ctx.colour, alpha=0.55)
-    ax.stairs(share, edges, color=ctx.colour, lw=0.8)
-    ax.set_xlim(x0, x1)
-    ax.set_ylim(0, (float(share.max()) or 1.0) * 1.35)
-    ax.yaxis.set_major_formatter(PercentFormatter(decimals=1))
-    ax.set_ylabel("share of paths in each bin")
-    ax.xaxis.set_major_formatter(FuncFormatter(lambda v, _pos: fmt.number(v)))
-    ax.set_xlabel("equity value per share, USD")
-    ax.grid(axis="x", which="major")
-    _offer_marks(ctx, ax, offering)
-    hkd = sc.fx.get("HKD")
-    if hkd:
-        sec = ax.secondary_xaxis(
-            "top", functions=(lambda v: np.asarray(v) / hkd, lambda v: np.asarray(v) * hkd)
-        )
-        sec.xaxis.set_major_formatter(FuncFormatter(lambda v, _pos: f"HK${fmt.number(v)}"))
-        sec.tick_params(labelsize=7.5, colors=_MUTED)
-        sec.set_xlabel(f"HK$ per share (at {1 / hkd:.2f} HKD per USD)", fontsize=8, color=_MUTED)
-    return fig
-
-
-def _offer_marks(ctx: _Ctx, ax: Axes, offering: Offering) -> None:
-    """The offer price range's label, the median, and P(value per share >= each end)."""
-    lo_p, hi_p = offering.price_range_usd
-    written_lo, written_hi = offering.price_range_text
-    ax.text(
-        (lo_p + hi_p) / 2,
-        0.97,
-        ctx.drawable(
-            f"offer price range\n{written_lo} – {written_hi}\n(USD {lo_p:.2f} – {hi_p:.2f})"
-        ),
-        transform=ax.get_xaxis_transform(),
-        ha="center",
-        va="top",
-        fontsize=8,
-        color="#8a5a00",
-        fontweight="bold",
-    )
-    vd = ctx.summary.value_per_share
-    assert vd is not None  # the page is drawn for scenarios with an offering only
-    med = vd.quantiles.median
-    ax.axvline(med, color=_INK, lw=1.2, ls="--")
-    _note(
-        ax,
-        f"median USD {med:.2f}",
-        (med, 0.80),
-        xycoords=("data", "axes fraction"),
-        offset=(-5, 0),
-        ha="right",
-        fontsize=8,
-    )
-    text = ctx.drawable(
-        f"P(value per share ≥ {written_lo}) = {fmt.pct(vd.p_at_least_offer_low)}\n"
-        f"P(value per share ≥ {written_hi}) = {fmt.pct(vd.p_at_least_offer_high)}\n"
-        f"{shares_after(offering):,.0f} shares outstanding after the offer"
-    )
-    ax.text(
-        0.985,
-        0.80,
-        text,
-        transform=ax.transAxes,
-        ha="right",
-        va="top",
-        fontsize=8.5,
-        linespacing=1.5,
-        multialignment="left",
-        bbox={"fc": "white", "ec": "#cccccc", "boxstyle": "round,pad=0.6"},
-    )

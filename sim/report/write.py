@@ -18,18 +18,14 @@ from sim.engine import Result
 from sim.report.concentration import _concentration_applies, _fig_concentration
 from sim.report.convergence import _convergence_applies, _fig_convergence
 from sim.report.layout import _colours_by_value, _Ctx
+from sim.report.pricing import _fig_pricing, _pricing_applies
 from sim.report.revenue import _fig_revenue
 from sim.report.sensitivity import _fig_sensitivity, _sensitivity_applies
 from sim.report.shocks import _fig_shocks, _shocks_apply
 from sim.report.style import PNG_DPI, SCENARIO_COLOURS, Fonts, _style, choose_fonts
 from sim.report.summary import _fig_summary
 from sim.report.units import UnitsChoice, resolve_units
-from sim.report.values import (
-    _fig_exceedance,
-    _fig_valuation,
-    _fig_value_per_share,
-    _value_per_share_applies,
-)
+from sim.report.values import _fig_exceedance, _fig_valuation
 from sim.scenario import Scenario
 from sim.summary import Summary
 
@@ -53,9 +49,9 @@ def _always(_sc: Scenario) -> bool:
 #: (convergence) comes last.
 _PAGES: tuple[_Page, ...] = (
     _Page("summary.png", _always, _fig_summary),
+    _Page("pricing.png", _pricing_applies, _fig_pricing),
     _Page("valuation.png", _always, _fig_valuation),
     _Page("exceedance.png", _always, _fig_exceedance),
-    _Page("value_per_share.png", _value_per_share_applies, _fig_value_per_share),
     _Page("revenue.png", _always, _fig_revenue),
     _Page("concentration.png", _concentration_applies, _fig_concentration),
     _Page("shocks.png", _shocks_apply, _fig_shocks),
@@ -127,8 +123,8 @@ def render(
     formats : sequence of str
         ``"pdf"`` writes ``report.pdf``; ``"png"`` writes one PNG per page (at
         :data:`PNG_DPI`), named as in :data:`_PAGES`: ``summary.png``,
-        ``valuation.png``, ``exceedance.png``, ``value_per_share.png`` (with an
-        ``[offering]``), ``revenue.png``, ``concentration.png`` (a regional split that varies),
+        ``pricing.png`` (with an ``[offering]``), ``valuation.png``, ``exceedance.png``,
+        ``revenue.png``, ``concentration.png`` (a regional split that varies),
         ``shocks.png`` (with shocks), ``sensitivity.png`` (with a random input) and
         ``convergence.png`` (with targets; the appendix). Others are ignored.
     fonts : Fonts, optional
