@@ -14,7 +14,7 @@ from matplotlib.figure import Figure
 from matplotlib.table import Table
 
 from sim import format as fmt
-from sim.offering import shares_after
+from sim.offering import net_proceeds, shares_after
 from sim.report.layout import (
     _MAX_EXPECTATION_ROWS,
     _MAX_SEGMENT_ROWS,
@@ -29,6 +29,7 @@ from sim.report.layout import (
 )
 from sim.report.pricing import _money_range, _price, _range_ends, _range_text
 from sim.report.style import _INK, _MUTED, PAGE
+from sim.scenario import Scenario
 from sim.summary import Run
 
 _KEY_QUANTILES = (0.01, 0.05, 0.1, 0.25, 0.5, 0.75, 0.9, 0.95, 0.99)
@@ -209,6 +210,18 @@ def _segments(s: _Sheet, y: float) -> float:
     return y - _GAP
 
 
+def _proceeds(sc: Scenario) -> str:
+    """Fixed proceeds (the simple form), or the deal's, which move with the offer price."""
+    o = sc.offering
+    if o is None or o.deal is None:
+        return fmt.distribution(sc.valuation.ipo_proceeds, "money", note=True)
+    lo, hi = (net_proceeds(o, p) for p in o.price_range_usd)
+    return (
+        f"net of fees, at the offer price: {fmt.money(lo, short=True)} – "
+        f"{fmt.money(hi, short=True)} across the range"
+    )
+
+
 def _valuation(s: _Sheet, y: float) -> float:
     sc = s.ctx.scenario
     y = _heading(s.ax, _LX, y, "Valuation and offering (amounts in USD)")
@@ -223,7 +236,7 @@ def _valuation(s: _Sheet, y: float) -> float:
             for name, d in val.inputs().items()
         ),
         ["net cash", fmt.distribution(val.net_cash, "money", note=True)],
-        ["IPO proceeds", fmt.distribution(val.ipo_proceeds, "money", note=True)],
+        ["IPO proceeds", _proceeds(sc)],
     ]
     if sc.offering is not None:
         lo, hi = sc.offering.price_range_usd
