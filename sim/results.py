@@ -1,0 +1,395 @@
+"""The typed pieces of a :class:`~sim.summary.Summary`, one per block of ``summary.json``.
+
+Each is a frozen dataclass whose ``to_dict`` writes its block in the schema's keys and
+order; :func:`sim.summary.summarise` builds them from a run.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+
+
+@dataclass(frozen=True, slots=True)
+class Quantiles:
+    """A metric's quantiles at :data:`sim.stats.QUANTILE_LEVELS` (or other levels).
+
+    Attributes
+    ----------
+    levels : tuple of float
+        Probabilities in (0, 1), increasing.
+    values : tuple of float
+        The quantile at each level, in the metric's unit.
+    """
+
+    levels: tuple[float, ...]
+    values: tuple[float, ...]
+
+    @classmethod
+    def from_dict(cls, table: Mapping[str, float]) -> Quantiles:
+        """From ``{"0.05": value, ...}`` (the summary.json form)."""
+        return cls(tuple(float(k) for k in table), tuple(table.values()))
+
+    def at(self, level: float) -> float:
+        """The quantile at ``level`` (one of :attr:`levels`); KeyError otherwise."""
+        for q, v in zip(self.levels, self.values, strict=True):
+            if q == level:
+                return v
+        raise KeyError(f"no quantile at {level:g}")
+
+    @property
+    def p5(self) -> float:
+        return self.at(0.05)
+
+    @property
+    def p25(self) -> float:
+        return self.at(0.25)
+
+    @property
+    def median(self) -> float:
+        return self.at(0.5)
+
+    @property
+    def p75(self) -> float:
+        return self.at(0.75)
+
+    @property
+    def p95(self) -> float:
+        return self.at(0.95)
+
+    def to_dict(self) -> dict[str, float]:
+        return {f"{q:g}": v for q, v in zip(self.levels, self.values, strict=True)}
+
+
+@dataclass(frozen=True, slots=True)
+class TargetEstimate:
+    """P(equity value >= a target) over all paths, with its Wilson 95 % interval.
+
+    ``written`` is the target as the scenario wrote it; None where summary.json leaves it
+    out (the shock-off probabilities of ``shock_impact``).
+    """
+
+    label: str
+    value_usd: float
+    written: str | None
+    p_at_least: float
+    ci95: tuple[float, float]
+    se: float
+    at: str = "fair"
+
+    def to_dict(self) -> dict[str, Any]:
+        out: dict[str, Any] = {"label": self.label, "value_usd": self.value_usd}
+        if self.written is not None:
+            out["written"] = self.written
+        out |= {"at": self.at}
+        out |= {"p_at_least": self.p_at_least, "ci95": list(self.ci95), "se": self.se}
+        return out
+
+
+@dataclass(frozen=True, slots=True)
+class PricePoint:
+    """One price of the pricing grid (DESIGN.md 3.2) and what the run says about it.
+
+    Attributes
+    ----------
+    price : float
+        Per share, in the offer currency (:attr:`currency`).
+    price_usd : float
+        The same price in USD.
+    in_range : bool
+        Whether the price lies in the offer's price range.
+    market_value_usd : float
+        ``price x shares after the offer``.
+    net_proceeds_usd : float
+        Net proceeds at this price (0 in the simple form, whose proceeds are fixed).
+    implied_ev_usd : float
+        Market value less the median net cash and the net proceeds (the simple form's
+        median IPO proceeds).
+    implied_ev_to_sales : float
+        Implied EV / the median revenue of the valuation year.
+    p_fair_at_least : float
+        P(fair value per share at this price >= this price), counted exactly.
+    """
+
+    price: float
+    currency: str
+    price_usd: float
+    in_range: bool
+    market_value_usd: float
+    net_proceeds_usd: float
+    implied_ev_usd: float
+    implied_ev_to_sales: float
+    p_fair_at_least: float
+    ci95: tuple[float, float]
+    se: float
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "price": self.price,
+            "currency": self.currency,
+            "price_usd": self.price_usd,
+            "in_range": self.in_range,
+            "market_value_usd": self.market_value_usd,
+            "net_proceeds_usd": self.net_proceeds_usd,
+            "implied_ev_usd": self.implied_ev_usd,
+            "implied_ev_to_sales": self.implied_ev_to_sales,
+            "p_fair_at_least": self.p_fair_at_least,
+            "ci95": list(self.ci95),
+            "se": self.se,
+        }
+
+
+@dataclass(frozen=True, slots=True)
+class MarketValue:
+    """Market value (USD) at one point in time (``at``): quantiles and mean.
+
+    ``fair`` is the equity value; ``offer`` the offer price x shares after the offer.
+    """
+
+    at: str
+    mean: float
+    se: float
+    quantiles: Quantiles
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"quantiles": self.quantiles.to_dict(), "mean": self.mean, "se": self.se}
+
+
+@dataclass(frozen=True, slots=True)
+class OfferPrice:
+    """The offer price over the paths, ``clip(fair x (1 - ipo_discount), low, high)``.
+
+    ``quantiles`` and ``mean`` are per share in the offer currency; ``p_at_low`` and
+    ``p_at_high`` the shares of paths priced at the range's ends.
+    """
+
+    currency: str
+    mean: float
+    quantiles: Quantiles
+    p_at_low: float
+    p_at_high: float
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "currency": self.currency,
+            "mean": self.mean,
+            "quantiles": self.quantiles.to_dict(),
+            "p_at_low": self.p_at_low,
+            "p_at_high": self.p_at_high,
+        }
+
+
+@dataclass(frozen=True, slots=True)
+class EquityValue:
+    """The equity value at listing, USD (the metric ``valuation``): moments and quantiles."""
+
+    year: int
+    mean: float
+    sd: float
+    se: float
+    quantiles: Quantiles
+    currency: str = "USD"
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "currency": self.currency,
+            "year": self.year,
+            "mean": self.mean,
+            "sd": self.sd,
+            "se": self.se,
+            "quantiles": self.quantiles.to_dict(),
+        }
+
+
+@dataclass(frozen=True, slots=True)
+class RevenueYear:
+    """One year's total revenue, USD: 5 %, 50 % and 95 % quantiles, mean and its se."""
+
+    year: int
+    p5: float
+    p50: float
+    p95: float
+    mean: float
+    se: float
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"p5": self.p5, "p50": self.p50, "p95": self.p95, "mean": self.mean, "se": self.se}
+
+
+@dataclass(frozen=True, slots=True)
+class Concentration:
+    """Regional concentration in the valuation year: HHI, top region's share, mean shares."""
+
+    year: int
+    hhi: Quantiles
+    top_region_share: Quantiles
+    region_share_mean: Mapping[str, float]
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "year": self.year,
+            "hhi": self.hhi.to_dict(),
+            "top_region_share": self.top_region_share.to_dict(),
+            "region_share_mean": dict(self.region_share_mean),
+        }
+
+
+@dataclass(frozen=True, slots=True)
+class ShockEstimate:
+    """P(a shock strikes at least once over the horizon), with its Wilson 95 % interval."""
+
+    name: str
+    p_any: float
+    ci95: tuple[float, float]
+    se: float
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"name": self.name, "p_any": self.p_any, "ci95": list(self.ci95), "se": self.se}
+
+
+@dataclass(frozen=True, slots=True)
+class ShockImpact:
+    """What the shocks did to the value.
+
+    Attributes
+    ----------
+    kept_paths : int
+        Kept paths the losses are measured on.
+    kept_paths_with_loss : int
+        Of them, those with a shock event and a defined loss.
+    median_loss : float or None
+        Median paired loss ``1 - value / value with shocks off``; None when no path has one.
+    mean_value_cut : float or None
+        ``1 - mean value / mean value with shocks off`` over the kept paths; None when
+        undefined.
+    targets_shocks_off : tuple of TargetEstimate, or None
+        Each target's probability with shocks switched off (every path); None when the
+        run did not count them.
+    """
+
+    kept_paths: int
+    kept_paths_with_loss: int
+    median_loss: float | None
+    mean_value_cut: float | None
+    targets_shocks_off: tuple[TargetEstimate, ...] | None
+
+    def to_dict(self) -> dict[str, Any]:
+        out: dict[str, Any] = {
+            "kept_paths": self.kept_paths,
+            "kept_paths_with_loss": self.kept_paths_with_loss,
+            "median_loss": self.median_loss,
+            "mean_value_cut": self.mean_value_cut,
+        }
+        if self.targets_shocks_off is not None:
+            out["targets_shocks_off"] = [t.to_dict() for t in self.targets_shocks_off]
+        return out
+
+
+@dataclass(frozen=True, slots=True)
+class SensitivityRow:
+    """One drawn input's Spearman rank correlation with the equity value.
+
+    ``first_order`` (a variance-based index) is not computed yet: always None.
+    """
+
+    input: str
+    rank_correlation: float
+    first_order: float | None = None
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "input": self.input,
+            "rank_correlation": self.rank_correlation,
+            "first_order": self.first_order,
+        }
+
+
+@dataclass(frozen=True, slots=True)
+class ValuePerShare:
+    """Equity value per share, USD, against the offer price range.
+
+    ``shares_outstanding`` is the shares after the offer; ``basis`` says what the value
+    is: the equity value over them in the simple form, the fair value per share at each
+    path's offer price with the deal.
+    """
+
+    shares_outstanding: float
+    mean: float
+    quantiles: Quantiles
+    offer_price_range_usd: tuple[float, float]
+    p_at_least_offer_low: float
+    p_at_least_offer_high: float
+    currency: str = "USD"
+    basis: str = "equity value / shares outstanding"
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "currency": self.currency,
+            "basis": self.basis,
+            "shares_outstanding": self.shares_outstanding,
+            "mean": self.mean,
+            "quantiles": self.quantiles.to_dict(),
+            "offer_price_range_usd": list(self.offer_price_range_usd),
+            "p_at_least_offer_low": self.p_at_least_offer_low,
+            "p_at_least_offer_high": self.p_at_least_offer_high,
+        }
+
+
+@dataclass(frozen=True, slots=True)
+class Precision:
+    """The ``--precision`` rule: the half-width asked for and the largest one reached."""
+
+    requested: float
+    max_half_width: float
+    reached: bool
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "requested": self.requested,
+            "max_half_width": self.max_half_width,
+            "reached": self.reached,
+        }
+
+
+@dataclass(frozen=True, slots=True)
+class Run:
+    """Where a summary came from: the scenario, the code, the seed and how it ran.
+
+    ``stratified_paths``: the paths an LHS or Sobol design stratified (whole blocks);
+    ``quantile_method``: ``"exact"`` when every path was kept, else ``"sketch"`` with
+    relative error ``quantile_relative_error``. ``as_of`` and ``listing_date``: the
+    scenario's information date and listing date (ISO ``YYYY-MM-DD``), ``None`` when not
+    given.
+    """
+
+    scenario: str
+    scenario_sha256: str
+    as_of: str | None
+    listing_date: str | None
+    version: str
+    seed: int
+    paths: int
+    sampler: str
+    elapsed_s: float
+    workers: int
+    stratified_paths: int
+    quantile_method: str
+    quantile_relative_error: float
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "scenario": self.scenario,
+            "scenario_sha256": self.scenario_sha256,
+            "as_of": self.as_of,
+            "listing_date": self.listing_date,
+            "version": self.version,
+            "seed": self.seed,
+            "paths": self.paths,
+            "sampler": self.sampler,
+            "elapsed_s": self.elapsed_s,
+            "workers": self.workers,
+            "stratified_paths": self.stratified_paths,
+            "quantile_method": self.quantile_method,
+            "quantile_relative_error": self.quantile_relative_error,
+        }
