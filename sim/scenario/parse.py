@@ -135,13 +135,7 @@ def build_scenario(raw: Mapping[str, Any], *, source: Path | None, own_name: str
     seg_entries = list(_tables(top.need("segments"), "segments", _SEGMENT_KEYS))
     if not seg_entries:
         raise ScenarioError("expected at least one [[segments]] entry", path="segments")
-    regions: list[str] = []
-    for table, _ in seg_entries:
-        for key in ("regions", "regions_at_horizon"):
-            value = table.data.get(key)
-            if isinstance(value, dict):
-                regions.extend(r for r in value if r not in regions)
-    region_tuple = tuple(regions)
+    region_tuple = _regions(seg_entries)
 
     segments: list[Segment] = []
     for table, path in seg_entries:
@@ -159,15 +153,7 @@ def build_scenario(raw: Mapping[str, Any], *, source: Path | None, own_name: str
     )
     offering = _parse_offering(top.get("offering"), fx, valuation)
 
-    targets = []
-    for t, _ in _tables(top.get("targets", []), "targets", _TARGET_KEYS):
-        label = _label(t.need("label"), t.key("label"))
-        value = t.need("value")
-        targets.append(
-            Target(label, money(value, t.key("value")), str(value), _target_at(t, offering))
-        )
-        t.done()
-    _unique([t.label for t in targets], "targets", "target label")
+    targets = _parse_targets(top.get("targets", []), money, offering)
 
     # The names the correlations and the expectations refer to come first, so that the
     # Scenario is built once, complete.
@@ -236,6 +222,32 @@ def _target_at(t: _Table, offering: Offering | None) -> TargetAt:
         raise ScenarioError("at = 'offer' needs an [offering] table", path=t.key("at"))
     return at
 
+
+
+def _regions(seg_entries: list[tuple[_Table, str]]) -> tuple[str, ...]:
+    """Every region the segments name, in the order first named."""
+    regions: list[str] = []
+    for table, _ in seg_entries:
+        for key in ("regions", "regions_at_horizon"):
+            value = table.data.get(key)
+            if isinstance(value, dict):
+                regions.extend(r for r in value if r not in regions)
+    return tuple(regions)
+
+
+def _parse_targets(
+    value: object, money: Callable[[object, str], float], offering: Offering | None
+) -> list[Target]:
+    targets = []
+    for t, _ in _tables(value, "targets", _TARGET_KEYS):
+        label = _label(t.need("label"), t.key("label"))
+        amount = t.need("value")
+        targets.append(
+            Target(label, money(amount, t.key("value")), str(amount), _target_at(t, offering))
+        )
+        t.done()
+    _unique([t.label for t in targets], "targets", "target label")
+    return targets
 
 def _unique(names: list[str], path: str, what: str) -> None:
     seen: set[str] = set()
