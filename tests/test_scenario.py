@@ -55,6 +55,8 @@ from sim.scenario import (
     load_scenario,
     resolve_raw,
 )
+from sim.valuation.dcf import Dcf
+from sim.valuation.ev_to_sales import EvToSales
 from tests.builders import raw_scenario
 
 TESTS = Path(__file__).resolve().parent
@@ -289,6 +291,7 @@ def test_extends_takes_the_file_stem_as_name(child: Scenario) -> None:
 
 def test_extends_tables_merge(child: Scenario) -> None:
     v = child.valuation
+    assert isinstance(v, EvToSales)
     assert v.year == 2027
     assert v.method == "ev_to_sales"
     assert v.net_cash.to_dict() == {"dist": "fixed", "value": 1.05e9}
@@ -1195,7 +1198,8 @@ def test_reference_example_loads_and_uses_every_key(tmp_path: Path) -> None:
         used = {k for e in entries for k in e}
         # `extends` needs a second file: the extends tests cover it. The deal's keys
         # replace the example's simple form of [offering]: tests/data/deal.toml uses them.
-        assert used >= set(keys) - {"extends", *_DEAL_KEYS}, table
+        # The DCF's keys are another method's: tests/data/dcf_small.toml uses them.
+        assert used >= set(keys) - {"extends", *_DEAL_KEYS, *Dcf.own_keys}, table
 
 
 def test_reference_lists_every_distribution_and_parameter() -> None:
@@ -1271,8 +1275,10 @@ def test_reference_states_the_loader_bounds() -> None:
 
 
 def test_as_of_and_listing_date_read_as_strings_or_toml_dates() -> None:
-    text = (DATA / "small.toml").read_text(encoding="utf-8").replace(
-        "horizon = ", 'as_of = "2025-12-31"\nlisting_date = 2026-01-09\nhorizon = ', 1
+    text = (
+        (DATA / "small.toml")
+        .read_text(encoding="utf-8")
+        .replace("horizon = ", 'as_of = "2025-12-31"\nlisting_date = 2026-01-09\nhorizon = ', 1)
     )
     raw = tomllib.loads(text)
     assert isinstance(raw["scenario"]["listing_date"], datetime.date)

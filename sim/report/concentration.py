@@ -13,6 +13,7 @@ from sim.report.axes import _median_line
 from sim.report.layout import _Ctx, _message
 from sim.report.style import _EVENT, _INK, _MUTED
 from sim.scenario import Scenario
+from sim.valuation.ev_to_sales import EvToSales
 
 FloatArray = npt.NDArray[np.float64]
 
@@ -123,9 +124,11 @@ def _hhi(ctx: _Ctx, hhi_ax: Axes) -> None:
     conc = ctx.summary.concentration
     _hist_share(hhi_ax, kept.values.hhi, ctx.colour, what="HHI")
     _median_line(hhi_ax, conc.hhi.median, f"median {conc.hhi.median:.3f}")
-    ref = sc.valuation.reference_hhi
+    val = sc.valuation
+    # Only the EV/sales multiple has a concentration penalty and its reference HHI.
+    ref = val.reference_hhi if isinstance(val, EvToSales) else 0.0
     x0, x1 = hhi_ax.get_xlim()
-    if sc.valuation.concentration_penalty and x0 <= ref <= x1:
+    if isinstance(val, EvToSales) and val.concentration_penalty and x0 <= ref <= x1:
         hhi_ax.axvline(ref, color=_EVENT, lw=1, ls="--")
         hhi_ax.annotate(
             f"reference HHI {ref:g}: above it the\nmultiple is cut, below it raised",

@@ -223,7 +223,6 @@ def _target_at(t: _Table, offering: Offering | None) -> TargetAt:
     return at
 
 
-
 def _regions(seg_entries: list[tuple[_Table, str]]) -> tuple[str, ...]:
     """Every region the segments name, in the order first named."""
     regions: list[str] = []
@@ -248,6 +247,7 @@ def _parse_targets(
         t.done()
     _unique([t.label for t in targets], "targets", "target label")
     return targets
+
 
 def _unique(names: list[str], path: str, what: str) -> None:
     seen: set[str] = set()
@@ -465,6 +465,9 @@ class _ValuationKeys:
     def path(self, key: str) -> str:
         return self.table.key(key)
 
+    def has(self, key: str) -> bool:
+        return self.table.has(key)
+
     def _value(self, key: str, default: object) -> object:
         return self.table.need(key) if default is None else self.table.get(key, default)
 
@@ -522,7 +525,7 @@ def _parse_valuation(keys: _ValuationKeys, years: tuple[int, ...]) -> Valuation:
     proceeds = keys.distribution("ipo_proceeds", 0.0, unit="money", lo=0.0, what="IPO proceeds")
     valuation = method.parse(keys, Shared(year, net_cash, proceeds))
     t.done()
-    return valuation
+    return valuation.fit_years(years, t.path)
 
 
 _OFFERING_KEYS = _declare(

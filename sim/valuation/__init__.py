@@ -27,6 +27,8 @@ To add a method, say ``dcf``:
    ``inputs()``
        The scalar inputs it draws, by name (``"valuation.wacc"`` -> its distribution);
        they are sampled, correlated and ranked in the sensitivity analysis like any other.
+   ``fit_years(years, path)`` (optional)
+       Checks against the simulated years once the horizon is known (``margin_year``).
    ``enterprise_value(paths)``
        Vectorised over paths: :class:`Paths` in (revenue by year, the valuation year's
        row, concentration, shock hits and every draw), :class:`Valued` out.
@@ -83,6 +85,10 @@ class Keys(Protocol):
 
     def path(self, key: str) -> str:
         """The key's full path, ``"valuation.<key>"``, for a method's own errors."""
+        ...
+
+    def has(self, key: str) -> bool:
+        """Whether the table gives ``key`` (for an optional key without a default)."""
         ...
 
     def number(
@@ -198,6 +204,14 @@ class ValuationMethod:
         """Read the method's own keys and build it (hook)."""
         raise NotImplementedError
 
+    def fit_years(self, years: tuple[int, ...], path: str) -> Self:
+        """Check the method's years against the simulated ``years`` (hook, optional).
+
+        Called by the loader after :meth:`parse`, once the horizon is known; returns the
+        method (or a copy that knows the years). ``path`` is ``"valuation"``.
+        """
+        return self
+
     def inputs(self) -> dict[str, Distribution]:
         """The method's own scalar inputs by stable name, fixed ones included (hook)."""
         raise NotImplementedError
@@ -243,13 +257,16 @@ class ValuationMethod:
 
 
 # Registration. The methods import the base above, so they are imported after it.
+from sim.valuation.dcf import Dcf  # noqa: E402
 from sim.valuation.ev_to_sales import EvToSales  # noqa: E402
 
-Valuation: TypeAlias = EvToSales
+Valuation: TypeAlias = EvToSales | Dcf
 """A parsed ``[valuation]`` table: the union of the classes in :data:`METHODS`."""
-METHODS: Mapping[str, type[Valuation]] = {m.name: m for m in (EvToSales,)}
+METHODS: Mapping[str, type[Valuation]] = {m.name: m for m in (EvToSales, Dcf)}
 """Every valuation method by its ``method`` name."""
-PLANNED: Mapping[str, str] = {"dcf": "method 'dcf' is not available yet; use 'ev_to_sales'"}
+PLANNED: Mapping[str, str] = {
+    "both": "method 'both' is not available yet; use 'ev_to_sales' or 'dcf'"
+}
 """Methods the design names but no module implements yet, with the error they give."""
 DEFAULT_METHOD = "ev_to_sales"
 SHARED_KEYS: Mapping[str, bool] = {"method": False, "year": True}
