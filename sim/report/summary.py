@@ -14,6 +14,7 @@ from matplotlib.figure import Figure
 from matplotlib.table import Table
 
 from sim import format as fmt
+from sim.distributions import Distribution
 from sim.offering import net_proceeds, shares_after
 from sim.report.layout import (
     _MAX_EXPECTATION_ROWS,
@@ -31,6 +32,7 @@ from sim.report.pricing import _money_range, _price, _range_ends, _range_text
 from sim.report.style import _INK, _MUTED, PAGE
 from sim.scenario import Scenario
 from sim.summary import Run
+from sim.valuation import Valuation
 
 _KEY_QUANTILES = (0.01, 0.05, 0.1, 0.25, 0.5, 0.75, 0.9, 0.95, 0.99)
 # The two columns: left edge and width, in figure fractions.
@@ -210,6 +212,22 @@ def _segments(s: _Sheet, y: float) -> float:
     return y - _GAP
 
 
+def _method_inputs(val: Valuation) -> list[list[str]]:
+    """A row per random input of the valuation method, then one row for the fixed ones
+    (a DCF has ten inputs: one row each would run off the page)."""
+    labels = type(val).input_labels
+    shown = val.shown_inputs()
+
+    def text(name: str, d: Distribution) -> str:
+        return fmt.distribution(d, "multiple" if name.endswith(".multiple") else "", note=True)
+
+    rows = [[labels.get(k, k), text(k, d)] for k, d in shown.items() if not d.is_fixed]
+    fixed = [f"{labels.get(k, k)} {text(k, d)}" for k, d in shown.items() if d.is_fixed]
+    if fixed:
+        rows.append(["fixed inputs", "; ".join(fixed)])
+    return rows
+
+
 def _proceeds(sc: Scenario) -> str:
     """Fixed proceeds (the simple form), or the deal's, which move with the offer price."""
     o = sc.offering
@@ -228,13 +246,7 @@ def _valuation(s: _Sheet, y: float) -> float:
     val = sc.valuation
     rows = [
         ["method", f"{val.name}: EV = {val.describe()}; equity = EV + net cash + IPO proceeds"],
-        *(
-            [
-                type(val).input_labels.get(name, name),
-                fmt.distribution(d, "multiple" if name.endswith(".multiple") else "", note=True),
-            ]
-            for name, d in val.inputs().items()
-        ),
+        *_method_inputs(val),
         ["net cash", fmt.distribution(val.net_cash, "money", note=True)],
         ["IPO proceeds", _proceeds(sc)],
     ]

@@ -216,6 +216,11 @@ class ValuationMethod:
         """The method's own scalar inputs by stable name, fixed ones included (hook)."""
         raise NotImplementedError
 
+    def shown_inputs(self) -> dict[str, Distribution]:
+        """The inputs a reader is shown (hook): :meth:`inputs` less any draw that only
+        serves the method's arithmetic."""
+        return self.inputs()
+
     def enterprise_value(self, paths: Paths) -> Valued:
         """EV of every path of a block (hook; pure and vectorised)."""
         raise NotImplementedError

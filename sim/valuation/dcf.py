@@ -175,6 +175,10 @@ class Dcf(ValuationMethod):
             out[FAILURE_DRAW] = Uniform(0.0, 1.0)
         return out
 
+    def shown_inputs(self) -> dict[str, Distribution]:
+        # The failure draw is a uniform the probability is read against, not a view.
+        return {k: d for k, d in self.inputs().items() if k != FAILURE_DRAW}
+
     def margins(self, base_year: int, rows: int, draws: Mapping[str, FloatArray]) -> FloatArray:
         """The operating margin of rows ``0..rows-1`` (base year first), (rows, n)."""
         m0 = np.asarray(draws["valuation.operating_margin"], dtype=np.float64)
