@@ -27,3 +27,29 @@ def scenario(**sections: Any) -> Scenario:
     """A validated scenario from :func:`raw_scenario`."""
     raw = raw_scenario(**sections)
     return build_scenario(raw, source=None, own_name=raw["scenario"]["name"])
+
+
+_ALL_LOST_REGIONS = {"CN": 0.25, "US": 0.25, "SG": 0.12, "JP": 0.08, "other": 0.30}
+
+
+def all_lost_sections() -> dict[str, Any]:
+    """Sections of a scenario whose every path loses all its revenue: one segment with
+    random (Dirichlet) regional shares and a certain, total, permanent shock everywhere.
+
+    The shares sum to 1 only up to rounding, so values are 0 only up to float noise.
+    """
+    segment = {
+        "name": "a",
+        "revenue": 3e7,
+        "growth": 0.5,
+        "regions": _ALL_LOST_REGIONS,
+        "region_concentration": 40,
+    }
+    wipe = {
+        "name": "wipe",
+        "regions": list(_ALL_LOST_REGIONS),
+        "annual_probability": 1,
+        "severity": 1,
+        "recovery_years": "permanent",
+    }
+    return {"segments": [segment], "shocks": [wipe]}

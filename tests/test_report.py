@@ -38,7 +38,7 @@ from sim.report.summary import _fig_summary
 from sim.report.units import Units, resolve_units, writes_yi
 from sim.report.values import _fig_exceedance, _fig_valuation
 from sim.report.write import _PAGES, _pages
-from tests.builders import scenario
+from tests.builders import all_lost_sections, scenario
 
 BASELINE = Path(__file__).resolve().parent.parent / "scenarios" / "baseline.toml"
 DEAL = Path(__file__).resolve().parent / "data" / "deal.toml"
@@ -604,8 +604,6 @@ def test_comparison_needs_a_summary_per_result(baseline: tuple[Result, Summary])
 
 # --------------------------------------------------------------------------- odd outcomes
 
-_REGIONS = {"CN": 0.25, "US": 0.25, "SG": 0.12, "JP": 0.08, "other": 0.30}
-
 
 @pytest.fixture(scope="module")
 def all_lost() -> tuple[Result, Summary]:
@@ -614,24 +612,9 @@ def all_lost() -> tuple[Result, Summary]:
     Random (Dirichlet) regional shares do not sum to exactly 1, so the values are 0 only up
     to float rounding (about ±3e-7 USD against 675 M with shocks off).
     """
-    segment = {
-        "name": "a",
-        "revenue": 3e7,
-        "growth": 0.5,
-        "regions": _REGIONS,
-        "region_concentration": 40,
-    }
-    wipe = {
-        "name": "wipe",
-        "regions": list(_REGIONS),
-        "annual_probability": 1,
-        "severity": 1,
-        "recovery_years": "permanent",
-    }
     sc = scenario(
         scenario={"name": "all-lost", "base_year": 2024, "horizon": 2},
-        segments=[segment],
-        shocks=[wipe],
+        **all_lost_sections(),
         offering={"shares_outstanding": 1_000_000, "price_range": [10, 12]},
     )
     return _run(sc)
