@@ -12,7 +12,7 @@ import pytest
 
 from sim.engine import simulate
 from sim.errors import ScenarioError
-from sim.scenario import Scenario, load_scenario
+from sim.scenario import Scenario, build_scenario, load_scenario
 from sim.valuation.dcf import FAILURE_DRAW, Dcf
 from tests.builders import scenario
 
@@ -241,3 +241,41 @@ def test_the_small_dcf_scenario_runs_with_every_dcf_key() -> None:
     ev = values.equity - 1.05e9
     assert np.all(np.isfinite(ev))
     assert np.allclose(values.multiple, ev / values.revenue[:, 2])
+
+
+def test_a_failed_path_keeps_no_proceeds_of_a_negative_going_concern() -> None:
+    """Distress proceeds are d x max(EV, 0): a sale fetches nothing for a going concern
+    worth less than nothing, never a share of its losses (d x a negative EV)."""
+    p, d = 0.3, 0.4
+    losing = _company({**FLAT, "operating_margin": -M, "target_margin": -M})
+    going = _ev(losing, 200, seed=14)
+    v = -R * M / 0.1  # no tax on a loss
+    assert np.allclose(going, v)
+    failing = _company(
+        {
+            **FLAT,
+            "operating_margin": -M,
+            "target_margin": -M,
+            "failure_probability": p,
+            "distress_proceeds": d,
+        }
+    )
+    n = 20_000
+    ev = _ev(failing, n, seed=15)
+    failed = ev == 0.0
+    assert np.all(failed | np.isclose(ev, v))
+    assert not np.any(np.isclose(ev, d * v))  # the old rule's value
+    _within_4se(failed, p)
+    # On the small scenario (about half its going concerns are negative), every failed
+    # path keeps d x its going-concern EV floored at 0, and none is negative.
+    sc = load_scenario(DATA / "dcf_small.toml")
+    raw = tomllib.loads((DATA / "dcf_small.toml").read_text("utf-8"))
+    raw["valuation"]["failure_probability"] = 0.0
+    alive = build_scenario(raw, source=None, own_name="t")
+    res, res_alive = simulate(sc, 4000, seed=16), simulate(alive, 4000, seed=16)
+    ev, ev_alive = res.kept.values.equity - 1.05e9, res_alive.kept.values.equity - 1.05e9
+    fails = res.kept.inputs[FAILURE_DRAW] < 0.2
+    assert 0.1 < np.mean(ev_alive < 0) < 0.9
+    assert np.allclose(ev[fails], 0.3 * np.maximum(ev_alive[fails], 0.0), atol=1.0)
+    assert np.array_equal(ev[~fails], ev_alive[~fails])
+    assert np.all(ev[fails] >= 0.0)

@@ -13,7 +13,18 @@ cash flow. Terminal reinvestment is ``EBIT_N (1 + g)(1 - tax) g / terminal_roic`
 ``terminal_roic`` is given, and otherwise the explicit years' rule carried on, revenue
 growing at g: ``g R_N / sales_to_capital`` (growth is never free). A path fails with
 ``failure_probability`` (drawn against the uniform input ``valuation.failure``) and then
-keeps ``distress_proceeds`` x its going-concern EV.
+keeps ``distress_proceeds`` x its going-concern EV where that is positive, and nothing
+where it is not: ``d max(EV, 0)``.
+
+Why the floor: distress proceeds are what a failed company's assets fetch in a sale, a
+fraction of what they were worth as a going concern (Damodaran's young-growth model).
+A going concern worth less than nothing has no such fraction: ``d x EV`` of a negative EV
+would be a failed company whose buyers pay to take on part of its losses, and it would
+make failing worth more the more negative the going concern (a failed path at
+``0.3 x -100`` beats a surviving one at ``-100`` by 70). A buyer pays nothing, and
+limited liability leaves the owners with nothing, so the proceeds are 0. The going
+concern itself is left as valued, negative or not (it is the cash flows' value; that the
+owners could walk away from a negative one is an option this model does not price).
 """
 
 from __future__ import annotations
@@ -214,7 +225,9 @@ class Dcf(ValuationMethod):
         ev = explicit + terminal
         if FAILURE_DRAW in d:
             fails = d[FAILURE_DRAW] < d["valuation.failure_probability"]
-            ev = np.where(fails, d["valuation.distress_proceeds"] * ev, ev)
+            # A sale's proceeds are never negative (see the module's docstring).
+            proceeds = d["valuation.distress_proceeds"] * np.maximum(ev, 0.0)
+            ev = np.where(fails, proceeds, ev)
         return Valued(ev=ev, multiple=ev / rev[v])
 
     def describe(self, show: Callable[[Distribution], str] | None = None) -> str:
