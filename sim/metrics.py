@@ -38,12 +38,15 @@ if TYPE_CHECKING:
     from sim.engine import Result
     from sim.model import PathValues
     from sim.scenario import Offering, Scenario, Shock, Target
+    from sim.valuation import ValuationMethod
 
 __all__ = [
+    "DCF_VALUE",
     "EXPECT_METRICS",
     "HHI",
     "MARKET_VALUE",
     "METRICS",
+    "MULTIPLE_VALUE",
     "PRE_OFFER",
     "REVENUE",
     "SHOCK_P_ANY",
@@ -51,6 +54,7 @@ __all__ = [
     "VALUATION",
     "VALUATION_UNSHOCKED",
     "VALUE_PER_SHARE",
+    "VALUE_RATIO",
     "Metric",
     "Scope",
     "Unit",
@@ -84,6 +88,8 @@ class Scope(Protocol):
     def offering(self) -> Offering | None: ...
     @property
     def targets(self) -> Sequence[Target]: ...
+    @property
+    def valuation(self) -> ValuationMethod: ...
 
 
 def _one(scope: Scope) -> tuple[str, ...]:
@@ -302,6 +308,46 @@ PRE_OFFER = Metric(
 """Equity before the offer's proceeds at a price; its counts at the pricing grid's
 thresholds are P(fair value per share at P >= P) (:func:`sim.offering.grid_thresholds`)."""
 
+
+def _dcf_fills(scope: Scope) -> tuple[str, ...]:
+    return ("",) if scope.valuation.method in ("dcf", "both") else ()
+
+
+def _both_fills(scope: Scope) -> tuple[str, ...]:
+    return ("",) if scope.valuation.method == "both" else ()
+
+
+def _dcf_value(values: PathValues, i: int) -> FloatArray:
+    if values.equity_dcf is None:  # pragma: no cover - fills() says there is one
+        raise AssertionError("dcf_value read without a DCF")
+    return values.equity_dcf
+
+
+def _multiple_value(values: PathValues, i: int) -> FloatArray:
+    if values.equity_multiple is None:  # pragma: no cover - fills() says there is one
+        raise AssertionError("multiple_value read without method both")
+    return values.equity_multiple
+
+
+def _value_ratio(values: PathValues, i: int) -> FloatArray:
+    with np.errstate(divide="ignore", invalid="ignore"):
+        ratio: FloatArray = _dcf_value(values, i) / _multiple_value(values, i)
+    return ratio
+
+
+DCF_VALUE = Metric(
+    "dcf_value",
+    "money",
+    _dcf_fills,
+    _dcf_value,
+    missing=lambda s, name, fill: 'dcf_value needs method = "dcf" or "both" in [valuation]',
+)
+"""The DCF's equity value (``valuation`` itself under ``dcf``; beside it under ``both``)."""
+MULTIPLE_VALUE = Metric("multiple_value", "money", _both_fills, _multiple_value, expect=False)
+"""The EV/sales multiple's equity value under method ``both``."""
+VALUE_RATIO = Metric("dcf_to_multiple", "fraction", _both_fills, _value_ratio, expect=False)
+"""Under method ``both``: the DCF's equity value / the multiple's, per path."""
+
 METRICS: tuple[Metric, ...] = (
     VALUATION,
     VALUATION_UNSHOCKED,
@@ -312,6 +358,9 @@ METRICS: tuple[Metric, ...] = (
     VALUE_PER_SHARE,
     MARKET_VALUE,
     PRE_OFFER,
+    DCF_VALUE,
+    MULTIPLE_VALUE,
+    VALUE_RATIO,
 )
 """Every metric, in the order the engine streams them."""
 

@@ -78,6 +78,10 @@ class PathValues:
         ``None`` without an offering.
     market_value_offer : (n,) offer price x shares after the offer; ``None`` without an
         offering.
+    equity_dcf : (n,) the DCF's equity value at listing (with an offering, at the offer
+        price the DCF's value gives); ``None`` unless the method is ``dcf`` or ``both``.
+    equity_multiple : (n,) the same by the EV/sales multiple; ``None`` unless the method
+        is ``both``.
     """
 
     equity: FloatArray
@@ -93,6 +97,8 @@ class PathValues:
     pre_offer: FloatArray | None = None
     offer_price: FloatArray | None = None
     market_value_offer: FloatArray | None = None
+    equity_dcf: FloatArray | None = None
+    equity_multiple: FloatArray | None = None
 
 
 def inputs(scenario: Scenario) -> tuple[InputSpec, ...]:
@@ -251,10 +257,15 @@ def evaluate(scenario: Scenario, draws: Mapping[str, FloatArray]) -> PathValues:
     row = scenario.valuation.year - scenario.base_year  # in (base, y1..yH)
     shocked = _apply_shocks(scenario, draws, segment_revenue(scenario, draws), row)
     conc = _concentrate(shocked, row)
-    equity, equity_clean, multiple = _equity(scenario, draws, shocked, conc, row)
+    equity, equity_clean, multiple, by_method = _equity(scenario, draws, shocked, conc, row)
     per_share = pre_offer = price = market_value = None
     offering = scenario.offering
     if offering is not None:
+        # Each method's own value: its own offer price on the path (what a run of that
+        # method alone gives).
+        for key, pre in by_method.items():
+            price_k = offer_price(offering, pre, draws["offering.ipo_discount"])
+            by_method[key] = pre + proceeds_per_price(offering) * price_k
         # The equity so far is the value before the offer's proceeds at a price; the
         # price on each path is the fixed point of the discounted fair value (3.2).
         shares = shares_after(offering)
@@ -283,6 +294,8 @@ def evaluate(scenario: Scenario, draws: Mapping[str, FloatArray]) -> PathValues:
         pre_offer=pre_offer,
         offer_price=price,
         market_value_offer=market_value,
+        equity_dcf=equity if scenario.valuation.method == "dcf" else by_method.get("dcf"),
+        equity_multiple=by_method.get("multiple"),
     )
 
 
@@ -405,9 +418,10 @@ def _equity(
     shocked: _Shocked,
     conc: _Concentration,
     v: int,
-) -> tuple[FloatArray, FloatArray, FloatArray]:
+) -> tuple[FloatArray, FloatArray, FloatArray, dict[str, FloatArray]]:
     """Equity (n,), equity without shocks (n,) and the multiple (n,): the method's EV
-    plus net cash and IPO proceeds."""
+    plus net cash and IPO proceeds; and for method ``both`` each method's equity by name
+    (``"multiple"``, ``"dcf"``; empty for the others)."""
     method = scenario.valuation
     cash = draws["valuation.net_cash"] + draws["valuation.ipo_proceeds"]
     valued = method.enterprise_value(
@@ -421,13 +435,14 @@ def _equity(
         )
     )
     equity = valued.ev + cash
+    by_method = {k: ev + cash for k, ev in (valued.ev_by_method or {}).items()}
     if shocked.log_multiple_hit is None:
-        return equity, equity, valued.multiple
+        return equity, equity, valued.multiple, by_method
     clean_revenue = shocked.revenue_clean
     clean = method.enterprise_value(
         Paths(clean_revenue, clean_revenue, v, conc.hhi_clean, None, draws)
     )
-    return equity, clean.ev + cash, valued.multiple
+    return equity, clean.ev + cash, valued.multiple, by_method
 
 
 def _share_path(base: FloatArray, end: FloatArray, horizon: int) -> FloatArray:

@@ -203,6 +203,36 @@ class EquityValue:
 
 
 @dataclass(frozen=True, slots=True)
+class Methods:
+    """Method ``both``: each method's equity value and their ratio, path by path.
+
+    Attributes
+    ----------
+    primary : str
+        ``"multiple"`` or ``"dcf"``: the one the run's ``valuation`` (targets, offer
+        price, pricing, expectations) is.
+    multiple, dcf : EquityValue
+        The equity value by the EV/sales multiple and by the DCF (metrics
+        ``multiple_value`` and ``dcf_value``).
+    ratio : Quantiles
+        The DCF's equity value / the multiple's on the same path (``dcf_to_multiple``).
+    """
+
+    primary: str
+    multiple: EquityValue
+    dcf: EquityValue
+    ratio: Quantiles
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "primary": self.primary,
+            "multiple": self.multiple.to_dict(),
+            "dcf": self.dcf.to_dict(),
+            "dcf_to_multiple": {"quantiles": self.ratio.to_dict()},
+        }
+
+
+@dataclass(frozen=True, slots=True)
 class RevenueYear:
     """One year's total revenue, USD: 5 %, 50 % and 95 % quantiles, mean and its se."""
 

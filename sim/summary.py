@@ -41,6 +41,7 @@ from sim.results import (
     Concentration,
     EquityValue,
     MarketValue,
+    Methods,
     OfferPrice,
     Precision,
     PricePoint,
@@ -55,11 +56,13 @@ from sim.results import (
 )
 from sim.sampling import BLOCK_SIZE
 from sim.stats import QUANTILE_LEVELS, proportion_se, quantiles, spearman, wilson_interval
+from sim.valuation.both import Both
 
 __all__ = [
     "Concentration",
     "EquityValue",
     "MarketValue",
+    "Methods",
     "OfferPrice",
     "Precision",
     "PricePoint",
@@ -109,6 +112,8 @@ class Summary:
         ``fair``, and ``offer`` with an ``[offering]``.
     offer_price : OfferPrice or None
         For a scenario with an ``[offering]`` only.
+    methods : Methods or None
+        Method ``both`` only: each method's value, their ratio and the primary.
     """
 
     run: Run
@@ -125,6 +130,7 @@ class Summary:
     pricing: tuple[PricePoint, ...] = ()
     market_value: tuple[MarketValue, ...] = ()
     offer_price: OfferPrice | None = None
+    methods: Methods | None = None
 
     @property
     def failed(self) -> bool:
@@ -155,6 +161,8 @@ class Summary:
             data["offer_price"] = self.offer_price.to_dict()
         if self.market_value:
             data["market_value"] = {m.at: m.to_dict() for m in self.market_value}
+        if self.methods is not None:
+            data["methods"] = self.methods.to_dict()
         return data
 
     def to_json(self) -> str:
@@ -442,6 +450,30 @@ def _offer_price(result: Result) -> OfferPrice | None:
     )
 
 
+def _equity_value(result: Result, metric: str) -> EquityValue:
+    stream = result.streams[metrics.stream_name(metric)]
+    return EquityValue(
+        year=result.scenario.valuation.year,
+        mean=stream.mean,
+        sd=stream.sd,
+        se=stream.se,
+        quantiles=_quantiles(result, metric),
+    )
+
+
+def _methods(result: Result) -> Methods | None:
+    """Method ``both``: each method's equity value and the quantiles of their ratio."""
+    valuation = result.scenario.valuation
+    if not isinstance(valuation, Both):
+        return None
+    return Methods(
+        primary=valuation.primary,
+        multiple=_equity_value(result, metrics.MULTIPLE_VALUE.name()),
+        dcf=_equity_value(result, metrics.DCF_VALUE.name()),
+        ratio=_quantiles(result, metrics.VALUE_RATIO.name()),
+    )
+
+
 def summarise(result: Result) -> Summary:
     """Summarise a run: equity value, targets, revenue, concentration, shocks, sensitivity.
 
@@ -450,7 +482,6 @@ def summarise(result: Result) -> Summary:
     """
     scenario = result.scenario
     n = result.paths
-    val = result.streams[metrics.VALUATION.name()]
     targets = tuple(
         _target(
             t.label,
@@ -480,13 +511,7 @@ def summarise(result: Result) -> Summary:
         )
     return Summary(
         run=_run(result),
-        equity=EquityValue(
-            year=scenario.valuation.year,
-            mean=val.mean,
-            sd=val.sd,
-            se=val.se,
-            quantiles=_quantiles(result, metrics.VALUATION.name()),
-        ),
+        equity=_equity_value(result, metrics.VALUATION.name()),
         targets=targets,
         revenue=revenue,
         concentration=Concentration(
@@ -506,4 +531,5 @@ def summarise(result: Result) -> Summary:
         pricing=_pricing(result, revenue),
         market_value=_market_value(result),
         offer_price=_offer_price(result),
+        methods=_methods(result),
     )

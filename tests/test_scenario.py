@@ -1198,8 +1198,9 @@ def test_reference_example_loads_and_uses_every_key(tmp_path: Path) -> None:
         used = {k for e in entries for k in e}
         # `extends` needs a second file: the extends tests cover it. The deal's keys
         # replace the example's simple form of [offering]: tests/data/deal.toml uses them.
-        # The DCF's keys are another method's: tests/data/dcf_small.toml uses them.
-        assert used >= set(keys) - {"extends", *_DEAL_KEYS, *Dcf.own_keys}, table
+        # The DCF's keys are another method's: tests/data/dcf_small.toml uses them (and
+        # primary, method both's: tests/test_valuation_both.py).
+        assert used >= set(keys) - {"extends", *_DEAL_KEYS, *Dcf.own_keys, "primary"}, table
 
 
 def test_reference_lists_every_distribution_and_parameter() -> None:
@@ -1239,8 +1240,9 @@ def test_reference_lists_every_metric_and_stat() -> None:
         "market_value.<at>": "market_value.offer",
     }
     base = resolve_raw(DATA / "small.toml")
+    dcf = resolve_raw(DATA / "dcf_small.toml")  # dcf_value needs a DCF
     for metric in metrics:
-        raw = copy.deepcopy(base)
+        raw = copy.deepcopy(dcf if metric == "dcf_value" else base)
         raw["expect"] = [
             {"name": "m", "metric": examples.get(metric, metric), "stat": "mean", "at_least": 0}
         ]

@@ -28,6 +28,7 @@ from sim.valuation import (
     method_class,
     table_keys,
 )
+from sim.valuation.both import Both
 from sim.valuation.dcf import Dcf
 from sim.valuation.ev_to_sales import EvToSales
 from tests.builders import scenario
@@ -141,8 +142,6 @@ def test_ev_to_sales_describes_itself() -> None:
 def test_method_names_are_looked_up_in_the_registry() -> None:
     assert method_class("ev_to_sales", "valuation.method") is EvToSales
     assert method_class("dcf", "valuation.method") is Dcf
-    with pytest.raises(ScenarioError, match="not available yet") as info:
-        method_class("both", "valuation.method")
-    assert info.value.path == "valuation.method"
+    assert method_class("both", "valuation.method") is Both
     with pytest.raises(ScenarioError, match="did you mean 'ev_to_sales'"):
         method_class("ev_to_sale", "valuation.method")

@@ -13,6 +13,7 @@ from sim.report.axes import _median_line
 from sim.report.layout import _Ctx, _message
 from sim.report.style import _EVENT, _INK, _MUTED
 from sim.scenario import Scenario
+from sim.valuation.both import Both
 from sim.valuation.ev_to_sales import EvToSales
 
 FloatArray = npt.NDArray[np.float64]
@@ -125,6 +126,8 @@ def _hhi(ctx: _Ctx, hhi_ax: Axes) -> None:
     _hist_share(hhi_ax, kept.values.hhi, ctx.colour, what="HHI")
     _median_line(hhi_ax, conc.hhi.median, f"median {conc.hhi.median:.3f}")
     val = sc.valuation
+    if isinstance(val, Both):
+        val = val.ev_to_sales
     # Only the EV/sales multiple has a concentration penalty and its reference HHI.
     ref = val.reference_hhi if isinstance(val, EvToSales) else 0.0
     x0, x1 = hhi_ax.get_xlim()

@@ -159,7 +159,7 @@ def build_scenario(raw: Mapping[str, Any], *, source: Path | None, own_name: str
     # Scenario is built once, complete.
     inputs = _scalar_inputs(segments, shocks, valuation, offering)
     correlations = _parse_correlations(top.get("correlations", []), inputs)
-    parsed = _Parsed(base_year, years, tuple(shocks), offering, tuple(targets))
+    parsed = _Parsed(base_year, years, tuple(shocks), offering, tuple(targets), valuation)
     expectations = [
         _parse_expect(t, p, parsed, fx)
         for t, p in _tables(top.get("expect", []), "expect", _EXPECT_KEYS)
@@ -486,6 +486,9 @@ class _ValuationKeys:
         return parse_fraction(
             self._value(key, default), path=self.path(key), lo=-math.inf, hi=math.inf
         )
+
+    def text(self, key: str, default: str | None = None) -> str:
+        return _str(self._value(key, default), self.path(key))
 
     def distribution(
         self,

@@ -366,6 +366,7 @@ class _Parsed:
     shocks: tuple[Shock, ...]
     offering: Offering | None
     targets: tuple[Target, ...]
+    valuation: Valuation
 
 
 def _iso(day: datetime.date | None) -> str | None:

@@ -107,6 +107,10 @@ class Keys(Protocol):
         """A number or a percentage string (``"35%"``)."""
         ...
 
+    def text(self, key: str, default: str | None = None) -> str:
+        """A string (``primary = "dcf"``)."""
+        ...
+
     def distribution(
         self,
         key: str,
@@ -171,10 +175,14 @@ class Valued:
     ----------
     ev : (n,) enterprise value.
     multiple : (n,) the EV/sales multiple, stated or implied, at the valuation year.
+    ev_by_method : mapping of str to (n,) arrays, or None
+        Method ``both`` only: each method's EV (``"multiple"``, ``"dcf"``); ``ev`` is the
+        primary's.
     """
 
     ev: FloatArray
     multiple: FloatArray
+    ev_by_method: Mapping[str, FloatArray] | None = None
 
 
 @dataclass(frozen=True, slots=True, eq=False)
@@ -262,16 +270,15 @@ class ValuationMethod:
 
 
 # Registration. The methods import the base above, so they are imported after it.
+from sim.valuation.both import Both  # noqa: E402
 from sim.valuation.dcf import Dcf  # noqa: E402
 from sim.valuation.ev_to_sales import EvToSales  # noqa: E402
 
-Valuation: TypeAlias = EvToSales | Dcf
+Valuation: TypeAlias = EvToSales | Dcf | Both
 """A parsed ``[valuation]`` table: the union of the classes in :data:`METHODS`."""
-METHODS: Mapping[str, type[Valuation]] = {m.name: m for m in (EvToSales, Dcf)}
+METHODS: Mapping[str, type[Valuation]] = {m.name: m for m in (EvToSales, Dcf, Both)}
 """Every valuation method by its ``method`` name."""
-PLANNED: Mapping[str, str] = {
-    "both": "method 'both' is not available yet; use 'ev_to_sales' or 'dcf'"
-}
+PLANNED: Mapping[str, str] = {}
 """Methods the design names but no module implements yet, with the error they give."""
 DEFAULT_METHOD = "ev_to_sales"
 SHARED_KEYS: Mapping[str, bool] = {"method": False, "year": True}
@@ -282,7 +289,8 @@ def table_keys() -> dict[str, bool]:
     """Every key ``[valuation]`` takes under some method, and whether it is required.
 
     A method's own key is required when some method requires it; the loader checks it
-    against the method the table names.
+    against the method the table names. (``both`` takes the keys of the other two, and
+    ``primary``.)
     """
     out = dict(SHARED_KEYS)
     for method in METHODS.values():
