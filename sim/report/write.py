@@ -17,6 +17,7 @@ from sim._version import __version__
 from sim.engine import Result
 from sim.report.concentration import _concentration_applies, _fig_concentration
 from sim.report.convergence import _convergence_applies, _fig_convergence
+from sim.report.dcf import _dcf_applies, _fig_dcf, _fig_methods, _methods_apply
 from sim.report.layout import _colours_by_value, _Ctx
 from sim.report.pricing import _fig_pricing, _pricing_applies
 from sim.report.revenue import _fig_revenue
@@ -52,6 +53,8 @@ _PAGES: tuple[_Page, ...] = (
     _Page("pricing.png", _pricing_applies, _fig_pricing),
     _Page("valuation.png", _always, _fig_valuation),
     _Page("exceedance.png", _always, _fig_exceedance),
+    _Page("dcf.png", _dcf_applies, _fig_dcf),
+    _Page("methods.png", _methods_apply, _fig_methods),
     _Page("revenue.png", _always, _fig_revenue),
     _Page("concentration.png", _concentration_applies, _fig_concentration),
     _Page("shocks.png", _shocks_apply, _fig_shocks),
@@ -124,7 +127,8 @@ def render(
         ``"pdf"`` writes ``report.pdf``; ``"png"`` writes one PNG per page (at
         :data:`PNG_DPI`), named as in :data:`_PAGES`: ``summary.png``,
         ``pricing.png`` (with an ``[offering]``), ``valuation.png``, ``exceedance.png``,
-        ``revenue.png``, ``concentration.png`` (a regional split that varies),
+        ``dcf.png`` (with a DCF), ``methods.png`` (method ``both``), ``revenue.png``,
+        ``concentration.png`` (a regional split that varies),
         ``shocks.png`` (with shocks), ``sensitivity.png`` (with a random input) and
         ``convergence.png`` (with targets; the appendix). Others are ignored.
     fonts : Fonts, optional

@@ -35,15 +35,43 @@ from dataclasses import dataclass
 from typing import Any, ClassVar, Self
 
 import numpy as np
+import numpy.typing as npt
 
 from sim.distributions import Distribution, Uniform
 from sim.errors import ScenarioError
 from sim.valuation import FloatArray, Keys, Paths, Shared, ValuationMethod, Valued
 
-__all__ = ["FAILURE_DRAW", "Dcf"]
+__all__ = ["FAILURE_DRAW", "Dcf", "DcfParts"]
 
 FAILURE_DRAW = "valuation.failure"
 """The uniform scalar input a path's failure is drawn against (fails when below p)."""
+
+
+@dataclass(frozen=True, slots=True, eq=False)
+class DcfParts:
+    """The DCF of a block of paths in its parts (USD; arrays path-last).
+
+    Attributes
+    ----------
+    margin : (rows, n) the operating margin of each year, the base year in row 0.
+    explicit : (n,) the present value of the explicit years' free cash flows.
+    terminal : (n,) the present value of the terminal value.
+    failed : (n,) whether the path failed.
+    ev : (n,) the EV: ``explicit + terminal`` (the going concern), or on a failed path
+        the distress proceeds.
+    """
+
+    margin: FloatArray
+    explicit: FloatArray
+    terminal: FloatArray
+    failed: npt.NDArray[np.bool_]
+    ev: FloatArray
+
+    @property
+    def going_concern(self) -> FloatArray:
+        """(n,) the EV had the path not failed: ``explicit + terminal``."""
+        out: FloatArray = self.explicit + self.terminal
+        return out
 
 
 _TRUNCATE = "; truncate it with upper (below 1) in its table"
@@ -201,10 +229,20 @@ class Dcf(ValuationMethod):
         return out
 
     def enterprise_value(self, paths: Paths) -> Valued:
+        parts = self.components(paths)
+        return Valued(ev=parts.ev, multiple=parts.ev / paths.revenue[paths.row])
+
+    def components(self, paths: Paths) -> DcfParts:
+        """The DCF of ``paths`` in its parts (what :meth:`enterprise_value` adds up).
+
+        Reads only ``revenue``, ``row`` and the method's draws of ``paths``; the report
+        calls it on the kept paths.
+        """
         rev, v, d = paths.revenue, paths.row, paths.draws
         rows = rev.shape[0]
         base_year = self.year - v
-        margin = self.margins(base_year, rows, d)[v:]
+        margins = self.margins(base_year, rows, d)
+        margin = margins[v:]
         tax = d["valuation.tax_rate"]
         wacc = d["valuation.wacc"]
         s2c = d["valuation.sales_to_capital"]
@@ -228,7 +266,9 @@ class Dcf(ValuationMethod):
             # A sale's proceeds are never negative (see the module's docstring).
             proceeds = d["valuation.distress_proceeds"] * np.maximum(ev, 0.0)
             ev = np.where(fails, proceeds, ev)
-        return Valued(ev=ev, multiple=ev / rev[v])
+        else:
+            fails = np.zeros(ev.shape, dtype=bool)
+        return DcfParts(margins, explicit, terminal, fails, ev)
 
     def describe(self, show: Callable[[Distribution], str] | None = None) -> str:
         years = f"{self.year}-{self.last_year}" if self.last_year > self.year else f"{self.year}"
