@@ -35,7 +35,7 @@ if TYPE_CHECKING:
     from sim.engine import Result
     from sim.report.units import UnitsChoice
     from sim.scenario import Scenario
-    from sim.summary import Summary, TargetEstimate
+    from sim.summary import Methods, Summary, TargetEstimate
     from sim.valuation import Valuation
 
 FORMATS = ("json", "csv", "pdf", "png")
@@ -605,6 +605,26 @@ def _print_scenario(scenario: Scenario, out: TextIO) -> None:
     )
 
 
+def _print_methods(methods: Methods, out: TextIO) -> None:
+    """Method ``both``: the value beside the primary, and their ratio."""
+    other, name = (
+        (methods.dcf, "the DCF")
+        if methods.primary == "multiple"
+        else (methods.multiple, "the multiple")
+    )
+    q, r = other.quantiles, methods.ratio
+    print(
+        f"  beside it, by {name}: p5 {fmt.money(q.p5, reading=True)} | "
+        f"p50 {fmt.money(q.median, reading=True)} | p95 {fmt.money(q.p95, reading=True)}",
+        file=out,
+    )
+    print(
+        f"    DCF / multiple, path by path: p5 ×{fmt.number(r.p5, 2)} | "
+        f"p50 ×{fmt.number(r.median, 2)} | p95 ×{fmt.number(r.p95, 2)}",
+        file=out,
+    )
+
+
 def _print_summary(summary: Summary, out: TextIO, *, valuation: Valuation) -> None:
     from sim.sampling import BLOCK_SIZE
 
@@ -625,6 +645,8 @@ def _print_summary(summary: Summary, out: TextIO, *, valuation: Valuation) -> No
         f"p50 {fmt.money(q.median, reading=True)} | p95 {fmt.money(q.p95, reading=True)}",
         file=out,
     )
+    if summary.methods is not None:
+        _print_methods(summary.methods, out)
     if summary.pricing:
         _print_pricing(summary, out)
     if summary.targets:

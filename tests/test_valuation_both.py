@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import io
 import json
 import math
 import tomllib
@@ -11,6 +12,8 @@ from typing import Any
 import numpy as np
 import pytest
 
+from sim import format as fmt
+from sim.cli import _print_summary
 from sim.engine import simulate
 from sim.errors import ScenarioError
 from sim.expectations import check_expectation
@@ -147,3 +150,18 @@ def test_both_parses_both_tables_keys_and_refuses_a_bad_primary() -> None:
     with pytest.raises(ScenarioError, match="unknown key 'primary'"):
         _load("dcf", primary="dcf")
     assert math.isfinite(sc.valuation.year)
+
+
+def test_the_run_prints_the_value_beside_the_primary_and_the_ratio() -> None:
+    res = simulate(_load("both", primary="dcf"), 2000, seed=37)
+    summary = summarise(res)
+    out = io.StringIO()
+    _print_summary(summary, out, valuation=res.scenario.valuation)
+    text = out.getvalue()
+    methods = summary.methods
+    assert methods is not None
+    assert (
+        f"beside it, by the multiple: p5 {fmt.money(methods.multiple.quantiles.p5, reading=True)}"
+        in text
+    )
+    assert f"p50 ×{fmt.number(methods.ratio.median, 2)}" in text
