@@ -119,6 +119,10 @@ def _stages(
     yield "valuation.multiple", "valuation multiple", values.multiple[:, None], one, False
     yield "valuation", "equity value", values.equity[:, None], one, True
     yield "valuation", "equity value without shocks", values.equity_unshocked[:, None], one, True
+    if values.equity_dcf is not None:
+        yield "valuation", "DCF equity value", values.equity_dcf[:, None], one, True
+    if values.equity_multiple is not None:
+        yield "valuation", "multiple's equity value", values.equity_multiple[:, None], one, True
     if values.value_per_share is not None:
         yield "offering", "value per share", values.value_per_share[:, None], one, True
     if values.market_value_offer is not None:

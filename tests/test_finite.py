@@ -229,3 +229,29 @@ def test_simulate_stops_before_any_statistic_and_the_error_survives_a_worker() -
     # Errors from a worker process come back pickled: the key path must survive.
     copy = pickle.loads(pickle.dumps(info.value))
     assert (copy.path, str(copy)) == (info.value.path, str(info.value))
+
+
+def test_check_values_names_the_value_beside_the_primary() -> None:
+    """Under method both a DCF that overflows is named even when the multiple is fine."""
+    s = scenario(
+        valuation={
+            "method": "both",
+            "year": 2026,
+            "multiple": 10.0,
+            "operating_margin": 0.2,
+            "target_margin": 0.2,
+            "margin_year": 2026,
+            "tax_rate": 0.2,
+            "sales_to_capital": 1.5,
+            "wacc": 0.1,
+            "terminal_growth": 0.02,
+        }
+    )
+    draws, values = _block(s)
+    check_values(s, values, draws, block=0)  # finite: passes
+    assert values.equity_dcf is not None
+    dcf = values.equity_dcf.copy()
+    dcf[3] = np.inf
+    with pytest.raises(ScenarioError, match="DCF equity value overflowed") as info:
+        check_values(s, dataclasses.replace(values, equity_dcf=dcf), draws, block=0)
+    assert info.value.path == "valuation"
