@@ -166,6 +166,7 @@ def test_registry_names_the_patterns_in_one_place() -> None:
         "shocks.<name>.p_any",
         "value_per_share",
         "market_value.<at>",
+        "dcf_value",
     )
     assert metrics.find("market_value.offer") is metrics.MARKET_VALUE
     assert metrics.find("revenue.2025") is metrics.REVENUE
