@@ -102,6 +102,7 @@ _PROB_Y, _PROB_H = 0.1, 0.32
 _TAB_X, _TAB_W = 0.6, 0.385
 _TOP = 0.905
 _FS = 8.0  # the table's font size
+_FS_DCF = 7.2  # ... with the implied margin's column too
 _OFFER_AXES = (0.645, 0.1, 0.335, 0.19)
 # Text is wrapped to this share of its column: the PDF lays text out a few per cent wider
 # than the Agg renderer that measures it.
@@ -310,6 +311,8 @@ def _grid_table(ctx: _Ctx, page: Axes, m: _Measure) -> float:
     ]
     # Leave room below for the notes and, with a discount, the offer price's panel.
     below = _OFFER_AXES[1] + _OFFER_AXES[3] + 0.17 if _discount_given(offering) else 0.25
+    if dcf:
+        below += 0.0205 * 3  # the implied-margin sentence above the notes
     room = (y - 0.006) - below
     row_h = min(0.03, room / (len(rows) + 1))
     header = (
@@ -323,7 +326,7 @@ def _grid_table(ctx: _Ctx, page: Axes, m: _Measure) -> float:
     )
     mv_w = 0.28 if units == "both" else 0.2
     widths = (
-        (0.09, 0.09, mv_w - 0.03, 0.12, 0.12, 0.1, 0.23)
+        (0.075, 0.09, mv_w - 0.04, 0.12, 0.1, 0.1, 0.235)
         if dcf
         else (0.1, 0.1, mv_w, 0.15, 0.11, 0.25)
     )
@@ -337,7 +340,7 @@ def _grid_table(ctx: _Ctx, page: Axes, m: _Measure) -> float:
         col_widths=widths,
         header=header,
         row_h=row_h,
-        fontsize=_FS,
+        fontsize=_FS_DCF if dcf else _FS,
         align=("right",) * len(header),
     )
     for (r, _c), cell in table.get_celld().items():
