@@ -715,18 +715,27 @@ def _print_pricing(summary: Summary, out: TextIO) -> None:
     grid = summary.pricing
     cur = grid[0].currency
     print(f"  pricing: P(fair value per share >= price), price per share in {cur}", file=out)
+    dcf = grid[0].dcf
+    margin_head = f"  {'DCF margin':>13}" if dcf else ""
     print(
-        f"    {'price ' + cur:>12}  {'USD':>8}  {'market value':>14}  {'EV/sales':>8}  "
-        f"{'P(fair >= price)':>16}  95% interval",
+        f"    {'price ' + cur:>12}  {'USD':>8}  {'market value':>14}  {'EV/sales':>8} "
+        f"{margin_head} {'P(fair >= price)':>16}  95% interval",
         file=out,
     )
     for p in grid:
         lo, hi = p.ci95
         mark = "  <- range" if p.in_range else ""
+        margin = f"  {fmt.margin(p.implied_target_margin):>13}" if dcf else ""
         print(
             f"    {fmt.number(p.price, 4):>12}  {fmt.number(p.price_usd, 4):>8}  "
-            f"{fmt.money(p.market_value_usd):>14}  {fmt.number(p.implied_ev_to_sales):>8}x "
-            f"{fmt.pct(p.p_fair_at_least):>16}  {fmt.interval(lo, hi)}{mark}",
+            f"{fmt.money(p.market_value_usd):>14}  {fmt.number(p.implied_ev_to_sales):>8}x"
+            f"{margin} {fmt.pct(p.p_fair_at_least):>16}  {fmt.interval(lo, hi)}{mark}",
+            file=out,
+        )
+    if dcf:
+        print(
+            "    DCF margin: the target margin at which the DCF fair value per share equals "
+            "the price, every other input at its median",
             file=out,
         )
     offer = summary.offer_price

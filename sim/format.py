@@ -164,6 +164,18 @@ def pct(p: float) -> str:
     return f"{(p * 100):.{decimals}f}%"
 
 
+def margin(m: float | None) -> str:
+    """An operating margin, one decimal, or ``"not reachable"`` for ``None`` (an implied
+    margin no margin in the searched range reaches).
+
+    >>> margin(0.3104), margin(-0.125), margin(None)
+    ('31.0%', '−12.5%', 'not reachable')
+    """
+    if m is None:
+        return "not reachable"
+    return f"{m * 100:.1f}%".replace("-", "−")
+
+
 def interval(lo: float, hi: float) -> str:
     """A probability's interval: ``[96.0%, 96.6%]``."""
     return f"[{pct(lo)}, {pct(hi)}]"

@@ -110,6 +110,13 @@ class PricePoint:
         Implied EV / the median revenue of the valuation year.
     p_fair_at_least : float
         P(fair value per share at this price >= this price), counted exactly.
+    dcf : bool
+        Whether the scenario has DCF inputs (then :attr:`implied_target_margin` is in
+        summary.json, ``null`` where unreachable).
+    implied_target_margin : float or None
+        The target margin at which the DCF fair value per share at the medians equals
+        this price (:mod:`sim.implied`); ``None`` when no margin in -100%..100% reaches
+        it, or without DCF inputs.
     """
 
     price: float
@@ -123,9 +130,11 @@ class PricePoint:
     p_fair_at_least: float
     ci95: tuple[float, float]
     se: float
+    dcf: bool = False
+    implied_target_margin: float | None = None
 
     def to_dict(self) -> dict[str, Any]:
-        return {
+        out: dict[str, Any] = {
             "price": self.price,
             "currency": self.currency,
             "price_usd": self.price_usd,
@@ -138,6 +147,9 @@ class PricePoint:
             "ci95": list(self.ci95),
             "se": self.se,
         }
+        if self.dcf:
+            out["implied_target_margin"] = self.implied_target_margin
+        return out
 
 
 @dataclass(frozen=True, slots=True)

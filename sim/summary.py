@@ -30,6 +30,7 @@ from sim._version import __version__
 from sim.distributions import Distribution
 from sim.engine import Kept, Result
 from sim.expectations import ExpectationOutcome, check_expectation
+from sim.implied import dcf_inputs, implied_target_margins
 from sim.offering import (
     grid_prices,
     grid_thresholds,
@@ -171,7 +172,8 @@ class Summary:
     def to_csv(self) -> str:
         """One row per target (``kind`` target), then one per price of the pricing grid
         (``kind`` pricing: ``value_usd`` is the price per share in USD and ``p_at_least``
-        P(fair value per share >= price))."""
+        P(fair value per share >= price); ``implied_target_margin`` is empty without DCF
+        inputs and where no margin reaches the price)."""
         buf = io.StringIO()
         writer = csv.writer(buf, lineterminator="\n")
         writer.writerow(
@@ -191,6 +193,7 @@ class Summary:
                 "currency",
                 "market_value_usd",
                 "implied_ev_to_sales",
+                "implied_target_margin",
             ]
         )
         run = self.run
@@ -205,6 +208,7 @@ class Summary:
                     run.seed,
                     "target",
                     t.at,
+                    "",
                     "",
                     "",
                     "",
@@ -226,6 +230,7 @@ class Summary:
                     p.currency,
                     repr(p.market_value_usd),
                     repr(p.implied_ev_to_sales),
+                    "" if p.implied_target_margin is None else repr(p.implied_target_margin),
                 ]
             )
         return buf.getvalue()
@@ -398,8 +403,11 @@ def _pricing(result: Result, revenue: tuple[RevenueYear, ...]) -> tuple[PricePoi
     cash = _median(scenario.valuation.net_cash) + _median(scenario.valuation.ipo_proceeds)
     sales = next(r.p50 for r in revenue if r.year == scenario.valuation.year)
     lo, hi = offering.price_range_usd
+    prices = grid_prices(offering)
+    dcf = dcf_inputs(scenario) is not None
+    implied = implied_target_margins(scenario, prices) if dcf else (None,) * len(prices)
     out = []
-    for price, threshold in zip(grid_prices(offering), grid_thresholds(offering), strict=True):
+    for price, threshold, margin in zip(prices, grid_thresholds(offering), implied, strict=True):
         count = stream.count_at_least(threshold)
         value = price * shares
         proceeds = net_proceeds(offering, price)
@@ -417,6 +425,8 @@ def _pricing(result: Result, revenue: tuple[RevenueYear, ...]) -> tuple[PricePoi
                 p_fair_at_least=count / n,
                 ci95=wilson_interval(count, n),
                 se=proportion_se(count, n),
+                dcf=dcf,
+                implied_target_margin=margin,
             )
         )
     return tuple(out)

@@ -372,6 +372,32 @@ def test_resolve_raw_drops_extends_and_keeps_base_keys() -> None:
     assert raw["scenario"]["base_year"] == 2024
 
 
+def test_extends_to_another_method_drops_the_old_methods_keys(tmp_path: Path) -> None:
+    """small.toml values by EV/sales (multiple, growth_elasticity, ...): a child naming
+    method "dcf" keeps the base's year and net cash, not the multiple's keys (which the
+    DCF would refuse as unknown)."""
+    shutil.copy(DATA / "small.toml", tmp_path / "small.toml")
+    dcf = tomllib.loads((DATA / "dcf_small.toml").read_text(encoding="utf-8"))["valuation"]
+    own = {k: v for k, v in dcf.items() if k not in ("year", "net_cash")}
+    lines = [f"{k} = {json.dumps(v)}" for k, v in own.items() if not isinstance(v, dict)]
+    lines += [
+        f"{k} = {{ {', '.join(f'{a} = {json.dumps(b)}' for a, b in v.items())} }}"
+        for k, v in own.items()
+        if isinstance(v, dict)
+    ]
+    (tmp_path / "c.toml").write_text(
+        '[scenario]\nextends = "small.toml"\nhorizon = 5\n[valuation]\n' + "\n".join(lines),
+        encoding="utf-8",
+    )
+    base = load_scenario(tmp_path / "small.toml")
+    child = load_scenario(tmp_path / "c.toml")
+    assert isinstance(base.valuation, EvToSales) and isinstance(child.valuation, Dcf)
+    assert child.valuation.year == base.valuation.year
+    assert child.valuation.net_cash.to_dict() == base.valuation.net_cash.to_dict()
+    raw = resolve_raw(tmp_path / "c.toml")["valuation"]
+    assert "multiple" not in raw and raw["wacc"] == dcf["wacc"]
+
+
 def test_extends_copy_moves_with_its_base(tmp_path: Path) -> None:
     """A copied pair of files resolves relative to the copy, not to tests/data."""
     shutil.copy(DATA / "small.toml", tmp_path / "small.toml")

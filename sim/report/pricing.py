@@ -102,6 +102,7 @@ _PROB_Y, _PROB_H = 0.1, 0.32
 _TAB_X, _TAB_W = 0.6, 0.385
 _TOP = 0.905
 _FS = 8.0  # the table's font size
+_FS_DCF = 7.2  # ... with the implied margin's column too
 _OFFER_AXES = (0.645, 0.1, 0.335, 0.19)
 # Text is wrapped to this share of its column: the PDF lays text out a few per cent wider
 # than the Agg renderer that measures it.
@@ -295,12 +296,14 @@ def _grid_table(ctx: _Ctx, page: Axes, m: _Measure) -> float:
         linespacing=1.3,
     )  # fmt: skip
     y -= 0.018 * len(what_lines)
+    dcf = grid[0].dcf
     rows = [
         [
             fmt.number(g.price, 4),
             fmt.number(g.price_usd, 4),
             ctx.drawable(_money_cell(g.market_value_usd, units)),
             f"{fmt.number(g.implied_ev_to_sales)}×",
+            *([_margin_cell(g.implied_target_margin)] if dcf else []),
             fmt.pct(g.p_fair_at_least),
             fmt.interval(*g.ci95),
         ]
@@ -308,9 +311,25 @@ def _grid_table(ctx: _Ctx, page: Axes, m: _Measure) -> float:
     ]
     # Leave room below for the notes and, with a discount, the offer price's panel.
     below = _OFFER_AXES[1] + _OFFER_AXES[3] + 0.17 if _discount_given(offering) else 0.25
+    if dcf:
+        below += 0.0205 * 3  # the implied-margin sentence above the notes
     room = (y - 0.006) - below
     row_h = min(0.03, room / (len(rows) + 1))
-    header = (cur, "USD", "market value", "EV/sales", "P", "95% interval")
+    header = (
+        cur,
+        "USD",
+        "market value",
+        "EV/sales",
+        *(["margin"] if dcf else []),
+        "P",
+        "95% interval",
+    )
+    mv_w = 0.28 if units == "both" else 0.2
+    widths = (
+        (0.075, 0.09, mv_w - 0.04, 0.12, 0.1, 0.1, 0.235)
+        if dcf
+        else (0.1, 0.1, mv_w, 0.15, 0.11, 0.25)
+    )
     bottom, table = _table(
         page,
         m,
@@ -318,11 +337,11 @@ def _grid_table(ctx: _Ctx, page: Axes, m: _Measure) -> float:
         rows,
         x=_TAB_X,
         width=_TAB_W,
-        col_widths=(0.1, 0.1, 0.28 if units == "both" else 0.2, 0.15, 0.11, 0.25),
+        col_widths=widths,
         header=header,
         row_h=row_h,
-        fontsize=_FS,
-        align=("right",) * 6,
+        fontsize=_FS_DCF if dcf else _FS,
+        align=("right",) * len(header),
     )
     for (r, _c), cell in table.get_celld().items():
         if r > 0 and grid[r - 1].in_range:
@@ -339,6 +358,35 @@ def _grid_table(ctx: _Ctx, page: Axes, m: _Measure) -> float:
     return bottom - 0.012 - 0.0205 * len(lines)
 
 
+def _margin_cell(m: float | None) -> str:
+    """An implied target margin in the grid's table (a dash where none reaches)."""
+    return "–" if m is None else fmt.margin(m)
+
+
+def implied_sentence(pricing: tuple[PricePoint, ...]) -> str | None:
+    """What the range's top asks one to believe of the DCF's target margin: "To justify
+    HK$165 a share you must believe a 31.0% target margin (HK$151: 28.2%) ..."; ``None``
+    without DCF inputs."""
+    ends = _range_ends(pricing)
+    if ends is None or not ends[0].dcf:
+        return None
+    low, high = ends
+    cur = high.currency
+    m_high = high.implied_target_margin
+    if m_high is None:
+        head = f"No target margin in −100%–100% justifies {_price(high.price, cur)} a share"
+    else:
+        head = (
+            f"To justify {_price(high.price, cur)} a share you must believe a "
+            f"{fmt.margin(m_high)} target margin"
+        )
+    tail = f" ({_price(low.price, cur)}: {fmt.margin(low.implied_target_margin)})"
+    return (
+        f"{head}{tail if low is not high else ''}: the DCF with every other input at its "
+        "median and failure at its expectation (column margin)."
+    )
+
+
 def _deal_notes(ctx: _Ctx, offering: Offering) -> list[str]:
     """What the table's columns mean and the deal they follow from."""
     year = ctx.scenario.valuation.year
@@ -348,6 +396,9 @@ def _deal_notes(ctx: _Ctx, offering: Offering) -> list[str]:
         f"= market value − median net cash − net proceeds at the price; EV/sales on the "
         f"median {year} revenue. P counts every path; 95% Wilson interval.",
     ]
+    implied = implied_sentence(ctx.summary.pricing)
+    if implied is not None:
+        notes.insert(0, implied)
     if deal is None:
         notes.append(
             f"{shares_after(offering):,.0f} shares after the offer; the proceeds are fixed "

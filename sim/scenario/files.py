@@ -19,6 +19,7 @@ from sim.scenario.types import (
     MAX_FILE_BYTES,
     MAX_NESTING,
 )
+from sim.valuation import DEFAULT_METHOD, METHODS, SHARED_KEYS, SHARED_VALUE_KEYS
 
 # --------------------------------------------------------------------------- loading
 
@@ -205,8 +206,24 @@ def _check_nesting(document: dict[str, Any], path: Path) -> None:
                 stack.append((item, f"{key_path}[{i}]", depth + 1))
 
 
+def _method_keys(base: dict[str, Any], over: dict[str, Any]) -> dict[str, Any]:
+    """The base's ``[valuation]`` as an override naming another method sees it: the keys
+    the new method takes (the shared ``year``, ``net_cash``, ``ipo_proceeds`` and its own);
+    the old method's own keys belong to the old method. An unknown method keeps them all
+    (the loader names the method)."""
+    old_method = base.get("method", DEFAULT_METHOD)
+    new_method = over.get("method", old_method)
+    if new_method == old_method or new_method not in METHODS:
+        return base
+    takes = {*SHARED_KEYS, *SHARED_VALUE_KEYS, *METHODS[new_method].own_keys}
+    return {k: v for k, v in base.items() if k in takes}
+
+
 def _merge(base: dict[str, Any], over: dict[str, Any], path: str) -> dict[str, Any]:
     out = copy.deepcopy(base)
+    old_val, new_val = out.get("valuation"), over.get("valuation")
+    if not path and isinstance(old_val, dict) and isinstance(new_val, dict):
+        out["valuation"] = _method_keys(old_val, new_val)
     for key, value in over.items():
         here = f"{path}.{key}" if path else key
         old = out.get(key)

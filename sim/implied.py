@@ -1,0 +1,155 @@
+"""Implied expectations (issue 10): the target margin each offer price asks one to believe.
+
+For a scenario with DCF inputs and an ``[offering]``, at each price P of the pricing grid:
+the ``valuation.target_margin`` at which the DCF fair value per share equals P, every other
+input held at its median. "To justify HK$165 you must believe a 31% target margin."
+
+The evaluation at the medians is deterministic (:func:`median_draws`):
+
+- each scalar input at the median of its marginal (the correlations do not matter: one
+  point);
+- revenue on the path of those medians: each segment's first-year growth at its median,
+  growth noise at 0 (its median), each shock's yearly event draw at 0.5 (its median; an
+  event happens when the draw is below ``annual_probability``, so shocks less likely than
+  even do not happen), regional shares at the Dirichlet's mean. This is the revenue path
+  of the median inputs, not the per-year median of the simulated revenue;
+- failure as its expectation, not its median draw: the going-concern EV times
+  ``1 - p + p d`` at the median failure probability p and distress proceeds d.
+
+The value per share follows the engine's offer arithmetic (:mod:`sim.offering`): the equity
+before the offer ``E0 = EV + net cash (+ the simple form's fixed proceeds)`` and
+``fair(P) = (E0 + a P) / N``, so ``fair(P) = P`` exactly when ``E0 = P (N - a)``
+(:func:`~sim.offering.break_even_shares`). The margin solving it is found by bisection,
+vectorised over the prices, over ``[-100%, 100%]`` (:data:`BRACKET`); a price no margin
+in the bracket reaches has ``None``. The DCF's EV rises with the target margin (after-tax
+EBIT rises with EBIT; the terminal reinvestment ``g / roic`` of it does not undo that
+while the terminal ROIC exceeds terminal growth), so the implied margin rises with price.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import numpy as np
+import numpy.typing as npt
+
+from sim.distributions import Distribution
+from sim.model import DIRICHLET, NORMAL, SCALAR, UNIFORM, evaluate, inputs
+from sim.offering import break_even_shares
+from sim.scenario import Scenario
+from sim.valuation import Paths
+from sim.valuation.dcf import FAILURE_DRAW, Dcf
+
+__all__ = [
+    "BRACKET",
+    "dcf_inputs",
+    "going_concern_share",
+    "implied_target_margins",
+    "median_draws",
+    "pre_offer_at_medians",
+]
+
+FloatArray = npt.NDArray[np.float64]
+
+#: The target margins searched: a price needing a margin outside it is "not reachable".
+BRACKET = (-1.0, 1.0)
+_STEPS = 64  # bisection halvings: the bracket's width 2 shrinks to about 1e-19
+
+
+def dcf_inputs(scenario: Scenario) -> Dcf | None:
+    """The scenario's DCF inputs: its valuation when the method is ``"dcf"``, the DCF
+    part of a method that holds one (as its ``dcf`` attribute), else ``None``."""
+    valuation = scenario.valuation
+    if isinstance(valuation, Dcf):
+        return valuation
+    inner = getattr(valuation, "dcf", None)
+    return inner if isinstance(inner, Dcf) else None
+
+
+def _median(dist: Distribution) -> float:
+    return float(dist.ppf(np.array([0.5]))[0])
+
+
+def median_draws(scenario: Scenario, n: int = 1) -> dict[str, FloatArray]:
+    """Every input of the model at its median, ``n`` identical paths, shaped as
+    :func:`sim.model.evaluate` takes them (see the module's notes for each kind).
+
+    The failure draw, when there is one, is 1: no path fails (failure enters
+    :func:`going_concern_share` as an expectation instead).
+    """
+    scalars = scenario.scalar_inputs()
+    out: dict[str, FloatArray] = {}
+    for spec in inputs(scenario):
+        if spec.kind == SCALAR:
+            out[spec.name] = np.full(n, _median(scalars[spec.name]))
+        elif spec.kind == NORMAL:
+            out[spec.name] = np.zeros((spec.dim, n))
+        elif spec.kind == UNIFORM:
+            out[spec.name] = np.full((spec.dim, n), 0.5)
+        else:
+            assert spec.kind == DIRICHLET
+            alpha = np.asarray(spec.alpha, dtype=np.float64)
+            out[spec.name] = np.repeat((alpha / alpha.sum())[:, None], n, axis=1)
+    if FAILURE_DRAW in out:
+        out[FAILURE_DRAW] = np.ones(n)
+    return out
+
+
+def going_concern_share(dcf: Dcf) -> float:
+    """``1 - p + p d``: the expected share of the going-concern EV kept, at the median
+    failure probability and distress proceeds."""
+    p, d = _median(dcf.failure_probability), _median(dcf.distress_proceeds)
+    return 1.0 - p + p * d
+
+
+def _cash(scenario: Scenario) -> float:
+    v = scenario.valuation
+    return _median(v.net_cash) + _median(v.ipo_proceeds)
+
+
+def pre_offer_at_medians(scenario: Scenario, target_margins: FloatArray) -> FloatArray:
+    """The expected equity before the offer (USD), at the medians, for each target margin:
+    ``(1 - p + p d) x DCF EV + median net cash (+ the simple form's median proceeds)``.
+
+    Raises ValueError for a scenario without DCF inputs.
+    """
+    dcf = dcf_inputs(scenario)
+    if dcf is None:
+        raise ValueError(f"scenario {scenario.name!r} has no DCF inputs")
+    margins = np.asarray(target_margins, dtype=np.float64)
+    n = margins.size
+    draws = median_draws(scenario, 1)
+    revenue = evaluate(scenario, draws).revenue.T  # (horizon + 1, 1), base year first
+    wide = np.repeat(revenue, n, axis=1)
+    many = {k: np.repeat(v, n, axis=-1) for k, v in draws.items()}
+    many["valuation.target_margin"] = margins
+    row = dcf.year - scenario.base_year
+    paths = Paths(wide, wide, row, np.zeros(n), None, many)
+    ev = dcf.enterprise_value(paths).ev
+    out: FloatArray = going_concern_share(dcf) * ev + _cash(scenario)
+    return out
+
+
+def implied_target_margins(
+    scenario: Scenario, prices_usd: Sequence[float]
+) -> tuple[float | None, ...]:
+    """For each price (USD per share), the target margin at which the DCF fair value per
+    share at the medians equals the price; ``None`` where no margin in :data:`BRACKET`
+    reaches it. Empty for a scenario without DCF inputs or without an ``[offering]``."""
+    offering = scenario.offering
+    if dcf_inputs(scenario) is None or offering is None or not prices_usd:
+        return ()
+    needed = np.asarray(prices_usd, dtype=np.float64) * break_even_shares(offering)
+    lo = np.full(needed.size, BRACKET[0])
+    hi = np.full(needed.size, BRACKET[1])
+    f_lo = pre_offer_at_medians(scenario, lo) - needed
+    f_hi = pre_offer_at_medians(scenario, hi) - needed
+    reachable = (np.sign(f_lo) * np.sign(f_hi) <= 0) & np.isfinite(f_lo) & np.isfinite(f_hi)
+    rising = f_hi >= f_lo
+    for _ in range(_STEPS):
+        mid = 0.5 * (lo + hi)
+        below = (pre_offer_at_medians(scenario, mid) - needed < 0) == rising
+        lo = np.where(below, mid, lo)
+        hi = np.where(below, hi, mid)
+    root = 0.5 * (lo + hi)
+    return tuple(float(r) if ok else None for r, ok in zip(root, reachable, strict=True))
