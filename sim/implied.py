@@ -13,8 +13,10 @@ The evaluation at the medians is deterministic (:func:`median_draws`):
   event happens when the draw is below ``annual_probability``, so shocks less likely than
   even do not happen), regional shares at the Dirichlet's mean. This is the revenue path
   of the median inputs, not the per-year median of the simulated revenue;
-- failure as its expectation, not its median draw: the going-concern EV times
-  ``1 - p + p d`` at the median failure probability p and distress proceeds d.
+- failure as its expectation, not its median draw: ``(1 - p) EV + p d max(EV, 0)`` at
+  the median failure probability p and distress proceeds d (a failed company's assets
+  fetch ``d`` of a positive going-concern EV and nothing of a negative one, as in
+  :mod:`sim.valuation.dcf`).
 
 The value per share follows the engine's offer arithmetic (:mod:`sim.offering`): the equity
 before the offer ``E0 = EV + net cash (+ the simple form's fixed proceeds)`` and
@@ -43,7 +45,7 @@ from sim.valuation.dcf import FAILURE_DRAW, Dcf
 __all__ = [
     "BRACKET",
     "dcf_inputs",
-    "going_concern_share",
+    "expected_ev",
     "implied_target_margins",
     "median_draws",
     "pre_offer_at_medians",
@@ -75,7 +77,7 @@ def median_draws(scenario: Scenario, n: int = 1) -> dict[str, FloatArray]:
     :func:`sim.model.evaluate` takes them (see the module's notes for each kind).
 
     The failure draw, when there is one, is 1: no path fails (failure enters
-    :func:`going_concern_share` as an expectation instead).
+    :func:`expected_ev` as an expectation instead).
     """
     scalars = scenario.scalar_inputs()
     out: dict[str, FloatArray] = {}
@@ -95,11 +97,12 @@ def median_draws(scenario: Scenario, n: int = 1) -> dict[str, FloatArray]:
     return out
 
 
-def going_concern_share(dcf: Dcf) -> float:
-    """``1 - p + p d``: the expected share of the going-concern EV kept, at the median
-    failure probability and distress proceeds."""
+def expected_ev(dcf: Dcf, ev: FloatArray) -> FloatArray:
+    """``(1 - p) EV + p d max(EV, 0)``: the going-concern EV ``ev`` weighed by failure, at
+    the median failure probability p and distress proceeds d."""
     p, d = _median(dcf.failure_probability), _median(dcf.distress_proceeds)
-    return 1.0 - p + p * d
+    out: FloatArray = (1.0 - p) * ev + p * d * np.maximum(ev, 0.0)
+    return out
 
 
 def _cash(scenario: Scenario) -> float:
@@ -109,7 +112,7 @@ def _cash(scenario: Scenario) -> float:
 
 def pre_offer_at_medians(scenario: Scenario, target_margins: FloatArray) -> FloatArray:
     """The expected equity before the offer (USD), at the medians, for each target margin:
-    ``(1 - p + p d) x DCF EV + median net cash (+ the simple form's median proceeds)``.
+    ``(1 - p) EV + p d max(EV, 0) + median net cash (+ the simple form's median proceeds)``.
 
     Raises ValueError for a scenario without DCF inputs.
     """
@@ -126,7 +129,7 @@ def pre_offer_at_medians(scenario: Scenario, target_margins: FloatArray) -> Floa
     row = dcf.year - scenario.base_year
     paths = Paths(wide, wide, row, np.zeros(n), None, many)
     ev = dcf.enterprise_value(paths).ev
-    out: FloatArray = going_concern_share(dcf) * ev + _cash(scenario)
+    out: FloatArray = expected_ev(dcf, ev) + _cash(scenario)
     return out
 
 

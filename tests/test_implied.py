@@ -65,7 +65,7 @@ def _fair_per_share(
     draws[FAILURE_DRAW] = np.zeros(margins.size)  # every path fails: 0 < p
     failed = evaluate(sc, draws).pre_offer
     assert going is not None and failed is not None
-    np.testing.assert_allclose(failed - cash, d * (going - cash), rtol=1e-12)
+    np.testing.assert_allclose(failed - cash, d * np.maximum(going - cash, 0.0), rtol=1e-12)
     pre_offer = (1 - p) * going + p * failed
     return (pre_offer + proceeds_per_price(offering) * prices) / shares_after(offering)
 
