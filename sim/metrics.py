@@ -38,6 +38,7 @@ if TYPE_CHECKING:
     from sim.engine import Result
     from sim.model import PathValues
     from sim.scenario import Offering, Scenario, Shock, Target
+    from sim.scenario.types import Regime
 
 __all__ = [
     "EXPECT_METRICS",
@@ -45,6 +46,7 @@ __all__ = [
     "MARKET_VALUE",
     "METRICS",
     "PRE_OFFER",
+    "REGIME",
     "REVENUE",
     "SHOCK_P_ANY",
     "TOP_REGION_SHARE",
@@ -84,6 +86,8 @@ class Scope(Protocol):
     def offering(self) -> Offering | None: ...
     @property
     def targets(self) -> Sequence[Target]: ...
+    @property
+    def regimes(self) -> Sequence[Regime]: ...
 
 
 def _one(scope: Scope) -> tuple[str, ...]:
@@ -187,6 +191,30 @@ def _shock_count(result: Result, fill: str) -> int:
     if fill not in names:
         raise SimError(f"no shock named {fill!r}")
     return int(result.shock_counts[names.index(fill)])
+
+
+def _regime_names(scope: Scope) -> tuple[str, ...]:
+    return tuple(r.name for r in scope.regimes)
+
+
+def _regime(values: PathValues, i: int) -> FloatArray:
+    if values.regime is None:  # pragma: no cover - fills() says there are regimes
+        raise AssertionError("regime read without regimes")
+    indicator: FloatArray = (values.regime == i).astype(np.float64)
+    return indicator
+
+
+def _regime_count(result: Result, fill: str) -> int:
+    names = _regime_names(result.scenario)
+    if fill not in names:
+        raise SimError(f"no regime named {fill!r}")
+    return int(result.regime_counts[names.index(fill)])
+
+
+def _regime_missing(scope: Scope, name: str, fill: str) -> str:
+    if not scope.regimes:
+        return f"{name} needs [[regimes]]"
+    return unknown_key_message(fill, _regime_names(scope), what="regime")
 
 
 def _target_values(scope: Scope, at: str = "fair") -> tuple[float, ...]:
@@ -302,6 +330,16 @@ PRE_OFFER = Metric(
 """Equity before the offer's proceeds at a price; its counts at the pricing grid's
 thresholds are P(fair value per share at P >= P) (:func:`sim.offering.grid_thresholds`)."""
 
+REGIME = Metric(
+    "regime.<name>",
+    "probability",
+    _regime_names,
+    _regime,
+    missing=_regime_missing,
+    count=_regime_count,
+)
+"""Whether the path is in the named regime; its mean is P(regime) (DESIGN.md 3.4)."""
+
 METRICS: tuple[Metric, ...] = (
     VALUATION,
     VALUATION_UNSHOCKED,
@@ -312,6 +350,7 @@ METRICS: tuple[Metric, ...] = (
     VALUE_PER_SHARE,
     MARKET_VALUE,
     PRE_OFFER,
+    REGIME,
 )
 """Every metric, in the order the engine streams them."""
 

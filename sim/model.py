@@ -18,6 +18,7 @@ import numpy.typing as npt
 
 from sim.offering import offer_price, proceeds_per_price, shares_after
 from sim.scenario import Scenario
+from sim.scenario.types import REGIME_INPUT
 from sim.valuation import Paths
 
 __all__ = ["InputKind", "InputSpec", "PathValues", "evaluate", "inputs", "segment_revenue"]
@@ -78,6 +79,8 @@ class PathValues:
         ``None`` without an offering.
     market_value_offer : (n,) offer price x shares after the offer; ``None`` without an
         offering.
+    regime : (n,) int, the index of the path's regime in ``Scenario.regimes``; ``None``
+        without regimes.
     """
 
     equity: FloatArray
@@ -93,6 +96,7 @@ class PathValues:
     pre_offer: FloatArray | None = None
     offer_price: FloatArray | None = None
     market_value_offer: FloatArray | None = None
+    regime: npt.NDArray[np.int64] | None = None
 
 
 def inputs(scenario: Scenario) -> tuple[InputSpec, ...]:
@@ -283,6 +287,7 @@ def evaluate(scenario: Scenario, draws: Mapping[str, FloatArray]) -> PathValues:
         pre_offer=pre_offer,
         offer_price=price,
         market_value_offer=market_value,
+        regime=draws[REGIME_INPUT].astype(np.int64) if scenario.regimes else None,
     )
 
 
