@@ -45,6 +45,7 @@ from sim.results import (
     Precision,
     PricePoint,
     Quantiles,
+    RegimeEstimate,
     RevenueYear,
     Run,
     SensitivityRow,
@@ -64,6 +65,7 @@ __all__ = [
     "Precision",
     "PricePoint",
     "Quantiles",
+    "RegimeEstimate",
     "RevenueYear",
     "Run",
     "SensitivityRow",
@@ -109,6 +111,8 @@ class Summary:
         ``fair``, and ``offer`` with an ``[offering]``.
     offer_price : OfferPrice or None
         For a scenario with an ``[offering]`` only.
+    regimes : tuple of RegimeEstimate
+        One per ``[[regimes]]`` entry, in the scenario's order; empty without regimes.
     """
 
     run: Run
@@ -125,6 +129,7 @@ class Summary:
     pricing: tuple[PricePoint, ...] = ()
     market_value: tuple[MarketValue, ...] = ()
     offer_price: OfferPrice | None = None
+    regimes: tuple[RegimeEstimate, ...] = ()
 
     @property
     def failed(self) -> bool:
@@ -155,6 +160,8 @@ class Summary:
             data["offer_price"] = self.offer_price.to_dict()
         if self.market_value:
             data["market_value"] = {m.at: m.to_dict() for m in self.market_value}
+        if self.regimes:
+            data["regimes"] = [r.to_dict() for r in self.regimes]
         return data
 
     def to_json(self) -> str:
@@ -506,4 +513,30 @@ def summarise(result: Result) -> Summary:
         pricing=_pricing(result, revenue),
         market_value=_market_value(result),
         offer_price=_offer_price(result),
+        regimes=_regimes(result),
     )
+
+
+def _regimes(result: Result) -> tuple[RegimeEstimate, ...]:
+    """Each regime's probability (all paths), mean value (all paths) and value quantiles
+    (the kept paths in it)."""
+    n = result.paths
+    regime = result.kept.values.regime
+    equity = result.kept.values.equity
+    out = []
+    for k, r in enumerate(result.scenario.regimes):
+        count = int(result.regime_counts[k])
+        on = equity[regime == k] if regime is not None else equity[:0]
+        out.append(
+            RegimeEstimate(
+                name=r.name,
+                weight=r.weight,
+                p=count / n,
+                ci95=wilson_interval(count, n),
+                se=proportion_se(count, n),
+                mean=float(result.regime_value_sums[k] / count) if count else None,
+                quantiles=Quantiles.from_dict(quantiles(on)) if on.size else None,
+                kept_paths=int(on.size),
+            )
+        )
+    return tuple(out)

@@ -15,6 +15,7 @@ from sim.expectations import check_expectation
 from sim.model import inputs
 from sim.sampling import block_draws
 from sim.scenario import Scenario
+from sim.summary import summarise
 from tests.builders import scenario
 
 HOT: dict[str, Any] = {
@@ -222,3 +223,24 @@ def test_offering_override_needs_an_offering() -> None:
         scenario(regimes=regimes)
     assert info.value.path == "regimes.a.offering"
     assert "lacks" in info.value.message
+
+
+def test_summary_reports_each_regime() -> None:
+    sc = _scenario([HOT, COLD])
+    result = simulate(sc, 20_000, seed=8)
+    block = summarise(result).to_dict()["regimes"]
+    assert [r["name"] for r in block] == ["hot", "cold"]
+    regime = result.kept.values.regime
+    assert regime is not None
+    equity = result.kept.values.equity
+    for k, r in enumerate(block):
+        on = equity[regime == k]
+        assert r["p"] == on.size / 20_000
+        assert r["ci95"][0] < r["p"] < r["ci95"][1]
+        assert r["mean"] == pytest.approx(on.mean(), rel=1e-12)
+        assert r["quantiles"]["0.5"] == np.median(on)
+    # The regimes' means, weighted by their shares, make the run's mean.
+    total = sum(r["p"] * r["mean"] for r in block)
+    assert total == pytest.approx(summarise(result).equity.mean, rel=1e-12)
+    # The hot regime's richer multiples show in its values.
+    assert block[0]["quantiles"]["0.5"] > block[1]["quantiles"]["0.5"]

@@ -19,6 +19,7 @@ from sim.report.concentration import _concentration_applies, _fig_concentration
 from sim.report.convergence import _convergence_applies, _fig_convergence
 from sim.report.layout import _colours_by_value, _Ctx
 from sim.report.pricing import _fig_pricing, _pricing_applies
+from sim.report.regimes import _fig_regimes, _regimes_apply
 from sim.report.revenue import _fig_revenue
 from sim.report.sensitivity import _fig_sensitivity, _sensitivity_applies
 from sim.report.shocks import _fig_shocks, _shocks_apply
@@ -52,6 +53,7 @@ _PAGES: tuple[_Page, ...] = (
     _Page("pricing.png", _pricing_applies, _fig_pricing),
     _Page("valuation.png", _always, _fig_valuation),
     _Page("exceedance.png", _always, _fig_exceedance),
+    _Page("regimes.png", _regimes_apply, _fig_regimes),
     _Page("revenue.png", _always, _fig_revenue),
     _Page("concentration.png", _concentration_applies, _fig_concentration),
     _Page("shocks.png", _shocks_apply, _fig_shocks),
