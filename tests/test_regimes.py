@@ -4,6 +4,7 @@ numbers, and what a run reports about them."""
 from __future__ import annotations
 
 import math
+from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -14,10 +15,11 @@ from sim.errors import ScenarioError
 from sim.expectations import check_expectation
 from sim.model import inputs
 from sim.sampling import block_draws
-from sim.scenario import Scenario
+from sim.scenario import Scenario, load_scenario
 from sim.summary import summarise
 from tests.builders import scenario
 
+BASELINE = Path(__file__).resolve().parent.parent / "scenarios" / "baseline.toml"
 HOT: dict[str, Any] = {
     "name": "hot",
     "weight": 0.3,
@@ -244,3 +246,22 @@ def test_summary_reports_each_regime() -> None:
     assert total == pytest.approx(summarise(result).equity.mean, rel=1e-12)
     # The hot regime's richer multiples show in its values.
     assert block[0]["quantiles"]["0.5"] > block[1]["quantiles"]["0.5"]
+
+
+def test_extends_merges_regimes_by_name(tmp_path: Path) -> None:
+    child = tmp_path / "child.toml"
+    child.write_text(
+        f'[scenario]\nextends = "{BASELINE.as_posix()}"\n\n'
+        '[[regimes]]\nname = "ai-frenzy"\nweight = 0.5\n\n'
+        '[[regimes]]\nname = "cold-window"\nweight = 0.5\n',
+        encoding="utf-8",
+    )
+    base, sc = load_scenario(BASELINE), load_scenario(child)
+    assert [(r.name, r.weight) for r in sc.regimes] == [("ai-frenzy", 0.5), ("cold-window", 0.5)]
+    # The overrides the child did not restate are the base's.
+    for a, b in zip(base.regimes, sc.regimes, strict=True):
+        assert a.overrides.keys() == b.overrides.keys() == {"valuation.multiple"}
+        assert (
+            a.overrides["valuation.multiple"].to_dict()
+            == b.overrides["valuation.multiple"].to_dict()
+        )
