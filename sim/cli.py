@@ -591,6 +591,16 @@ def _print_scenario(scenario: Scenario, out: TextIO) -> None:
             f"(written {t['written']})",
             file=out,
         )
+    for r in data["regimes"]:
+        overrides = "; ".join(
+            f"{name} {fmt.parameters(d, money_values=name in _MONEY_INPUTS)}"
+            for name, d in r["overrides"].items()
+        )
+        print(
+            f"regime {r['name']}: weight {r['weight']:g}"
+            + (f"; {overrides}" if overrides else ""),
+            file=out,
+        )
     for c in data["correlations"]:
         print(
             f"correlation {c['between'][0]} ~ {c['between'][1]}: spearman {c['spearman']:g}",
@@ -625,6 +635,10 @@ def _print_methods(methods: Methods, out: TextIO) -> None:
     )
 
 
+#: Scalar inputs whose parameters are money (shown as amounts by ``show``).
+_MONEY_INPUTS = frozenset({"valuation.net_cash", "valuation.ipo_proceeds"})
+
+
 def _print_summary(summary: Summary, out: TextIO, *, valuation: Valuation) -> None:
     from sim.sampling import BLOCK_SIZE
 
@@ -647,6 +661,12 @@ def _print_summary(summary: Summary, out: TextIO, *, valuation: Valuation) -> No
     )
     if summary.methods is not None:
         _print_methods(summary.methods, out)
+    for r in summary.regimes:
+        median = fmt.money(r.quantiles.median, reading=True) if r.quantiles else "-"
+        print(
+            f"  regime {r.name}: P {fmt.pct(r.p)} {fmt.interval(*r.ci95)}, median value {median}",
+            file=out,
+        )
     if summary.pricing:
         _print_pricing(summary, out)
     if summary.targets:

@@ -79,6 +79,8 @@ class Result:
         thresholds give P(fair value per share >= price)); each with exact counts at its
         thresholds.
     shock_counts : (shocks,) paths with at least one event up to the valuation year.
+    regime_counts : (regimes,) paths in each regime (empty without regimes).
+    regime_value_sums : (regimes,) the sum of the equity value over each regime's paths.
     region_share_sums : (regions,) sums over all paths of the valuation-year shares.
     kept : the first ``kept.n`` paths as exact arrays.
     checkpoints : (C,) path counts at which ``target_counts`` (C, targets) were taken.
@@ -95,6 +97,8 @@ class Result:
     kept: Kept
     checkpoints: npt.NDArray[np.int64]
     target_counts: npt.NDArray[np.int64]
+    regime_counts: npt.NDArray[np.int64]
+    regime_value_sums: FloatArray
     stopped_by_precision: bool = False
     precision: float | None = None
     max_half_width: float = math.nan  # of the target probabilities, with ``precision``
@@ -116,6 +120,8 @@ class _BlockOutcome:
     marks: IntArray  # (checkpoints in block,) paths into the block at each checkpoint
     target_counts: IntArray  # (checkpoints in block, targets), cumulative within the block
     kept: Kept | None
+    regime_counts: IntArray  # (regimes,)
+    regime_value_sums: FloatArray  # (regimes,) of the equity value
 
 
 @dataclass(frozen=True, slots=True)
@@ -131,6 +137,7 @@ class _Task:
 
 def _run_block(scenario: Scenario, task: _Task) -> _BlockOutcome:
     marginals = scenario.scalar_inputs()
+    overrides = scenario.regime_overrides()
     specs = inputs(scenario)
     # Overflow is expected with extreme inputs and is handled: the checks below stop the
     # run with a message naming the input or the stage, so numpy need not warn as well.
@@ -143,6 +150,7 @@ def _run_block(scenario: Scenario, task: _Task) -> _BlockOutcome:
             n=task.n,
             sampler=task.sampler,
             copula=Copula.from_correlations(scenario.correlations),
+            overrides=overrides,
         )
         check_draws(scenario, specs, draws, block=task.block)
         values = _evaluate_chunked(scenario, draws, task.n)
@@ -163,6 +171,14 @@ def _run_block(scenario: Scenario, task: _Task) -> _BlockOutcome:
     target_counts = (
         cum[marks - 1] if task.n else np.zeros((0, len(scenario.targets)), dtype=np.int64)
     )
+    k_regimes = len(scenario.regimes)
+    regime_counts: IntArray = np.zeros(k_regimes, dtype=np.int64)
+    regime_sums: FloatArray = np.zeros(k_regimes)
+    if values.regime is not None:
+        regime_counts = np.bincount(values.regime, minlength=k_regimes).astype(np.int64)
+        regime_sums = np.bincount(
+            values.regime, weights=values.equity, minlength=k_regimes
+        ).astype(np.float64)
     kept = None
     # Block 0 always reports its (possibly empty) prefix, so the kept arrays have their
     # shapes even when nothing is kept.
@@ -171,7 +187,11 @@ def _run_block(scenario: Scenario, task: _Task) -> _BlockOutcome:
         kept = Kept(
             n=k,
             values=_combine([values], lambda xs: xs[0][:k]),
-            inputs={name: draws[name][:k] for name, d in marginals.items() if not d.is_fixed},
+            inputs={
+                name: draws[name][:k]
+                for name, d in marginals.items()
+                if not d.is_fixed or name in overrides
+            },
         )
     return _BlockOutcome(
         block=task.block,
@@ -182,6 +202,8 @@ def _run_block(scenario: Scenario, task: _Task) -> _BlockOutcome:
         marks=marks.astype(np.int64),
         target_counts=target_counts,
         kept=kept,
+        regime_counts=regime_counts,
+        regime_value_sums=regime_sums,
     )
 
 
@@ -257,6 +279,8 @@ def simulate(
         kept=merged.kept(),
         checkpoints=np.concatenate(merged.checkpoints),
         target_counts=np.concatenate(merged.target_counts, axis=0),
+        regime_counts=merged.regime_counts,
+        regime_value_sums=merged.regime_value_sums,
         stopped_by_precision=stopped,
         precision=precision,
         max_half_width=half_width,
@@ -339,6 +363,8 @@ class _Merge:
         self.streams: dict[str, Stream] = {}
         self.shock_counts = np.zeros(len(scenario.shocks), dtype=np.int64)
         self.region_share_sums = np.zeros(len(scenario.regions))
+        self.regime_counts = np.zeros(len(scenario.regimes), dtype=np.int64)
+        self.regime_value_sums = np.zeros(len(scenario.regimes))
         self.checkpoints: list[IntArray] = []  # path counts into the run, per block
         self.target_counts: list[IntArray] = []  # cumulative over the run, per block
         self._kept: list[Kept] = []
@@ -349,6 +375,8 @@ class _Merge:
             self.streams.setdefault(name, Stream(s.thresholds)).merge(s)
         self.shock_counts += outcome.shock_counts
         self.region_share_sums += outcome.region_share_sums
+        self.regime_counts += outcome.regime_counts
+        self.regime_value_sums += outcome.regime_value_sums
         if outcome.kept is not None:
             self._kept.append(outcome.kept)
         running = self.target_counts[-1][-1] if self.target_counts else 0

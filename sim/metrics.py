@@ -38,6 +38,7 @@ if TYPE_CHECKING:
     from sim.engine import Result
     from sim.model import PathValues
     from sim.scenario import Offering, Scenario, Shock, Target
+    from sim.scenario.types import Regime
     from sim.valuation import ValuationMethod
 
 __all__ = [
@@ -48,6 +49,7 @@ __all__ = [
     "METRICS",
     "MULTIPLE_VALUE",
     "PRE_OFFER",
+    "REGIME",
     "REVENUE",
     "SHOCK_P_ANY",
     "TOP_REGION_SHARE",
@@ -90,6 +92,8 @@ class Scope(Protocol):
     def targets(self) -> Sequence[Target]: ...
     @property
     def valuation(self) -> ValuationMethod: ...
+    @property
+    def regimes(self) -> Sequence[Regime]: ...
 
 
 def _one(scope: Scope) -> tuple[str, ...]:
@@ -193,6 +197,30 @@ def _shock_count(result: Result, fill: str) -> int:
     if fill not in names:
         raise SimError(f"no shock named {fill!r}")
     return int(result.shock_counts[names.index(fill)])
+
+
+def _regime_names(scope: Scope) -> tuple[str, ...]:
+    return tuple(r.name for r in scope.regimes)
+
+
+def _regime(values: PathValues, i: int) -> FloatArray:
+    if values.regime is None:  # pragma: no cover - fills() says there are regimes
+        raise AssertionError("regime read without regimes")
+    indicator: FloatArray = (values.regime == i).astype(np.float64)
+    return indicator
+
+
+def _regime_count(result: Result, fill: str) -> int:
+    names = _regime_names(result.scenario)
+    if fill not in names:
+        raise SimError(f"no regime named {fill!r}")
+    return int(result.regime_counts[names.index(fill)])
+
+
+def _regime_missing(scope: Scope, name: str, fill: str) -> str:
+    if not scope.regimes:
+        return f"{name} needs [[regimes]]"
+    return unknown_key_message(fill, _regime_names(scope), what="regime")
 
 
 def _target_values(scope: Scope, at: str = "fair") -> tuple[float, ...]:
@@ -347,6 +375,15 @@ MULTIPLE_VALUE = Metric("multiple_value", "money", _both_fills, _multiple_value,
 """The EV/sales multiple's equity value under method ``both``."""
 VALUE_RATIO = Metric("dcf_to_multiple", "fraction", _both_fills, _value_ratio, expect=False)
 """Under method ``both``: the DCF's equity value / the multiple's, per path."""
+REGIME = Metric(
+    "regime.<name>",
+    "probability",
+    _regime_names,
+    _regime,
+    missing=_regime_missing,
+    count=_regime_count,
+)
+"""Whether the path is in the named regime; its mean is P(regime) (DESIGN.md 3.4)."""
 
 METRICS: tuple[Metric, ...] = (
     VALUATION,
@@ -361,6 +398,7 @@ METRICS: tuple[Metric, ...] = (
     DCF_VALUE,
     MULTIPLE_VALUE,
     VALUE_RATIO,
+    REGIME,
 )
 """Every metric, in the order the engine streams them."""
 

@@ -18,6 +18,7 @@ import numpy.typing as npt
 
 from sim.offering import offer_price, proceeds_per_price, shares_after
 from sim.scenario import Scenario
+from sim.scenario.types import REGIME_INPUT
 from sim.valuation import Paths
 
 __all__ = ["InputKind", "InputSpec", "PathValues", "evaluate", "inputs", "segment_revenue"]
@@ -82,6 +83,8 @@ class PathValues:
         price the DCF's value gives); ``None`` unless the method is ``dcf`` or ``both``.
     equity_multiple : (n,) the same by the EV/sales multiple; ``None`` unless the method
         is ``both``.
+    regime : (n,) int, the index of the path's regime in ``Scenario.regimes``; ``None``
+        without regimes.
     """
 
     equity: FloatArray
@@ -99,6 +102,7 @@ class PathValues:
     market_value_offer: FloatArray | None = None
     equity_dcf: FloatArray | None = None
     equity_multiple: FloatArray | None = None
+    regime: npt.NDArray[np.int64] | None = None
 
 
 def inputs(scenario: Scenario) -> tuple[InputSpec, ...]:
@@ -296,6 +300,7 @@ def evaluate(scenario: Scenario, draws: Mapping[str, FloatArray]) -> PathValues:
         market_value_offer=market_value,
         equity_dcf=equity if scenario.valuation.method == "dcf" else by_method.get("dcf"),
         equity_multiple=by_method.get("multiple"),
+        regime=draws[REGIME_INPUT].astype(np.int64) if scenario.regimes else None,
     )
 
 

@@ -291,6 +291,48 @@ class ShockEstimate:
 
 
 @dataclass(frozen=True, slots=True)
+class RegimeEstimate:
+    """One market regime (DESIGN.md 3.4): its probability and the value on its paths.
+
+    Attributes
+    ----------
+    name : str
+    weight : float
+        The probability the scenario gives it.
+    p : float
+        The share of paths in the regime, with its Wilson 95 % interval and standard error.
+    mean : float or None
+        Mean equity value (USD) over every path of the run in the regime; None when none is.
+    quantiles : Quantiles or None
+        Equity value quantiles (USD) over the kept paths in the regime (every path when
+        the run kept them all); None when no kept path is in it.
+    kept_paths : int
+        Kept paths in the regime.
+    """
+
+    name: str
+    weight: float
+    p: float
+    ci95: tuple[float, float]
+    se: float
+    mean: float | None
+    quantiles: Quantiles | None
+    kept_paths: int
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "name": self.name,
+            "weight": self.weight,
+            "p": self.p,
+            "ci95": list(self.ci95),
+            "se": self.se,
+            "mean": self.mean,
+            "quantiles": self.quantiles.to_dict() if self.quantiles is not None else None,
+            "kept_paths": self.kept_paths,
+        }
+
+
+@dataclass(frozen=True, slots=True)
 class ShockImpact:
     """What the shocks did to the value.
 

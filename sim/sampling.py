@@ -28,6 +28,7 @@ from sim.distributions import Distribution
 from sim.errors import ScenarioError
 from sim.model import DIRICHLET, NORMAL, SCALAR, UNIFORM, InputSpec
 from sim.scenario import SAMPLERS, Correlation
+from sim.scenario.types import REGIME_INPUT
 
 __all__ = ["BLOCK_SIZE", "Copula", "block_draws", "input_rng", "name_key"]
 
@@ -169,6 +170,7 @@ def block_draws(
     n: int,
     sampler: str,
     copula: Copula | None,
+    overrides: Mapping[str, Sequence[Distribution | None]] | None = None,
 ) -> dict[str, FloatArray]:
     """All draws of one block, ready for :func:`sim.model.evaluate`.
 
@@ -180,17 +182,22 @@ def block_draws(
     n : paths in this block (``<= BLOCK_SIZE``).
     sampler : ``"random"``, ``"lhs"`` or ``"sobol"``.
     copula : correlates scalar inputs, or ``None``.
+    overrides : per scalar input a regime overrides, its distribution in each regime
+        (``None``: the base marginal); the regimes are read from the ``"regime"`` draw.
+        Each regime's version reads the same uniform as the base input, so the paths of
+        other regimes, and every other input, draw exactly what they draw without it.
 
     Returns
     -------
     dict of name -> array: scalars (n,), noise and events (dim, n), shares (dim, n).
     """
+    overrides = overrides or {}
     u_scalar: dict[str, FloatArray] = {}
     out: dict[str, FloatArray] = {}
     for spec in specs:
         if spec.kind == SCALAR:
             dist = marginals[spec.name]
-            if dist.is_fixed:
+            if dist.is_fixed and spec.name not in overrides:
                 # A read-only view with stride 0: a constant costs no memory or time.
                 out[spec.name] = np.broadcast_to(dist.ppf(np.array([0.5]))[0], (n,))
             else:
@@ -210,6 +217,14 @@ def block_draws(
         u_scalar.update(copula.apply(u_scalar))
     for name, u in u_scalar.items():
         out[name] = marginals[name].ppf(u)
+    if overrides:
+        regime = out[REGIME_INPUT]
+        for name, by_regime in overrides.items():
+            u = u_scalar[name]
+            for k, version in enumerate(by_regime):
+                if version is not None:
+                    on = regime == k
+                    out[name][on] = version.ppf(u[on])
     return out
 
 

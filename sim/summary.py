@@ -47,6 +47,7 @@ from sim.results import (
     Precision,
     PricePoint,
     Quantiles,
+    RegimeEstimate,
     RevenueYear,
     Run,
     SensitivityRow,
@@ -68,6 +69,7 @@ __all__ = [
     "Precision",
     "PricePoint",
     "Quantiles",
+    "RegimeEstimate",
     "RevenueYear",
     "Run",
     "SensitivityRow",
@@ -115,6 +117,8 @@ class Summary:
         For a scenario with an ``[offering]`` only.
     methods : Methods or None
         Method ``both`` only: each method's value, their ratio and the primary.
+    regimes : tuple of RegimeEstimate
+        One per ``[[regimes]]`` entry, in the scenario's order; empty without regimes.
     """
 
     run: Run
@@ -132,6 +136,7 @@ class Summary:
     market_value: tuple[MarketValue, ...] = ()
     offer_price: OfferPrice | None = None
     methods: Methods | None = None
+    regimes: tuple[RegimeEstimate, ...] = ()
 
     @property
     def failed(self) -> bool:
@@ -164,6 +169,8 @@ class Summary:
             data["market_value"] = {m.at: m.to_dict() for m in self.market_value}
         if self.methods is not None:
             data["methods"] = self.methods.to_dict()
+        if self.regimes:
+            data["regimes"] = [r.to_dict() for r in self.regimes]
         return data
 
     def to_json(self) -> str:
@@ -542,4 +549,30 @@ def summarise(result: Result) -> Summary:
         market_value=_market_value(result),
         offer_price=_offer_price(result),
         methods=_methods(result),
+        regimes=_regimes(result),
     )
+
+
+def _regimes(result: Result) -> tuple[RegimeEstimate, ...]:
+    """Each regime's probability (all paths), mean value (all paths) and value quantiles
+    (the kept paths in it)."""
+    n = result.paths
+    regime = result.kept.values.regime
+    equity = result.kept.values.equity
+    out = []
+    for k, r in enumerate(result.scenario.regimes):
+        count = int(result.regime_counts[k])
+        on = equity[regime == k] if regime is not None else equity[:0]
+        out.append(
+            RegimeEstimate(
+                name=r.name,
+                weight=r.weight,
+                p=count / n,
+                ci95=wilson_interval(count, n),
+                se=proportion_se(count, n),
+                mean=float(result.regime_value_sums[k] / count) if count else None,
+                quantiles=Quantiles.from_dict(quantiles(on)) if on.size else None,
+                kept_paths=int(on.size),
+            )
+        )
+    return tuple(out)

@@ -167,8 +167,10 @@ def test_registry_names_the_patterns_in_one_place() -> None:
         "value_per_share",
         "market_value.<at>",
         "dcf_value",
+        "regime.<name>",
     )
     assert metrics.find("market_value.offer") is metrics.MARKET_VALUE
+    assert metrics.find("regime.hot") is metrics.REGIME
     assert metrics.find("revenue.2025") is metrics.REVENUE
     assert metrics.find("shocks.a.b.p_any") is metrics.SHOCK_P_ANY
     assert metrics.SHOCK_P_ANY.fill_of("shocks.a.b.p_any") == "a.b"

@@ -31,6 +31,7 @@ from sim.report import (
 from sim.report.convergence import _fig_convergence
 from sim.report.layout import _Ctx
 from sim.report.pricing import _discount_given, _fig_pricing
+from sim.report.regimes import _fig_regimes
 from sim.report.revenue import _fig_revenue
 from sim.report.sensitivity import _fig_sensitivity
 from sim.report.shocks import _fig_shocks
@@ -50,14 +51,15 @@ REPORT_PNGS = [
     "pricing.png",
     "valuation.png",
     "exceedance.png",
+    "regimes.png",
     "revenue.png",
     "concentration.png",
     "shocks.png",
     "sensitivity.png",
     "convergence.png",
 ]
-# No offering: the crowded scenario's pages.
-NO_OFFER_PNGS = [n for n in REPORT_PNGS if n != "pricing.png"]
+# No offering, no regimes: the crowded scenario's pages.
+NO_OFFER_PNGS = [n for n in REPORT_PNGS if n not in ("pricing.png", "regimes.png")]
 # No shocks, no offering, one region, every input fixed, one target.
 PLAIN_PNGS = ["summary.png", "valuation.png", "exceedance.png", "revenue.png", "convergence.png"]
 COMPARISON_PNGS = [
@@ -197,6 +199,7 @@ _TWO_REGIONS = [{"name": "a", "revenue": 100.0, "growth": 0.5, "regions": {"X": 
             ["sensitivity.png"],
         ),
         ({"targets": []}, ["-convergence.png"]),
+        ({"regimes": [{"name": "a", "weight": 1.0}]}, ["regimes.png"]),
     ],
 )
 def test_a_page_with_nothing_to_show_is_left_out(
@@ -626,6 +629,18 @@ def _texts(fig: Figure) -> str:
     return "\n".join(t.get_text() for t in [*fig.findobj(Text), *cells])
 
 
+def test_regimes_page_shows_each_regime_with_its_probability(
+    baseline: tuple[Result, Summary],
+) -> None:
+    result, summary = baseline
+    assert [r.name for r in summary.regimes] == ["ai-frenzy", "cold-window"]
+    text = _texts(_fig_regimes(_ctx(result, summary)))
+    for r in summary.regimes:
+        assert f"{r.name}: P = {fmt.probability(r.p, r.ci95)}" in text
+        assert r.quantiles is not None
+        assert f"median {fmt.money(r.quantiles.median, short=True)}" in text
+
+
 def test_all_lost_values_are_float_noise_around_zero(all_lost: tuple[Result, Summary]) -> None:
     # The premise of the tests below: without it they would test nothing.
     equity = all_lost[0].kept.values.equity
@@ -655,8 +670,8 @@ def test_all_lost_report_renders(
 ) -> None:
     result, summary = all_lost
     written = render(result, summary, tmp_path, formats=["pdf"])
-    # Every input fixed: no sensitivity page.
-    assert _pdf_pages(written[0].read_bytes()) == len(REPORT_PNGS) - 1
+    # Every input fixed: no sensitivity page; no regimes.
+    assert _pdf_pages(written[0].read_bytes()) == len(REPORT_PNGS) - 2
 
 
 @pytest.mark.parametrize("cash", [-2e9, 0.0])

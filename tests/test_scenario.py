@@ -1264,11 +1264,13 @@ def test_reference_lists_every_metric_and_stat() -> None:
         "revenue.<year>": "revenue.2025",
         "shocks.<name>.p_any": "shocks.app-store-removal.p_any",
         "market_value.<at>": "market_value.offer",
+        "regime.<name>": "regime.hot",
     }
     base = resolve_raw(DATA / "small.toml")
     dcf = resolve_raw(DATA / "dcf_small.toml")  # dcf_value needs a DCF
     for metric in metrics:
         raw = copy.deepcopy(dcf if metric == "dcf_value" else base)
+        raw["regimes"] = [{"name": "hot", "weight": 1.0}]
         raw["expect"] = [
             {"name": "m", "metric": examples.get(metric, metric), "stat": "mean", "at_least": 0}
         ]

@@ -72,6 +72,7 @@ True
 
 from sim.distributions.base import Distribution, FloatArray, ValueParser
 from sim.distributions.beta import Beta, Pert
+from sim.distributions.categorical import RegimeIndex
 from sim.distributions.closed_form import Fixed, LogNormal, Normal, Triangular, Uniform
 from sim.distributions.metalog import Metalog
 from sim.distributions.mixture import Mixture
@@ -107,6 +108,7 @@ __all__ = [
     "Mixture",
     "Normal",
     "Pert",
+    "RegimeIndex",
     "ScipyDistribution",
     "Triangular",
     "Truncated",

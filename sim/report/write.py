@@ -20,6 +20,7 @@ from sim.report.convergence import _convergence_applies, _fig_convergence
 from sim.report.dcf import _dcf_applies, _fig_dcf, _fig_methods, _methods_apply
 from sim.report.layout import _colours_by_value, _Ctx
 from sim.report.pricing import _fig_pricing, _pricing_applies
+from sim.report.regimes import _fig_regimes, _regimes_apply
 from sim.report.revenue import _fig_revenue
 from sim.report.sensitivity import _fig_sensitivity, _sensitivity_applies
 from sim.report.shocks import _fig_shocks, _shocks_apply
@@ -55,6 +56,7 @@ _PAGES: tuple[_Page, ...] = (
     _Page("exceedance.png", _always, _fig_exceedance),
     _Page("dcf.png", _dcf_applies, _fig_dcf),
     _Page("methods.png", _methods_apply, _fig_methods),
+    _Page("regimes.png", _regimes_apply, _fig_regimes),
     _Page("revenue.png", _always, _fig_revenue),
     _Page("concentration.png", _concentration_applies, _fig_concentration),
     _Page("shocks.png", _shocks_apply, _fig_shocks),

@@ -55,6 +55,7 @@ from sim.scenario.types import (
     Deal,
     Expectation,
     Offering,
+    Regime,
     Scenario,
     Segment,
     Shock,
@@ -98,7 +99,10 @@ def load_scenario(path: str | Path) -> Scenario:
 _TOP_KEYS = _declare(
     "",
     required=("scenario", "segments", "valuation"),
-    optional=("fx", "shocks", "offering", "targets", "correlations", "expect", "simulation"),
+    optional=(
+        *("fx", "shocks", "offering", "targets", "regimes", "correlations", "expect"),
+        "simulation",
+    ),
 )
 _SCENARIO_KEYS = _declare(
     "scenario",
@@ -155,11 +159,27 @@ def build_scenario(raw: Mapping[str, Any], *, source: Path | None, own_name: str
 
     targets = _parse_targets(top.get("targets", []), money, offering)
 
+    # Each overridable table re-read with a regime's keys in place of its own: the
+    # override is checked exactly as the key would be (units, ranges, cross-checks).
+    def offering_inputs(table: dict[str, Any]) -> Mapping[str, Distribution]:
+        parsed = _parse_offering(table, fx, valuation)
+        return _scalar_inputs([], [], valuation, parsed)
+
+    def valuation_inputs(table: dict[str, Any]) -> Mapping[str, Distribution]:
+        keys = _ValuationKeys(_Table(table, "valuation", _valuation_keys()), fx)
+        return _parse_valuation(keys, years).scalar_inputs()
+
+    reread = {"valuation": valuation_inputs, "offering": offering_inputs}
+    base_inputs = _scalar_inputs(segments, shocks, valuation, offering)
+    regimes = _parse_regimes(top.get("regimes", []), top.data, reread, base_inputs)
+
     # The names the correlations and the expectations refer to come first, so that the
     # Scenario is built once, complete.
-    inputs = _scalar_inputs(segments, shocks, valuation, offering)
+    inputs = _scalar_inputs(segments, shocks, valuation, offering, regimes)
     correlations = _parse_correlations(top.get("correlations", []), inputs)
-    parsed = _Parsed(base_year, years, tuple(shocks), offering, tuple(targets), valuation)
+    parsed = _Parsed(
+        base_year, years, tuple(shocks), offering, tuple(targets), valuation, tuple(regimes)
+    )
     expectations = [
         _parse_expect(t, p, parsed, fx)
         for t, p in _tables(top.get("expect", []), "expect", _EXPECT_KEYS)
@@ -189,6 +209,7 @@ def build_scenario(raw: Mapping[str, Any], *, source: Path | None, own_name: str
         source=source,
         raw=raw,
         sha256=hashlib.sha256(canonical.encode("utf-8")).hexdigest(),
+        regimes=tuple(regimes),
     )
 
 
@@ -648,6 +669,86 @@ def _price_pair(
     return lo, hi, (str(pr[0]), str(pr[1])), cur_lo, rate
 
 
+#: The tables whose scalar inputs a regime may override (``[regimes.<table>]``). A table
+#: joins by adding its name here and its re-reader in :func:`build_scenario`.
+REGIME_TABLES = ("valuation", "offering")
+_REGIME_KEYS = _declare("regimes", required=("name", "weight"), optional=REGIME_TABLES)
+#: How far the weights may sum from 1 (they are then divided by their sum).
+WEIGHT_TOLERANCE = 1e-9
+
+
+def _parse_regimes(
+    value: object,
+    top: Mapping[str, Any],
+    reread: Mapping[str, Callable[[dict[str, Any]], Mapping[str, Distribution]]],
+    base: Mapping[str, Distribution],
+) -> list[Regime]:
+    """``[[regimes]]``: names, weights summing to 1, and each regime's overrides.
+
+    An override must name a random scalar input of its table (``multiple`` of
+    ``[valuation]``); it is read by re-reading the table with the override in place, so
+    it gets the checks the base key gets, and errors name ``regimes.<name>.<table>.<key>``.
+    """
+    regimes: list[Regime] = []
+    for t, _ in _tables(value, "regimes", _REGIME_KEYS):
+        name = _name(t.need("name"), t.key("name"))
+        weight = _num(t.need("weight"), t.key("weight"), lo=0.0, hi=1.0, lo_open=True)
+        overrides: dict[str, Distribution] = {}
+        for table in REGIME_TABLES:
+            if t.has(table):
+                sub = _Table(t.get(table), t.key(table))
+                overrides |= _regime_overrides(sub, table, top, reread[table], base)
+        t.done()
+        regimes.append(Regime(name, weight, overrides))
+    _unique([r.name for r in regimes], "regimes", "regime name")
+    if not regimes:
+        return regimes
+    total = math.fsum(r.weight for r in regimes)
+    if abs(total - 1.0) > WEIGHT_TOLERANCE:
+        weights = ", ".join(f"{r.name} {r.weight:g}" for r in regimes)
+        raise ScenarioError(
+            f"regime weights must sum to 1, they sum to {total:.12g} ({weights})",
+            path="regimes",
+        )
+    return [Regime(r.name, r.weight / total, r.overrides) for r in regimes]
+
+
+def _regime_overrides(
+    sub: _Table,
+    table: str,
+    top: Mapping[str, Any],
+    reread: Callable[[dict[str, Any]], Mapping[str, Distribution]],
+    base: Mapping[str, Distribution],
+) -> dict[str, Distribution]:
+    if table not in top:
+        raise ScenarioError(
+            f"overrides keys of [{table}], which the scenario lacks", path=sub.path
+        )
+    scalar_keys = [n.removeprefix(f"{table}.") for n in base if n.startswith(f"{table}.")]
+    for key in sub.data:
+        if f"{table}.{key}" in base:
+            continue
+        if key in _DECLARED.get(table, {}):
+            raise ScenarioError(
+                f"{table}.{key} is not a random scalar input: a regime overrides only "
+                f"distributions ({', '.join(scalar_keys)})",
+                path=sub.key(key),
+            )
+        raise ScenarioError(
+            unknown_key_message(key, scalar_keys, what=f"random input of [{table}]"),
+            path=sub.key(key),
+        )
+    if not sub.data:
+        return {}
+    try:
+        inputs = reread({**top[table], **sub.data})
+    except ScenarioError as err:
+        # Name the override, not the base key it stands in for.
+        where = err.path.removeprefix(table).lstrip(".")
+        raise ScenarioError(err.message, path=sub.key(where) if where else sub.path) from None
+    return {f"{table}.{key}": inputs[f"{table}.{key}"] for key in sub.data}
+
+
 _CORRELATION_KEYS = _declare("correlations", required=("between", "spearman"))
 
 
@@ -733,7 +834,10 @@ def _parse_expect(t: _Table, path: str, s: _Parsed, fx: Mapping[str, float]) -> 
     unit = metrics.unit(metric, s, path=t.key("metric"))
     stat = _choice(t.need("stat"), t.key("stat"), EXPECT_STATS, what="stat")
     if unit == "probability" and stat != "mean":
-        raise ScenarioError('a shock\'s p_any takes stat = "mean"', path=t.key("stat"))
+        raise ScenarioError(
+            f'{metric} is an indicator (its mean is a probability): it takes stat = "mean"',
+            path=t.key("stat"),
+        )
 
     def in_unit(value: object, p: str) -> float:
         if unit == "money":

@@ -10,7 +10,7 @@ from pathlib import Path
 from types import MappingProxyType
 from typing import Any, Literal, TypeAlias, TypeVar, get_args
 
-from sim.distributions import Distribution
+from sim.distributions import Distribution, RegimeIndex
 from sim.money import format_money
 from sim.valuation import Valuation
 
@@ -25,6 +25,7 @@ _MERGE_KEYS = {
     "targets": "label",
     "expect": "name",
     "correlations": "between",
+    "regimes": "name",
 }
 _DECLARED: dict[str, Mapping[str, bool]] = {}
 KEYS: Mapping[str, Mapping[str, bool]] = MappingProxyType(_DECLARED)
@@ -155,6 +156,23 @@ class Target:
     at: TargetAt = "fair"
 
 
+@dataclass(frozen=True, slots=True, eq=False)
+class Regime:
+    """A named state of the market (DESIGN.md 3.4), drawn on a share ``weight`` of paths.
+
+    ``overrides`` maps scalar input names (``"valuation.multiple"``) to the distribution
+    the input follows on this regime's paths; the others follow the base tables.
+    """
+
+    name: str
+    weight: float
+    overrides: Mapping[str, Distribution]
+
+
+#: The keyed scalar input that draws each path's regime (its index, 0..K-1).
+REGIME_INPUT = "regime"
+
+
 @dataclass(frozen=True, slots=True)
 class Correlation:
     """A Spearman rank correlation between two named scalar inputs."""
@@ -243,6 +261,7 @@ class Scenario:
     source: Path | None
     raw: Mapping[str, Any] = field(repr=False)
     sha256: str = ""
+    regimes: tuple[Regime, ...] = ()
 
     @property
     def years(self) -> tuple[int, ...]:
@@ -253,7 +272,14 @@ class Scenario:
 
         These names key the random streams, the correlations and the sensitivity analysis.
         """
-        return _scalar_inputs(self.segments, self.shocks, self.valuation, self.offering)
+        return _scalar_inputs(
+            self.segments, self.shocks, self.valuation, self.offering, self.regimes
+        )
+
+    def regime_overrides(self) -> dict[str, tuple[Distribution | None, ...]]:
+        """Per overridden scalar input, its distribution in each regime (None: the base's)."""
+        names = {name for r in self.regimes for name in r.overrides}
+        return {name: tuple(r.overrides.get(name) for r in self.regimes) for name in sorted(names)}
 
     def to_dict(self) -> dict[str, Any]:
         """The resolved scenario as JSON-able data, every amount in USD."""
@@ -327,6 +353,14 @@ class Scenario:
                 }
                 for e in self.expectations
             ],
+            "regimes": [
+                {
+                    "name": r.name,
+                    "weight": r.weight,
+                    "overrides": {k: d.to_dict() for k, d in r.overrides.items()},
+                }
+                for r in self.regimes
+            ],
             "simulation": {
                 "paths": self.simulation.paths,
                 "seed": self.simulation.seed,
@@ -340,6 +374,7 @@ def _scalar_inputs(
     shocks: Sequence[Shock],
     valuation: Valuation,
     offering: Offering | None = None,
+    regimes: Sequence[Regime] = (),
 ) -> dict[str, Distribution]:
     """See :meth:`Scenario.scalar_inputs` (the loader asks before the Scenario exists)."""
     out: dict[str, Distribution] = {}
@@ -354,6 +389,8 @@ def _scalar_inputs(
     out.update(valuation.scalar_inputs())
     if offering is not None:
         out["offering.ipo_discount"] = offering.ipo_discount
+    if regimes:
+        out[REGIME_INPUT] = RegimeIndex(tuple(r.weight for r in regimes))
     return out
 
 
@@ -367,6 +404,7 @@ class _Parsed:
     offering: Offering | None
     targets: tuple[Target, ...]
     valuation: Valuation
+    regimes: tuple[Regime, ...] = ()
 
 
 def _iso(day: datetime.date | None) -> str | None:
