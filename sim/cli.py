@@ -31,6 +31,7 @@ from sim.outputs import Stopped, check_out, write_outputs
 # The engine, the summary and the scenario loader (scipy) are imported by the commands
 # that use them, so that `ipo-sim --help` costs little more than importing numpy.
 if TYPE_CHECKING:
+    from sim.attribution import Attribution
     from sim.compare import Comparison
     from sim.engine import Result
     from sim.report.units import UnitsChoice
@@ -196,6 +197,13 @@ def _parser() -> argparse.ArgumentParser:
         help="comma list of json, pdf, png (default: all three)",
     )
     compare.add_argument("--units", choices=UNITS, default="auto", help=UNITS_HELP)
+    compare.add_argument(
+        "--attribution-paths",
+        type=_non_negative_int,
+        default=10_000,
+        help="paths of each run that attributes a difference to the keys that differ "
+        "(2^k runs for k <= 8 keys; default 10,000; 0: no attribution)",
+    )
     compare.set_defaults(func=_cmd_compare)
 
     check = add("check", help="validate scenarios and test their [[expect]] entries")
@@ -411,8 +419,50 @@ def _cmd_compare(args: argparse.Namespace) -> int:
     args.sampler = args.sampler or first.sampler
     results = [_simulate(s, args) for s in scenarios]
     summaries = [summarise(r) for r in results]
-    _comparison(results, summaries, args.out, formats, args.units)
+    attribution = _attribution(args, summaries) if args.attribution_paths else ()
+    _comparison(results, summaries, args.out, formats, args.units, attribution)
     return 0
+
+
+def _attribution(args: argparse.Namespace, summaries: list[Summary]) -> tuple[Any, ...]:
+    """Each later scenario's difference from the first, attributed to each differing key."""
+    from sim.attribution import attribute
+    from sim.compare import shared_targets
+    from sim.scenario import MAX_PATHS, resolve_raw
+
+    if args.attribution_paths > MAX_PATHS:
+        raise SimError(
+            f"--attribution-paths: expected at most {MAX_PATHS:,}, got {args.attribution_paths}"
+        )
+    first = resolve_raw(args.scenarios[0])
+    out = []
+    for i in range(1, len(args.scenarios)):
+        pair = [s for j, s in enumerate(summaries) if j in (0, i)]
+        targets = [t for t in shared_targets(pair) if _has_target(pair, t[1])]
+        _status(
+            f"attributing {summaries[i].run.scenario} - {summaries[0].run.scenario} "
+            "to each key that differs",
+            quiet=args.quiet,
+        )
+        out.append(
+            attribute(
+                first,
+                resolve_raw(args.scenarios[i]),
+                names=(summaries[0].run.scenario, summaries[i].run.scenario),
+                source=args.scenarios[0],
+                targets=targets,
+                paths=args.attribution_paths,
+                seed=args.seed,
+                sampler=args.sampler,
+            )
+        )
+    return tuple(out)
+
+
+def _has_target(summaries: list[Summary], value: float) -> bool:
+    from sim.compare import target_p
+
+    return all(target_p(s, value) is not None for s in summaries)
 
 
 def _comparison(
@@ -421,10 +471,13 @@ def _comparison(
     out: Path,
     formats: list[str],
     units: UnitsChoice,
+    attribution: tuple[Any, ...] = (),
 ) -> None:
+    from dataclasses import replace
+
     from sim.compare import compare
 
-    comparison = compare(results, summaries)
+    comparison = replace(compare(results, summaries), attribution=attribution)
     _print_comparison(comparison, sys.stdout)
     folder = out / COMPARISON
     written = write_outputs(
@@ -673,6 +726,32 @@ def _print_comparison(comparison: Comparison, out: TextIO) -> None:
             d = comparison.difference(i, target.value_usd)
             row.append("-" if d is None else fmt.difference(d.estimate, d.ci95))
         rows.append(row)
+    widths = [max(_width(r[j]) for r in rows) for j in range(len(rows[0]))]
+    for r in rows:
+        cells = [
+            _ljust(r[0], widths[0]),
+            *(_rjust(c, w) for c, w in zip(r[1:], widths[1:], strict=True)),
+        ]
+        print("  " + "  ".join(cells), file=out)
+    for a in comparison.attribution:
+        _print_attribution(a, out)
+
+
+def _print_attribution(a: Attribution, out: TextIO) -> None:
+    print(f"attribution of {a.scenario} - {a.minus}: {a.note}", file=out)
+    if not a.contributions:
+        return
+    # Targets named by their value: their labels would make the table too wide.
+    rows = [["key", "median value", *(f"P>={fmt.money(v, short=True)}" for _, v in a.targets)]]
+    for c in a.contributions:
+        rows.append([c.key, fmt.signed_money(c.median_usd), *(fmt.points(p) for p in c.p)])
+    rows.append(
+        [
+            "total",
+            fmt.signed_money(a.median_b - a.median_a),
+            *(fmt.points(pb - pa) for pa, pb in zip(a.p_a, a.p_b, strict=True)),
+        ]
+    )
     widths = [max(_width(r[j]) for r in rows) for j in range(len(rows[0]))]
     for r in rows:
         cells = [
