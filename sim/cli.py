@@ -206,6 +206,35 @@ def _parser() -> argparse.ArgumentParser:
     )
     compare.set_defaults(func=_cmd_compare)
 
+    sweep = add(
+        "sweep",
+        help="run a scenario over a grid of values of some of its keys (one seed: paired)",
+    )
+    sweep.add_argument("scenario", type=Path, metavar="SCENARIO")
+    sweep.add_argument(
+        "--set",
+        dest="sets",
+        action="append",
+        default=[],
+        metavar="KEY=V1,V2,...",
+        help="a key path and its values, e.g. valuation.multiple=8,10,12 or "
+        "segments.talkie.revenue=40M,50M; TOML values (inline tables keep their commas); "
+        "repeat for a grid",
+    )
+    _run_options(sweep)
+    sweep.add_argument(
+        "--out",
+        type=Path,
+        default=Path("reports"),
+        help="output folder (default: reports/); writes <scenario>-sweep/",
+    )
+    sweep.add_argument(
+        "--format",
+        default=DEFAULT_FORMATS,
+        help=f"comma list of {', '.join(FORMATS)} (default: all); json is always written",
+    )
+    sweep.set_defaults(func=_cmd_sweep)
+
     check = add("check", help="validate scenarios and test their [[expect]] entries")
     check.add_argument("scenarios", nargs="+", type=Path, metavar="SCENARIO")
     _run_options(check)
@@ -531,6 +560,77 @@ def _render_outputs(
         _status(f"{result.scenario.name}: drawing the report (a few seconds)", quiet=quiet)
         files.extend(render(result, summary, folder, formats=formats, colour=colour, units=units))
     return files
+
+
+def _cmd_sweep(args: argparse.Namespace) -> int:
+    from sim.scenario import load_scenario, resolve_raw
+    from sim.sweep import build_points, parse_set, run_sweep
+
+    formats = _formats(args.format)
+    keys = [parse_set(text) for text in args.sets]
+    base = load_scenario(args.scenario)
+    scenarios = build_points(
+        resolve_raw(args.scenario), keys, source=args.scenario, own_name=base.name
+    )
+    folder_name = f"{base.name}-sweep"
+    check_out(args.out, [folder_name])
+    paths = args.paths if args.paths is not None else base.simulation.paths
+    seed = args.seed if args.seed is not None else base.simulation.seed
+    sampler = args.sampler or base.simulation.sampler
+    args.paths, args.seed, args.sampler = paths, seed, sampler
+    sweep = run_sweep(
+        scenarios,
+        keys,
+        paths=paths,
+        seed=seed,
+        sampler=sampler,
+        base=base,
+        run=lambda s: _simulate(s, args),
+    )
+    _print_sweep(sweep, sys.stdout)
+    folder = args.out / folder_name
+    written = write_outputs(folder, partial(_render_sweep, sweep, formats=formats))
+    print(f"sweep: wrote {_count(len(written), 'file')} to {folder}/")
+    return 0
+
+
+def _render_sweep(sweep: Any, folder: Path, formats: list[str]) -> list[Path]:
+    files = [folder / "sweep.json"]
+    files[0].write_text(sweep.to_json(), encoding="utf-8")
+    if "csv" in formats:
+        files.append(folder / "sweep.csv")
+        files[-1].write_text(sweep.to_csv(), encoding="utf-8-sig")
+    if "pdf" in formats or "png" in formats:
+        from sim.report.sweep import render_sweep
+
+        files.extend(render_sweep(sweep, folder, formats=formats))
+    return files
+
+
+def _print_sweep(sweep: Any, out: TextIO) -> None:
+    print(
+        f"sweep of {sweep.scenario}: {len(sweep.points)} points, {sweep.paths:,} paths each, "
+        f"seed {sweep.seed} (paired)",
+        file=out,
+    )
+    rows = [
+        [
+            *(k.path for k in sweep.keys),
+            "median value",
+            *(f"P>={fmt.money(v, short=True)}" for _, v in sweep.targets),
+        ]
+    ]
+    for p in sweep.points:
+        rows.append(
+            [
+                *(k.written[j] for k, j in zip(sweep.keys, p.index, strict=True)),
+                fmt.money(p.median_usd, short=True),
+                *(fmt.pct(x) for x in p.p_at_least),
+            ]
+        )
+    widths = [max(_width(r[j]) for r in rows) for j in range(len(rows[0]))]
+    for r in rows:
+        print("  " + "  ".join(_rjust(c, w) for c, w in zip(r, widths, strict=True)), file=out)
 
 
 def _cmd_check(args: argparse.Namespace) -> int:
