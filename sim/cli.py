@@ -609,8 +609,8 @@ def _render_sweep(sweep: Any, folder: Path, formats: list[str]) -> list[Path]:
 
 def _print_sweep(sweep: Any, out: TextIO) -> None:
     print(
-        f"sweep of {sweep.scenario}: {len(sweep.points)} points, {sweep.paths:,} paths each, "
-        f"seed {sweep.seed} (paired)",
+        f"sweep of {sweep.scenario}: {_count(len(sweep.points), 'point')}, "
+        f"{sweep.paths:,} paths each, seed {sweep.seed} (paired)",
         file=out,
     )
     rows = [
