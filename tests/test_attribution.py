@@ -161,7 +161,7 @@ def test_a_hybrid_the_loader_refuses_switches_the_segment_whole_and_says_so() ->
 _TOML = """
 [scenario]
 name = "{name}"
-base_year = 2024
+base_year = {base_year}
 horizon = 2
 
 [[segments]]
@@ -171,7 +171,7 @@ growth = {{ dist = "normal", mean = 0.5, sd = 0.2, lower = -1 }}
 regions = {{ X = 1.0 }}
 
 [valuation]
-year = 2026
+year = {year}
 multiple = {multiple}
 
 [[targets]]
@@ -184,7 +184,8 @@ def test_compare_writes_the_attribution_and_its_waterfall(tmp_path: Path) -> Non
     files = []
     for name, multiple in (("a", 8), ("b", 12)):
         path = tmp_path / f"{name}.toml"
-        path.write_text(_TOML.format(name=name, multiple=multiple), encoding="utf-8")
+        text = _TOML.format(name=name, multiple=multiple, base_year=2024, year=2026)
+        path.write_text(text, encoding="utf-8")
         files.append(str(path))
     out = tmp_path / "out"
     argv = ["compare", *files, "--paths", "2000", "--attribution-paths", "1000", "-q"]
@@ -193,4 +194,28 @@ def test_compare_writes_the_attribution_and_its_waterfall(tmp_path: Path) -> Non
     (att,) = data["attribution"]
     assert att["method"] == "shapley" and att["paths"] == 1000
     assert [c["key"] for c in att["contributions"]] == ["valuation.multiple"]
+    assert (out / "comparison" / "comparison_attribution.png").is_file()
+
+
+def test_when_every_hybrid_is_refused_there_is_no_attribution_and_it_says_why(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # B moves the base year and the valuation year together: either alone is invalid.
+    files = []
+    for name, base_year, year in (("a", 2024, 2026), ("b", 2026, 2028)):
+        path = tmp_path / f"{name}.toml"
+        text = _TOML.format(name=name, multiple=10, base_year=base_year, year=year)
+        path.write_text(text, encoding="utf-8")
+        files.append(str(path))
+    out = tmp_path / "out"
+    argv = ["compare", *files, "--paths", "2000", "--attribution-paths", "1000", "-q"]
+    assert main([*argv, "--out", str(out)]) == 0
+    printed = capsys.readouterr().out
+    assert "no attribution: a with scenario.base_year switched to b's values is not a valid" in (
+        printed
+    )
+    data = json.loads((out / "comparison" / "comparison.json").read_text(encoding="utf-8"))
+    (att,) = data["attribution"]
+    assert att["method"] == "none" and att["contributions"] == []
+    assert "valuation.year" in att["error"] and att["median_usd"]["scenario"] is None
     assert (out / "comparison" / "comparison_attribution.png").is_file()

@@ -583,6 +583,9 @@ def _fig_cmp_attribution(c: _Cmp, a: Attribution) -> Figure:
         c.drawable(f"Why {a.scenario} differs from {a.minus}: each key's share of the change"),
         c.footer(),
     )
+    if not a.contributions:
+        _message(body.add_subplot(), c.drawable(_wrap(a.note, 90)))
+        return fig
     body.supxlabel(
         c.drawable("\n".join(textwrap.wrap(a.note[0].upper() + a.note[1:], 170))),
         fontsize=8.5,
@@ -590,9 +593,6 @@ def _fig_cmp_attribution(c: _Cmp, a: Attribution) -> Figure:
         x=0.01,
         ha="left",
     )
-    if not a.contributions:
-        _message(body.add_subplot(), c.drawable(_wrap(a.note, 90)))
-        return fig
     left, right = body.subplots(1, 2, gridspec_kw={"width_ratios": (1.15, 1)})
     names = [c.drawable(k.key) for k in a.contributions]
     _waterfall(
