@@ -113,6 +113,11 @@ def parse_set(text: str) -> SweptKey:
         raise SimError(f"--set {text!r}: expected KEY=V1,V2,... such as valuation.multiple=8,12")
     if any(not part for part in key.split(".")):
         raise SimError(f"--set {key}: not a key path such as segments.talkie.growth.p50")
+    if key.split(".")[0] == "simulation":
+        raise SimError(
+            f"--set {key}: every point runs with one seed, path count and sampler; "
+            "give them with --seed, --paths and --sampler"
+        )
     written = split_values(rest)
     return SweptKey(key, tuple(written), tuple(_value(w, key) for w in written))
 

@@ -154,6 +154,7 @@ def test_sweep_draws_a_page_per_key(tmp_path: Path) -> None:
         ("segments.talkie.revenue=100M,25B亿", "segments.talkie.revenue"),
         ("valuation.multiple", "expected KEY=V1,V2"),
         ("valuation.multiple=8,,10", "empty value"),
+        ("simulation.seed=1,2", "--seed"),
     ],
 )
 def test_a_bad_set_is_one_line_exit_2_and_nothing_written(
