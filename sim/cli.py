@@ -567,6 +567,11 @@ def _cmd_sweep(args: argparse.Namespace) -> int:
     from sim.sweep import build_points, parse_set, run_sweep
 
     formats = _formats(args.format)
+    if args.precision is not None:
+        raise SimError(
+            "--precision: a sweep runs every point with the same --paths, so that they pair "
+            "up; give --paths instead"
+        )
     keys = [parse_set(text) for text in args.sets]
     base = load_scenario(args.scenario)
     scenarios = build_points(

@@ -12,7 +12,8 @@ brackets and quotes, so an inline table keeps its commas. Nothing is evaluated.
 Every point of the grid (the product of the keys' values) is built into the raw scenario,
 validated by the normal loader (:func:`sim.scenario.build_scenario`) before anything is
 run, and run with one seed, path count and sampler, so that points differ only by the
-values swept (common random numbers).
+values swept (common random numbers); ``[simulation]`` keys are therefore not swept (they
+are ``--seed``, ``--paths`` and ``--sampler``).
 """
 
 from __future__ import annotations

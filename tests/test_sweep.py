@@ -169,6 +169,16 @@ def test_a_bad_set_is_one_line_exit_2_and_nothing_written(
     assert not out.exists()
 
 
+def test_a_sweep_refuses_precision_which_would_unpair_its_points(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    base = _write(tmp_path, "s")
+    argv = ["sweep", str(base), "--set", "valuation.multiple=8,10", "--precision", "0.01"]
+    assert main([*argv, "--out", str(tmp_path / "out")]) == 2
+    assert "--precision" in capsys.readouterr().err
+    assert not (tmp_path / "out").exists()
+
+
 def test_parse_set_refuses_a_malformed_key() -> None:
     with pytest.raises(SimError, match="not a key path"):
         parse_set("valuation..multiple=1")
