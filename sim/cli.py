@@ -31,6 +31,7 @@ from sim.outputs import Stopped, check_out, write_outputs
 # The engine, the summary and the scenario loader (scipy) are imported by the commands
 # that use them, so that `ipo-sim --help` costs little more than importing numpy.
 if TYPE_CHECKING:
+    from sim.attribution import Attribution
     from sim.compare import Comparison
     from sim.engine import Result
     from sim.report.units import UnitsChoice
@@ -196,7 +197,43 @@ def _parser() -> argparse.ArgumentParser:
         help="comma list of json, pdf, png (default: all three)",
     )
     compare.add_argument("--units", choices=UNITS, default="auto", help=UNITS_HELP)
+    compare.add_argument(
+        "--attribution-paths",
+        type=_non_negative_int,
+        default=10_000,
+        help="paths of each run that attributes a difference to the keys that differ "
+        "(2^k runs for k <= 8 keys; default 10,000; 0: no attribution)",
+    )
     compare.set_defaults(func=_cmd_compare)
+
+    sweep = add(
+        "sweep",
+        help="run a scenario over a grid of values of some of its keys (one seed: paired)",
+    )
+    sweep.add_argument("scenario", type=Path, metavar="SCENARIO")
+    sweep.add_argument(
+        "--set",
+        dest="sets",
+        action="append",
+        default=[],
+        metavar="KEY=V1,V2,...",
+        help="a key path and its values, e.g. valuation.multiple=8,10,12 or "
+        "segments.talkie.revenue=40M,50M; TOML values (inline tables keep their commas); "
+        "repeat for a grid",
+    )
+    _run_options(sweep)
+    sweep.add_argument(
+        "--out",
+        type=Path,
+        default=Path("reports"),
+        help="output folder (default: reports/); writes <scenario>-sweep/",
+    )
+    sweep.add_argument(
+        "--format",
+        default=DEFAULT_FORMATS,
+        help=f"comma list of {', '.join(FORMATS)} (default: all); json is always written",
+    )
+    sweep.set_defaults(func=_cmd_sweep)
 
     check = add("check", help="validate scenarios and test their [[expect]] entries")
     check.add_argument("scenarios", nargs="+", type=Path, metavar="SCENARIO")
@@ -411,8 +448,50 @@ def _cmd_compare(args: argparse.Namespace) -> int:
     args.sampler = args.sampler or first.sampler
     results = [_simulate(s, args) for s in scenarios]
     summaries = [summarise(r) for r in results]
-    _comparison(results, summaries, args.out, formats, args.units)
+    attribution = _attribution(args, summaries) if args.attribution_paths else ()
+    _comparison(results, summaries, args.out, formats, args.units, attribution)
     return 0
+
+
+def _attribution(args: argparse.Namespace, summaries: list[Summary]) -> tuple[Any, ...]:
+    """Each later scenario's difference from the first, attributed to each differing key."""
+    from sim.attribution import attribute
+    from sim.compare import shared_targets
+    from sim.scenario import MAX_PATHS, resolve_raw
+
+    if args.attribution_paths > MAX_PATHS:
+        raise SimError(
+            f"--attribution-paths: expected at most {MAX_PATHS:,}, got {args.attribution_paths}"
+        )
+    first = resolve_raw(args.scenarios[0])
+    out = []
+    for i in range(1, len(args.scenarios)):
+        pair = [s for j, s in enumerate(summaries) if j in (0, i)]
+        targets = [t for t in shared_targets(pair) if _has_target(pair, t[1])]
+        _status(
+            f"attributing {summaries[i].run.scenario} - {summaries[0].run.scenario} "
+            "to each key that differs",
+            quiet=args.quiet,
+        )
+        out.append(
+            attribute(
+                first,
+                resolve_raw(args.scenarios[i]),
+                names=(summaries[0].run.scenario, summaries[i].run.scenario),
+                source=args.scenarios[0],
+                targets=targets,
+                paths=args.attribution_paths,
+                seed=args.seed,
+                sampler=args.sampler,
+            )
+        )
+    return tuple(out)
+
+
+def _has_target(summaries: list[Summary], value: float) -> bool:
+    from sim.compare import target_p
+
+    return all(target_p(s, value) is not None for s in summaries)
 
 
 def _comparison(
@@ -421,10 +500,13 @@ def _comparison(
     out: Path,
     formats: list[str],
     units: UnitsChoice,
+    attribution: tuple[Any, ...] = (),
 ) -> None:
+    from dataclasses import replace
+
     from sim.compare import compare
 
-    comparison = compare(results, summaries)
+    comparison = replace(compare(results, summaries), attribution=attribution)
     _print_comparison(comparison, sys.stdout)
     folder = out / COMPARISON
     written = write_outputs(
@@ -478,6 +560,82 @@ def _render_outputs(
         _status(f"{result.scenario.name}: drawing the report (a few seconds)", quiet=quiet)
         files.extend(render(result, summary, folder, formats=formats, colour=colour, units=units))
     return files
+
+
+def _cmd_sweep(args: argparse.Namespace) -> int:
+    from sim.scenario import load_scenario, resolve_raw
+    from sim.sweep import build_points, parse_set, run_sweep
+
+    formats = _formats(args.format)
+    if args.precision is not None:
+        raise SimError(
+            "--precision: a sweep runs every point with the same --paths, so that they pair "
+            "up; give --paths instead"
+        )
+    keys = [parse_set(text) for text in args.sets]
+    base = load_scenario(args.scenario)
+    scenarios = build_points(
+        resolve_raw(args.scenario), keys, source=args.scenario, own_name=base.name
+    )
+    folder_name = f"{base.name}-sweep"
+    check_out(args.out, [folder_name])
+    paths = args.paths if args.paths is not None else base.simulation.paths
+    seed = args.seed if args.seed is not None else base.simulation.seed
+    sampler = args.sampler or base.simulation.sampler
+    args.paths, args.seed, args.sampler = paths, seed, sampler
+    sweep = run_sweep(
+        scenarios,
+        keys,
+        paths=paths,
+        seed=seed,
+        sampler=sampler,
+        base=base,
+        run=lambda s: _simulate(s, args),
+    )
+    _print_sweep(sweep, sys.stdout)
+    folder = args.out / folder_name
+    written = write_outputs(folder, partial(_render_sweep, sweep, formats=formats))
+    print(f"sweep: wrote {_count(len(written), 'file')} to {folder}/")
+    return 0
+
+
+def _render_sweep(sweep: Any, folder: Path, formats: list[str]) -> list[Path]:
+    files = [folder / "sweep.json"]
+    files[0].write_text(sweep.to_json(), encoding="utf-8")
+    if "csv" in formats:
+        files.append(folder / "sweep.csv")
+        files[-1].write_text(sweep.to_csv(), encoding="utf-8-sig")
+    if "pdf" in formats or "png" in formats:
+        from sim.report.sweep import render_sweep
+
+        files.extend(render_sweep(sweep, folder, formats=formats))
+    return files
+
+
+def _print_sweep(sweep: Any, out: TextIO) -> None:
+    print(
+        f"sweep of {sweep.scenario}: {_count(len(sweep.points), 'point')}, "
+        f"{sweep.paths:,} paths each, seed {sweep.seed} (paired)",
+        file=out,
+    )
+    rows = [
+        [
+            *(k.path for k in sweep.keys),
+            "median value",
+            *(f"P>={fmt.money(v, short=True)}" for _, v in sweep.targets),
+        ]
+    ]
+    for p in sweep.points:
+        rows.append(
+            [
+                *(k.written[j] for k, j in zip(sweep.keys, p.index, strict=True)),
+                fmt.money(p.median_usd, short=True),
+                *(fmt.pct(x) for x in p.p_at_least),
+            ]
+        )
+    widths = [max(_width(r[j]) for r in rows) for j in range(len(rows[0]))]
+    for r in rows:
+        print("  " + "  ".join(_rjust(c, w) for c, w in zip(r, widths, strict=True)), file=out)
 
 
 def _cmd_check(args: argparse.Namespace) -> int:
@@ -715,6 +873,32 @@ def _print_comparison(comparison: Comparison, out: TextIO) -> None:
             d = comparison.difference(i, target.value_usd)
             row.append("-" if d is None else fmt.difference(d.estimate, d.ci95))
         rows.append(row)
+    widths = [max(_width(r[j]) for r in rows) for j in range(len(rows[0]))]
+    for r in rows:
+        cells = [
+            _ljust(r[0], widths[0]),
+            *(_rjust(c, w) for c, w in zip(r[1:], widths[1:], strict=True)),
+        ]
+        print("  " + "  ".join(cells), file=out)
+    for a in comparison.attribution:
+        _print_attribution(a, out)
+
+
+def _print_attribution(a: Attribution, out: TextIO) -> None:
+    print(f"attribution of {a.scenario} - {a.minus}: {a.note}", file=out)
+    if not a.contributions:
+        return
+    # Targets named by their value: their labels would make the table too wide.
+    rows = [["key", "median value", *(f"P>={fmt.money(v, short=True)}" for _, v in a.targets)]]
+    for c in a.contributions:
+        rows.append([c.key, fmt.signed_money(c.median_usd), *(fmt.points(p) for p in c.p)])
+    rows.append(
+        [
+            "total",
+            fmt.signed_money(a.median_b - a.median_a),
+            *(fmt.points(pb - pa) for pa, pb in zip(a.p_a, a.p_b, strict=True)),
+        ]
+    )
     widths = [max(_width(r[j]) for r in rows) for j in range(len(rows[0]))]
     for r in rows:
         cells = [

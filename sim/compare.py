@@ -18,6 +18,7 @@ from typing import Any
 
 import numpy as np
 
+from sim.attribution import Attribution
 from sim.engine import Result
 from sim.stats import Z95
 from sim.summary import Summary, TargetEstimate
@@ -119,12 +120,16 @@ class Comparison:
         Every target of the runs, matched by value; the first label wins.
     differences : tuple of TargetDifference
         One per (target of the first run, later run that has it).
+    attribution : tuple of Attribution
+        Each later run's difference from the first attributed to each differing key
+        (:func:`sim.attribution.attribute`); empty when not asked for.
     """
 
     runs: tuple[ComparedRun, ...]
     paired: bool
     targets: tuple[SharedTarget, ...]
     differences: tuple[TargetDifference, ...]
+    attribution: tuple[Attribution, ...] = ()
 
     @property
     def names(self) -> list[str]:
@@ -167,6 +172,7 @@ class Comparison:
                 }
                 for d in self.differences
             ],
+            "attribution": [a.to_dict() for a in self.attribution],
         }
 
 

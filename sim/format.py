@@ -210,6 +210,13 @@ def difference(d: float, ci: Sequence[float]) -> str:
     return f"{points(d)} [{points(ci[0], unit=False)}, {points(ci[1], unit=False)}]"
 
 
+def signed_money(usd: float) -> str:
+    """A change of a USD amount, signed, short: ``+USD 1.76 bn``, ``−USD 5.55 M``, ``0``."""
+    if usd == 0 or not math.isfinite(usd):
+        return "0" if usd == 0 else money(usd, short=True)
+    return ("+" if usd > 0 else "−") + money(abs(usd), short=True)
+
+
 def signed(x: float) -> str:
     """A correlation, signed, with two decimals (more when it is tiny but not zero)."""
     text = f"{x:+.2f}" if abs(x) >= 0.005 or x == 0 else f"{x:+.1g}"

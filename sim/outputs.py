@@ -28,7 +28,8 @@ __all__ = ["STALE_AFTER_S", "Stopped", "check_out", "write_outputs"]
 #: Files ipo-sim writes into an output folder: a folder holding anything else is not
 #: replaced (it may be a user's own folder that a scenario name happens to match).
 _OUR_FILES = re.compile(
-    r"(summary\.json|summary\.csv|report\.pdf|comparison\.json|comparison\.pdf|[^/]+\.png)"
+    r"(summary\.json|summary\.csv|report\.pdf|comparison\.json|comparison\.pdf"
+    r"|sweep\.json|sweep\.csv|sweep\.pdf|[^/]+\.png)"
 )
 #: A temporary folder left by a run stopped outright (SIGKILL, power loss) is removed by
 #: a later run once its process is gone, or once it is this old (its process id may have
@@ -96,7 +97,7 @@ def _check_ours(folder: Path) -> None:
         if p.is_symlink() or not p.is_file() or not _OUR_FILES.fullmatch(p.name)
     ]
     names = {p.name for p in entries}
-    if entries and (foreign or not names & {"summary.json", "comparison.json"}):
+    if entries and (foreign or not names & {"summary.json", "comparison.json", "sweep.json"}):
         example = f" such as {foreign[0]!r}" if foreign else ""
         raise SimError(
             f"--out: {folder} holds files ipo-sim did not write{example}; refusing to replace "

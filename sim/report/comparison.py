@@ -10,6 +10,7 @@ import math
 import textwrap
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from functools import partial
 from pathlib import Path
 
 import numpy as np
@@ -20,6 +21,7 @@ from matplotlib.ticker import FuncFormatter, PercentFormatter
 
 from sim import format as fmt
 from sim._version import __version__
+from sim.attribution import Attribution
 from sim.compare import Comparison, SharedTarget, TargetDifference, compare
 from sim.engine import Result
 from sim.report.axes import _median_label, _set_money_axis, _value_range
@@ -519,7 +521,9 @@ def render_comparison(
     formats : sequence of str
         ``"pdf"`` writes ``comparison.pdf``; ``"png"`` writes ``comparison_overview.png``,
         ``comparison_values.png``, ``comparison_targets.png`` and
-        ``comparison_differences.png``.
+        ``comparison_differences.png``, and with an attribution
+        ``comparison_attribution.png`` (``_2``, ``_3``... with several): the waterfall
+        of each key's share of the change.
     fonts : Fonts, optional
         The fonts to draw with; by default :func:`choose_fonts`.
     comparison : Comparison, optional
@@ -560,6 +564,103 @@ def render_comparison(
         ("comparison_targets.png", _fig_cmp_targets),
         ("comparison_differences.png", _fig_cmp_differences),
     ]
+    for i, a in enumerate(comparison.attribution):
+        suffix = "" if len(comparison.attribution) == 1 else f"_{i + 1}"
+        pages.append((f"comparison_attribution{suffix}.png", partial(_fig_cmp_attribution, a=a)))
     with _style(fonts):
         figures = ((name, build(c)) for name, build in pages)
         return _write(figures, out_dir, "comparison.pdf", metadata, formats)
+
+
+_UP = "#1B7837"
+_DOWN = "#B2182B"
+
+
+def _fig_cmp_attribution(c: _Cmp, a: Attribution) -> Figure:
+    """The waterfall of one attribution: A's median, each key's share, B's median; and
+    the same for the target probability that changed most."""
+    fig, body = _page(
+        c.drawable(f"Why {a.scenario} differs from {a.minus}: each key's share of the change"),
+        c.footer(),
+    )
+    if not a.contributions:
+        _message(body.add_subplot(), c.drawable(_wrap(a.note, 90)))
+        return fig
+    body.supxlabel(
+        c.drawable("\n".join(textwrap.wrap(a.note[0].upper() + a.note[1:], 170))),
+        fontsize=8.5,
+        color=_MUTED,
+        x=0.01,
+        ha="left",
+    )
+    left, right = body.subplots(1, 2, gridspec_kw={"width_ratios": (1.15, 1)})
+    names = [c.drawable(k.key) for k in a.contributions]
+    _waterfall(
+        left,
+        c.drawable(a.minus),
+        c.drawable(a.scenario),
+        names,
+        a.median_a,
+        [k.median_usd for k in a.contributions],
+        lambda v: fmt.money(v, short=True),
+        fmt.signed_money,
+    )
+    left.set_title("median equity value at listing, USD")
+    if a.targets:
+        j = max(range(len(a.targets)), key=lambda t: abs(a.p_b[t] - a.p_a[t]))
+        label = a.targets[j][0]
+        _waterfall(
+            right,
+            c.drawable(a.minus),
+            c.drawable(a.scenario),
+            ["" for _ in names],
+            a.p_a[j],
+            [k.p[j] for k in a.contributions],
+            fmt.pct,
+            fmt.points,
+        )
+        right.xaxis.set_major_formatter(PercentFormatter(1.0))
+        right.set_title(c.drawable(_wrap(f"P(value ≥ {label})", 50)), fontsize=10)
+    else:
+        _message(right, "No target shared by both scenarios.")
+    return fig
+
+
+def _waterfall(
+    ax: Axes,
+    first: str,
+    last: str,
+    names: list[str],
+    start: float,
+    steps: list[float],
+    label: Callable[[float], str],
+    step_label: Callable[[float], str],
+) -> None:
+    """A horizontal waterfall, top to bottom: ``start``, each step, the total."""
+    n = len(steps)
+    ys = np.arange(n + 2)[::-1].astype(float)
+    level = start
+    ax.barh(ys[0], start, color=SCENARIO_COLOURS[0], height=0.6)
+    ax.text(start, ys[0], " " + label(start), va="center", fontsize=8)
+    for i, step in enumerate(steps):
+        colour = _UP if step >= 0 else _DOWN
+        ax.barh(ys[i + 1], step, left=level, color=colour, height=0.6)
+        ax.plot([level, level], [ys[i] - 0.3, ys[i + 1] + 0.3], color=_MUTED, lw=0.6)
+        ax.text(
+            max(level, level + step),
+            ys[i + 1],
+            " " + step_label(step),
+            va="center",
+            fontsize=8,
+            color=colour,
+        )
+        level += step
+    end = start + math.fsum(steps)
+    ax.barh(ys[-1], end, color=SCENARIO_COLOURS[1], height=0.6)
+    ax.text(end, ys[-1], " " + label(end), va="center", fontsize=8)
+    ax.set_yticks(ys, [first, *names, last] if any(names) else ["", *names, ""])
+    ax.grid(axis="y", visible=False)
+    lo = min(0.0, start, end, *np.cumsum([start, *steps]))
+    hi = max(start, end, *np.cumsum([start, *steps]))
+    ax.set_xlim(lo, hi + 0.22 * (hi - lo or 1.0))
+    ax.xaxis.set_major_formatter(FuncFormatter(lambda v, _pos: label(v)))
