@@ -369,7 +369,7 @@ def rank_bins(inputs: FloatArray, bins: int | None = None) -> npt.NDArray[np.int
     m = bins if bins is not None else _bins_for(n)
     ids = np.empty((k, n), dtype=np.intp)
     for j in range(k):  # a loop over inputs, each vectorised over paths
-        order = np.argsort(inputs[:, j], kind="stable")
+        order = np.argsort(inputs[:, j])
         srt = inputs[order, j]
         # The position where each run of equal values starts, carried along the run.
         start = np.arange(n)
@@ -379,12 +379,22 @@ def rank_bins(inputs: FloatArray, bins: int | None = None) -> npt.NDArray[np.int
     return ids
 
 
+def _bin_sizes(ids: npt.NDArray[np.intp], bins: int) -> FloatArray:
+    """Paths in each bin, (k, bins)."""
+    return np.stack([np.bincount(row, minlength=bins) for row in ids]).astype(float)
+
+
 def _first_order_binned(
-    ids: npt.NDArray[np.intp], y: FloatArray, bins: int, weights: FloatArray | None = None
+    ids: npt.NDArray[np.intp],
+    y: FloatArray,
+    bins: int,
+    weights: FloatArray | None = None,
+    sizes: FloatArray | None = None,
 ) -> FloatArray:
     """The bias-corrected between-bin share of variance of ``y`` for each row of ``ids``.
 
-    With ``weights`` (a bootstrap's path counts), each path counts that many times.
+    With ``weights`` (a bootstrap's path counts), each path counts that many times;
+    ``sizes`` are the bins' unweighted path counts (:func:`_bin_sizes`), computed once.
     """
     k, n = ids.shape
     w = np.ones(n) if weights is None else weights
@@ -408,11 +418,13 @@ def _first_order_binned(
         q = full.sum(axis=1).astype(float)
         df_b, df_w = q - 1.0, total_w - q
     else:
-        w2 = w * w
-        q = np.array(
-            [(np.bincount(ids[j], weights=w2, minlength=bins) / safe[j]).sum() for j in range(k)]
-        )
-        df_b, df_w = q - float(w2.sum()) / total_w, total_w - q
+        # A path's count enters a bin's sum of squared weights; given the bin's total count
+        # C_b over its n_b paths, E[sum w_i^2] = C_b + C_b (C_b - 1) / n_b (a multinomial
+        # within the bin): read from that, not from a third pass over the paths.
+        if sizes is None:
+            sizes = _bin_sizes(ids, bins)
+        q = np.where(full, 1.0 + (cnt - 1.0) / np.where(sizes > 0, sizes, 1.0), 0.0).sum(axis=1)
+        df_b, df_w = q - float((w * w).sum()) / total_w, total_w - q
     # Not clipped at 0: an input with no effect scatters around 0, below it as often as
     # above.
     msw = (sst - ssb) / np.maximum(df_w, 1.0)
@@ -476,10 +488,11 @@ def first_order_bootstrap(
     if n < 2 or reps < 2:
         nan = np.full(k, math.nan)
         return est, nan, nan
+    sizes = _bin_sizes(ids, m)
     boots = np.empty((reps, k))
     for r in range(reps):  # a loop over replicates, each vectorised over paths
         w = np.bincount(rng.integers(0, n, n), minlength=n).astype(float)
-        boots[r] = _first_order_binned(ids, y, m, w)
+        boots[r] = _first_order_binned(ids, y, m, w, sizes)
     se = boots.std(axis=0, ddof=1)
     return est, est - Z95 * se, est + Z95 * se
 
