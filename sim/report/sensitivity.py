@@ -18,6 +18,9 @@ from sim.report.units import money_label
 from sim.scenario import Scenario
 from sim.summary import SensitivityRow
 
+# Points between the axes' top and the title or column header, clear of a 亿 axis on top.
+_TOP_PAD = 20
+
 # The valuation method names its own inputs (``input_labels``); these are shared.
 _INPUT_NAMES = {
     "valuation.net_cash": "net cash",
@@ -68,7 +71,12 @@ def _fig_sensitivity(ctx: _Ctx) -> Figure:
         if len(rows_all) > len(rows)
         else f"all {len(rows)} drivers"
     )
-    ax.set_title(f"Tornado in USD: {shown}, by share of variance", loc="left")
+    # Above the 亿 axis when there is one on top.
+    ax.set_title(
+        f"Tornado in USD: {shown}, by share of variance",
+        loc="left",
+        pad=_TOP_PAD if ctx.units == "both" else 6,
+    )
     return fig
 
 
@@ -140,7 +148,7 @@ def _tornado(ctx: _Ctx, ax: Axes, rows: list[SensitivityRow]) -> None:
         ax,
         "share of variance [bootstrap 95%]   ρ",
         (1.0, 1.0),
-        offset=(6, 4),
+        offset=(6, _TOP_PAD if ctx.units == "both" else 4),
         xycoords="axes fraction",
         ha="left",
         va="bottom",
@@ -148,10 +156,11 @@ def _tornado(ctx: _Ctx, ax: Axes, rows: list[SensitivityRow]) -> None:
         color=_MUTED,
     )
     ax.legend(loc="lower right", fontsize=8)
-    ax.set_xlabel(
-        money_label(
-            f"mean equity value at listing, around the mean {fmt.money(centre)}",
-            ctx.units,
-            ctx.fonts,
-        )
+    xlabel = money_label(
+        f"mean equity value at listing, around the mean {fmt.money(centre)}",
+        ctx.units,
+        ctx.fonts,
     )
+    if ctx.units == "both":
+        xlabel += "; top axis in 亿 USD (1亿 = 10⁸)" if ctx.fonts.cjk else "; top axis in 10⁸ USD"
+    ax.set_xlabel(xlabel)
