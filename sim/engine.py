@@ -29,7 +29,7 @@ import numpy.typing as npt
 from sim import metrics
 from sim.checks import check_draws, check_values
 from sim.errors import SimError
-from sim.model import PathValues, evaluate, inputs
+from sim.model import PathValues, evaluate, input_summaries, inputs
 from sim.sampling import BLOCK_SIZE, Copula, block_draws
 from sim.scenario import MAX_PATHS, SAMPLERS, Scenario
 from sim.stats import Stream, wilson_interval
@@ -59,11 +59,15 @@ class Kept:
         The model's outputs for those paths (each array's first axis has length ``n``).
     inputs : dict of input name -> (n,) array
         The scalar inputs drawn on those paths (fixed inputs left out).
+    summaries : dict of input name -> (n,) array
+        Each multi-dimensional input (growth noise, Dirichlet shares) as one number per
+        path (:func:`sim.model.input_summaries`), for the sensitivity analysis.
     """
 
     n: int
     values: PathValues
     inputs: dict[str, FloatArray]
+    summaries: dict[str, FloatArray] = dataclasses.field(default_factory=dict)
 
 
 @dataclass(frozen=True, slots=True, eq=False)
@@ -192,6 +196,7 @@ def _run_block(scenario: Scenario, task: _Task) -> _BlockOutcome:
                 for name, d in marginals.items()
                 if not d.is_fixed or name in overrides
             },
+            summaries={name: x[:k].copy() for name, x in input_summaries(scenario, draws).items()},
         )
     return _BlockOutcome(
         block=task.block,
@@ -392,6 +397,10 @@ class _Merge:
             n=sum(k.n for k in self._kept),
             values=values,
             inputs={n: np.concatenate([k.inputs[n] for k in self._kept]) for n in names},
+            summaries={
+                n: np.concatenate([k.summaries[n] for k in self._kept])
+                for n in self._kept[0].summaries
+            },
         )
 
 

@@ -21,7 +21,15 @@ from sim.scenario import Scenario
 from sim.scenario.types import REGIME_INPUT
 from sim.valuation import Paths
 
-__all__ = ["InputKind", "InputSpec", "PathValues", "evaluate", "inputs", "segment_revenue"]
+__all__ = [
+    "InputKind",
+    "InputSpec",
+    "PathValues",
+    "evaluate",
+    "input_summaries",
+    "inputs",
+    "segment_revenue",
+]
 
 FloatArray = npt.NDArray[np.float64]
 BoolArray = npt.NDArray[np.bool_]
@@ -138,6 +146,40 @@ def inputs(scenario: Scenario) -> tuple[InputSpec, ...]:
     for shock in scenario.shocks:
         specs.append(InputSpec(f"shocks.{shock.name}.events", UNIFORM, horizon))
     return tuple(specs)
+
+
+def input_summaries(scenario: Scenario, draws: Mapping[str, FloatArray]) -> dict[str, FloatArray]:
+    """A scalar per path for each multi-dimensional input, for the sensitivity analysis.
+
+    - ``segments.<s>.noise`` (horizon, n): the segment's log-revenue shock to the
+      valuation year, ``volatility * sum of its noise in years 1..valuation``: the whole
+      effect of the noise on that year's revenue.
+    - ``segments.<s>.regions`` and ``.regions_at_horizon`` (regions, n): the share of the
+      region with the largest base weight (the first such region on a tie), the one whose
+      share moves the concentration most.
+
+    Shock events are summarised by the model's own ``shock_any`` (an event to the
+    valuation year), not here.
+
+    Returns
+    -------
+    dict of input name -> (n,) array; inputs the scenario does not draw are left out.
+    """
+    row = scenario.valuation.year - scenario.base_year
+    out: dict[str, FloatArray] = {}
+    for seg in scenario.segments:
+        key = f"segments.{seg.name}"
+        noise = draws.get(f"{key}.noise")
+        if noise is not None:
+            out[f"{key}.noise"] = seg.volatility * noise[:row].sum(axis=0)
+        for suffix, weights in (
+            ("regions", seg.shares),
+            ("regions_at_horizon", seg.shares_at_horizon),
+        ):
+            shares = draws.get(f"{key}.{suffix}")
+            if shares is not None and weights is not None:
+                out[f"{key}.{suffix}"] = shares[int(np.argmax(weights))]
+    return out
 
 
 def _shares(

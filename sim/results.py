@@ -6,6 +6,7 @@ order; :func:`sim.summary.summarise` builds them from a run.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
@@ -372,20 +373,29 @@ class ShockImpact:
 
 @dataclass(frozen=True, slots=True)
 class SensitivityRow:
-    """One drawn input's Spearman rank correlation with the equity value.
+    """One driver of the equity value: a random input, or a shock's event indicator.
 
-    ``first_order`` (a variance-based index) is not computed yet: always None.
+    ``rank_correlation`` is Spearman's with the value; ``first_order`` the first-order
+    variance-based (Sobol) index, the share of the value's variance that the driver
+    explains alone, with a bootstrap 95% interval ``first_order_ci95``
+    (:func:`sim.stats.first_order_bootstrap`); ``swing_usd`` the mean value over the paths
+    in the driver's bottom and top decile, USD (for an event indicator: without and with
+    an event). Undefined numbers (a driver that does not vary over the kept paths) are NaN.
     """
 
     input: str
     rank_correlation: float
-    first_order: float | None = None
+    first_order: float = math.nan
+    first_order_ci95: tuple[float, float] = (math.nan, math.nan)
+    swing_usd: tuple[float, float] = (math.nan, math.nan)
 
     def to_dict(self) -> dict[str, Any]:
         return {
             "input": self.input,
             "rank_correlation": self.rank_correlation,
             "first_order": self.first_order,
+            "first_order_ci95": list(self.first_order_ci95),
+            "swing_usd": list(self.swing_usd),
         }
 
 

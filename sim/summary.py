@@ -56,8 +56,17 @@ from sim.results import (
     TargetEstimate,
     ValuePerShare,
 )
-from sim.sampling import BLOCK_SIZE
-from sim.stats import QUANTILE_LEVELS, proportion_se, quantiles, spearman, wilson_interval
+from sim.sampling import BLOCK_SIZE, input_rng
+from sim.scenario import Scenario
+from sim.stats import (
+    QUANTILE_LEVELS,
+    first_order_bootstrap,
+    proportion_se,
+    quantiles,
+    spearman,
+    swing,
+    wilson_interval,
+)
 from sim.valuation.both import Both
 
 __all__ = [
@@ -78,6 +87,7 @@ __all__ = [
     "Summary",
     "TargetEstimate",
     "ValuePerShare",
+    "drivers",
     "paired_loss",
     "summarise",
 ]
@@ -275,18 +285,61 @@ def _target(
     )
 
 
-def _sensitivity(result: Result) -> tuple[SensitivityRow, ...]:
-    """Spearman rank correlation of each drawn input with equity value, strongest first.
+#: The name keying the bootstrap's own random stream (no input has it, so no input's
+#: draws are shared with it).
+_BOOTSTRAP_STREAM = "sensitivity.bootstrap"
 
-    First-order (variance-based) indices are not computed yet: ``first_order`` is None.
+
+def drivers(kept: Kept, scenario: Scenario) -> dict[str, npt.NDArray[np.float64]]:
+    """Every driver of the value the sensitivity analysis ranks, one number per kept path.
+
+    The scalar inputs drawn; each multi-dimensional input as one number
+    (:func:`sim.model.input_summaries`: growth noise as the segment's log-revenue shock to
+    the valuation year, Dirichlet shares as the share of the largest base-weight region);
+    and each shock's event indicator (1 on a path with an event up to the valuation year).
+    """
+    out: dict[str, npt.NDArray[np.float64]] = dict(kept.inputs)
+    out.update(kept.summaries)
+    for k, shock in enumerate(scenario.shocks):
+        out[f"shocks.{shock.name}.events"] = kept.values.shock_any[:, k].astype(float)
+    return out
+
+
+def _sensitivity(result: Result) -> tuple[SensitivityRow, ...]:
+    """Each driver's rank correlation, first-order index (with a bootstrap 95% interval)
+    and USD swing over the kept paths, largest first-order index first.
+
+    The bootstrap's stream is keyed by the run's seed (:func:`sim.sampling.input_rng`), so
+    a run's intervals repeat with its seed.
     """
     kept = result.kept
-    names = list(kept.inputs)
+    table = drivers(kept, result.scenario)
+    names = list(table)
     if not names or kept.n < 3:
         return ()
-    rho = spearman(np.stack([kept.inputs[x] for x in names], axis=1), kept.values.equity)
-    order = sorted(range(len(names)), key=lambda i: -abs(rho[i]) if math.isfinite(rho[i]) else 0.0)
-    return tuple(SensitivityRow(names[i], float(rho[i])) for i in order)
+    x = np.stack([table[name] for name in names], axis=1)
+    y = kept.values.equity
+    rho = spearman(x, y)
+    rng = input_rng(result.seed, 0, _BOOTSTRAP_STREAM)
+    s, lo, hi = first_order_bootstrap(x, y, rng=rng)
+    low, high = swing(x, y)
+
+    def strength(i: int) -> tuple[float, float]:
+        return (
+            -s[i] if math.isfinite(s[i]) else math.inf,
+            -abs(rho[i]) if math.isfinite(rho[i]) else 0.0,
+        )
+
+    return tuple(
+        SensitivityRow(
+            names[i],
+            float(rho[i]),
+            float(s[i]),
+            (float(lo[i]), float(hi[i])),
+            (float(low[i]), float(high[i])),
+        )
+        for i in sorted(range(len(names)), key=strength)
+    )
 
 
 def paired_loss(kept: Kept) -> npt.NDArray[np.float64]:

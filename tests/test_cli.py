@@ -244,7 +244,13 @@ def test_run_writes_summary_json_and_csv(
     assert [s["name"] for s in summary["shocks"]] == [k.name for k in scenario.shocks]
     assert all(0 <= s["p_any"] <= 1 for s in summary["shocks"])
     for s in summary["sensitivity"]:
-        assert {"input", "rank_correlation", "first_order"} <= set(s)
+        assert {
+            "input",
+            "rank_correlation",
+            "first_order",
+            "first_order_ci95",
+            "swing_usd",
+        } <= set(s)
     assert len(summary["expectations"]) == len(scenario.expectations)
     for e in summary["expectations"]:
         assert {"text", "passed", "estimate", "ci95"} <= set(e)

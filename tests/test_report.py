@@ -13,6 +13,7 @@ from typing import Any
 import numpy as np
 import pytest
 from matplotlib.figure import Figure
+from matplotlib.patches import Rectangle
 from matplotlib.table import Table
 from matplotlib.text import Text
 
@@ -232,7 +233,26 @@ def test_sensitivity_page_without_a_defined_correlation_says_why(
 ) -> None:
     # The registry leaves the page out without a random input; drawn anyway, it says why.
     text = " ".join(t.get_text() for t in _fig_sensitivity(_ctx(*plain)).findobj(Text))
-    assert "No input's rank correlation with the value is defined" in text
+    assert "No input's effect on the value is defined" in text
+
+
+def test_sensitivity_page_draws_usd_swings_with_the_printed_indices(
+    baseline: tuple[Result, Summary],
+) -> None:
+    result, summary = baseline
+    fig = _fig_sensitivity(_ctx(result, summary))
+    text = " ".join(t.get_text() for t in fig.findobj(Text))
+    shown = [r for r in summary.sensitivity if math.isfinite(r.first_order)][:12]
+    for r in shown:
+        assert fmt.probability(r.first_order, r.first_order_ci95) in text
+    # The bars run from the bottom-decile to the top-decile mean, around the mean value.
+    ax = fig.axes[0]
+    centre = float(result.kept.values.equity.mean())
+    bars = [p for p in ax.patches if isinstance(p, Rectangle)]
+    assert len(bars) == 2 * len(shown)
+    assert all(round(p.get_x()) == round(centre) for p in bars)
+    tips = {round(p.get_x() + p.get_width()) for p in bars}
+    assert {round(v) for r in shown for v in r.swing_usd} == tips
 
 
 # --------------------------------------------------------------------------- the decision

@@ -1,4 +1,5 @@
-"""Sensitivity: the tornado of each random input's rank correlation with the value."""
+"""Sensitivity: the tornado of each driver's swing of the mean value in USD, ordered by its
+first-order (variance-based) index, with the index and the rank correlation printed."""
 
 from __future__ import annotations
 
@@ -10,10 +11,15 @@ from matplotlib.axes import Axes
 from matplotlib.figure import Figure
 
 from sim import format as fmt
+from sim.report.axes import _set_money_axis
 from sim.report.layout import _Ctx, _message, _note
-from sim.report.style import _EVENT, _INK, _MUTED
+from sim.report.style import _INK, _MUTED
+from sim.report.units import money_label
 from sim.scenario import Scenario
 from sim.summary import SensitivityRow
+
+# Points between the axes' top and the title or column header, clear of a 亿 axis on top.
+_TOP_PAD = 20
 
 # The valuation method names its own inputs (``input_labels``); these are shared.
 _INPUT_NAMES = {
@@ -38,77 +44,123 @@ def _sensitivity_applies(sc: Scenario) -> bool:
 
 
 def _fig_sensitivity(ctx: _Ctx) -> Figure:
-    rows_all = [r for r in ctx.summary.sensitivity if math.isfinite(r.rank_correlation)]
+    rows_all = [
+        r
+        for r in ctx.summary.sensitivity
+        if math.isfinite(r.first_order) and all(math.isfinite(v) for v in r.swing_usd)
+    ]
     rows = rows_all[:12]
-    note = (
-        "Rank correlation measures a monotone association, one input at a time; "
-        "first-order (variance-based) indices are not computed yet."
-    )
-    has_first = any(r.first_order is not None for r in rows)
     fig, body = ctx.page(
-        f"What drives the value: {ctx.summary.run.scenario}", note="" if has_first else note
+        f"What drives the value: {ctx.summary.run.scenario}",
+        note=(
+            "share of variance: the first-order (Sobol) index, what an input explains alone; "
+            "ρ: Spearman rank correlation"
+        ),
     )
     ax = body.add_subplot()
     if not rows:
         _message(
             ax,
-            "No input's rank correlation with the value is defined:\n"
+            "No input's effect on the value is defined:\n"
             "too few paths, or a value that does not vary across them.",
         )
         return fig
-    _tornado(ctx, ax, rows, has_first=has_first)
+    _tornado(ctx, ax, rows)
     shown = (
-        f"the {len(rows)} strongest of {len(rows_all)} random inputs"
+        f"the {len(rows)} strongest of {len(rows_all)} drivers"
         if len(rows_all) > len(rows)
-        else f"all {len(rows)} random inputs"
+        else f"all {len(rows)} drivers"
     )
-    ax.set_title(f"Sensitivity tornado: {shown}, strongest first")
+    # Above the 亿 axis when there is one on top.
+    ax.set_title(
+        f"Tornado in USD: {shown}, by share of variance",
+        loc="left",
+        pad=_TOP_PAD if ctx.units == "both" else 6,
+    )
     return fig
 
 
-def _tornado(ctx: _Ctx, ax: Axes, rows: list[SensitivityRow], *, has_first: bool) -> None:
-    """A bar per input: its rank correlation, and its first-order index when there is one."""
-    rho = np.array([r.rank_correlation for r in rows], dtype=float)
+def _label(name: str, labels: Mapping[str, str]) -> str:
+    """A driver's name for readers; a shock's event indicator reads ``<shock>: an event``."""
+    parts = name.split(".")
+    if len(parts) == 3 and parts[0] == "shocks" and parts[2] == "events":
+        return f"{parts[1]}: an event"
+    if len(parts) == 3 and parts[0] == "segments" and parts[2] == "noise":
+        return f"{parts[1]}: yearly noise"
+    if len(parts) == 3 and parts[0] == "segments" and parts[2].startswith("regions"):
+        return f"{parts[1]}: main region's share" + (
+            " at horizon" if parts[2].endswith("at_horizon") else ""
+        )
+    return _pretty_input(name, labels)
+
+
+def _tornado(ctx: _Ctx, ax: Axes, rows: list[SensitivityRow]) -> None:
+    """A bar per driver from its bottom-decile to its top-decile mean value (USD), around
+    the kept paths' mean, with its first-order index and rank correlation printed."""
+    centre = float(ctx.kept.values.equity.mean())
+    low = np.array([r.swing_usd[0] for r in rows])
+    high = np.array([r.swing_usd[1] for r in rows])
     y = np.arange(len(rows))[::-1].astype(float)
-    h = 0.38 if has_first else 0.62
-    shift = h / 2 if has_first else 0.0
-    colours = [ctx.colour if v >= 0 else _EVENT for v in rho]
+    h = 0.6
     ax.barh(
-        y + shift,
-        rho,
+        y,
+        low - centre,
+        left=centre,
         height=h,
-        color=colours,
-        alpha=0.85,
-        label="Spearman rank correlation with the value",
+        color=_MUTED,
+        alpha=0.55,
+        label="input in its bottom decile (no event)",
     )
-    if has_first:
-        fo = np.array(
-            [r.first_order if r.first_order is not None else np.nan for r in rows],
-            dtype=float,
-        )
-        ax.barh(
-            y - shift,
-            fo,
-            height=h,
-            color=_MUTED,
-            alpha=0.8,
-            label="first-order (variance-based) index",
-        )
-        ax.legend(loc="lower right")
-    for yy, v in zip(y, rho, strict=True):
+    ax.barh(
+        y,
+        high - centre,
+        left=centre,
+        height=h,
+        color=ctx.colour,
+        alpha=0.85,
+        label="input in its top decile (an event)",
+    )
+    ax.axvline(centre, color=_INK, lw=0.8)
+    lo = float(min(low.min(), high.min(), centre))
+    hi = float(max(low.max(), high.max(), centre))
+    pad = (hi - lo) * 0.04 or abs(centre) * 0.05 or 1.0
+    _set_money_axis(ax, "x", lo - pad, hi + pad, log=False, units=ctx.units, fonts=ctx.fonts)
+    labels = {**_INPUT_NAMES, **type(ctx.scenario.valuation).input_labels}
+    ax.set_yticks(y, [ctx.drawable(_label(r.input, labels)) for r in rows])
+    ax.set_ylim(-0.7, len(rows) - 0.3)
+    ax.grid(axis="y", visible=False)
+    for yy, r in zip(y, rows, strict=True):
         _note(
             ax,
-            fmt.signed(float(v)),
-            (v, yy + shift),
-            offset=(4 if v >= 0 else -4, 0),
-            ha="left" if v >= 0 else "right",
+            ctx.drawable(
+                f"{fmt.probability(r.first_order, r.first_order_ci95)}   "
+                f"ρ {fmt.signed(r.rank_correlation)}"
+            ),
+            (1.0, yy),
+            offset=(6, 0),
+            xycoords=("axes fraction", "data"),
+            ha="left",
             va="center",
             fontsize=8,
+            color=_INK,
         )
-    ax.axvline(0, color=_INK, lw=0.8)
-    lim = min(1.05, float(np.abs(rho).max()) * 1.2 + 0.05)
-    ax.set_xlim(-lim, lim)
-    labels = {**_INPUT_NAMES, **type(ctx.scenario.valuation).input_labels}
-    ax.set_yticks(y, [ctx.drawable(_pretty_input(r.input, labels)) for r in rows])
-    ax.grid(axis="y", visible=False)
-    ax.set_xlabel("Spearman rank correlation with equity value at listing (−1 to +1)")
+    _note(
+        ax,
+        "share of variance [bootstrap 95%]   ρ",
+        (1.0, 1.0),
+        offset=(6, _TOP_PAD if ctx.units == "both" else 4),
+        xycoords="axes fraction",
+        ha="left",
+        va="bottom",
+        fontsize=8,
+        color=_MUTED,
+    )
+    ax.legend(loc="lower right", fontsize=8)
+    xlabel = money_label(
+        f"mean equity value at listing, around the mean {fmt.money(centre)}",
+        ctx.units,
+        ctx.fonts,
+    )
+    if ctx.units == "both":
+        xlabel += "; top axis in 亿 USD (1亿 = 10⁸)" if ctx.fonts.cjk else "; top axis in 10⁸ USD"
+    ax.set_xlabel(xlabel)
