@@ -6,6 +6,7 @@ import math
 import re
 import shutil
 import struct
+import tomllib
 import warnings
 from pathlib import Path
 from typing import Any
@@ -38,6 +39,7 @@ from sim.report.summary import _fig_summary
 from sim.report.units import Units, resolve_units, writes_yi
 from sim.report.values import _fig_exceedance, _fig_valuation
 from sim.report.write import _PAGES, _pages
+from sim.scenario import build_scenario
 from tests.builders import all_lost_sections, scenario
 
 BASELINE = Path(__file__).resolve().parent.parent / "scenarios" / "baseline.toml"
@@ -779,3 +781,17 @@ def test_crowded_pages_show_the_first_rows_and_count_the_rest(
     assert "the first 12 of 100" in _texts(_fig_revenue(ctx))
     text = _texts(_fig_convergence(ctx))
     assert "… and 989 more targets" in text and "target number 0011" not in text
+
+
+def test_shocks_page_with_a_target_not_at_fair_value() -> None:
+    """A target read at the offer has no shocks-off probability (only fair-value targets
+    do): the shocks page compares the fair-value ones (it once failed on the mismatch)."""
+    raw = tomllib.loads(BASELINE.read_text("utf-8"))
+    raw["targets"].append({"label": "at the offer: 5 bn", "value": "5bn", "at": "offer"})
+    raw["scenario"].pop("extends", None)
+    sc = build_scenario(raw, source=BASELINE, own_name="baseline")
+    result, summary = _run(sc)
+    fig = _fig_shocks(_ctx(result, summary))
+    labels = [t.get_text() for ax in fig.axes for t in ax.get_yticklabels()]
+    assert not any("at the offer" in label for label in labels)
+    assert any("brief: 40 bn USD" in label for label in labels)
