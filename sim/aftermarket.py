@@ -86,7 +86,13 @@ def walk_dims(aftermarket: Aftermarket) -> int:
 
 
 def segment_peak(
-    a: FloatArray, b: FloatArray, scale: FloatArray, steps: int, u: FloatArray
+    a: FloatArray,
+    b: FloatArray,
+    scale: FloatArray,
+    steps: int,
+    u: FloatArray,
+    *,
+    beta: float = BGK_BETA,
 ) -> FloatArray:
     """The highest daily close of a segment of ``steps`` daily steps from ``a`` to ``b``.
 
@@ -96,18 +102,19 @@ def segment_peak(
     scale : (n,) ``sigma sqrt(dt)``, the daily standard deviation of the log price.
     steps : daily steps in the segment (``b`` is ``steps`` days after ``a``).
     u : (n,) uniforms in (0, 1).
+    beta : the continuity correction; 0 gives the continuous walk's maximum.
 
     Returns
     -------
     (n,) ``max(a, b, M - beta scale)`` with ``M`` the Brownian bridge's maximum (module
-    docstring); ``max(a, b)`` for ``steps <= 1``.
+    docstring); ``max(a, b)`` for ``steps <= 1`` (with ``beta > 0``).
     """
     ends = np.maximum(a, b)
-    if steps <= 1:
+    if steps == 0 or (steps == 1 and beta > 0):
         return ends
     d = b - a
     bridge = 0.5 * (a + b + np.sqrt(d * d - 2.0 * steps * scale * scale * np.log(u)))
-    return np.maximum(ends, bridge - BGK_BETA * scale)
+    return np.maximum(ends, bridge - beta * scale)
 
 
 def walk(
