@@ -29,6 +29,7 @@ from sim.report import (
     render,
     render_comparison,
 )
+from sim.report.aftermarket import _fig_aftermarket
 from sim.report.convergence import _fig_convergence
 from sim.report.layout import _Ctx
 from sim.report.pricing import _discount_given, _fig_pricing
@@ -50,6 +51,7 @@ SEED = 7
 REPORT_PNGS = [
     "summary.png",
     "pricing.png",
+    "aftermarket.png",
     "valuation.png",
     "exceedance.png",
     "revenue.png",
@@ -59,7 +61,7 @@ REPORT_PNGS = [
     "convergence.png",
 ]
 # No offering: the crowded scenario's pages.
-NO_OFFER_PNGS = [n for n in REPORT_PNGS if n != "pricing.png"]
+NO_OFFER_PNGS = [n for n in REPORT_PNGS if n not in ("pricing.png", "aftermarket.png")]
 # No shocks, no offering, one region, every input fixed, one target.
 PLAIN_PNGS = ["summary.png", "valuation.png", "exceedance.png", "revenue.png", "convergence.png"]
 COMPARISON_PNGS = [
@@ -548,8 +550,11 @@ def test_paired_differences_use_common_random_numbers(
 ) -> None:
     (a, sa), (b, sb) = baseline, cold_window
     diffs = compare_targets([a, b], [sa, sb])
-    assert len(diffs) == len(sa.targets)
-    for d, ta, tb in zip(diffs, sa.targets, sb.targets, strict=True):
+    # Paired differences are of the fair value: the targets read at fair value.
+    fair_a = [t for t in sa.targets if t.at == "fair"]
+    fair_b = [t for t in sb.targets if t.at == "fair"]
+    assert len(diffs) == len(fair_a)
+    for d, ta, tb in zip(diffs, fair_a, fair_b, strict=True):
         assert d.paired and d.index == 1 and d.label == ta.label
         assert d.estimate == pytest.approx(tb.p_at_least - ta.p_at_least)
         # se from the per-path differences of the indicators, computed here by hand.
@@ -561,7 +566,7 @@ def test_paired_differences_use_common_random_numbers(
         lo, hi = d.ci95
         assert lo <= d.estimate <= hi
     # The scenarios share every draw but the multiple's: pairing narrows the intervals.
-    wide = [d for d, ta in zip(diffs, sa.targets, strict=True) if 0.05 < ta.p_at_least < 0.95]
+    wide = [d for d, ta in zip(diffs, fair_a, strict=True) if 0.05 < ta.p_at_least < 0.95]
     assert wide and all(d.se < d.se_independent for d in wide)
 
 
@@ -657,8 +662,8 @@ def test_all_lost_report_renders(
 ) -> None:
     result, summary = all_lost
     written = render(result, summary, tmp_path, formats=["pdf"])
-    # Every input fixed: no sensitivity page.
-    assert _pdf_pages(written[0].read_bytes()) == len(REPORT_PNGS) - 1
+    # Every input fixed: no sensitivity page; no [aftermarket]: no aftermarket page.
+    assert _pdf_pages(written[0].read_bytes()) == len(REPORT_PNGS) - 2
 
 
 @pytest.mark.parametrize("cash", [-2e9, 0.0])
@@ -795,3 +800,27 @@ def test_shocks_page_with_a_target_not_at_fair_value() -> None:
     labels = [t.get_text() for ax in fig.axes for t in ax.get_yticklabels()]
     assert not any("at the offer" in label for label in labels)
     assert any("brief: 40 bn USD" in label for label in labels)
+
+
+def test_aftermarket_page(baseline: tuple[Result, Summary]) -> None:
+    """The fan, the first-day return and each target at each point in time, as summarised."""
+    result, summary = baseline
+    assert summary.aftermarket is not None and summary.first_day_return is not None
+    fig = _fig_aftermarket(_ctx(result, summary))
+    texts = [t.get_text() for t in fig.findobj(Text)]
+    fdr = summary.first_day_return
+    assert any(fmt.probability(fdr.p_at_least_offer, fdr.ci95) in t for t in texts)
+    cells = [
+        cell.get_text().get_text()
+        for ax in fig.axes
+        for table in ax.tables
+        for cell in table.get_celld().values()
+    ]
+    peak_40 = next(r for r in summary.aftermarket.targets if r.label == "brief: 40 bn USD")
+    assert fmt.pct(peak_40.p_at_least["peak"]) in cells
+    assert "lock-up ends" in " ".join(texts)
+    assert not _outside(fig)
+
+
+def test_no_aftermarket_page_without_the_table(plain: tuple[Result, Summary]) -> None:
+    assert "aftermarket.png" not in [p.name for p in _pages(plain[0].scenario)]
