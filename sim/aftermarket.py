@@ -180,7 +180,7 @@ def fan(
     with mean ``log V + k mu dt (+ log(1 - d) from the lock-up on)`` and variance
     ``sigma^2 k dt``; the distribution over paths is the mixture of these, whose CDF is
     the mean of the paths' normal CDFs. Its quantiles are found by bisection in log value
-    (60 halvings: far below the sampling error).
+    (48 halvings: far below the sampling error).
 
     Parameters
     ----------
@@ -207,7 +207,7 @@ def fan(
         lo = np.full(len(q), float(mean.min() - 10 * sd.max()))
         hi = np.full(len(q), float(mean.max() + 10 * sd.max()))
         safe = np.where(sd > 0, sd, 1.0)
-        for _ in range(60):
+        for _ in range(48):
             mid = 0.5 * (lo + hi)
             z = (mid[:, None] - mean[None, :]) / safe[None, :]
             cdf = np.where(sd[None, :] > 0, ndtr(z), mid[:, None] >= mean[None, :]).mean(axis=1)

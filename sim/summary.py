@@ -460,7 +460,7 @@ def _offer_price(result: Result) -> OfferPrice | None:
 
 
 #: Paths the fan of market value after listing mixes (the first ones kept).
-FAN_PATHS = 8192
+FAN_PATHS = 4096
 #: The fan's quantile levels.
 FAN_LEVELS = (0.05, 0.25, 0.5, 0.75, 0.95)
 

@@ -166,6 +166,7 @@ def test_registry_names_the_patterns_in_one_place() -> None:
         "shocks.<name>.p_any",
         "value_per_share",
         "market_value.<at>",
+        "first_day_return",
     )
     assert metrics.find("market_value.offer") is metrics.MARKET_VALUE
     assert metrics.find("revenue.2025") is metrics.REVENUE
@@ -186,6 +187,8 @@ def test_registry_names_the_patterns_in_one_place() -> None:
         ("revenue.02025", r"expected revenue.<year> with a year in 2024..2026, got"),
         ("shocks.bna.p_any", "unknown shock 'bna'; did you mean 'ban'"),
         ("value_per_share", r"value_per_share needs an \[offering\] table"),
+        ("first_day_return", r"first_day_return needs an \[aftermarket\] table"),
+        ("market_value.peak", r"market_value.peak needs an \[aftermarket\] table"),
     ]:
         with pytest.raises(ScenarioError, match=message) as info:
             metrics.unit(name, s, path="expect[0].metric")
