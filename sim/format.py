@@ -25,6 +25,7 @@ __all__ = [
     "probability",
     "quantity",
     "signed",
+    "signed_pct",
     "yi",
 ]
 
@@ -174,6 +175,21 @@ def margin(m: float | None) -> str:
     if m is None:
         return "not reachable"
     return f"{m * 100:.1f}%".replace("-", "−")
+
+
+def signed_pct(x: float) -> str:
+    """A return as a signed percentage, whole numbers from 10 % up: ``+33%``, ``−4.2%``.
+
+    >>> signed_pct(0.333), signed_pct(-0.042), signed_pct(0.0), signed_pct(1.5)
+    ('+33%', '−4.2%', '0%', '+150%')
+    """
+    if not math.isfinite(x):
+        return "n/a"
+    if x == 0:
+        return "0%"
+    v = x * 100
+    text = f"{v:+.0f}%" if abs(v) >= 10 else f"{v:+.1f}%"
+    return text.replace("-", "−")
 
 
 def interval(lo: float, hi: float) -> str:

@@ -37,13 +37,14 @@ from sim.errors import ScenarioError, SimError, unknown_key_message
 if TYPE_CHECKING:
     from sim.engine import Result
     from sim.model import PathValues
-    from sim.scenario import Offering, Scenario, Shock, Target
+    from sim.scenario import Aftermarket, Offering, Scenario, Shock, Target
     from sim.scenario.types import Regime
     from sim.valuation import ValuationMethod
 
 __all__ = [
     "DCF_VALUE",
     "EXPECT_METRICS",
+    "FIRST_DAY_RETURN",
     "HHI",
     "MARKET_VALUE",
     "METRICS",
@@ -94,6 +95,8 @@ class Scope(Protocol):
     def valuation(self) -> ValuationMethod: ...
     @property
     def regimes(self) -> Sequence[Regime]: ...
+    @property
+    def aftermarket(self) -> Aftermarket | None: ...
 
 
 def _one(scope: Scope) -> tuple[str, ...]:
@@ -223,43 +226,71 @@ def _regime_missing(scope: Scope, name: str, fill: str) -> str:
     return unknown_key_message(fill, _regime_names(scope), what="regime")
 
 
-def _target_values(scope: Scope, at: str = "fair") -> tuple[float, ...]:
-    return tuple(t.value_usd for t in scope.targets if t.at == at)
+def _target_values(scope: Scope) -> tuple[float, ...]:
+    """Every target's value, whatever its ``at``: each point in time's stream counts them
+    all, so that a target's probability can be read at every point in time."""
+    return tuple(sorted({t.value_usd for t in scope.targets}))
 
 
 def _offerings(scope: Scope) -> tuple[str, ...]:
     return ("",) if scope.offering is not None else ()
 
 
+_AT = ("fair", "offer", "day1", "end", "peak")
+_AFTER = ("day1", "end", "peak")
+
+
 def _market_value_fills(scope: Scope) -> tuple[str, ...]:
-    return ("fair", "offer") if scope.offering is not None else ("fair",)
+    if scope.offering is None:
+        return ("fair",)
+    return _AT if scope.aftermarket is not None else ("fair", "offer")
 
 
 def _market_value(values: PathValues, i: int) -> FloatArray:
-    if i == 0:
-        return values.equity
-    if values.market_value_offer is None:  # pragma: no cover - fills() says there is one
-        raise AssertionError("market_value.offer read without an offering")
-    return values.market_value_offer
+    out = (
+        values.equity,
+        values.market_value_offer,
+        values.market_value_day1,
+        values.market_value_end,
+        values.market_value_peak,
+    )[i]
+    if out is None:  # pragma: no cover - fills() says there is one
+        raise AssertionError(f"market_value.{_AT[i]} read without its table")
+    return out
 
 
 def _market_value_missing(scope: Scope, name: str, fill: str) -> str:
-    if fill in ("day1", "end", "peak"):
-        return f"{name} needs the aftermarket, which is not available yet"
+    if fill in _AFTER:
+        return f"{name} needs an [aftermarket] table"
     if fill == "offer":
         return f"{name} needs an [offering] table"
-    return unknown_key_message(fill, ("fair", "offer"), what="value")
+    return unknown_key_message(fill, _AT, what="value")
 
 
 def _offer_thresholds(scope: Scope) -> tuple[float, ...]:
-    """The offer targets, and the range's ends in market value: P(offer = high) is the
-    share at or above ``high x N``, P(offer = low) the share below just above ``low x N``."""
+    """The targets at every point in time but ``fair`` (whose stream is ``valuation``'s),
+    and the range's ends in market value: P(offer = high) is the share at or above
+    ``high x N``, P(offer = low) the share below just above ``low x N``.
+
+    The registry gives a pattern's thresholds to each of its names; counting a target of
+    one point in time at another's costs one comparison a path and keeps them side by
+    side (the aftermarket page shows each target at each point in time)."""
     from sim.offering import offer_thresholds
 
-    out = _target_values(scope, "offer")
+    out = _target_values(scope)
     if scope.offering is not None:
         out += offer_thresholds(scope.offering)
     return out
+
+
+def _aftermarkets(scope: Scope) -> tuple[str, ...]:
+    return ("",) if scope.aftermarket is not None else ()
+
+
+def _first_day_return(values: PathValues, i: int) -> FloatArray:
+    if values.first_day_return is None:  # pragma: no cover - fills() says there is one
+        raise AssertionError("first_day_return read without an aftermarket")
+    return values.first_day_return
 
 
 def _pre_offer(values: PathValues, i: int) -> FloatArray:
@@ -335,6 +366,16 @@ PRE_OFFER = Metric(
 )
 """Equity before the offer's proceeds at a price; its counts at the pricing grid's
 thresholds are P(fair value per share at P >= P) (:func:`sim.offering.grid_thresholds`)."""
+FIRST_DAY_RETURN = Metric(
+    "first_day_return",
+    "fraction",
+    _aftermarkets,
+    _first_day_return,
+    missing=lambda s, name, fill: "first_day_return needs an [aftermarket] table",
+    own_thresholds=lambda s: (0.0,),
+)
+"""Day-1 close / offer price - 1 (:mod:`sim.aftermarket`); its own threshold 0 counts
+the paths that close day 1 at or above the offer."""
 
 
 def _dcf_fills(scope: Scope) -> tuple[str, ...]:
@@ -399,6 +440,7 @@ METRICS: tuple[Metric, ...] = (
     MULTIPLE_VALUE,
     VALUE_RATIO,
     REGIME,
+    FIRST_DAY_RETURN,
 )
 """Every metric, in the order the engine streams them."""
 

@@ -16,6 +16,7 @@ from typing import Final, Literal, TypeAlias
 import numpy as np
 import numpy.typing as npt
 
+from sim.aftermarket import walk, walk_dims
 from sim.offering import offer_price, proceeds_per_price, shares_after
 from sim.scenario import Scenario
 from sim.scenario.types import REGIME_INPUT
@@ -93,6 +94,13 @@ class PathValues:
         is ``both``.
     regime : (n,) int, the index of the path's regime in ``Scenario.regimes``; ``None``
         without regimes.
+    market_value_day1, market_value_end, market_value_peak : (n,) with ``[aftermarket]``:
+        market value at the day-1 close, after ``days`` trading days, and at the highest
+        daily close (:mod:`sim.aftermarket`); ``None`` without.
+    first_day_return : (n,) day-1 close / offer price - 1; ``None`` without.
+    walk : (n, 3) with ``[aftermarket]``: each path's volatility, drift and lock-up drop
+        (0 without a lock-up), which with the day-1 value give its market value's law on
+        any later day (:func:`sim.aftermarket.fan`); ``None`` without.
     """
 
     equity: FloatArray
@@ -111,6 +119,11 @@ class PathValues:
     equity_dcf: FloatArray | None = None
     equity_multiple: FloatArray | None = None
     regime: npt.NDArray[np.int64] | None = None
+    market_value_day1: FloatArray | None = None
+    market_value_end: FloatArray | None = None
+    market_value_peak: FloatArray | None = None
+    first_day_return: FloatArray | None = None
+    walk: FloatArray | None = None
 
 
 def inputs(scenario: Scenario) -> tuple[InputSpec, ...]:
@@ -145,6 +158,8 @@ def inputs(scenario: Scenario) -> tuple[InputSpec, ...]:
                 )
     for shock in scenario.shocks:
         specs.append(InputSpec(f"shocks.{shock.name}.events", UNIFORM, horizon))
+    if scenario.aftermarket is not None:
+        specs.append(InputSpec("aftermarket.walk", UNIFORM, walk_dims(scenario.aftermarket)))
     return tuple(specs)
 
 
@@ -326,6 +341,7 @@ def evaluate(scenario: Scenario, draws: Mapping[str, FloatArray]) -> PathValues:
             equity_clean = equity_clean + a * offer_price(offering, equity_clean, discount)
         per_share = equity / shares
         market_value = price * shares
+    after = _aftermarket(scenario, draws, per_share, price)
     return PathValues(
         equity=equity,
         equity_unshocked=equity_clean,
@@ -343,7 +359,47 @@ def evaluate(scenario: Scenario, draws: Mapping[str, FloatArray]) -> PathValues:
         equity_dcf=equity if scenario.valuation.method == "dcf" else by_method.get("dcf"),
         equity_multiple=by_method.get("multiple"),
         regime=draws[REGIME_INPUT].astype(np.int64) if scenario.regimes else None,
+        **after,
     )
+
+
+def _aftermarket(
+    scenario: Scenario,
+    draws: Mapping[str, FloatArray],
+    per_share: FloatArray | None,
+    price: FloatArray | None,
+) -> dict[str, FloatArray]:
+    """The :class:`PathValues` fields of ``[aftermarket]`` (none without it)."""
+    am = scenario.aftermarket
+    if am is None:
+        return {}
+    assert per_share is not None and price is not None  # the loader requires an offering
+    assert scenario.offering is not None
+    shares = shares_after(scenario.offering)
+    n = len(per_share)
+    drop = draws["aftermarket.lockup_drop"] if am.lockup_day is not None else np.zeros(n)
+    vol, drift = draws["aftermarket.volatility"], draws["aftermarket.drift"]
+    # A path whose fair value is 0 or less trades at 0: walked from 1 and zeroed below.
+    listed = per_share > 0.0
+    log_fair = np.log(np.where(listed, per_share, 1.0))
+    w = walk(
+        am,
+        log_fair,
+        draws["aftermarket.day1_sentiment"],
+        vol,
+        drift,
+        drop,
+        draws["aftermarket.walk"],
+    )
+    value = shares * listed  # market value per unit of price; 0 on unlisted paths
+    day1_price = np.exp(w.day1) * listed
+    return {
+        "market_value_day1": day1_price * shares,
+        "market_value_end": np.exp(w.end) * value,
+        "market_value_peak": np.exp(w.peak) * value,
+        "first_day_return": day1_price / price - 1.0,
+        "walk": np.column_stack((np.broadcast_to(vol, (n,)), np.broadcast_to(drift, (n,)), drop)),
+    }
 
 
 def segment_revenue(scenario: Scenario, draws: Mapping[str, FloatArray]) -> FloatArray:

@@ -170,6 +170,82 @@ class MarketValue:
 
 
 @dataclass(frozen=True, slots=True)
+class FirstDayReturn:
+    """The first-day return, day-1 close / offer price - 1, over the paths.
+
+    ``p_at_least_offer`` is the share of paths whose day-1 close is at or above the offer
+    price (a return of 0 or more), with its Wilson 95 % interval.
+    """
+
+    mean: float
+    se: float
+    quantiles: Quantiles
+    p_at_least_offer: float
+    ci95: tuple[float, float]
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "quantiles": self.quantiles.to_dict(),
+            "mean": self.mean,
+            "se": self.se,
+            "p_at_least_offer": self.p_at_least_offer,
+            "ci95": list(self.ci95),
+        }
+
+
+@dataclass(frozen=True, slots=True)
+class TargetOverTime:
+    """One target's probability at each point in time: ``fair``, ``offer``, ``day1``,
+    ``end``, ``peak`` (P(market value there >= the target)), each with its SE."""
+
+    label: str
+    value_usd: float
+    p_at_least: Mapping[str, float]
+    se: Mapping[str, float]
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "label": self.label,
+            "value_usd": self.value_usd,
+            "p_at_least": dict(self.p_at_least),
+            "se": dict(self.se),
+        }
+
+
+@dataclass(frozen=True, slots=True)
+class AftermarketSummary:
+    """After listing: the fan of market value and each target at each point in time.
+
+    ``fan_values[i][j]`` is the ``fan_levels[j]`` quantile of market value (USD)
+    ``fan_days[i]`` trading days after day 1 (day 0 is the day-1 close), exact mixtures
+    over the first ``fan_paths`` paths (:func:`sim.aftermarket.fan`).
+    """
+
+    days: int
+    lockup_day: int | None
+    fan_days: tuple[int, ...]
+    fan_levels: tuple[float, ...]
+    fan_values: tuple[tuple[float, ...], ...]
+    fan_paths: int
+    targets: tuple[TargetOverTime, ...]
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "days": self.days,
+            "lockup_day": self.lockup_day,
+            "fan": {
+                "paths": self.fan_paths,
+                "days": list(self.fan_days),
+                "quantiles": {
+                    f"{q:g}": [row[j] for row in self.fan_values]
+                    for j, q in enumerate(self.fan_levels)
+                },
+            },
+            "targets": [t.to_dict() for t in self.targets],
+        }
+
+
+@dataclass(frozen=True, slots=True)
 class OfferPrice:
     """The offer price over the paths, ``clip(fair x (1 - ipo_discount), low, high)``.
 

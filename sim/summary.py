@@ -27,6 +27,7 @@ import numpy.typing as npt
 
 from sim import metrics
 from sim._version import __version__
+from sim.aftermarket import fan, fan_days
 from sim.distributions import Distribution
 from sim.engine import Kept, Result
 from sim.expectations import ExpectationOutcome, check_expectation
@@ -39,8 +40,10 @@ from sim.offering import (
     shares_after,
 )
 from sim.results import (
+    AftermarketSummary,
     Concentration,
     EquityValue,
+    FirstDayReturn,
     MarketValue,
     Methods,
     OfferPrice,
@@ -54,6 +57,7 @@ from sim.results import (
     ShockEstimate,
     ShockImpact,
     TargetEstimate,
+    TargetOverTime,
     ValuePerShare,
 )
 from sim.sampling import BLOCK_SIZE, input_rng
@@ -70,8 +74,10 @@ from sim.stats import (
 from sim.valuation.both import Both
 
 __all__ = [
+    "AftermarketSummary",
     "Concentration",
     "EquityValue",
+    "FirstDayReturn",
     "MarketValue",
     "Methods",
     "OfferPrice",
@@ -122,13 +128,18 @@ class Summary:
     pricing : tuple of PricePoint
         The pricing grid, increasing prices; empty without an ``[offering]``.
     market_value : tuple of MarketValue
-        ``fair``, and ``offer`` with an ``[offering]``.
+        ``fair``, and ``offer`` with an ``[offering]``; ``day1``, ``end`` and ``peak``
+        with ``[aftermarket]``.
     offer_price : OfferPrice or None
         For a scenario with an ``[offering]`` only.
     methods : Methods or None
         Method ``both`` only: each method's value, their ratio and the primary.
     regimes : tuple of RegimeEstimate
         One per ``[[regimes]]`` entry, in the scenario's order; empty without regimes.
+    first_day_return : FirstDayReturn or None
+        For a scenario with ``[aftermarket]`` only.
+    aftermarket : AftermarketSummary or None
+        For a scenario with ``[aftermarket]`` only.
     """
 
     run: Run
@@ -147,6 +158,8 @@ class Summary:
     offer_price: OfferPrice | None = None
     methods: Methods | None = None
     regimes: tuple[RegimeEstimate, ...] = ()
+    first_day_return: FirstDayReturn | None = None
+    aftermarket: AftermarketSummary | None = None
 
     @property
     def failed(self) -> bool:
@@ -181,6 +194,10 @@ class Summary:
             data["methods"] = self.methods.to_dict()
         if self.regimes:
             data["regimes"] = [r.to_dict() for r in self.regimes]
+        if self.first_day_return is not None:
+            data["first_day_return"] = self.first_day_return.to_dict()
+        if self.aftermarket is not None:
+            data["aftermarket"] = self.aftermarket.to_dict()
         return data
 
     def to_json(self) -> str:
@@ -544,6 +561,57 @@ def _methods(result: Result) -> Methods | None:
     )
 
 
+#: Paths the fan of market value after listing mixes (the first ones kept).
+FAN_PATHS = 4096
+#: The fan's quantile levels.
+FAN_LEVELS = (0.05, 0.25, 0.5, 0.75, 0.95)
+
+
+def _first_day_return(result: Result) -> FirstDayReturn | None:
+    if result.scenario.aftermarket is None:
+        return None
+    name = metrics.FIRST_DAY_RETURN.name()
+    stream = result.streams[name]
+    count, n = stream.count_at_least(0.0), result.paths
+    return FirstDayReturn(
+        stream.mean, stream.se, _quantiles(result, name), count / n, wilson_interval(count, n)
+    )
+
+
+def _aftermarket(result: Result) -> AftermarketSummary | None:
+    am = result.scenario.aftermarket
+    if am is None:
+        return None
+    values = result.kept.values
+    assert values.market_value_day1 is not None and values.walk is not None
+    k = min(FAN_PATHS, result.kept.n)
+    days = fan_days(am)
+    walk = values.walk[:k]
+    grid = fan(
+        am, values.market_value_day1[:k], walk[:, 0], walk[:, 1], walk[:, 2], days, FAN_LEVELS
+    )
+    n = result.paths
+    rows = []
+    for t in result.scenario.targets:
+        p: dict[str, float] = {}
+        se: dict[str, float] = {}
+        for name in metrics.MARKET_VALUE.names(result.scenario):
+            at = metrics.MARKET_VALUE.fill_of(name)
+            assert at is not None
+            count = result.streams[metrics.stream_name(name)].count_at_least(t.value_usd)
+            p[at], se[at] = count / n, proportion_se(count, n)
+        rows.append(TargetOverTime(t.label, t.value_usd, p, se))
+    return AftermarketSummary(
+        days=am.days,
+        lockup_day=am.lockup_day,
+        fan_days=days,
+        fan_levels=FAN_LEVELS,
+        fan_values=tuple(tuple(float(v) for v in row) for row in grid),
+        fan_paths=k,
+        targets=tuple(rows),
+    )
+
+
 def summarise(result: Result) -> Summary:
     """Summarise a run: equity value, targets, revenue, concentration, shocks, sensitivity.
 
@@ -603,6 +671,8 @@ def summarise(result: Result) -> Summary:
         offer_price=_offer_price(result),
         methods=_methods(result),
         regimes=_regimes(result),
+        first_day_return=_first_day_return(result),
+        aftermarket=_aftermarket(result),
     )
 
 

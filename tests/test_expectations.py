@@ -168,6 +168,7 @@ def test_registry_names_the_patterns_in_one_place() -> None:
         "market_value.<at>",
         "dcf_value",
         "regime.<name>",
+        "first_day_return",
     )
     assert metrics.find("market_value.offer") is metrics.MARKET_VALUE
     assert metrics.find("regime.hot") is metrics.REGIME
@@ -189,6 +190,8 @@ def test_registry_names_the_patterns_in_one_place() -> None:
         ("revenue.02025", r"expected revenue.<year> with a year in 2024..2026, got"),
         ("shocks.bna.p_any", "unknown shock 'bna'; did you mean 'ban'"),
         ("value_per_share", r"value_per_share needs an \[offering\] table"),
+        ("first_day_return", r"first_day_return needs an \[aftermarket\] table"),
+        ("market_value.peak", r"market_value.peak needs an \[aftermarket\] table"),
     ]:
         with pytest.raises(ScenarioError, match=message) as info:
             metrics.unit(name, s, path="expect[0].metric")

@@ -260,8 +260,33 @@ def test_extends_merges_regimes_by_name(tmp_path: Path) -> None:
     assert [(r.name, r.weight) for r in sc.regimes] == [("ai-frenzy", 0.5), ("cold-window", 0.5)]
     # The overrides the child did not restate are the base's.
     for a, b in zip(base.regimes, sc.regimes, strict=True):
-        assert a.overrides.keys() == b.overrides.keys() == {"valuation.multiple"}
-        assert (
-            a.overrides["valuation.multiple"].to_dict()
-            == b.overrides["valuation.multiple"].to_dict()
-        )
+        assert a.overrides.keys() == b.overrides.keys()
+        assert "valuation.multiple" in a.overrides
+        for key in a.overrides:
+            assert a.overrides[key].to_dict() == b.overrides[key].to_dict()
+
+
+def test_aftermarket_override_changes_only_its_own_regime_paths() -> None:
+    aftermarket = {"day1_sentiment": 0.0, "volatility": 0.5, "days": 20}
+    hot = {**HOT, "aftermarket": {"day1_sentiment": {"dist": "uniform", "min": 1, "max": 2}}}
+    plain = _scenario([{**HOT}, COLD], aftermarket=aftermarket)
+    over = _scenario([hot, COLD], aftermarket=aftermarket)
+    a, b = (simulate(sc, 10_000, seed=3).kept for sc in (plain, over))
+    assert b.values.regime is not None and b.values.market_value_day1 is not None
+    assert a.values.market_value_day1 is not None
+    on = b.values.regime == 0
+    assert 0 < on.sum() < len(on)
+    assert np.array_equal(a.values.equity, b.values.equity)  # fair value untouched
+    off_a, off_b = a.values.market_value_day1[~on], b.values.market_value_day1[~on]
+    assert np.array_equal(off_a, off_b)
+    # On its paths the day-1 close is fair value x exp(s), s in [1, 2].
+    ratio = b.values.market_value_day1[on] / a.values.market_value_day1[on]
+    assert ratio.min() >= math.exp(1) - 1e-9 and ratio.max() <= math.exp(2) + 1e-9
+
+
+def test_aftermarket_override_is_checked_as_its_key() -> None:
+    aftermarket = {"day1_sentiment": 0.0, "volatility": 0.5, "days": 20}
+    bad = {**HOT, "aftermarket": {"volatility": -1.0}}
+    with pytest.raises(ScenarioError) as err:
+        _scenario([bad, COLD], aftermarket=aftermarket)
+    assert err.value.path == "regimes.hot.aftermarket.volatility"

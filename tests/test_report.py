@@ -6,6 +6,7 @@ import math
 import re
 import shutil
 import struct
+import tomllib
 import warnings
 from pathlib import Path
 from typing import Any
@@ -29,6 +30,7 @@ from sim.report import (
     render,
     render_comparison,
 )
+from sim.report.aftermarket import _fig_aftermarket
 from sim.report.convergence import _fig_convergence
 from sim.report.layout import _Ctx
 from sim.report.pricing import _discount_given, _fig_pricing
@@ -40,6 +42,7 @@ from sim.report.summary import _fig_summary
 from sim.report.units import Units, resolve_units, writes_yi
 from sim.report.values import _fig_exceedance, _fig_valuation
 from sim.report.write import _PAGES, _pages
+from sim.scenario import build_scenario
 from tests.builders import all_lost_sections, scenario
 
 BASELINE = Path(__file__).resolve().parent.parent / "scenarios" / "baseline.toml"
@@ -50,6 +53,7 @@ SEED = 7
 REPORT_PNGS = [
     "summary.png",
     "pricing.png",
+    "aftermarket.png",
     "valuation.png",
     "exceedance.png",
     "regimes.png",
@@ -59,8 +63,10 @@ REPORT_PNGS = [
     "sensitivity.png",
     "convergence.png",
 ]
-# No offering, no regimes: the crowded scenario's pages.
-NO_OFFER_PNGS = [n for n in REPORT_PNGS if n not in ("pricing.png", "regimes.png")]
+# No offering (so no aftermarket), no regimes: the crowded scenario's pages.
+NO_OFFER_PNGS = [
+    n for n in REPORT_PNGS if n not in ("pricing.png", "aftermarket.png", "regimes.png")
+]
 # No shocks, no offering, one region, every input fixed, one target.
 PLAIN_PNGS = ["summary.png", "valuation.png", "exceedance.png", "revenue.png", "convergence.png"]
 COMPARISON_PNGS = [
@@ -569,8 +575,11 @@ def test_paired_differences_use_common_random_numbers(
 ) -> None:
     (a, sa), (b, sb) = baseline, cold_window
     diffs = compare_targets([a, b], [sa, sb])
-    assert len(diffs) == len(sa.targets)
-    for d, ta, tb in zip(diffs, sa.targets, sb.targets, strict=True):
+    # Paired differences are of the fair value: the targets read at fair value.
+    fair_a = [t for t in sa.targets if t.at == "fair"]
+    fair_b = [t for t in sb.targets if t.at == "fair"]
+    assert len(diffs) == len(fair_a)
+    for d, ta, tb in zip(diffs, fair_a, fair_b, strict=True):
         assert d.paired and d.index == 1 and d.label == ta.label
         assert d.estimate == pytest.approx(tb.p_at_least - ta.p_at_least)
         # se from the per-path differences of the indicators, computed here by hand.
@@ -582,7 +591,7 @@ def test_paired_differences_use_common_random_numbers(
         lo, hi = d.ci95
         assert lo <= d.estimate <= hi
     # The scenarios share every draw but the multiple's: pairing narrows the intervals.
-    wide = [d for d, ta in zip(diffs, sa.targets, strict=True) if 0.05 < ta.p_at_least < 0.95]
+    wide = [d for d, ta in zip(diffs, fair_a, strict=True) if 0.05 < ta.p_at_least < 0.95]
     assert wide and all(d.se < d.se_independent for d in wide)
 
 
@@ -690,8 +699,9 @@ def test_all_lost_report_renders(
 ) -> None:
     result, summary = all_lost
     written = render(result, summary, tmp_path, formats=["pdf"])
-    # Every input fixed: no sensitivity page; no regimes.
-    assert _pdf_pages(written[0].read_bytes()) == len(REPORT_PNGS) - 2
+    # Every input fixed: no sensitivity page; no regimes, no [aftermarket]: no pages of
+    # theirs.
+    assert _pdf_pages(written[0].read_bytes()) == len(REPORT_PNGS) - 3
 
 
 @pytest.mark.parametrize("cash", [-2e9, 0.0])
@@ -814,3 +824,41 @@ def test_crowded_pages_show_the_first_rows_and_count_the_rest(
     assert "the first 12 of 100" in _texts(_fig_revenue(ctx))
     text = _texts(_fig_convergence(ctx))
     assert "… and 989 more targets" in text and "target number 0011" not in text
+
+
+def test_shocks_page_with_a_target_not_at_fair_value() -> None:
+    """A target read at the offer has no shocks-off probability (only fair-value targets
+    do): the shocks page compares the fair-value ones (it once failed on the mismatch)."""
+    raw = tomllib.loads(BASELINE.read_text("utf-8"))
+    raw["targets"].append({"label": "at the offer: 5 bn", "value": "5bn", "at": "offer"})
+    raw["scenario"].pop("extends", None)
+    sc = build_scenario(raw, source=BASELINE, own_name="baseline")
+    result, summary = _run(sc)
+    fig = _fig_shocks(_ctx(result, summary))
+    labels = [t.get_text() for ax in fig.axes for t in ax.get_yticklabels()]
+    assert not any("at the offer" in label for label in labels)
+    assert any("brief: 40 bn USD" in label for label in labels)
+
+
+def test_aftermarket_page(baseline: tuple[Result, Summary]) -> None:
+    """The fan, the first-day return and each target at each point in time, as summarised."""
+    result, summary = baseline
+    assert summary.aftermarket is not None and summary.first_day_return is not None
+    fig = _fig_aftermarket(_ctx(result, summary))
+    texts = [t.get_text() for t in fig.findobj(Text)]
+    fdr = summary.first_day_return
+    assert any(fmt.probability(fdr.p_at_least_offer, fdr.ci95) in t for t in texts)
+    cells = [
+        cell.get_text().get_text()
+        for ax in fig.axes
+        for table in ax.tables
+        for cell in table.get_celld().values()
+    ]
+    peak_40 = next(r for r in summary.aftermarket.targets if r.label == "brief: 40 bn USD")
+    assert fmt.pct(peak_40.p_at_least["peak"]) in cells
+    assert "lock-up ends" in " ".join(texts)
+    assert not _outside(fig)
+
+
+def test_no_aftermarket_page_without_the_table(plain: tuple[Result, Summary]) -> None:
+    assert "aftermarket.png" not in [p.name for p in _pages(plain[0].scenario)]

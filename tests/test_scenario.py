@@ -1188,6 +1188,8 @@ def test_reference_required_keys_are_required_and_the_rest_optional(table: str) 
             continue  # the stat decides whether these are required
         if table == "offering" and key == "shares_outstanding":
             continue  # the simple form's count, or the deal's: one of them is required
+        if table == "aftermarket" and key == "lockup_day":
+            continue  # optional, but lockup_drop needs it (tested on its own)
         del entry[key]
         if table == "scenario" and key == "name":
             continue  # the file name stands in
@@ -1263,10 +1265,11 @@ def test_reference_lists_every_metric_and_stat() -> None:
     examples = {
         "revenue.<year>": "revenue.2025",
         "shocks.<name>.p_any": "shocks.app-store-removal.p_any",
-        "market_value.<at>": "market_value.offer",
+        "market_value.<at>": "market_value.peak",
         "regime.<name>": "regime.hot",
     }
     base = resolve_raw(DATA / "small.toml")
+    base["aftermarket"] = {"day1_sentiment": 0.1, "volatility": 0.8, "days": 126}
     dcf = resolve_raw(DATA / "dcf_small.toml")  # dcf_value needs a DCF
     for metric in metrics:
         raw = copy.deepcopy(dcf if metric == "dcf_value" else base)

@@ -198,7 +198,10 @@ def _loss(ctx: _Ctx, loss_ax: Axes) -> None:
 
 
 def _shocks_off(ctx: _Ctx, tgt_ax: Axes, m: _Measure) -> None:
-    all_targets = ctx.summary.targets
+    # Shocks switched off are known for the fair-value targets only (sim.summary).
+    fair = [i for i, tg in enumerate(ctx.summary.targets) if tg.at == "fair"]
+    all_targets = [ctx.summary.targets[i] for i in fair]
+    colours = [ctx.target_colours[i] for i in fair]
     targets = all_targets[:_MAX_TARGETS_DRAWN]
     impact = ctx.summary.shock_impact
     off = None if impact is None else impact.targets_shocks_off
@@ -224,7 +227,7 @@ def _shocks_off(ctx: _Ctx, tgt_ax: Axes, m: _Measure) -> None:
         fontsize=7.8,
     )
     for i, lab in enumerate(tgt_ax.get_yticklabels()):
-        lab.set_color(ctx.target_colours[i])
+        lab.set_color(colours[i])
     tgt_ax.set_xlim(0, 1.5)
     tgt_ax.set_xticks(np.linspace(0, 1, 5))
     tgt_ax.xaxis.set_major_formatter(PercentFormatter(xmax=1, decimals=0))

@@ -15,6 +15,7 @@ from matplotlib.figure import Figure
 
 from sim._version import __version__
 from sim.engine import Result
+from sim.report.aftermarket import _aftermarket_applies, _fig_aftermarket
 from sim.report.concentration import _concentration_applies, _fig_concentration
 from sim.report.convergence import _convergence_applies, _fig_convergence
 from sim.report.dcf import _dcf_applies, _fig_dcf, _fig_methods, _methods_apply
@@ -52,6 +53,7 @@ def _always(_sc: Scenario) -> bool:
 _PAGES: tuple[_Page, ...] = (
     _Page("summary.png", _always, _fig_summary),
     _Page("pricing.png", _pricing_applies, _fig_pricing),
+    _Page("aftermarket.png", _aftermarket_applies, _fig_aftermarket),
     _Page("valuation.png", _always, _fig_valuation),
     _Page("exceedance.png", _always, _fig_exceedance),
     _Page("dcf.png", _dcf_applies, _fig_dcf),

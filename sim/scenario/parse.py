@@ -50,7 +50,8 @@ from sim.scenario.types import (
     MAX_PATHS,
     SAMPLERS,
     TARGET_AT,
-    TARGET_AT_LATER,
+    TARGET_AT_AFTERMARKET,
+    Aftermarket,
     Correlation,
     Deal,
     Expectation,
@@ -102,6 +103,8 @@ _TOP_KEYS = _declare(
     optional=(
         *("fx", "shocks", "offering", "targets", "regimes", "correlations", "expect"),
         "simulation",
+        *("fx", "shocks", "offering", "aftermarket", "targets"),
+        *("correlations", "expect", "simulation"),
     ),
 )
 _SCENARIO_KEYS = _declare(
@@ -156,8 +159,9 @@ def build_scenario(raw: Mapping[str, Any], *, source: Path | None, own_name: str
         _ValuationKeys(_Table(top.need("valuation"), "valuation", _valuation_keys()), fx), years
     )
     offering = _parse_offering(top.get("offering"), fx, valuation)
+    aftermarket = _parse_aftermarket(top.get("aftermarket"), offering)
 
-    targets = _parse_targets(top.get("targets", []), money, offering)
+    targets = _parse_targets(top.get("targets", []), money, offering, aftermarket)
 
     # Each overridable table re-read with a regime's keys in place of its own: the
     # override is checked exactly as the key would be (units, ranges, cross-checks).
@@ -169,16 +173,31 @@ def build_scenario(raw: Mapping[str, Any], *, source: Path | None, own_name: str
         keys = _ValuationKeys(_Table(table, "valuation", _valuation_keys()), fx)
         return _parse_valuation(keys, years).scalar_inputs()
 
-    reread = {"valuation": valuation_inputs, "offering": offering_inputs}
-    base_inputs = _scalar_inputs(segments, shocks, valuation, offering)
+    def aftermarket_inputs(table: dict[str, Any]) -> Mapping[str, Distribution]:
+        parsed = _parse_aftermarket(table, offering)
+        return parsed.scalar_inputs() if parsed is not None else {}
+
+    reread = {
+        "valuation": valuation_inputs,
+        "offering": offering_inputs,
+        "aftermarket": aftermarket_inputs,
+    }
+    base_inputs = _scalar_inputs(segments, shocks, valuation, offering, aftermarket=aftermarket)
     regimes = _parse_regimes(top.get("regimes", []), top.data, reread, base_inputs)
 
     # The names the correlations and the expectations refer to come first, so that the
     # Scenario is built once, complete.
-    inputs = _scalar_inputs(segments, shocks, valuation, offering, regimes)
+    inputs = _scalar_inputs(segments, shocks, valuation, offering, regimes, aftermarket)
     correlations = _parse_correlations(top.get("correlations", []), inputs)
     parsed = _Parsed(
-        base_year, years, tuple(shocks), offering, tuple(targets), valuation, tuple(regimes)
+        base_year,
+        years,
+        tuple(shocks),
+        offering,
+        tuple(targets),
+        valuation,
+        tuple(regimes),
+        aftermarket,
     )
     expectations = [
         _parse_expect(t, p, parsed, fx)
@@ -210,6 +229,7 @@ def build_scenario(raw: Mapping[str, Any], *, source: Path | None, own_name: str
         raw=raw,
         sha256=hashlib.sha256(canonical.encode("utf-8")).hexdigest(),
         regimes=tuple(regimes),
+        aftermarket=aftermarket,
     )
 
 
@@ -229,18 +249,14 @@ def _parse_dates(sc: _Table) -> tuple[datetime.date | None, datetime.date | None
     return as_of, listing
 
 
-def _target_at(t: _Table, offering: Offering | None) -> TargetAt:
-    """A target's ``at``: ``fair`` (the default) or ``offer`` (needs an offering)."""
-    raw = t.get("at", "fair")
-    if raw in TARGET_AT_LATER:
-        raise ScenarioError(
-            f"at = {raw!r} needs the aftermarket, which is not available yet; "
-            "use 'fair' or 'offer'",
-            path=t.key("at"),
-        )
-    at = _choice(raw, t.key("at"), TARGET_AT, what="value")
+def _target_at(t: _Table, offering: Offering | None, aftermarket: Aftermarket | None) -> TargetAt:
+    """A target's ``at``: ``fair`` (the default), ``offer`` (needs an offering), or
+    ``day1``, ``end``, ``peak`` (need ``[aftermarket]``)."""
+    at = _choice(t.get("at", "fair"), t.key("at"), TARGET_AT, what="value")
     if at == "offer" and offering is None:
         raise ScenarioError("at = 'offer' needs an [offering] table", path=t.key("at"))
+    if at in TARGET_AT_AFTERMARKET and aftermarket is None:
+        raise ScenarioError(f"at = {at!r} needs an [aftermarket] table", path=t.key("at"))
     return at
 
 
@@ -256,14 +272,22 @@ def _regions(seg_entries: list[tuple[_Table, str]]) -> tuple[str, ...]:
 
 
 def _parse_targets(
-    value: object, money: Callable[[object, str], float], offering: Offering | None
+    value: object,
+    money: Callable[[object, str], float],
+    offering: Offering | None,
+    aftermarket: Aftermarket | None,
 ) -> list[Target]:
     targets = []
     for t, _ in _tables(value, "targets", _TARGET_KEYS):
         label = _label(t.need("label"), t.key("label"))
         amount = t.need("value")
         targets.append(
-            Target(label, money(amount, t.key("value")), str(amount), _target_at(t, offering))
+            Target(
+                label,
+                money(amount, t.key("value")),
+                str(amount),
+                _target_at(t, offering, aftermarket),
+            )
         )
         t.done()
     _unique([t.label for t in targets], "targets", "target label")
@@ -671,7 +695,7 @@ def _price_pair(
 
 #: The tables whose scalar inputs a regime may override (``[regimes.<table>]``). A table
 #: joins by adding its name here and its re-reader in :func:`build_scenario`.
-REGIME_TABLES = ("valuation", "offering")
+REGIME_TABLES = ("valuation", "offering", "aftermarket")
 _REGIME_KEYS = _declare("regimes", required=("name", "weight"), optional=REGIME_TABLES)
 #: How far the weights may sum from 1 (they are then divided by their sum).
 WEIGHT_TOLERANCE = 1e-9
@@ -747,6 +771,65 @@ def _regime_overrides(
         where = err.path.removeprefix(table).lstrip(".")
         raise ScenarioError(err.message, path=sub.key(where) if where else sub.path) from None
     return {f"{table}.{key}": inputs[f"{table}.{key}"] for key in sub.data}
+
+
+_AFTERMARKET_KEYS = _declare(
+    "aftermarket",
+    required=("day1_sentiment", "volatility", "days"),
+    optional=("drift", "lockup_day", "lockup_drop"),
+)
+#: The most trading days simulated after day 1 (ten years).
+MAX_AFTERMARKET_DAYS = 2520
+
+
+def _parse_aftermarket(value: object, offering: Offering | None) -> Aftermarket | None:
+    """``[aftermarket]`` (DESIGN 3.5): needs ``[offering]``, whose shares turn a price
+    into a market value."""
+    if value is None:
+        return None
+    t = _Table(value, "aftermarket", _AFTERMARKET_KEYS)
+    if offering is None:
+        raise ScenarioError(
+            "the aftermarket needs an [offering] table: market value is price x shares "
+            "after the offer",
+            path="aftermarket",
+        )
+
+    def dist(key: str, default: object = None) -> Distribution:
+        raw = t.need(key) if default is None else t.get(key, default)
+        return parse_distribution(
+            raw,
+            path=t.key(key),
+            value=lambda v, p: parse_fraction(v, path=p, lo=-math.inf, hi=math.inf),
+        )
+
+    sentiment = dist("day1_sentiment")
+    volatility = _dist_in(
+        dist("volatility"), t.key("volatility"), 0.0, math.inf, what="annualised volatility"
+    )
+    drift = dist("drift", 0.0)
+    days = _int(t.need("days"), t.key("days"), lo=1, hi=MAX_AFTERMARKET_DAYS)
+    lockup_day: int | None = None
+    drop: Distribution | None = None
+    if t.has("lockup_day"):
+        lockup_day = _int(t.get("lockup_day"), t.key("lockup_day"), lo=1)
+        if lockup_day > days:
+            raise ScenarioError(
+                f"expected a trading day in 1..{days} (aftermarket.days), got {lockup_day}",
+                path=t.key("lockup_day"),
+            )
+        drop = dist("lockup_drop", 0.0)
+        _dist_in(drop, t.key("lockup_drop"), 0.0, 1.0, what="the lock-up drop")
+        if drop.support()[1] >= 1.0:
+            raise ScenarioError(
+                "the lock-up drop must stay below 1 (a price of 0)", path=t.key("lockup_drop")
+            )
+    elif t.has("lockup_drop"):
+        raise ScenarioError(
+            "a lock-up drop needs its day (aftermarket.lockup_day)", path=t.key("lockup_drop")
+        )
+    t.done()
+    return Aftermarket(sentiment, volatility, drift, days, lockup_day, drop)
 
 
 _CORRELATION_KEYS = _declare("correlations", required=("between", "spearman"))

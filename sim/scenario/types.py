@@ -136,18 +136,59 @@ class Offering:
     deal: Deal | None = None
 
 
-TargetAt: TypeAlias = Literal["fair", "offer"]
+TargetAt: TypeAlias = Literal["fair", "offer", "day1", "end", "peak"]
 TARGET_AT: tuple[TargetAt, ...] = get_args(TargetAt)
-#: Values of a target's ``at`` the design names that a later issue builds.
-TARGET_AT_LATER: tuple[str, ...] = ("day1", "end", "peak")
+#: Values of a target's ``at`` that need the ``[aftermarket]`` table.
+TARGET_AT_AFTERMARKET: tuple[TargetAt, ...] = ("day1", "end", "peak")
+
+
+@dataclass(frozen=True, slots=True)
+class Aftermarket:
+    """``[aftermarket]`` (DESIGN 3.5): from the day-1 close through ``days`` trading days.
+
+    ``day1_sentiment`` (log premium of the day-1 close over fair value per share),
+    ``volatility`` (annualised, of the log price), ``drift`` (annual, of the log price)
+    and ``lockup_drop`` (the fraction lost on ``lockup_day``) are scalar inputs; the walk
+    is :mod:`sim.aftermarket`'s.
+    """
+
+    day1_sentiment: Distribution
+    volatility: Distribution
+    drift: Distribution
+    days: int
+    lockup_day: int | None = None
+    lockup_drop: Distribution | None = None
+
+    def scalar_inputs(self) -> dict[str, Distribution]:
+        """The table's random inputs by stable name (``aftermarket.<key>``)."""
+        out = {
+            "aftermarket.day1_sentiment": self.day1_sentiment,
+            "aftermarket.volatility": self.volatility,
+            "aftermarket.drift": self.drift,
+        }
+        if self.lockup_drop is not None:
+            out["aftermarket.lockup_drop"] = self.lockup_drop
+        return out
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "day1_sentiment": self.day1_sentiment.to_dict(),
+            "volatility": self.volatility.to_dict(),
+            "drift": self.drift.to_dict(),
+            "days": self.days,
+            "lockup_day": self.lockup_day,
+            "lockup_drop": None if self.lockup_drop is None else self.lockup_drop.to_dict(),
+        }
 
 
 @dataclass(frozen=True, slots=True)
 class Target:
     """A labelled valuation target; ``text`` keeps the amount as the user wrote it.
 
-    ``at`` is the value it is read against: ``fair`` (the equity value) or ``offer``
-    (the market value at the offer price).
+    ``at`` is the value it is read against: ``fair`` (the equity value), ``offer`` (the
+    market value at the offer price), or with ``[aftermarket]`` the market value at the
+    day-1 close (``day1``), after ``days`` trading days (``end``) or at the highest
+    daily close in between (``peak``).
     """
 
     label: str
@@ -262,6 +303,7 @@ class Scenario:
     raw: Mapping[str, Any] = field(repr=False)
     sha256: str = ""
     regimes: tuple[Regime, ...] = ()
+    aftermarket: Aftermarket | None = None
 
     @property
     def years(self) -> tuple[int, ...]:
@@ -273,7 +315,12 @@ class Scenario:
         These names key the random streams, the correlations and the sensitivity analysis.
         """
         return _scalar_inputs(
-            self.segments, self.shocks, self.valuation, self.offering, self.regimes
+            self.segments,
+            self.shocks,
+            self.valuation,
+            self.offering,
+            self.regimes,
+            self.aftermarket,
         )
 
     def regime_overrides(self) -> dict[str, tuple[Distribution | None, ...]]:
@@ -334,6 +381,7 @@ class Scenario:
             ],
             "valuation": self.valuation.to_dict(),
             "offering": _offering_dict(self.offering) if self.offering else None,
+            "aftermarket": self.aftermarket.to_dict() if self.aftermarket else None,
             "targets": [
                 {"label": t.label, "value_usd": t.value_usd, "written": t.text, "at": t.at}
                 for t in self.targets
@@ -375,6 +423,7 @@ def _scalar_inputs(
     valuation: Valuation,
     offering: Offering | None = None,
     regimes: Sequence[Regime] = (),
+    aftermarket: Aftermarket | None = None,
 ) -> dict[str, Distribution]:
     """See :meth:`Scenario.scalar_inputs` (the loader asks before the Scenario exists)."""
     out: dict[str, Distribution] = {}
@@ -391,6 +440,8 @@ def _scalar_inputs(
         out["offering.ipo_discount"] = offering.ipo_discount
     if regimes:
         out[REGIME_INPUT] = RegimeIndex(tuple(r.weight for r in regimes))
+    if aftermarket is not None:
+        out.update(aftermarket.scalar_inputs())
     return out
 
 
@@ -405,6 +456,7 @@ class _Parsed:
     targets: tuple[Target, ...]
     valuation: Valuation
     regimes: tuple[Regime, ...] = ()
+    aftermarket: Aftermarket | None = None
 
 
 def _iso(day: datetime.date | None) -> str | None:
