@@ -63,7 +63,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             # Parsing may import the scenario module (to check --paths): inside the
             # handling of Ctrl-C, like everything the commands import.
             args = _parser().parse_args(argv)
-            code: int = args.func(args)
+            with _cluster(args):
+                code: int = args.func(args)
         return code
     except SimError as err:
         print(f"ipo-sim: error: {_one_line(str(err))}", file=sys.stderr)
@@ -147,6 +148,26 @@ class _Parser(argparse.ArgumentParser):
 
     def error(self, message: str) -> NoReturn:
         self.exit(2, f"{self.prog}: error: {_one_line(message)} (see {self.prog} --help)\n")
+
+
+@contextmanager
+def _cluster(args: argparse.Namespace) -> Iterator[None]:
+    """``args.cluster``: the command's dask cluster (with ``--scheduler``), closed at the end.
+
+    It connects on the first run that needs it; closing it also follows an error or Ctrl-C.
+    """
+    address = getattr(args, "scheduler", None)
+    if address is None:
+        args.cluster = None
+        yield
+        return
+    from sim.cluster import Cluster
+
+    args.cluster = Cluster(address, args.workers)
+    try:
+        yield
+    finally:
+        args.cluster.close()
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -255,7 +276,19 @@ def _run_options(p: argparse.ArgumentParser) -> None:
     )
     p.add_argument("--seed", type=_non_negative_int, help="root seed (default: the scenario's)")
     p.add_argument("--sampler", type=_sampler, help="random, lhs or sobol")
-    p.add_argument("--workers", type=_positive_int, default=1, help="local worker processes")
+    p.add_argument(
+        "--workers",
+        type=_positive_int,
+        default=1,
+        help="local worker processes (with --scheduler local, the LocalCluster's)",
+    )
+    p.add_argument(
+        "--scheduler",
+        metavar="ADDRESS",
+        help="run the blocks on a dask.distributed cluster: a scheduler's address "
+        "(tcp://host:8786), or 'local' to start a LocalCluster of --workers processes; "
+        'needs pip install "ipo-sim[distributed]"',
+    )
     p.add_argument(
         "--precision",
         type=float,
@@ -311,17 +344,21 @@ def _simulate(scenario: Scenario, args: argparse.Namespace) -> Result:
     paths = args.paths if args.paths is not None else scenario.simulation.paths
     seed = args.seed if args.seed is not None else scenario.simulation.seed
     sampler = args.sampler or scenario.simulation.sampler
+    client, workers = None, args.workers
+    if getattr(args, "cluster", None) is not None:
+        client, workers = args.cluster.client()
     with _progress(paths, scenario.name, quiet=args.quiet) as tick:
         result = simulate(
             scenario,
             paths,
             seed=seed,
             sampler=sampler,
-            workers=args.workers,
+            workers=workers,
             precision=args.precision,
             progress=tick,
+            client=client,
         )
-    if result.workers < args.workers and not args.quiet:
+    if client is None and result.workers < args.workers and not args.quiet:
         print(
             f"ipo-sim: note: {scenario.name} ran on {_count(result.workers, 'worker process')}"
             f", not {args.workers}: at most one per block of {BLOCK_SIZE:,} paths and one "

@@ -107,6 +107,7 @@ class Result:
     precision: float | None = None
     max_half_width: float = math.nan  # of the target probabilities, with ``precision``
     workers: int = 1
+    backend: str = "serial"  # "serial" (this process), "process", "dask" or "executor"
 
     @property
     def exact(self) -> bool:
@@ -223,6 +224,7 @@ def simulate(
     precision: float | None = None,
     progress: Callable[[int], None] | None = None,
     executor: Executor | None = None,
+    client: Any = None,
 ) -> Result:
     """Run ``paths`` paths of ``scenario``.
 
@@ -248,6 +250,11 @@ def simulate(
         Called with the number of paths just finished.
     executor : Executor, optional
         Runs the blocks (e.g. a dask.distributed client's executor); overrides ``workers``.
+        Every block task then carries the scenario: prefer ``client``.
+    client : distributed.Client, optional
+        Runs the blocks on a dask.distributed cluster: the scenario is scattered to its
+        workers once. ``workers`` is then the number of blocks the cluster runs at once
+        (its threads), recorded in ``Result.workers``.
 
     Returns
     -------
@@ -262,11 +269,18 @@ def simulate(
         scenario, paths, seed=seed, sampler=sampler, workers=workers, precision=precision
     )
     start = time.perf_counter()
-    if executor is None:
+    if client is not None:
+        backend = "dask"
+    elif executor is not None:
+        backend = "executor"
+    else:
         # More processes than blocks or processors would only wait: record what ran.
         workers = min(workers, math.ceil(paths / BLOCK_SIZE), os.cpu_count() or 1)
+        backend = "serial" if workers == 1 else "process"
     tasks = _plan(paths, seed, sampler, min(keep, paths))
-    outcomes = run_tasks(_run_block, scenario, tasks, workers=workers, executor=executor)
+    outcomes = run_tasks(
+        _run_block, scenario, tasks, workers=workers, executor=executor, client=client
+    )
     try:
         merged, stopped, half_width = _merge(scenario, outcomes, paths, precision, progress)
     finally:
@@ -290,6 +304,7 @@ def simulate(
         precision=precision,
         max_half_width=half_width,
         workers=workers,
+        backend=backend,
     )
 
 

@@ -526,6 +526,9 @@ class Precision:
 class Run:
     """Where a summary came from: the scenario, the code, the seed and how it ran.
 
+    ``backend``: where the blocks ran, ``"serial"`` (this process), ``"process"`` (local
+    worker processes), ``"dask"`` (a dask.distributed cluster) or ``"executor"`` (a
+    caller's executor); ``workers``: how many blocks ran at once there.
     ``stratified_paths``: the paths an LHS or Sobol design stratified (whole blocks);
     ``quantile_method``: ``"exact"`` when every path was kept, else ``"sketch"`` with
     relative error ``quantile_relative_error``. ``as_of`` and ``listing_date``: the
@@ -542,6 +545,7 @@ class Run:
     paths: int
     sampler: str
     elapsed_s: float
+    backend: str
     workers: int
     stratified_paths: int
     quantile_method: str
@@ -558,6 +562,7 @@ class Run:
             "paths": self.paths,
             "sampler": self.sampler,
             "elapsed_s": self.elapsed_s,
+            "backend": self.backend,
             "workers": self.workers,
             "stratified_paths": self.stratified_paths,
             "quantile_method": self.quantile_method,

@@ -417,6 +417,7 @@ def _run(result: Result) -> Run:
         paths=result.paths,
         sampler=result.sampler,
         elapsed_s=result.elapsed_s,
+        backend=result.backend,
         workers=result.workers,
         # LHS and Sobol lay out designs over whole blocks; paths of a short final block
         # are a random subset of a design and carry no stratification.

@@ -61,6 +61,7 @@ def run_tasks(
     *,
     workers: int,
     executor: Executor | None,
+    client: Any = None,
 ) -> Outcomes[Out]:
     """Run ``run(context, task)`` for each task; the outcomes in task order.
 
@@ -78,8 +79,14 @@ def run_tasks(
         ``executor``, the number of tasks it is expected to run at once.
     executor : Executor, optional
         Runs the tasks instead (e.g. a dask.distributed client's executor); the caller
-        owns it.
+        owns it. Each task then carries the context.
+    client : distributed.Client, optional
+        Runs the tasks on a dask.distributed cluster (the caller owns the client): the
+        context is scattered to every worker once, and ``workers`` is the number of
+        tasks the cluster runs at once.
     """
+    if client is not None:
+        return _DaskOutcomes(client, run, context, tasks, IN_FLIGHT_PER_WORKER * (workers + 1))
     if executor is not None:
         window = IN_FLIGHT_PER_WORKER * (max(workers, 1) + 1)
         pool = executor
@@ -121,6 +128,74 @@ class _ExecutorOutcomes(Generic[Task, Out]):
         for f in self._pending:
             f.cancel()
         self._pending.clear()
+
+
+class _DaskOutcomes(Generic[Ctx, Task, Out]):
+    """Outcomes in task order from a dask.distributed cluster, whose client the caller owns.
+
+    The context is scattered to every worker once (``broadcast``; a worker that joins
+    later fetches it from a peer) and each task refers to it, so a task is a few dozen
+    bytes on the wire. At most ``window`` tasks are submitted ahead of the outcome handed
+    out next; finished ones are collected as they complete (``as_completed``), so a slow
+    block holds back the merge, not the workers.
+    """
+
+    def __init__(
+        self,
+        client: Any,
+        run: Callable[[Ctx, Task], Out],
+        context: Ctx,
+        tasks: Iterator[Task],
+        window: int,
+    ) -> None:
+        from distributed import as_completed
+
+        self._client = client
+        self._run = run
+        self._tasks = tasks
+        self._window = window
+        self._context = client.scatter(context, broadcast=True, hash=False)
+        self._running: dict[Any, int] = {}  # future -> the task (by position) it runs
+        self._done: dict[int, Out] = {}  # finished tasks not yet handed out
+        self._next = 0
+        self._sent = 0
+        self._completed = as_completed()
+
+    def __iter__(self) -> _DaskOutcomes[Ctx, Task, Out]:
+        return self
+
+    def __next__(self) -> Out:
+        while self._next not in self._done:
+            self._submit()
+            if not self._running:
+                raise StopIteration
+            future = next(self._completed)
+            position = self._running.pop(future)
+            self._done[position] = future.result()
+            future.release()
+        self._next += 1
+        return self._done.pop(self._next - 1)
+
+    def _submit(self) -> None:
+        while self._sent < self._next + self._window:
+            task = next(self._tasks, None)
+            if task is None:
+                return
+            future = self._client.submit(self._run, self._context, task, pure=False)
+            self._running[future] = self._sent
+            self._completed.add(future)
+            self._sent += 1
+
+    def close(self) -> None:
+        """Cancel the tasks still queued or running and release the scattered context."""
+        if self._running:
+            self._client.cancel(list(self._running))
+        self._running.clear()
+        self._done.clear()
+        self._completed.clear()
+        if self._context is not None:
+            self._client.cancel([self._context])
+            self._context = None
 
 
 #: Signals the parent process handles for a whole run (where the platform has them).
