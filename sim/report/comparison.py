@@ -36,7 +36,7 @@ from sim.report.layout import (
     _text_page,
     _wrap,
 )
-from sim.report.style import _INK, _MUTED, SCENARIO_COLOURS, Fonts, _style, choose_fonts
+from sim.report.style import _INK, _MUTED, SCENARIO_COLOURS, Fonts, choose_fonts
 from sim.report.units import Units, UnitsChoice, money_label, resolve_units
 from sim.report.write import _write
 from sim.summary import Summary
@@ -560,6 +560,4 @@ def render_comparison(
         ("comparison_targets.png", _fig_cmp_targets),
         ("comparison_differences.png", _fig_cmp_differences),
     ]
-    with _style(fonts):
-        figures = ((name, build(c)) for name, build in pages)
-        return _write(figures, out_dir, "comparison.pdf", metadata, formats)
+    return _write(pages, c, fonts, out_dir, "comparison.pdf", metadata, formats)
