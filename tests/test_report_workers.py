@@ -10,7 +10,7 @@ from matplotlib.figure import Figure
 
 from sim import Result, Summary, simulate, summarise
 from sim.report import choose_fonts, render
-from sim.report.write import _processors, _write
+from sim.report.write import _idle_processors, _processors, _write
 from tests.builders import scenario
 
 PATHS = 5_000
@@ -115,3 +115,13 @@ def test_an_error_drawing_a_page_in_a_worker_reaches_the_caller(
 
 def test_processors_counts_what_this_process_may_use() -> None:
     assert _processors() >= 1
+
+
+def test_a_busy_machine_draws_in_this_process(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr("sim.report.write._processors", lambda: 4)
+    monkeypatch.setattr("os.getloadavg", lambda: (1.0, 1.0, 1.0))
+    assert _idle_processors() == 4  # this run's own load: three idle processors
+    monkeypatch.setattr("os.getloadavg", lambda: (2.6, 1.0, 1.0))
+    assert _idle_processors() == 2
+    monkeypatch.setattr("os.getloadavg", lambda: (9.0, 1.0, 1.0))
+    assert _idle_processors() == 1
