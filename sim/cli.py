@@ -17,7 +17,7 @@ import sys
 import threading
 import traceback
 import unicodedata
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager, suppress
 from functools import partial
 from pathlib import Path
@@ -347,7 +347,7 @@ def _simulate(scenario: Scenario, args: argparse.Namespace) -> Result:
     client, workers = None, args.workers
     if getattr(args, "cluster", None) is not None:
         client, workers = args.cluster.client()
-    with _progress(paths, scenario.name, quiet=args.quiet) as tick:
+    with _bar(scenario.name, "path", quiet=args.quiet, total=paths) as bar:
         result = simulate(
             scenario,
             paths,
@@ -355,7 +355,7 @@ def _simulate(scenario: Scenario, args: argparse.Namespace) -> Result:
             sampler=sampler,
             workers=workers,
             precision=args.precision,
-            progress=tick,
+            progress=None if bar is None else bar.update,
             client=client,
         )
     if client is None and result.workers < args.workers and not args.quiet:
@@ -375,9 +375,15 @@ def _count(n: int, noun: str) -> str:
     return f"{n:,} {noun}{'es' if noun.endswith('s') else 's'}"
 
 
+def _status(message: str, *, quiet: bool) -> None:
+    """One progress line on stderr for a step without a bar, at a terminal only."""
+    if not quiet and sys.stderr.isatty():
+        print(f"ipo-sim: {message}", file=sys.stderr, flush=True)
+
+
 @contextmanager
-def _progress(total: int, label: str, *, quiet: bool) -> Any:
-    """A tqdm bar on stderr, silent when stderr is not a terminal or with --quiet."""
+def _bar(label: str, unit: str, *, quiet: bool, total: int | None = None) -> Iterator[Any]:
+    """A tqdm bar on stderr; ``None`` when stderr is not a terminal or with --quiet."""
     if quiet or not sys.stderr.isatty():
         yield None
         return
@@ -385,23 +391,29 @@ def _progress(total: int, label: str, *, quiet: bool) -> Any:
 
     bar = tqdm(
         total=total,
-        unit="path",
-        unit_scale=True,
+        unit=unit,
+        unit_scale=unit == "path",
         desc=label,
         file=sys.stderr,
         leave=False,
         dynamic_ncols=True,
     )
     try:
-        yield bar.update
+        yield bar
     finally:
         bar.close()
 
 
-def _status(message: str, *, quiet: bool) -> None:
-    """A line on stderr about slow work, for a person at a terminal only."""
-    if not quiet and sys.stderr.isatty():
-        print(message, file=sys.stderr, flush=True)
+def _files_done(bar: Any) -> Callable[[int, int], None] | None:
+    """A report writer's ``progress(done, total)`` hook that moves ``bar`` (if any)."""
+    if bar is None:
+        return None
+
+    def tick(done: int, total: int) -> None:
+        bar.total = total
+        bar.update(done - bar.n)
+
+    return tick
 
 
 def _formats(text: str) -> list[str]:
@@ -594,8 +606,18 @@ def _render_outputs(
     if "pdf" in formats or "png" in formats:
         from sim.report import render
 
-        _status(f"{result.scenario.name}: drawing the report (a few seconds)", quiet=quiet)
-        files.extend(render(result, summary, folder, formats=formats, colour=colour, units=units))
+        with _bar(f"{result.scenario.name}: report", "file", quiet=quiet) as bar:
+            files.extend(
+                render(
+                    result,
+                    summary,
+                    folder,
+                    formats=formats,
+                    colour=colour,
+                    units=units,
+                    progress=_files_done(bar),
+                )
+            )
     return files
 
 

@@ -16,6 +16,7 @@ from pathlib import Path
 import pytest
 
 from sim.cli import main
+from sim.report.write import _processors
 
 ROOT = Path(__file__).resolve().parent.parent
 SMALL = ROOT / "tests" / "data" / "small.toml"
@@ -151,3 +152,46 @@ def test_stale_temporary_folders_of_ours_are_removed_by_the_next_run(tmp_path: P
     assert main([*argv, "--out", str(tmp_path)]) == 0
     left = sorted(p.name for p in tmp_path.iterdir())
     assert left == sorted(["small", alive.name, *(f.name for f in theirs)])
+
+
+@pytest.mark.skipif(_processors() < 2, reason="the report is drawn by worker processes")
+def test_ctrl_c_while_worker_processes_draw_the_report_stops_them_and_leaves_nothing(
+    tmp_path: Path,
+) -> None:
+    out = tmp_path / "out"
+    argv = ["run", str(SMALL), "--paths", "2000", "--format", "pdf,png", "--quiet"]
+    # ipo-sim as `python -m sim` runs it, drawing on two processes however busy the
+    # machine is (by default a busy machine draws in one).
+    two = (
+        "import sim.report.write as w; w._idle_processors = lambda: 2; "
+        "from sim._entry import main; raise SystemExit(main())"
+    )
+    proc = subprocess.Popen(
+        [sys.executable, "-c", two, *argv, "--out", str(out)],
+        cwd=ROOT,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        start_new_session=True,
+    )
+    try:
+        # The run itself is one process: a second and third are the report's writers.
+        deadline = time.monotonic() + 60
+        while len(_session(proc.pid)) < 3 and proc.poll() is None:
+            assert time.monotonic() < deadline, "the report's worker processes never started"
+            time.sleep(0.02)
+        assert proc.poll() is None, proc.communicate()
+        start = time.monotonic()
+        os.killpg(proc.pid, signal.SIGINT)
+        _, err = proc.communicate(timeout=30)
+        took = time.monotonic() - start
+    finally:
+        if proc.poll() is None:
+            os.killpg(proc.pid, signal.SIGKILL)
+            proc.communicate()
+    assert proc.returncode == 130, err
+    assert err == "ipo-sim: interrupted; no partial files were left\n", err
+    assert took < 3.0, f"took {took:.1f} s to stop"
+    time.sleep(0.2)
+    assert _session(proc.pid) == [], "worker processes were left behind"
+    assert not out.exists() or list(out.iterdir()) == []

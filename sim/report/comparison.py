@@ -38,7 +38,7 @@ from sim.report.layout import (
     _text_page,
     _wrap,
 )
-from sim.report.style import _INK, _MUTED, SCENARIO_COLOURS, Fonts, _style, choose_fonts
+from sim.report.style import _INK, _MUTED, SCENARIO_COLOURS, Fonts, choose_fonts
 from sim.report.units import Units, UnitsChoice, money_label, resolve_units
 from sim.report.write import _write
 from sim.summary import Summary
@@ -567,9 +567,7 @@ def render_comparison(
     for i, a in enumerate(comparison.attribution):
         suffix = "" if len(comparison.attribution) == 1 else f"_{i + 1}"
         pages.append((f"comparison_attribution{suffix}.png", partial(_fig_cmp_attribution, a=a)))
-    with _style(fonts):
-        figures = ((name, build(c)) for name, build in pages)
-        return _write(figures, out_dir, "comparison.pdf", metadata, formats)
+    return _write(pages, c, fonts, out_dir, "comparison.pdf", metadata, formats)
 
 
 _UP = "#1B7837"

@@ -4,7 +4,8 @@ equity value against the key's value, with 95 % intervals."""
 from __future__ import annotations
 
 import itertools
-from collections.abc import Iterator, Sequence
+from collections.abc import Sequence
+from functools import partial
 from pathlib import Path
 
 from matplotlib.axes import Axes
@@ -14,7 +15,7 @@ from matplotlib.ticker import FuncFormatter, PercentFormatter
 from sim import format as fmt
 from sim._version import __version__
 from sim.report.layout import _message, _page, _wrap
-from sim.report.style import SCENARIO_COLOURS, Fonts, _style, choose_fonts
+from sim.report.style import SCENARIO_COLOURS, Fonts, choose_fonts
 from sim.report.write import _write
 from sim.sweep import Point, Sweep
 
@@ -44,12 +45,16 @@ def render_sweep(
         "Creator": f"ipo-sim {__version__}",
     }
 
-    def figures() -> Iterator[tuple[str, Figure]]:
-        for i in range(len(sweep.keys)):
-            yield f"sweep_{i + 1}.png", _fig_key(sweep, i, fonts)
+    pages = [
+        (f"sweep_{i + 1}.png", partial(_draw_key, i=i, fonts=fonts))
+        for i in range(len(sweep.keys))
+    ]
+    return _write(pages, sweep, fonts, out_dir, "sweep.pdf", metadata, formats)
 
-    with _style(fonts):
-        return _write(figures(), out_dir, "sweep.pdf", metadata, formats)
+
+def _draw_key(sweep: Sweep, *, i: int, fonts: Fonts) -> Figure:
+    """Key i's page (module-level: worker processes draw it)."""
+    return _fig_key(sweep, i, fonts)
 
 
 def _lines(sweep: Sweep, i: int) -> list[tuple[str, list[Point]]]:

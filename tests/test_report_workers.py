@@ -1,0 +1,127 @@
+"""Report files written by worker processes: the same files, in order, errors and progress."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import pytest
+from matplotlib.figure import Figure
+
+from sim import Result, Summary, simulate, summarise
+from sim.report import choose_fonts, render
+from sim.report.write import _idle_processors, _processors, _write
+from tests.builders import scenario
+
+PATHS = 5_000
+PLAIN_PNGS = ["summary.png", "valuation.png", "exceedance.png", "revenue.png", "convergence.png"]
+
+
+@pytest.fixture(scope="module")
+def plain() -> tuple[Result, Summary]:
+    result = simulate(
+        scenario(scenario={"name": "plain", "base_year": 2024, "horizon": 2}), PATHS, seed=3
+    )
+    return result, summarise(result)
+
+
+def _pdf_without_date(path: Path) -> bytes:
+    """The PDF's bytes less its creation date (the one thing that differs run to run)."""
+    return re.sub(rb"/CreationDate \([^)]*\)", b"", path.read_bytes())
+
+
+def test_the_files_are_the_same_whatever_the_number_of_workers(
+    plain: tuple[Result, Summary], tmp_path: Path
+) -> None:
+    result, summary = plain
+    fonts = choose_fonts(cjk=False)
+    one = render(result, summary, tmp_path / "one", formats=["pdf", "png"], fonts=fonts, workers=1)
+    three = render(
+        result, summary, tmp_path / "three", formats=["pdf", "png"], fonts=fonts, workers=3
+    )
+    assert [p.name for p in one] == [p.name for p in three] == ["report.pdf", *PLAIN_PNGS]
+    assert [p.parent.name for p in three] == ["three"] * len(three)
+    assert _pdf_without_date(one[0]) == _pdf_without_date(three[0])
+    for a, b in zip(one[1:], three[1:], strict=True):
+        assert a.read_bytes() == b.read_bytes(), f"{a.name} differs when drawn in a worker"
+
+
+def test_pngs_alone_come_from_workers_in_page_order(
+    plain: tuple[Result, Summary], tmp_path: Path
+) -> None:
+    result, summary = plain
+    calls: list[tuple[int, int]] = []
+    written = render(
+        result,
+        summary,
+        tmp_path,
+        formats=["png"],
+        fonts=choose_fonts(cjk=False),
+        workers=2,
+        progress=lambda done, total: calls.append((done, total)),
+    )
+    assert [p.name for p in written] == PLAIN_PNGS
+    assert sorted(p.name for p in tmp_path.iterdir()) == sorted(PLAIN_PNGS)
+    # One call before the first file and one after each.
+    assert calls == [(i, len(PLAIN_PNGS)) for i in range(len(PLAIN_PNGS) + 1)]
+
+
+def test_one_process_reports_progress_too(plain: tuple[Result, Summary], tmp_path: Path) -> None:
+    result, summary = plain
+    calls: list[tuple[int, int]] = []
+    render(
+        result,
+        summary,
+        tmp_path,
+        formats=["pdf", "png"],
+        fonts=choose_fonts(cjk=False),
+        workers=1,
+        progress=lambda done, total: calls.append((done, total)),
+    )
+    total = 1 + len(PLAIN_PNGS)
+    assert calls[0] == (0, total) and calls[-1] == (total, total)
+
+
+class _PageError(Exception):
+    pass
+
+
+def _failing_page(_ctx: object) -> Figure:
+    raise _PageError("this page cannot be drawn")
+
+
+def _empty_page(_ctx: object) -> Figure:
+    return Figure(figsize=(2, 2))
+
+
+@pytest.mark.parametrize("workers", [1, 2])
+def test_an_error_drawing_a_page_in_a_worker_reaches_the_caller(
+    tmp_path: Path, workers: int
+) -> None:
+    pages = [("a.png", _empty_page), ("b.png", _failing_page)]
+    meta = {"Title": "t", "Creator": "c"}
+    with pytest.raises(_PageError, match="cannot be drawn"):
+        _write(
+            pages,
+            None,
+            choose_fonts(cjk=False),
+            tmp_path,
+            "r.pdf",
+            meta,
+            ["pdf", "png"],
+            workers=workers,
+        )
+
+
+def test_processors_counts_what_this_process_may_use() -> None:
+    assert _processors() >= 1
+
+
+def test_a_busy_machine_draws_in_this_process(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr("sim.report.write._processors", lambda: 4)
+    monkeypatch.setattr("os.getloadavg", lambda: (1.0, 1.0, 1.0))
+    assert _idle_processors() == 4  # this run's own load: three idle processors
+    monkeypatch.setattr("os.getloadavg", lambda: (2.6, 1.0, 1.0))
+    assert _idle_processors() == 2
+    monkeypatch.setattr("os.getloadavg", lambda: (9.0, 1.0, 1.0))
+    assert _idle_processors() == 1
