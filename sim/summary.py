@@ -307,6 +307,10 @@ def _target(
 _BOOTSTRAP_STREAM = "sensitivity.bootstrap"
 
 
+#: The prefix of the inputs that act only after listing (:func:`drivers` leaves them out).
+_AFTER_LISTING = "aftermarket."
+
+
 def drivers(kept: Kept, scenario: Scenario) -> dict[str, npt.NDArray[np.float64]]:
     """Every driver of the value the sensitivity analysis ranks, one number per kept path.
 
@@ -314,8 +318,12 @@ def drivers(kept: Kept, scenario: Scenario) -> dict[str, npt.NDArray[np.float64]
     (:func:`sim.model.input_summaries`: growth noise as the segment's log-revenue shock to
     the valuation year, Dirichlet shares as the share of the largest base-weight region);
     and each shock's event indicator (1 on a path with an event up to the valuation year).
+    The ``[aftermarket]`` inputs are left out: they act after listing and do not enter the
+    value ranked here (with regimes that override them they would only echo the regime).
     """
-    out: dict[str, npt.NDArray[np.float64]] = dict(kept.inputs)
+    out: dict[str, npt.NDArray[np.float64]] = {
+        name: x for name, x in kept.inputs.items() if not name.startswith(_AFTER_LISTING)
+    }
     out.update(kept.summaries)
     for k, shock in enumerate(scenario.shocks):
         out[f"shocks.{shock.name}.events"] = kept.values.shock_any[:, k].astype(float)

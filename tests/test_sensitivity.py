@@ -154,3 +154,36 @@ def test_the_sensitivity_repeats_with_the_run_seed() -> None:
     a = summarise(res).sensitivity
     b = summarise(res).sensitivity
     assert a == b
+
+
+def test_inputs_that_act_after_listing_are_not_drivers_of_the_value() -> None:
+    """The aftermarket's inputs do not enter the equity value; with a regime that
+    overrides them they would only echo the regime, so they are not ranked."""
+    from sim import simulate
+    from sim.summary import drivers
+    from tests.builders import scenario
+
+    regimes = [
+        {"name": "hot", "weight": 0.5, "valuation": {"multiple": 30.0}},
+        {
+            "name": "cold",
+            "weight": 0.5,
+            "valuation": {"multiple": 10.0},
+            "aftermarket": {"volatility": {"dist": "uniform", "min": 0.1, "max": 0.2}},
+        },
+    ]
+    sc = scenario(
+        valuation={"year": 2026, "multiple": {"dist": "uniform", "min": 5, "max": 40}},
+        offering={"shares_outstanding": 100, "price_range": ["1", "100"]},
+        aftermarket={
+            "day1_sentiment": {"dist": "normal", "mean": 0, "sd": 0.3},
+            "volatility": {"dist": "uniform", "min": 0.5, "max": 1.0},
+            "days": 20,
+        },
+        regimes=regimes,
+    )
+    result = simulate(sc, 5_000, seed=4)
+    names = drivers(result.kept, sc)
+    assert "regime" in names and "valuation.multiple" in names
+    assert not [n for n in names if n.startswith("aftermarket.")]
+    assert "aftermarket.volatility" in result.kept.inputs  # drawn, just not ranked
