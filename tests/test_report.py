@@ -858,6 +858,12 @@ def test_aftermarket_page(baseline: tuple[Result, Summary]) -> None:
     assert fmt.pct(peak_40.p_at_least["peak"]) in cells
     assert "lock-up ends" in " ".join(texts)
     assert not _outside(fig)
+    # A ladder stated at fair value and again at the peak shares its rows: one per value.
+    (table,) = [t for ax in fig.axes for t in ax.tables]
+    rows = {r for r, _ in table.get_celld()} - {0}
+    values = {t.value_usd for t in summary.targets}
+    assert len(summary.targets) > len(values)  # the baseline states its ladders twice
+    assert len(rows) == min(len(values), 12)
 
 
 def test_no_aftermarket_page_without_the_table(plain: tuple[Result, Summary]) -> None:

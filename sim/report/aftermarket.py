@@ -16,7 +16,7 @@ from sim.report.axes import _set_money_axis, _value_range
 from sim.report.layout import _MAX_TARGETS_DRAWN, _Ctx, _Measure, _message
 from sim.report.style import _INK, _MUTED
 from sim.report.units import money_label
-from sim.results import AftermarketSummary
+from sim.results import AftermarketSummary, TargetOverTime
 from sim.scenario import Scenario
 
 #: The points in time of a target's probability, in the order they come.
@@ -143,14 +143,23 @@ def _targets_over_time(ctx: _Ctx, ax: Axes, m: _Measure, am: AftermarketSummary)
     """A table: each target's P(market value ≥ target) at every point in time."""
     ax.set_axis_off()
     ax.set_title("P(market value ≥ target) at each point in time", loc="left")
-    rows = am.targets[:_MAX_TARGETS_DRAWN]
+    # One row per value: a ladder stated at fair value and again at the peak has the
+    # same probabilities at every point in time, so its targets share a row, with each
+    # point in time a target of that value is read at highlighted.
+    reads: dict[float, set[str]] = {}
+    for t in ctx.summary.targets:
+        reads.setdefault(t.value_usd, set()).add(t.at)
+    by_value: dict[float, TargetOverTime] = {}
+    for target in am.targets:
+        by_value.setdefault(target.value_usd, target)
+    distinct = list(by_value.values())
+    rows = distinct[:_MAX_TARGETS_DRAWN]
     if not rows:
         _message(ax, "No targets.")
         return
     ats = [a for a in _AT if a in rows[0].p_at_least]
-    own = {t.label: t.at for t in ctx.summary.targets}
     header = ["target", *(_AT_LABEL[a] for a in ats)]
-    label_pt = 150.0
+    label_pt = 128.0
     cells = [
         [m.fit(ctx.drawable(r.label), label_pt, 7.5), *(fmt.pct(r.p_at_least[a]) for a in ats)]
         for r in rows
@@ -171,15 +180,15 @@ def _targets_over_time(ctx: _Ctx, ax: Axes, m: _Measure, am: AftermarketSummary)
         if r == 0:
             text.set_fontweight("bold")
             cell.set_facecolor("#f2f2f2")
-        elif c > 0 and own.get(rows[r - 1].label) == ats[c - 1]:
+        elif c > 0 and ats[c - 1] in reads.get(rows[r - 1].value_usd, ()):
             # The point in time the target is read at in the scenario.
             text.set_fontweight("bold")
             cell.set_facecolor("#fff4d6")
-    if len(am.targets) > len(rows):
+    if len(distinct) > len(rows):
         ax.text(
             0,
             -0.04,
-            f"… and {len(am.targets) - len(rows)} more targets (summary.json)",
+            f"… and {len(distinct) - len(rows)} more targets (summary.json)",
             transform=ax.transAxes,
             fontsize=7,
             color=_MUTED,
@@ -188,7 +197,8 @@ def _targets_over_time(ctx: _Ctx, ax: Axes, m: _Measure, am: AftermarketSummary)
     ax.text(
         0,
         -0.1,
-        "highlighted: the point in time each target is read at",
+        "one row per value (the first target's label); highlighted: the points in time "
+        "the scenario's targets of that value are read at",
         transform=ax.transAxes,
         fontsize=7,
         color=_MUTED,
