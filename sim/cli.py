@@ -717,10 +717,11 @@ def _cmd_check(args: argparse.Namespace) -> int:
             f"{result.paths:,} paths"
         )
         for o in summary.expectations:
-            lo, hi = o.ci95
+            e, (lo, hi) = o.expectation, o.ci95
             print(
                 f"  {o.status.upper():12s} {o.expectation.text}  "
-                f"[estimate {_num(o.estimate)}, 95% {_num(lo)} .. {_num(hi)}]"
+                f"[estimate {e.statistic_text(o.estimate, 4)}, 95% "
+                f"{e.statistic_text(lo, 4)} .. {e.statistic_text(hi, 4)}]"
             )
         if any(o.status == "inconclusive" for o in summary.expectations):
             print(
@@ -730,10 +731,6 @@ def _cmd_check(args: argparse.Namespace) -> int:
         if summary.failed:
             worst = 1
     return worst
-
-
-def _num(x: float) -> str:
-    return fmt.money(x) if abs(x) >= 1e5 else f"{x:.4g}"
 
 
 def _cmd_show(args: argparse.Namespace) -> int:
