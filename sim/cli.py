@@ -534,8 +534,10 @@ class _Batch:
         worst = max(self.codes.values(), default=0)
         if self.several and (worst or not self.args.quiet):
             parts = []
+            # Files, then a step of the whole batch that failed (the comparison).
+            steps = [*self.files, *(p for p in self.codes if p not in self.files)]
             for code, what in _OUTCOMES.items():
-                hit = [p for p in self.files if self.codes.get(p, 0) == code]
+                hit = [p for p in steps if self.codes.get(p, 0) == code]
                 if hit and code:
                     parts.append(f"{len(hit)} {what} ({', '.join(p.name for p in hit)})")
                 elif hit:

@@ -218,3 +218,22 @@ def test_help_states_the_order_of_exit_codes(capsys: pytest.CaptureFixture[str])
         text = " ".join(capsys.readouterr().out.split())
         assert "a batch exits with its worst file's: 3 > 2 > 1 > 0" in text
         assert "a folder: its *.toml files in name order" in text
+
+
+def test_a_failed_comparison_is_reported_and_counted(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    import sim.compare
+
+    def compare(*_: Any, **__: Any) -> Any:
+        raise RuntimeError("a bug in compare")
+
+    monkeypatch.setattr(sim.compare, "compare", compare)
+    out = tmp_path / "reports"
+    assert _run(out, _folder(tmp_path)) == 3
+    err = capsys.readouterr().err
+    assert f"{out / 'comparison'}: RuntimeError: a bug in compare" in err
+    assert err.splitlines()[-1] == (
+        "ipo-sim: 2 scenario files: 2 ok, 1 internal error (comparison); exit code 3"
+    )
+    assert sorted(p.name for p in out.iterdir()) == ["other", "small"]
