@@ -2,6 +2,9 @@
 
 Exit codes: 0 success; 1 an ``[[expect]]`` failed; 2 bad input (one line on stderr);
 3 an internal error, a bug in ipo-sim (one line; the traceback with ``--debug``);
+over several scenario files (``run`` and ``check`` of a folder, or of several files) each
+file is run whatever happened to the others, and the exit code is the worst one's:
+3 > 2 > 1 > 0;
 130 interrupted by Ctrl-C, 143 stopped by SIGTERM, 129 by SIGHUP (128 + the signal's
 number, as shells report it). An interrupted or stopped run leaves nothing half-written:
 each output folder is written in a hidden temporary folder beside it and then replaced
@@ -21,7 +24,7 @@ from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager, suppress
 from functools import partial
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, NoReturn, TextIO
+from typing import TYPE_CHECKING, Any, NoReturn, TextIO, TypeVar
 
 from sim import format as fmt
 from sim._version import __version__
@@ -53,6 +56,14 @@ UNITS_HELP = (
 )
 #: The exit code of an internal error (a bug in ipo-sim).
 INTERNAL_ERROR = 3
+_T = TypeVar("_T")
+SCENARIO_HELP = "a scenario file (.toml), or a folder: its *.toml files in name order"
+BATCH_EPILOG = (
+    "Several files (or a folder) are a batch: each file is run whatever happens to the "
+    "others, with a progress line each on stderr (not with --quiet). Exit codes: 0 ok; "
+    "1 an [[expect]] failed; 2 bad input; 3 an internal error (a bug in ipo-sim); a "
+    "batch exits with its worst file's: 3 > 2 > 1 > 0."
+)
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -67,8 +78,7 @@ def main(argv: Sequence[str] | None = None) -> int:
                 code: int = args.func(args)
         return code
     except SimError as err:
-        print(f"ipo-sim: error: {_one_line(str(err))}", file=sys.stderr)
-        return 2
+        return _report_error(err, args)
     except KeyboardInterrupt as err:
         signum = err.signum if isinstance(err, Stopped) else signal.SIGINT
         how = "interrupted" if signum == signal.SIGINT else f"stopped by {_signal_name(signum)}"
@@ -80,26 +90,42 @@ def main(argv: Sequence[str] | None = None) -> int:
         # Output piped into `head` and the like: not an error of ours.
         sys.stderr.close()
         return 0
-    except OSError as err:
+    except Exception as err:
+        return _report_error(err, args)
+
+
+def _report_error(err: Exception, args: argparse.Namespace | None, where: str = "") -> int:
+    """Print the one line for an error and return its exit code (2 bad input, 3 a bug).
+
+    ``where``: the scenario file a batch was running, named first unless the message
+    already starts with it.
+    """
+    head = "ipo-sim: error: "
+    if where and not str(err).startswith(where):
+        head += f"{where}: "
+    if isinstance(err, SimError):
+        print(f"{head}{_one_line(str(err))}", file=sys.stderr)
+        return 2
+    if isinstance(err, OSError):
         # A disk that is full, a file that vanished: one line, not a traceback. The
         # previous outputs are untouched (everything is written aside, then swapped in).
-        where = f" ({err.filename})" if err.filename else ""
+        at = f" ({err.filename})" if err.filename else ""
         print(
-            f"ipo-sim: error: {_one_line(err.strerror or str(err))}{where}; nothing was written",
+            f"{head}{_one_line(err.strerror or str(err))}{at}; nothing was written",
             file=sys.stderr,
         )
         return 2
-    except Exception as err:
-        debug = bool(getattr(args, "debug", False))
-        if debug:
-            traceback.print_exc(file=sys.stderr)
-        hint = "the traceback is above" if debug else "run again with --debug for the traceback"
-        print(
-            f"ipo-sim: internal error (a bug in ipo-sim, please report it): "
-            f"{type(err).__name__}: {_one_line(str(err))} ({hint})",
-            file=sys.stderr,
-        )
-        return INTERNAL_ERROR
+    debug = bool(getattr(args, "debug", False))
+    if debug:
+        traceback.print_exception(err, file=sys.stderr)
+    hint = "the traceback is above" if debug else "run again with --debug for the traceback"
+    print(
+        "ipo-sim: internal error (a bug in ipo-sim, please report it): "
+        + (f"{where}: " if where else "")
+        + f"{type(err).__name__}: {_one_line(str(err))} ({hint})",
+        file=sys.stderr,
+    )
+    return INTERNAL_ERROR
 
 
 def _signal_name(signum: int) -> str:
@@ -185,8 +211,14 @@ def _parser() -> argparse.ArgumentParser:
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
     add = partial(sub.add_parser, parents=[common])
 
-    run = add("run", help="simulate scenarios and write reports")
-    run.add_argument("scenarios", nargs="+", type=Path, metavar="SCENARIO")
+    run = add(
+        "run",
+        help="simulate scenarios and write reports",
+        description="Simulate each scenario, write its folder under --out, and with "
+        f"several a comparison in {COMPARISON}/.",
+        epilog=BATCH_EPILOG,
+    )
+    run.add_argument("scenarios", nargs="+", type=Path, metavar="SCENARIO", help=SCENARIO_HELP)
     _run_options(run)
     run.add_argument(
         "--out", type=Path, default=Path("reports"), help="output folder (default: reports/)"
@@ -204,7 +236,7 @@ def _parser() -> argparse.ArgumentParser:
         "compare",
         help="run scenarios with one seed and compare them (paired, common random numbers)",
     )
-    compare.add_argument("scenarios", nargs="+", type=Path, metavar="SCENARIO")
+    compare.add_argument("scenarios", nargs="+", type=Path, metavar="SCENARIO", help=SCENARIO_HELP)
     _run_options(compare)
     compare.add_argument(
         "--out",
@@ -256,8 +288,13 @@ def _parser() -> argparse.ArgumentParser:
     )
     sweep.set_defaults(func=_cmd_sweep)
 
-    check = add("check", help="validate scenarios and test their [[expect]] entries")
-    check.add_argument("scenarios", nargs="+", type=Path, metavar="SCENARIO")
+    check = add(
+        "check",
+        help="validate scenarios and test their [[expect]] entries",
+        description="Validate each scenario and test its [[expect]] entries.",
+        epilog=BATCH_EPILOG,
+    )
+    check.add_argument("scenarios", nargs="+", type=Path, metavar="SCENARIO", help=SCENARIO_HELP)
     _run_options(check)
     check.set_defaults(func=_cmd_check)
 
@@ -295,7 +332,12 @@ def _run_options(p: argparse.ArgumentParser) -> None:
         help="stop once every target probability's 95%% half-width is below this "
         "(--paths is then the cap)",
     )
-    p.add_argument("--quiet", "-q", action="store_true", help="no progress bar")
+    p.add_argument(
+        "--quiet",
+        "-q",
+        action="store_true",
+        help="no progress bar (nor, in a batch, progress lines)",
+    )
 
 
 def _paths(text: str) -> int:
@@ -428,43 +470,151 @@ def _formats(text: str) -> list[str]:
     return ["json", *[f for f in wanted if f != "json"]]
 
 
-def _cmd_run(args: argparse.Namespace) -> int:
-    from sim.scenario import load_scenario
-    from sim.summary import summarise
+#: A batch's exit codes, worst last, as its closing line names them.
+_OUTCOMES = {0: "ok", 1: "expectation failed", 2: "bad input", INTERNAL_ERROR: "internal error"}
 
+
+def _scenario_files(arguments: Sequence[Path]) -> tuple[list[Path], bool]:
+    """The scenario files the command line names, and whether they are a batch.
+
+    A folder stands for its ``*.toml`` files in name order (not those of its sub-folders;
+    a file that only serves as another's ``extends`` base is a scenario too). A batch is
+    a folder or more than one file: each of its files is run whatever happens to the
+    others. A folder without one is bad input.
+    """
+    files: list[Path] = []
+    for arg in arguments:
+        if arg.is_dir():
+            found = sorted((p for p in arg.glob("*.toml") if p.is_file()), key=lambda p: p.name)
+            if not found:
+                raise SimError(f"{arg}: no scenario files (*.toml) in this folder")
+            files.extend(found)
+        else:
+            files.append(arg)
+    return files, len(files) > 1 or any(a.is_dir() for a in arguments)
+
+
+class _Batch:
+    """The files of one ``run`` or ``check``: each is tried whatever befell the others.
+
+    A file's failure (bad input 2, an internal error 3) is reported as one line naming
+    the file, and the batch goes on; the exit code is the worst file's (3 > 2 > 1 > 0).
+    With one file (not a batch) an error propagates as it always did.
+    """
+
+    def __init__(self, args: argparse.Namespace, files: list[Path], several: bool) -> None:
+        self.args = args
+        self.files = files
+        self.several = several
+        self.codes: dict[Path, int] = {}
+
+    def attempt(self, path: Path, step: Callable[[], _T]) -> _T | None:
+        """``step()``, or None after reporting its error (in a batch)."""
+        if not self.several:
+            return step()
+        try:
+            return step()
+        except BrokenPipeError:
+            raise
+        except Exception as err:
+            self.fail(path, _report_error(err, self.args, str(path)))
+            return None
+
+    def fail(self, path: Path, code: int) -> None:
+        self.codes[path] = max(self.codes.get(path, 0), code)
+
+    def progress(self, path: Path, verb: str) -> None:
+        """One line on stderr as a file of a batch starts (not with --quiet)."""
+        if self.several and not self.args.quiet:
+            i = self.files.index(path) + 1
+            print(f"ipo-sim: {verb} {i}/{len(self.files)}: {path}", file=sys.stderr, flush=True)
+
+    def finish(self) -> int:
+        """The worst exit code; a batch closes with a line that counts its outcomes."""
+        worst = max(self.codes.values(), default=0)
+        if self.several and (worst or not self.args.quiet):
+            parts = []
+            # Files, then a step of the whole batch that failed (the comparison).
+            steps = [*self.files, *(p for p in self.codes if p not in self.files)]
+            for code, what in _OUTCOMES.items():
+                hit = [p for p in steps if self.codes.get(p, 0) == code]
+                if hit and code:
+                    parts.append(f"{len(hit)} {what} ({', '.join(p.name for p in hit)})")
+                elif hit:
+                    parts.append(f"{len(hit)} {what}")
+            print(
+                f"ipo-sim: {_count(len(self.files), 'scenario file')}: {', '.join(parts)}"
+                f"; exit code {worst}",
+                file=sys.stderr,
+            )
+        return worst
+
+
+def _load_all(batch: _Batch) -> list[tuple[Path, Scenario]]:
+    """The batch's scenarios that load (a file that does not is reported and left out)."""
+    from sim.scenario import load_scenario
+
+    loaded = []
+    for path in batch.files:
+        scenario = batch.attempt(path, partial(load_scenario, path))
+        if scenario is not None:
+            loaded.append((path, scenario))
+    return loaded
+
+
+def _cmd_run(args: argparse.Namespace) -> int:
     formats = _formats(args.format)
-    scenarios = [load_scenario(p) for p in args.scenarios]
-    names = _distinct_names(scenarios)
-    if len(scenarios) > 1 and COMPARISON in names:
+    batch = _Batch(args, *_scenario_files(args.scenarios))
+    loaded = _load_all(batch)
+    names = _distinct_names([s for _, s in loaded])
+    if len(loaded) > 1 and COMPARISON in names:
         raise SimError(
             f"a scenario named {COMPARISON!r} would share its folder with the comparison "
             "report; give it a different [scenario] name"
         )
-    check_out(args.out, [*names, *([COMPARISON] if len(scenarios) > 1 else [])])
+    check_out(args.out, [*names, *([COMPARISON] if len(loaded) > 1 else [])])
     results: list[Result] = []
     summaries: list[Summary] = []
-    for i, scenario in enumerate(scenarios):
-        result = _simulate(scenario, args)
-        summary = summarise(result)
-        written = write_outputs(
-            args.out / scenario.name,
-            partial(
-                _render_outputs,
-                result,
-                summary,
-                formats=formats,
-                colour=i,
-                quiet=args.quiet,
-                units=args.units,
-            ),
-        )
-        _print_summary(summary, sys.stdout, valuation=scenario.valuation)
-        print(f"  wrote {_count(len(written), 'file')} to {args.out / scenario.name}/")
-        results.append(result)
-        summaries.append(summary)
+    for i, (path, scenario) in enumerate(loaded):
+        batch.progress(path, "run")
+        done = batch.attempt(path, partial(_run_one, scenario, args, formats, i))
+        if done is None:
+            continue
+        if done[1].failed:
+            batch.fail(path, 1)
+        results.append(done[0])
+        summaries.append(done[1])
     if len(results) > 1:
-        _comparison(results, summaries, args.out, formats, args.units)
-    return 1 if any(s.failed for s in summaries) else 0
+        batch.attempt(
+            args.out / COMPARISON,
+            partial(_comparison, results, summaries, args.out, formats, args.units),
+        )
+    return batch.finish()
+
+
+def _run_one(
+    scenario: Scenario, args: argparse.Namespace, formats: list[str], colour: int
+) -> tuple[Result, Summary]:
+    """Simulate one scenario, write its folder and print its summary."""
+    from sim.summary import summarise
+
+    result = _simulate(scenario, args)
+    summary = summarise(result)
+    written = write_outputs(
+        args.out / scenario.name,
+        partial(
+            _render_outputs,
+            result,
+            summary,
+            formats=formats,
+            colour=colour,
+            quiet=args.quiet,
+            units=args.units,
+        ),
+    )
+    _print_summary(summary, sys.stdout, valuation=scenario.valuation)
+    print(f"  wrote {_count(len(written), 'file')} to {args.out / scenario.name}/")
+    return result, summary
 
 
 def _distinct_names(scenarios: list[Scenario]) -> list[str]:
@@ -484,6 +634,7 @@ def _cmd_compare(args: argparse.Namespace) -> int:
     from sim.summary import summarise
 
     formats = _formats(args.format)
+    args.scenarios = _scenario_files(args.scenarios)[0]
     scenarios = [load_scenario(p) for p in args.scenarios]
     if len(scenarios) < 2:
         raise SimError("compare needs at least two scenarios")
@@ -698,42 +849,45 @@ def _print_sweep(sweep: Any, out: TextIO) -> None:
 
 
 def _cmd_check(args: argparse.Namespace) -> int:
+    batch = _Batch(args, *_scenario_files(args.scenarios))
+    for path in batch.files:
+        batch.progress(path, "check")
+        code = batch.attempt(path, partial(_check_one, path, args))
+        if code:
+            batch.fail(path, code)
+    return batch.finish()
+
+
+def _check_one(path: Path, args: argparse.Namespace) -> int:
+    """Check one file: 1 when an expectation failed, else 0."""
     from sim.scenario import load_scenario
     from sim.summary import summarise
 
-    worst = 0
-    for path in args.scenarios:
-        scenario = load_scenario(path)
-        if not scenario.expectations:
-            print(
-                f"{path}: ok ({scenario.name}: {len(scenario.segments)} segments, "
-                f"{len(scenario.shocks)} shocks, {len(scenario.targets)} targets)"
-            )
-            continue
-        result = _simulate(scenario, args)
-        summary = summarise(result)
+    scenario = load_scenario(path)
+    if not scenario.expectations:
         print(
-            f"{path}: {scenario.name}: {len(summary.expectations)} expectations, "
-            f"{result.paths:,} paths"
+            f"{path}: ok ({scenario.name}: {len(scenario.segments)} segments, "
+            f"{len(scenario.shocks)} shocks, {len(scenario.targets)} targets)"
         )
-        for o in summary.expectations:
-            lo, hi = o.ci95
-            print(
-                f"  {o.status.upper():12s} {o.expectation.text}  "
-                f"[estimate {_num(o.estimate)}, 95% {_num(lo)} .. {_num(hi)}]"
-            )
-        if any(o.status == "inconclusive" for o in summary.expectations):
-            print(
-                "  inconclusive: the 95% interval straddles the bound; run with more "
-                "--paths to decide"
-            )
-        if summary.failed:
-            worst = 1
-    return worst
-
-
-def _num(x: float) -> str:
-    return fmt.money(x) if abs(x) >= 1e5 else f"{x:.4g}"
+        return 0
+    result = _simulate(scenario, args)
+    summary = summarise(result)
+    print(
+        f"{path}: {scenario.name}: {len(summary.expectations)} expectations, "
+        f"{result.paths:,} paths"
+    )
+    for o in summary.expectations:
+        e, (lo, hi) = o.expectation, o.ci95
+        print(
+            f"  {o.status.upper():12s} {o.expectation.text}  "
+            f"[estimate {e.statistic_text(o.estimate, 4)}, 95% "
+            f"{e.statistic_text(lo, 4)} .. {e.statistic_text(hi, 4)}]"
+        )
+    if any(o.status == "inconclusive" for o in summary.expectations):
+        print(
+            "  inconclusive: the 95% interval straddles the bound; run with more --paths to decide"
+        )
+    return 1 if summary.failed else 0
 
 
 def _cmd_show(args: argparse.Namespace) -> int:

@@ -28,6 +28,7 @@ from sim.stats import Z95, quantile_interval, wilson_interval
 __all__ = [
     "ExpectationOutcome",
     "Status",
+    "bound_dict",
     "check_expectation",
     "decide",
     "metric_estimate",
@@ -52,14 +53,51 @@ class ExpectationOutcome:
         return {"passed": True, "failed": False}.get(self.status)
 
     def to_dict(self) -> dict[str, Any]:
-        """The verdict as summary.json writes it."""
-        return {
-            "text": self.expectation.text,
-            "passed": self.passed,
-            "status": self.status,
-            "estimate": self.estimate,
-            "ci95": list(self.ci95),
+        """The verdict as summary.json writes it: the statement as text and as fields.
+
+        ``metric`` and ``stat`` as written in the scenario; ``threshold`` (with
+        ``p_at_least`` / ``p_below``) and ``q`` (with ``quantile``) only where the stat
+        takes them; ``bound`` is ``{"at_most": x}``, ``{"at_least": x}`` or
+        ``{"between": [lo, hi]}``, in the statistic's units (USD for money, as every
+        amount in summary.json).
+        """
+        e = self.expectation
+        out: dict[str, Any] = {
+            "text": e.text,
+            "name": e.name,
+            "metric": e.metric,
+            "stat": e.stat,
         }
+        if e.threshold is not None:
+            out["threshold"] = e.threshold
+        if e.q is not None:
+            out["q"] = e.q
+        out["bound"] = bound_dict(e.bounds)
+        out.update(
+            passed=self.passed,
+            status=self.status,
+            estimate=self.estimate,
+            ci95=list(self.ci95),
+        )
+        return out
+
+
+def bound_dict(bounds: tuple[float | None, float | None]) -> dict[str, Any]:
+    """``(lower, upper)`` as the scenario wrote it: ``at_most``, ``at_least`` or ``between``.
+
+    >>> bound_dict((None, 0.5))
+    {'at_most': 0.5}
+    >>> bound_dict((0.1, 0.2))
+    {'between': [0.1, 0.2]}
+    """
+    lo, hi = bounds
+    if lo is not None and hi is not None:
+        return {"between": [lo, hi]}
+    if hi is not None:
+        return {"at_most": hi}
+    if lo is not None:
+        return {"at_least": lo}
+    raise ValueError("an expectation has at least one bound")
 
 
 def decide(ci95: tuple[float, float], bounds: tuple[float | None, float | None]) -> Status:

@@ -21,6 +21,7 @@ __all__ = [
     "number",
     "parameters",
     "pct",
+    "per_share",
     "points",
     "probability",
     "quantity",
@@ -41,6 +42,16 @@ def number(x: float, digits: int = 3, *, group: bool = True) -> str:
     decimals = max(0, digits - 1 - math.floor(math.log10(abs(x))))
     text = f"{x:.{decimals}f}"
     return text.rstrip("0").rstrip(".") if "." in text else text
+
+
+def per_share(usd: float) -> str:
+    """An amount per share in USD, to four significant figures, as prices are written.
+
+    >>> per_share(19.3582), per_share(151.0), per_share(-0.5)
+    ('USD 19.36 a share', 'USD 151 a share', '-USD 0.5 a share')
+    """
+    sign = "-" if usd < 0 else ""
+    return f"{sign}USD {number(abs(usd), 4)} a share"
 
 
 def cents(usd: float) -> float:

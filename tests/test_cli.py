@@ -172,10 +172,14 @@ def test_check_failing_expect_exits_1(capsys: pytest.CaptureFixture[str]) -> Non
 def test_check_several_scenarios(capsys: pytest.CaptureFixture[str]) -> None:
     assert main(["check", str(SMALL), str(FAILING), "--paths", PATHS, "--quiet"]) == 1
     capsys.readouterr()
-    # A bad file among good ones is still bad input.
+    # A bad file among good ones is still bad input (a batch: the good one is checked
+    # too, and a closing line counts the outcomes; tests/test_batch.py).
     assert main(["check", str(SMALL), str(BAD), "--paths", PATHS, "--quiet"]) == 2
-    line = _one_error_line(capsys.readouterr().err)
-    assert "segments.talkie.growht" in line
+    out, err = capsys.readouterr()
+    error, closing = err.splitlines()
+    assert "segments.talkie.growht" in error
+    assert closing.endswith("1 bad input (unknown_key_segment_growht.toml); exit code 2")
+    assert f"{SMALL}: small: 1 expectations" in out
 
 
 def test_check_bad_input_exits_2(capsys: pytest.CaptureFixture[str]) -> None:
@@ -309,9 +313,13 @@ def test_run_bad_input_exits_2_and_writes_nothing(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
     out = tmp_path / "reports"
-    assert _run(out, SMALL, BAD) == 2
+    assert _run(out, BAD) == 2
     assert "segments.talkie.growht" in _one_error_line(capsys.readouterr().err)
     assert not out.exists()
+    # Beside a good file (a batch), the good one is run and written all the same.
+    assert _run(out, SMALL, BAD) == 2
+    assert "segments.talkie.growht" in capsys.readouterr().err.splitlines()[0]
+    assert sorted(p.name for p in out.iterdir()) == ["small"]
 
 
 @pytest.mark.parametrize("formats", ["json,xls", "pdf,,zip", "JSON,html", "", " , "])

@@ -6,6 +6,8 @@ so these hold whatever the registry's layout.
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import numpy as np
 import pytest
 
@@ -24,6 +26,7 @@ from sim.testing import (
 from tests.builders import scenario
 
 PATHS = 3_000
+DATA = Path(__file__).resolve().parent / "data"
 
 SHOCK = {
     "name": "ban",
@@ -196,3 +199,47 @@ def test_registry_names_the_patterns_in_one_place() -> None:
         with pytest.raises(ScenarioError, match=message) as info:
             metrics.unit(name, s, path="expect[0].metric")
         assert info.value.path == "expect[0].metric"
+
+
+def test_summary_json_states_each_expectation_as_fields(run: Result) -> None:
+    from sim.summary import summarise
+
+    written = summarise(run).to_dict()["expectations"]
+    hhi, revenue = written
+    assert hhi["metric"] == "hhi"
+    assert (hhi["stat"], hhi["threshold"], hhi["bound"]) == ("p_below", 0.6, {"at_most": 1.0})
+    assert "q" not in hhi
+    assert (revenue["stat"], revenue["q"], revenue["bound"]) == ("quantile", 0.5, {"at_least": 0})
+    assert "threshold" not in revenue
+    for entry, e in zip(written, run.scenario.expectations, strict=True):
+        outcome = check_expectation(run, e)
+        assert entry["status"] == outcome.status
+        assert entry["estimate"] == outcome.estimate
+        assert entry["ci95"] == list(outcome.ci95)
+        assert entry["text"] == e.text
+    between = Expectation("b", "valuation", "mean", None, None, (1.0, 2.0), "money")
+    assert check_expectation(run, between).to_dict()["bound"] == {"between": [1.0, 2.0]}
+
+
+def test_check_prints_value_per_share_as_money_a_share(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from sim.cli import main
+
+    path = tmp_path / "per_share.toml"
+    path.write_text(
+        f'[scenario]\nextends = {str(DATA / "small.toml")!r}\nname = "per-share"\n\n'
+        '[[expect]]\nname = "low"\nmetric = "value_per_share"\nstat = "p_at_least"\n'
+        'threshold = "HK$151"\nat_most = 1\n\n'
+        '[[expect]]\nname = "median"\nmetric = "value_per_share"\nstat = "quantile"\n'
+        'q = 0.5\nat_least = "HK$1"\n',
+        encoding="utf-8",
+    )
+    assert main(["check", str(path), "--paths", "2000", "--quiet"]) == 0
+    out = capsys.readouterr().out
+    # HK$151 at 0.1282 USD per HKD is USD 19.3582: written as a price is.
+    assert "P(value_per_share >= USD 19.36 a share) <= 1" in out
+    assert "q0.5(value_per_share) >= USD 0.1282 a share" in out
+    assert "19.3582" not in out
+    median_line = next(line for line in out.splitlines() if "median:" in line)
+    assert median_line.count(" a share") == 4  # the bound, the estimate, the interval

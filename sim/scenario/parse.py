@@ -975,7 +975,7 @@ def _parse_expect(t: _Table, path: str, s: _Parsed, fx: Mapping[str, float]) -> 
         raise ScenarioError("not used with stat = 'quantile'", path=t.key("threshold"))
     if stat in ("p_at_least", "p_below") and t.has("q"):
         raise ScenarioError(f"not used with stat = {stat!r}", path=t.key("q"))
-    return Expectation(name, metric, stat, threshold, q, (lo, hi))
+    return Expectation(name, metric, stat, threshold, q, (lo, hi), unit)
 
 
 _SIMULATION_KEYS = _declare("simulation", required=(), optional=("paths", "seed", "sampler"))

@@ -10,6 +10,7 @@ from pathlib import Path
 from types import MappingProxyType
 from typing import Any, Literal, TypeAlias, TypeVar, get_args
 
+from sim import format as fmt
 from sim.distributions import Distribution, RegimeIndex
 from sim.money import format_money
 from sim.valuation import Valuation
@@ -226,8 +227,10 @@ class Correlation:
 class Expectation:
     """An assumption stated in the scenario and tested with Monte Carlo error in mind.
 
-    ``threshold``, ``bounds`` are in the metric's units (USD, a share, or a probability).
-    ``bounds`` is ``(lower, upper)`` with ``None`` for an open side.
+    ``threshold`` is in the metric's unit (USD, a share, or a probability); ``bounds``
+    ``(lower, upper)``, with ``None`` for an open side, in the statistic's (a probability
+    for ``p_at_least`` / ``p_below``, else the metric's). ``unit`` is the metric's unit
+    (``money``, ``fraction`` or ``probability``; ``""`` where unknown), for the text.
     """
 
     name: str
@@ -236,24 +239,42 @@ class Expectation:
     threshold: float | None
     q: float | None
     bounds: tuple[float | None, float | None]
+    unit: str = ""
 
     @property
     def text(self) -> str:
         """A one-line statement of the assertion, for reports and the command line."""
+        threshold = self._in_metric_unit(self.threshold)
         what = {
-            "p_at_least": f"P({self.metric} >= {_fmt_num(self.threshold)})",
-            "p_below": f"P({self.metric} < {_fmt_num(self.threshold)})",
+            "p_at_least": f"P({self.metric} >= {threshold})",
+            "p_below": f"P({self.metric} < {threshold})",
             "quantile": f"q{self.q:g}({self.metric})" if self.q is not None else "",
             "mean": f"mean({self.metric})",
         }[self.stat]
         lo, hi = self.bounds
         if lo is not None and hi is not None:
-            bound = f"in [{_fmt_num(lo)}, {_fmt_num(hi)}]"
+            bound = f"in [{self.statistic_text(lo)}, {self.statistic_text(hi)}]"
         elif hi is not None:
-            bound = f"<= {_fmt_num(hi)}"
+            bound = f"<= {self.statistic_text(hi)}"
         else:
-            bound = f">= {_fmt_num(lo)}"
+            bound = f">= {self.statistic_text(lo)}"
         return f"{self.name}: {what} {bound}" if self.name else f"{what} {bound}"
+
+    def statistic_text(self, x: float | None, digits: int = 6) -> str:
+        """A value of the statistic (a bound, an estimate) as a person reads it.
+
+        A probability for ``p_at_least`` / ``p_below``; else in the metric's unit (money
+        per share for ``value_per_share``); a plain number to ``digits`` significant
+        figures.
+        """
+        if self.stat in ("p_at_least", "p_below"):
+            return _fmt_num(x, digits)
+        return self._in_metric_unit(x, digits)
+
+    def _in_metric_unit(self, x: float | None, digits: int = 6) -> str:
+        if x is not None and self.unit == "money" and self.metric == "value_per_share":
+            return fmt.per_share(x)
+        return _fmt_num(x, digits)
 
 
 @dataclass(frozen=True, slots=True)
@@ -489,9 +510,9 @@ def _share_dict(regions: tuple[str, ...], shares: tuple[float, ...]) -> dict[str
     return {r: w for r, w in zip(regions, shares, strict=True) if w > 0}
 
 
-def _fmt_num(x: float | None) -> str:
+def _fmt_num(x: float | None, digits: int = 6) -> str:
     if x is None:
         return "-"
     if abs(x) >= 1e5:
         return format_money(x)
-    return f"{x:g}"
+    return f"{x:.{digits}g}"
