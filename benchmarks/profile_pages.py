@@ -7,8 +7,8 @@ Run from the repository root::
 
 One process, one page at a time, as the report writer draws them with one worker: the
 figure is built, its layout solved once (``_frozen``), then saved as a PDF page and as a
-PNG. Prints one line per page (seconds, best of ``--repeat``, and the figure's artist
-count) and the totals; writes nothing else.
+PNG (drawn and encoded as the writer does). Prints one line per page (seconds, best of
+``--repeat``, and the figure's artist count) and the totals; writes nothing else.
 """
 
 from __future__ import annotations
@@ -27,9 +27,9 @@ from matplotlib.figure import Figure  # noqa: E402
 
 from sim.engine import simulate  # noqa: E402
 from sim.report.layout import _colours_by_value, _Ctx  # noqa: E402
-from sim.report.style import PNG_DPI, SCENARIO_COLOURS, _style, choose_fonts  # noqa: E402
+from sim.report.style import SCENARIO_COLOURS, _style, choose_fonts  # noqa: E402
 from sim.report.units import resolve_units  # noqa: E402
-from sim.report.write import _frozen, _pages  # noqa: E402
+from sim.report.write import _draw_png, _frozen, _pages  # noqa: E402
 from sim.scenario import load_scenario  # noqa: E402
 from sim.summary import summarise  # noqa: E402
 
@@ -70,9 +70,7 @@ def main() -> None:
                 t2 = time.perf_counter()
                 pdf.savefig(fig)
                 t3 = time.perf_counter()
-                fig.savefig(
-                    io.BytesIO(), format="png", dpi=PNG_DPI, pil_kwargs={"compress_level": 3}
-                )
+                _draw_png(fig, {"Title": "profile"})
                 t4 = time.perf_counter()
                 for step, seconds in zip(steps, (t1 - t0, t2 - t1, t3 - t2, t4 - t3), strict=True):
                     best[step] = min(best[step], seconds)
