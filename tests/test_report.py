@@ -868,3 +868,24 @@ def test_aftermarket_page(baseline: tuple[Result, Summary]) -> None:
 
 def test_no_aftermarket_page_without_the_table(plain: tuple[Result, Summary]) -> None:
     assert "aftermarket.png" not in [p.name for p in _pages(plain[0].scenario)]
+
+
+@pytest.mark.parametrize("draw", [_fig_exceedance, _fig_convergence])
+def test_log_axes_carry_two_minor_ticks_a_decade(
+    baseline: tuple[Result, Summary], draw: Any
+) -> None:
+    # Matplotlib's default is eight a decade (56 on the tail's axis), each tick an artist
+    # updated and drawn by every save: a good part of these pages' drawing time.
+    fig = draw(_ctx(*baseline, units="both"))
+    fig.canvas.draw()
+    log_axes = [
+        axis
+        for ax in fig.findobj(lambda a: hasattr(a, "xaxis") and hasattr(a, "yaxis"))
+        for axis in (ax.xaxis, ax.yaxis)
+        if axis.get_scale() in ("log", "functionlog")
+    ]
+    assert len(log_axes) >= 3
+    for axis in log_axes:
+        lo, hi = sorted(axis.get_view_interval())
+        minor = [v for v in axis.get_minorticklocs() if lo <= v <= hi]
+        assert len(minor) <= 2 * math.ceil(math.log10(hi / lo)) + 2, (len(minor), lo, hi)

@@ -2,15 +2,22 @@
 
 from __future__ import annotations
 
+import io
 import re
 from pathlib import Path
 
+import numpy as np
 import pytest
 from matplotlib.figure import Figure
+from PIL import Image
 
 from sim import Result, Summary, simulate, summarise
 from sim.report import choose_fonts, render
-from sim.report.write import _idle_processors, _processors, _write
+from sim.report.layout import _colours_by_value, _Ctx
+from sim.report.style import PNG_DPI, _style
+from sim.report.summary import _fig_summary
+from sim.report.values import _fig_exceedance
+from sim.report.write import _frozen, _idle_processors, _processors, _write
 from tests.builders import scenario
 
 PATHS = 5_000
@@ -125,3 +132,61 @@ def test_a_busy_machine_draws_in_this_process(monkeypatch: pytest.MonkeyPatch) -
     assert _idle_processors() == 2
     monkeypatch.setattr("os.getloadavg", lambda: (9.0, 1.0, 1.0))
     assert _idle_processors() == 1
+
+
+@pytest.mark.parametrize("fmt", ["pdf", "png"])
+def test_a_frozen_page_is_drawn_once_by_a_save(
+    plain: tuple[Result, Summary], fmt: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # A figure that keeps any layout engine (even matplotlib's "none" placeholder) is
+    # drawn twice by each save: once unrendered "for the layout", once for the file.
+    result, summary = plain
+    fonts = choose_fonts(cjk=False)
+    scenario_ = result.scenario
+    ctx = _Ctx(
+        result,
+        summary,
+        fonts,
+        "#0072B2",
+        _colours_by_value([t.value_usd for t in scenario_.targets]),
+        "usd",
+    )
+    draws = 0
+    real_draw = Figure.draw
+
+    def counting_draw(self: Figure, renderer: object) -> None:
+        nonlocal draws
+        draws += 1
+        real_draw(self, renderer)  # type: ignore[arg-type]
+
+    with _style(fonts):
+        fig = _frozen(_fig_exceedance(ctx))
+        assert fig.get_layout_engine() is None
+        monkeypatch.setattr(Figure, "draw", counting_draw)
+        fig.savefig(io.BytesIO(), format=fmt)
+    assert draws == 1
+
+
+def test_the_png_is_the_page_as_savefig_draws_it(
+    plain: tuple[Result, Summary], tmp_path: Path
+) -> None:
+    # The PNG is encoded by ipo-sim (unfiltered rows), not by Pillow: any reader must
+    # see the same pixels, resolution and title as matplotlib's own PNG of the page.
+    result, summary = plain
+    fonts = choose_fonts(cjk=False)
+    (png,) = render(result, summary, tmp_path, formats=["png"], fonts=fonts, workers=1)[:1]
+    ctx = _Ctx(result, summary, fonts, "#0072B2", ("#440154",) * len(summary.targets), "usd")
+    with _style(fonts):
+        fig = _frozen(_fig_summary(ctx))
+        reference = io.BytesIO()
+        fig.savefig(reference, format="png", dpi=PNG_DPI)
+    ours, theirs = Image.open(png), Image.open(reference)
+    assert ours.mode == "RGB"
+    assert ours.size == theirs.size
+    assert ours.info["Title"] == f"ipo-sim report: {result.scenario.name}"
+    assert ours.info["dpi"] == pytest.approx((PNG_DPI, PNG_DPI), abs=0.05)
+    a = np.asarray(ours, dtype=np.int16)
+    b = np.asarray(theirs.convert("RGB"), dtype=np.int16)
+    differ = np.abs(a - b).max(axis=2) > 0
+    # Only the run time in the provenance table may differ (this run's against none).
+    assert differ.mean() < 0.002

@@ -11,6 +11,7 @@ from matplotlib.axes import Axes
 from matplotlib.figure import Figure
 
 from sim import format as fmt
+from sim.report.axes import _sparse_minor_ticks
 from sim.report.layout import _Ctx, _Measure, _message
 from sim.report.style import _INK, _MUTED
 from sim.scenario import Scenario
@@ -81,6 +82,7 @@ def _panel(
     ax.axhline(tg.p_at_least, color=_INK, lw=0.8, ls="--")
     if checkpoints.size > 1:
         ax.set_xscale("log")
+        _sparse_minor_ticks(ax.xaxis)
         ax.set_xlim(checkpoints[0], checkpoints[-1])
     ymin, ymax = float(lo.min()), float(hi.max())
     pad = max((ymax - ymin) * 0.08, 1e-6)

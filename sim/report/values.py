@@ -15,7 +15,7 @@ from matplotlib.figure import Figure, SubFigure
 from matplotlib.ticker import FixedLocator, FuncFormatter, MaxNLocator, PercentFormatter
 
 from sim import format as fmt
-from sim.report.axes import _same_value, _set_money_axis, _value_axis
+from sim.report.axes import _same_value, _set_money_axis, _sparse_minor_ticks, _value_axis
 from sim.report.layout import (
     _MAX_TARGETS_DRAWN,
     _bubble,
@@ -198,6 +198,7 @@ def _exceedance_panel(
     ax.grid(axis="x", which="major")
     if log_y:
         ax.set_yscale("log")
+        _sparse_minor_ticks(ax.yaxis)
         ax.set_ylim(0.5 / max(n, 1), 1.6)
         ax.set_title("the tail (log scale)")
         ax.yaxis.set_major_formatter(FuncFormatter(lambda v, _pos: f"{fmt.number(v * 100)}%"))
