@@ -54,7 +54,7 @@ def _attribute(a: dict[str, Any], b: dict[str, Any]) -> Attribution:
         b,
         names=("a", "b"),
         source=None,
-        targets=[("1 bn", 1e9), ("2 bn", 2e9)],
+        targets=[("1 bn", 1e9, "fair"), ("2 bn", 2e9, "fair")],
         paths=PATHS,
         seed=SEED,
         sampler="random",
@@ -219,3 +219,35 @@ def test_when_every_hybrid_is_refused_there_is_no_attribution_and_it_says_why(
     assert att["method"] == "none" and att["contributions"] == []
     assert "valuation.year" in att["error"] and att["median_usd"]["scenario"] is None
     assert (out / "comparison" / "comparison_attribution.png").is_file()
+
+
+def test_attribution_reads_each_target_at_its_own_point_in_time() -> None:
+    """A peak target is attributed on the peak market value: A's and B's P are their runs'
+    own, the contributions sum to the change, and a key of the fair value only (none here)
+    is not needed for it to move: the day-1 sentiment moves it alone."""
+    market = {"shares_outstanding": 1_000, "price_range": [1.0, 3.0]}
+
+    def raw(sentiment: float) -> dict[str, Any]:
+        return raw_scenario(
+            offering=market,
+            aftermarket={"day1_sentiment": sentiment, "volatility": 0.6, "days": 60},
+            targets=[{"label": "top", "value": 3000.0, "at": "peak"}],
+        )
+
+    a = attribute(
+        raw(0.0),
+        raw(0.15),
+        names=("a", "b"),
+        source=None,
+        targets=[("fair", 3000.0, "fair"), ("top", 3000.0, "peak")],
+        paths=PATHS,
+        seed=SEED,
+        sampler="random",
+    )
+    assert a.method == "shapley" and [c.key for c in a.contributions] == [
+        "aftermarket.day1_sentiment"
+    ]
+    assert a.p_a[0] == a.p_b[0] == 0.0  # the fair value is 2250 on every path
+    assert 0 < a.p_a[1] < a.p_b[1]
+    assert a.contributions[0].p[1] == pytest.approx(a.p_b[1] - a.p_a[1], abs=1e-15)
+    assert a.to_dict()["targets"][1]["at"] == "peak"
