@@ -222,9 +222,9 @@ def test_when_every_hybrid_is_refused_there_is_no_attribution_and_it_says_why(
 
 
 def test_attribution_reads_each_target_at_its_own_point_in_time() -> None:
-    """A peak target is attributed on the peak market value: A's and B's P are their runs'
-    own, the contributions sum to the change, and a key of the fair value only (none here)
-    is not needed for it to move: the day-1 sentiment moves it alone."""
+    """A peak target is attributed on the peak market value: the fair value is 2250 on
+    every path, so P(fair >= 3000) is 0 in both, while the day-1 sentiment alone moves
+    P(peak >= 3000) and its contribution is the whole change."""
     market = {"shares_outstanding": 1_000, "price_range": [1.0, 3.0]}
 
     def raw(sentiment: float) -> dict[str, Any]:
