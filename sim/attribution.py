@@ -39,6 +39,7 @@ import numpy as np
 
 from sim.engine import Result, simulate
 from sim.errors import ScenarioError
+from sim.format import target_label
 from sim.metrics import target_values
 from sim.scenario import Scenario, build_scenario
 
@@ -302,7 +303,8 @@ class Attribution:
                     "key": c.key,
                     "median_usd": c.median_usd,
                     "p_at_least": {
-                        label: p for (label, _, _), p in zip(self.targets, c.p, strict=True)
+                        target_label(label, at): p
+                        for (label, _, at), p in zip(self.targets, c.p, strict=True)
                     },
                 }
                 for c in self.contributions

@@ -239,7 +239,8 @@ def test_attribution_reads_each_target_at_its_own_point_in_time() -> None:
         raw(0.15),
         names=("a", "b"),
         source=None,
-        targets=[("fair", 3000.0, "fair"), ("top", 3000.0, "peak")],
+        # One label at two points in time: comparison.json keeps them apart.
+        targets=[("3000", 3000.0, "fair"), ("3000", 3000.0, "peak")],
         paths=PATHS,
         seed=SEED,
         sampler="random",
@@ -250,4 +251,6 @@ def test_attribution_reads_each_target_at_its_own_point_in_time() -> None:
     assert a.p_a[0] == a.p_b[0] == 0.0  # the fair value is 2250 on every path
     assert 0 < a.p_a[1] < a.p_b[1]
     assert a.contributions[0].p[1] == pytest.approx(a.p_b[1] - a.p_a[1], abs=1e-15)
-    assert a.to_dict()["targets"][1]["at"] == "peak"
+    data = a.to_dict()
+    assert data["targets"][1]["at"] == "peak"
+    assert list(data["contributions"][0]["p_at_least"]) == ["3000", "3000 (at peak)"]
