@@ -39,6 +39,8 @@ import numpy as np
 
 from sim.engine import Result, simulate
 from sim.errors import ScenarioError
+from sim.format import target_label
+from sim.metrics import target_values
 from sim.scenario import Scenario, build_scenario
 
 __all__ = [
@@ -211,8 +213,9 @@ class Attribution:
         ``none``: nothing differs, or a hybrid failed validation (``error`` says which).
     paths, seed : int
         Of every attribution run (all paired).
-    targets : tuple of (label, USD)
-        The fair-value targets both scenarios have, in A's order.
+    targets : tuple of (label, USD, at)
+        The targets both scenarios have, in A's order, each with the point in time it
+        reads (``fair``, ``offer``, ``day1``, ``end``, ``peak``).
     median_a, median_b : float
         The runs' median equity values, USD.
     p_a, p_b : tuple of float
@@ -233,7 +236,7 @@ class Attribution:
     method: str
     paths: int
     seed: int
-    targets: tuple[tuple[str, float], ...]
+    targets: tuple[tuple[str, float, str], ...]
     median_a: float
     median_b: float
     p_a: tuple[float, ...]
@@ -287,17 +290,21 @@ class Attribution:
                 {
                     "label": label,
                     "value_usd": value,
+                    "at": at,
                     "p_minus": _finite(pa),
                     "p_scenario": _finite(pb),
                 }
-                for (label, value), pa, pb in zip(self.targets, self.p_a, self.p_b, strict=True)
+                for (label, value, at), pa, pb in zip(
+                    self.targets, self.p_a, self.p_b, strict=True
+                )
             ],
             "contributions": [
                 {
                     "key": c.key,
                     "median_usd": c.median_usd,
                     "p_at_least": {
-                        label: p for (label, _), p in zip(self.targets, c.p, strict=True)
+                        target_label(label, at): p
+                        for (label, _, at), p in zip(self.targets, c.p, strict=True)
                     },
                 }
                 for c in self.contributions
@@ -346,7 +353,7 @@ def attribute(
     *,
     names: tuple[str, str],
     source: Path | None,
-    targets: Sequence[tuple[str, float]],
+    targets: Sequence[tuple[str, float, str]],
     paths: int,
     seed: int,
     sampler: str,
@@ -361,8 +368,9 @@ def attribute(
     names : (A's name, B's name)
     source : Path or None
         Passed to the loader for the hybrids (A's file).
-    targets : sequence of (label, USD)
-        The targets to attribute P(value >= target) of.
+    targets : sequence of (label, USD, at)
+        The targets to attribute P(value at ``at`` >= target) of: the fair value, or the
+        market value at the offer, day 1, the end or the peak.
     paths, seed, sampler
         Of every run: one seed so that all runs are paired.
     run : callable, optional
@@ -413,7 +421,7 @@ def _attribute(
     keys: list[tuple[str, list[Key]]],
     names: tuple[str, str],
     source: Path | None,
-    targets: Sequence[tuple[str, float]],
+    targets: Sequence[tuple[str, float, str]],
     paths: int,
     seed: int,
     sampler: str,
@@ -476,7 +484,7 @@ class _Empty:
     names: tuple[str, str]
     paths: int
     seed: int
-    targets: tuple[tuple[str, float], ...]
+    targets: tuple[tuple[str, float, str], ...]
 
     def failed(self, error: str) -> Attribution:
         nan = math.nan
@@ -498,11 +506,18 @@ class _Empty:
         )
 
 
-def _outputs(result: Result, targets: Sequence[tuple[str, float]]) -> tuple[Fraction, ...]:
-    """The median equity value and P(value >= t) per target, exactly (all paths kept)."""
+def _outputs(result: Result, targets: Sequence[tuple[str, float, str]]) -> tuple[Fraction, ...]:
+    """The median equity value and P(value >= t) per target, each read at its point in
+    time, exactly (all paths kept)."""
     if not result.exact:
         raise ValueError("attribution runs keep every path: use fewer paths")
-    equity = result.kept.values.equity[: result.kept.n]
-    n = equity.size
+    n = result.kept.n
+    equity = result.kept.values.equity[:n]
     median = Fraction(float(np.median(equity)))
-    return (median, *(Fraction(int(np.count_nonzero(equity >= t)), n) for _, t in targets))
+    out = [median]
+    for label, t, at in targets:
+        values = target_values(result.scenario, result.kept.values, at)
+        if values is None:
+            raise HybridInvalid(f"{result.scenario.name} has no {at} value for target {label!r}")
+        out.append(Fraction(int(np.count_nonzero(values[:n] >= t)), n))
+    return tuple(out)

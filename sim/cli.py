@@ -667,7 +667,7 @@ def _attribution(args: argparse.Namespace, summaries: list[Summary]) -> tuple[An
     out = []
     for i in range(1, len(args.scenarios)):
         pair = [s for j, s in enumerate(summaries) if j in (0, i)]
-        targets = [t for t in shared_targets(pair) if _has_target(pair, t[1])]
+        targets = [t for t in shared_targets(pair) if _has_target(pair, t[1], t[2])]
         _status(
             f"attributing {summaries[i].run.scenario} - {summaries[0].run.scenario} "
             "to each key that differs",
@@ -688,10 +688,10 @@ def _attribution(args: argparse.Namespace, summaries: list[Summary]) -> tuple[An
     return tuple(out)
 
 
-def _has_target(summaries: list[Summary], value: float) -> bool:
+def _has_target(summaries: list[Summary], value: float, at: str) -> bool:
     from sim.compare import target_p
 
-    return all(target_p(s, value) is not None for s in summaries)
+    return all(target_p(s, value, at) is not None for s in summaries)
 
 
 def _comparison(
@@ -1079,11 +1079,11 @@ def _print_comparison(comparison: Comparison, out: TextIO) -> None:
     print(f"comparison of {', '.join(names)}: differences from {names[0]}, {how}", file=out)
     rows = [["target", *names, *(f"{n} - {names[0]}" for n in names[1:])]]
     for target in comparison.targets:
-        row = [target.label]
+        row = [target.shown]
         for e in target.estimates:
             row.append(fmt.pct(e.p_at_least) if e is not None else "-")
         for i in range(1, len(names)):
-            d = comparison.difference(i, target.value_usd)
+            d = comparison.difference(i, target.value_usd, target.at)
             row.append("-" if d is None else fmt.difference(d.estimate, d.ci95))
         rows.append(row)
     widths = [max(_width(r[j]) for r in rows) for j in range(len(rows[0]))]
@@ -1101,8 +1101,9 @@ def _print_attribution(a: Attribution, out: TextIO) -> None:
     print(f"attribution of {a.scenario} - {a.minus}: {a.note}", file=out)
     if not a.contributions:
         return
-    # Targets named by their value: their labels would make the table too wide.
-    rows = [["key", "median value", *(f"P>={fmt.money(v, short=True)}" for _, v in a.targets)]]
+    # Targets named by their value (and the point in time, unless the fair value): their
+    # labels would make the table too wide.
+    rows = [["key", "median value", *(_attribution_head(v, at) for _, v, at in a.targets)]]
     for c in a.contributions:
         rows.append([c.key, fmt.signed_money(c.median_usd), *(fmt.points(p) for p in c.p)])
     rows.append(
@@ -1121,9 +1122,15 @@ def _print_attribution(a: Attribution, out: TextIO) -> None:
         print("  " + "  ".join(cells), file=out)
 
 
+def _attribution_head(value: float, at: str) -> str:
+    """An attribution column's heading: ``P>=USD 25 bn``, ``peak>=USD 25 bn``."""
+    return ("P" if at == "fair" else fmt.at_short(at)) + f">={fmt.money(value, short=True)}"
+
+
 def _target_label(t: TargetEstimate) -> str:
-    """A target's label, with the value it is read against unless that is fair value."""
-    return t.label if t.at == "fair" else f"{t.label} (at {t.at})"
+    """A target's label, with the value it is read against unless that is fair value or
+    the label says it already."""
+    return fmt.target_label(t.label, t.at)
 
 
 def _print_pricing(summary: Summary, out: TextIO) -> None:

@@ -18,8 +18,11 @@ from typing import Any
 
 import numpy as np
 
+from sim import metrics
 from sim.attribution import Attribution
 from sim.engine import Result
+from sim.format import target_label
+from sim.model import FloatArray
 from sim.stats import Z95
 from sim.summary import Summary, TargetEstimate
 
@@ -33,6 +36,7 @@ __all__ = [
     "paired",
     "shared_targets",
     "target_p",
+    "target_values",
 ]
 
 
@@ -46,6 +50,8 @@ class TargetDifference:
         The target's label (the first scenario's, where several have the target).
     value_usd : float
         The target, USD.
+    at : str
+        The value it reads: ``fair``, ``offer``, ``day1``, ``end`` or ``peak``.
     index : int
         Position of the scenario compared with the first (1, 2, ...).
     estimate : float
@@ -62,6 +68,7 @@ class TargetDifference:
 
     label: str
     value_usd: float
+    at: str
     index: int
     estimate: float
     se: float
@@ -76,14 +83,20 @@ class TargetDifference:
 
 @dataclass(frozen=True, slots=True)
 class SharedTarget:
-    """One target (matched by value) in every compared run.
+    """One target (matched by value and the point in time it reads) in every compared run.
 
-    ``estimates[i]`` is run i's estimate, None where run i has no target at this value.
+    ``estimates[i]`` is run i's estimate, None where run i has no such target.
     """
 
     label: str
     value_usd: float
+    at: str
     estimates: tuple[TargetEstimate | None, ...]
+
+    @property
+    def shown(self) -> str:
+        """The label, with the value it reads unless the label says it already."""
+        return target_label(self.label, self.at)
 
 
 @dataclass(frozen=True, slots=True)
@@ -117,7 +130,7 @@ class Comparison:
     paired : bool
         True when the runs share common random numbers (see :func:`paired`).
     targets : tuple of SharedTarget
-        Every target of the runs, matched by value; the first label wins.
+        Every target of the runs, matched by (value, at); the first label wins.
     differences : tuple of TargetDifference
         One per (target of the first run, later run that has it).
     attribution : tuple of Attribution
@@ -135,10 +148,16 @@ class Comparison:
     def names(self) -> list[str]:
         return [r.name for r in self.runs]
 
-    def difference(self, index: int, value: float) -> TargetDifference | None:
-        """Run ``index`` minus the first run at target ``value``; None if not compared."""
+    def difference(self, index: int, value: float, at: str = "fair") -> TargetDifference | None:
+        """Run ``index`` minus the first run at target ``value`` read at ``at``; None if not
+        compared."""
         return next(
-            (d for d in self.differences if d.index == index and d.value_usd == value), None
+            (
+                d
+                for d in self.differences
+                if d.index == index and d.value_usd == value and d.at == at
+            ),
+            None,
         )
 
     def to_dict(self) -> dict[str, Any]:
@@ -151,6 +170,7 @@ class Comparison:
                 {
                     "label": t.label,
                     "value_usd": t.value_usd,
+                    "at": t.at,
                     "p_at_least": {
                         name: (e.p_at_least if e is not None else None)
                         for name, e in zip(names, t.estimates, strict=True)
@@ -162,6 +182,7 @@ class Comparison:
                 {
                     "label": d.label,
                     "value_usd": d.value_usd,
+                    "at": d.at,
                     "scenario": names[d.index],
                     "minus": names[0],
                     "estimate": d.estimate,
@@ -195,29 +216,40 @@ def compare(results: Sequence[Result], summaries: Sequence[Summary]) -> Comparis
         for r in results
     )
     targets = tuple(
-        SharedTarget(label, value, tuple(target_p(s, value) for s in summaries))
-        for label, value in shared_targets(summaries)
+        SharedTarget(label, value, at, tuple(target_p(s, value, at) for s in summaries))
+        for label, value, at in shared_targets(summaries)
     )
     return Comparison(runs, paired(results), targets, tuple(compare_targets(results, summaries)))
 
 
-def shared_targets(summaries: Sequence[Summary]) -> list[tuple[str, float]]:
-    """Every target of the runs as (label, USD), matched by value; the first label wins."""
-    targets: list[tuple[str, float]] = []
+def shared_targets(summaries: Sequence[Summary]) -> list[tuple[str, float, str]]:
+    """Every target of the runs as (label, USD, at), matched by value and the point in
+    time it reads; the first label wins."""
+    targets: list[tuple[str, float, str]] = []
     for s in summaries:
-        # Paired differences are measured on the kept equity values: fair-value targets.
-        for tg in (tg for tg in s.targets if tg.at == "fair"):
-            if not any(math.isclose(tg.value_usd, v, rel_tol=1e-12) for _, v in targets):
-                targets.append((tg.label, tg.value_usd))
+        for tg in s.targets:
+            if not any(
+                at == tg.at and math.isclose(tg.value_usd, v, rel_tol=1e-12)
+                for _, v, at in targets
+            ):
+                targets.append((tg.label, tg.value_usd, tg.at))
     return targets
 
 
-def target_p(summary: Summary, value: float) -> TargetEstimate | None:
-    """The summary's estimate of P(value >= ``value``); None if ``value`` is not a target."""
+def target_p(summary: Summary, value: float, at: str = "fair") -> TargetEstimate | None:
+    """The summary's estimate of P(value at ``at`` >= ``value``); None if it has no such
+    target."""
     for tg in summary.targets:
-        if math.isclose(tg.value_usd, value, rel_tol=1e-12):
+        if tg.at == at and math.isclose(tg.value_usd, value, rel_tol=1e-12):
             return tg
     return None
+
+
+def target_values(result: Result, at: str) -> FloatArray | None:
+    """The kept paths' values a target read at ``at`` compares with: the fair value
+    (``fair``) or the market value at that point in time; None when the run has none."""
+    values = metrics.target_values(result.scenario, result.kept.values, at)
+    return None if values is None else values[: result.kept.n]
 
 
 def compare_targets(
@@ -225,11 +257,12 @@ def compare_targets(
 ) -> list[TargetDifference]:
     """Each scenario's target probabilities against the first scenario's.
 
-    Targets are matched by value. Runs with the same seed, path count and sampler drew
-    the same inputs path by path (common random numbers), so the standard error of a
-    difference comes from the per-path differences ``1[B_k >= t] - 1[A_k >= t]`` of the
-    kept paths, which is far smaller than that of independent runs when the scenarios
-    are alike.
+    Targets are matched by value and the point in time they read (``at``). Runs with the
+    same seed, path count and sampler drew the same inputs path by path (common random
+    numbers), so the standard error of a difference comes from the per-path differences
+    ``1[B_k >= t] - 1[A_k >= t]`` of the kept paths, each read at the target's point in
+    time (fair value, or market value at the offer, day 1, the end or the peak), which is
+    far smaller than that of independent runs when the scenarios are alike.
 
     Parameters
     ----------
@@ -243,25 +276,30 @@ def compare_targets(
     is_paired = paired(results)
     out: list[TargetDifference] = []
     first = results[0]
-    for label, value in shared_targets(summaries):
-        a = target_p(summaries[0], value)
+    for label, value, at in shared_targets(summaries):
+        a = target_p(summaries[0], value, at)
         if a is None:
             continue
+        values_a = target_values(first, at) if is_paired else None
         for i in range(1, len(results)):
-            b = target_p(summaries[i], value)
+            b = target_p(summaries[i], value, at)
             if b is None:
                 continue
             independent = math.hypot(a.se, b.se)
             se = independent
-            if is_paired:
-                n = first.kept.n
-                hit_a = first.kept.values.equity[:n] >= value
-                hit_b = results[i].kept.values.equity[:n] >= value
-                diff = hit_b.astype(np.float64) - hit_a.astype(np.float64)
+            values_b = target_values(results[i], at) if is_paired else None
+            # Both runs keep these values whenever both have the target (the loader asks
+            # for the table a point in time needs); else the runs cannot be paired on it.
+            pair = values_a is not None and values_b is not None
+            if pair:
+                assert values_a is not None and values_b is not None
+                diff = (values_b >= value).astype(np.float64) - (values_a >= value).astype(
+                    np.float64
+                )
                 se = float(diff.std(ddof=1)) / math.sqrt(results[i].paths)
             out.append(
                 TargetDifference(
-                    label, value, i, b.p_at_least - a.p_at_least, se, independent, is_paired
+                    label, value, at, i, b.p_at_least - a.p_at_least, se, independent, pair
                 )
             )
     return out

@@ -7,12 +7,15 @@ one value reads the same wherever it is printed.
 from __future__ import annotations
 
 import math
+import re
 from collections.abc import Sequence
 from typing import Any
 
 import numpy as np
 
 __all__ = [
+    "AT_VALUE",
+    "at_short",
     "cents",
     "difference",
     "distribution",
@@ -27,6 +30,7 @@ __all__ = [
     "quantity",
     "signed",
     "signed_pct",
+    "target_label",
     "yi",
 ]
 
@@ -299,3 +303,41 @@ def parameters(d: dict[str, Any], *, money_values: bool = False) -> str:
 
     params = ", ".join(f"{k}={show(v)}" for k, v in d.items() if k != "dist")
     return f"{d['dist']}({params})"
+
+
+AT_VALUE = {
+    "fair": "fair value at listing",
+    "offer": "market value at the offer price",
+    "day1": "market value at the day-1 close",
+    "end": "market value at the window's end",
+    "peak": "market value at the peak daily close",
+}
+"""What a target read at each ``at`` compares with, in words."""
+
+# Words that already say a label's point in time (whole words, any case).
+_AT_WORDS = {
+    "fair": r"fair",
+    "offer": r"offer",
+    "day1": r"day[- ]?1|first[- ]day",
+    "end": r"end",
+    "peak": r"peak",
+}
+
+
+def at_short(at: str) -> str:
+    """A point in time in a few letters, for narrow headings: ``peak``, ``day 1``, ``fair``."""
+    return "day 1" if at == "day1" else at
+
+
+def target_label(label: str, at: str) -> str:
+    """A target's label that says which value it reads: ``(at peak)`` appended unless the
+    target reads the fair value or the label already names its point in time.
+
+    >>> target_label("brief: 25 bn USD", "peak"), target_label("peak: 25 bn", "peak")
+    ('brief: 25 bn USD (at peak)', 'peak: 25 bn')
+    >>> target_label("brief: 25 bn USD", "fair"), target_label("B: 1 bn", "day1")
+    ('brief: 25 bn USD', 'B: 1 bn (at day 1)')
+    """
+    if at == "fair" or re.search(rf"\b(?:{_AT_WORDS[at]})\b", label, re.IGNORECASE):
+        return label
+    return f"{label} (at {at_short(at)})"

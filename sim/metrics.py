@@ -66,6 +66,7 @@ __all__ = [
     "stream_name",
     "streamed",
     "target_metric",
+    "target_values",
     "thresholds",
     "unit",
 ]
@@ -488,7 +489,11 @@ def stream_name(name: str) -> str:
 def target_metric(target: Target) -> str:
     """The metric a target is read against: ``valuation`` (``at = "fair"``) or
     ``market_value.<at>``."""
-    return VALUATION.name() if target.at == "fair" else MARKET_VALUE.name(target.at)
+    return _at_metric(target.at)
+
+
+def _at_metric(at: str) -> str:
+    return VALUATION.name() if at == "fair" else MARKET_VALUE.name(at)
 
 
 def streamed(scope: Scope, values: PathValues) -> Iterator[tuple[str, FloatArray]]:
@@ -526,3 +531,9 @@ def thresholds(scenario: Scenario) -> dict[str, tuple[float, ...]]:
         if e.threshold is not None:
             out.setdefault(stream_name(e.metric), []).append(e.threshold)
     return {k: tuple(sorted(set(v))) for k, v in out.items()}
+
+
+def target_values(scope: Scope, values: PathValues, at: str) -> FloatArray | None:
+    """The per-path values a target read at ``at`` compares with: the fair value (``fair``)
+    or the market value at that point in time; None when the scenario has none."""
+    return per_path(scope, values, _at_metric(at))

@@ -425,8 +425,12 @@ class ShockImpact:
         ``1 - mean value / mean value with shocks off`` over the kept paths; None when
         undefined.
     targets_shocks_off : tuple of TargetEstimate, or None
-        Each target's probability with shocks switched off (every path); None when the
-        run did not count them.
+        Each fair-value target's probability with shocks switched off (every path); None
+        when the run did not count them.
+    targets_left_out : tuple of str
+        The labels of the targets read at a market value (``offer``, ``day1``, ``end``,
+        ``peak``), which ``targets_shocks_off`` leaves out: the engine values each path
+        with shocks off at fair value only (:data:`LEFT_OUT_WHY`).
     """
 
     kept_paths: int
@@ -434,6 +438,7 @@ class ShockImpact:
     median_loss: float | None
     mean_value_cut: float | None
     targets_shocks_off: tuple[TargetEstimate, ...] | None
+    targets_left_out: tuple[str, ...] = ()
 
     def to_dict(self) -> dict[str, Any]:
         out: dict[str, Any] = {
@@ -444,7 +449,17 @@ class ShockImpact:
         }
         if self.targets_shocks_off is not None:
             out["targets_shocks_off"] = [t.to_dict() for t in self.targets_shocks_off]
+        if self.targets_left_out:
+            out["targets_left_out"] = {"labels": list(self.targets_left_out), "why": LEFT_OUT_WHY}
         return out
+
+
+LEFT_OUT_WHY = (
+    "the engine keeps each path's value with shocks switched off at fair value only; the "
+    "offer price and the market values after it (day1, end, peak) are computed once, with "
+    "the shocks, so targets read at them have no probability with shocks off"
+)
+"""Why the shock impact leaves out targets read at a market value."""
 
 
 @dataclass(frozen=True, slots=True)

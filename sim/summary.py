@@ -398,7 +398,8 @@ def _shock_impact(result: Result, targets: tuple[TargetEstimate, ...]) -> ShockI
     targets_off = None
     if off is not None:
         # Shocks switched off change the fair value; the offer follows it on each path
-        # but is not streamed twice: the fair-value targets only.
+        # but is not streamed twice: the fair-value targets only (the others are named in
+        # targets_left_out).
         targets_off = tuple(
             _target(t.label, t.value_usd, None, off.count_at_least(t.value_usd), n)
             for t in targets
@@ -410,6 +411,7 @@ def _shock_impact(result: Result, targets: tuple[TargetEstimate, ...]) -> ShockI
         median_loss=float(np.median(loss)) if loss.size else None,
         mean_value_cut=cut,
         targets_shocks_off=targets_off,
+        targets_left_out=tuple(t.label for t in targets if t.at != "fair"),
     )
 
 

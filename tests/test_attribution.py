@@ -54,7 +54,7 @@ def _attribute(a: dict[str, Any], b: dict[str, Any]) -> Attribution:
         b,
         names=("a", "b"),
         source=None,
-        targets=[("1 bn", 1e9), ("2 bn", 2e9)],
+        targets=[("1 bn", 1e9, "fair"), ("2 bn", 2e9, "fair")],
         paths=PATHS,
         seed=SEED,
         sampler="random",
@@ -219,3 +219,38 @@ def test_when_every_hybrid_is_refused_there_is_no_attribution_and_it_says_why(
     assert att["method"] == "none" and att["contributions"] == []
     assert "valuation.year" in att["error"] and att["median_usd"]["scenario"] is None
     assert (out / "comparison" / "comparison_attribution.png").is_file()
+
+
+def test_attribution_reads_each_target_at_its_own_point_in_time() -> None:
+    """A peak target is attributed on the peak market value: the fair value is 2250 on
+    every path, so P(fair >= 3000) is 0 in both, while the day-1 sentiment alone moves
+    P(peak >= 3000) and its contribution is the whole change."""
+    market = {"shares_outstanding": 1_000, "price_range": [1.0, 3.0]}
+
+    def raw(sentiment: float) -> dict[str, Any]:
+        return raw_scenario(
+            offering=market,
+            aftermarket={"day1_sentiment": sentiment, "volatility": 0.6, "days": 60},
+            targets=[{"label": "top", "value": 3000.0, "at": "peak"}],
+        )
+
+    a = attribute(
+        raw(0.0),
+        raw(0.15),
+        names=("a", "b"),
+        source=None,
+        # One label at two points in time: comparison.json keeps them apart.
+        targets=[("3000", 3000.0, "fair"), ("3000", 3000.0, "peak")],
+        paths=PATHS,
+        seed=SEED,
+        sampler="random",
+    )
+    assert a.method == "shapley" and [c.key for c in a.contributions] == [
+        "aftermarket.day1_sentiment"
+    ]
+    assert a.p_a[0] == a.p_b[0] == 0.0  # the fair value is 2250 on every path
+    assert 0 < a.p_a[1] < a.p_b[1]
+    assert a.contributions[0].p[1] == pytest.approx(a.p_b[1] - a.p_a[1], abs=1e-15)
+    data = a.to_dict()
+    assert data["targets"][1]["at"] == "peak"
+    assert list(data["contributions"][0]["p_at_least"]) == ["3000", "3000 (at peak)"]

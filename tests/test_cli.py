@@ -713,12 +713,19 @@ def test_compare_pairs_scenarios_and_writes_comparison_json(
     assert data["paired"] is True
     assert [s["name"] for s in data["scenarios"]] == ["baseline", "article-2025-06"]
     assert {s["seed"] for s in data["scenarios"]} == {load_scenario(BASELINE).simulation.seed}
-    fair = [t for t in load_scenario(BASELINE).targets if t.at == "fair"]
-    assert len(data["differences"]) == len(data["targets"]) == len(fair) > 0
+    # Every target, whatever value it reads, is compared: the brief's ladder at the peak too.
+    targets = load_scenario(BASELINE).targets
+    assert {t.at for t in targets} == {"fair", "peak"}
+    assert len(data["differences"]) == len(data["targets"]) == len(targets)
+    assert [(d["value_usd"], d["at"]) for d in data["differences"]] == [
+        (t.value_usd, t.at) for t in targets
+    ]
+    # The label says "peak" already: the point in time is not appended a second time.
+    assert "peak within six months: 25 bn USD (brief)  " in out and "(at peak)" not in out
     for d in data["differences"]:
         assert d["paired"] is True
         p = data["targets"]
-        row = next(t for t in p if t["value_usd"] == d["value_usd"])
+        row = next(t for t in p if (t["value_usd"], t["at"]) == (d["value_usd"], d["at"]))
         assert math.isclose(
             d["estimate"],
             row["p_at_least"]["article-2025-06"] - row["p_at_least"]["baseline"],

@@ -84,3 +84,56 @@ def test_render_comparison_draws_the_comparison_it_is_given(
     monkeypatch.setattr(sim.report.comparison, "compare", recompute)
     written = render_comparison(results, summaries, tmp_path, ["pdf"], comparison=given)
     assert [p.name for p in written] == ["comparison.pdf"]
+
+
+def _market_run(name: str, sentiment: float) -> tuple[Result, Summary]:
+    """A fixed fair value of 2250 (builders) and a walk after listing: the fair-value target
+    at 3000 is never reached, the peak one often, more with a warmer day 1."""
+    sc = scenario(
+        scenario={"name": name, "base_year": 2024, "horizon": 2},
+        offering={"shares_outstanding": 1_000, "price_range": [1.0, 3.0]},
+        aftermarket={
+            "day1_sentiment": {"dist": "normal", "mean": sentiment, "sd": 0.2},
+            "volatility": 0.6,
+            "days": 60,
+        },
+        targets=[
+            {"label": "3000", "value": 3000.0},
+            {"label": "3000 at the top", "value": 3000.0, "at": "peak"},
+            {"label": "2500", "value": 2500.0, "at": "day1"},
+        ],
+    )
+    result = simulate(sc, 4_000, seed=5)
+    return result, summarise(result)
+
+
+def test_targets_are_matched_by_value_and_point_in_time_and_paired_on_their_own_value() -> None:
+    (a, sa), (b, sb) = _market_run("cool", 0.0), _market_run("warm", 0.15)
+    c = compare([a, b], [sa, sb])
+    assert [(t.value_usd, t.at) for t in c.targets] == [
+        (3000.0, "fair"),
+        (3000.0, "peak"),
+        (2500.0, "day1"),
+    ]
+    # The peak target keeps its own estimate, not the fair one at the same value.
+    assert c.targets[1].estimates == (sa.targets[1], sb.targets[1])
+    assert sa.targets[0].p_at_least == 0.0 < sa.targets[1].p_at_least
+    assert [t.shown for t in c.targets] == ["3000", "3000 at the top (at peak)", "2500 (at day 1)"]
+    fair = c.difference(1, 3000.0, "fair")
+    assert fair is not None and fair.estimate == 0.0 and fair.se == 0.0
+    for at, values in (("peak", "market_value_peak"), ("day1", "market_value_day1")):
+        value = 3000.0 if at == "peak" else 2500.0
+        d = c.difference(1, value, at)
+        assert d is not None and d.paired and d.at == at
+        ta, tb = target_p(sa, value, at), target_p(sb, value, at)
+        assert ta is not None and tb is not None
+        assert d.estimate == tb.p_at_least - ta.p_at_least > 0
+        # Paired on the market value at that point in time, path by path.
+        hit_a = getattr(a.kept.values, values)[: a.kept.n] >= value
+        hit_b = getattr(b.kept.values, values)[: b.kept.n] >= value
+        diff = hit_b.astype(float) - hit_a.astype(float)
+        assert d.se == pytest.approx(float(diff.std(ddof=1)) / 4_000**0.5, rel=1e-12)
+        assert 0 < d.se < d.se_independent
+    data = c.to_dict()
+    assert [t["at"] for t in data["targets"]] == ["fair", "peak", "day1"]
+    assert [d["at"] for d in data["differences"]] == ["fair", "peak", "day1"]

@@ -80,3 +80,24 @@ def test_parameters_write_amounts_as_money() -> None:
     assert fmt.parameters({"dist": "fixed", "value": 2.5e9}, money_values=True) == (
         "USD 2.50 bn (25.0亿)"
     )
+
+
+@pytest.mark.parametrize(
+    ("label", "at", "shown"),
+    [
+        # The shipped baseline's label names its point in time: not said twice.
+        ("peak within six months: 25 bn USD (brief)", "peak", None),
+        ("brief: 25 bn USD", "peak", "brief: 25 bn USD (at peak)"),
+        ("brief: 25 bn USD", "fair", None),
+        ("Day-1 pop: 5 bn", "day1", None),
+        ("first day: 5 bn", "day1", None),
+        ("5 bn", "day1", "5 bn (at day 1)"),
+        ("end of the window: 5 bn", "end", None),
+        # "trend" is not the word "end", nor "offering" the word "offer".
+        ("trend: 5 bn", "end", "trend: 5 bn (at end)"),
+        ("offering: 5 bn", "offer", "offering: 5 bn (at offer)"),
+        ("at the offer: 5 bn", "offer", None),
+    ],
+)
+def test_target_label_says_the_point_in_time_once(label: str, at: str, shown: str | None) -> None:
+    assert fmt.target_label(label, at) == (label if shown is None else shown)

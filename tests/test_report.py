@@ -575,23 +575,23 @@ def test_paired_differences_use_common_random_numbers(
 ) -> None:
     (a, sa), (b, sb) = baseline, cold_window
     diffs = compare_targets([a, b], [sa, sb])
-    # Paired differences are of the fair value: the targets read at fair value.
-    fair_a = [t for t in sa.targets if t.at == "fair"]
-    fair_b = [t for t in sb.targets if t.at == "fair"]
-    assert len(diffs) == len(fair_a)
-    for d, ta, tb in zip(diffs, fair_a, fair_b, strict=True):
-        assert d.paired and d.index == 1 and d.label == ta.label
+    # Every target is paired on the value it reads: fair value, or the peak market value.
+    assert {t.at for t in sa.targets} == {"fair", "peak"}
+    assert len(diffs) == len(sa.targets)
+    for d, ta, tb in zip(diffs, sa.targets, sb.targets, strict=True):
+        assert d.paired and d.index == 1 and d.label == ta.label and d.at == ta.at == tb.at
         assert d.estimate == pytest.approx(tb.p_at_least - ta.p_at_least)
         # se from the per-path differences of the indicators, computed here by hand.
-        per_path = (b.kept.values.equity >= d.value_usd).astype(float) - (
-            a.kept.values.equity >= d.value_usd
+        field = "equity" if d.at == "fair" else f"market_value_{d.at}"
+        per_path = (getattr(b.kept.values, field) >= d.value_usd).astype(float) - (
+            getattr(a.kept.values, field) >= d.value_usd
         ).astype(float)
         assert d.se == pytest.approx(per_path.std(ddof=1) / math.sqrt(PATHS))
         assert d.se_independent == pytest.approx(math.hypot(ta.se, tb.se))
         lo, hi = d.ci95
         assert lo <= d.estimate <= hi
     # The scenarios share every draw but the multiple's: pairing narrows the intervals.
-    wide = [d for d, ta in zip(diffs, fair_a, strict=True) if 0.05 < ta.p_at_least < 0.95]
+    wide = [d for d, ta in zip(diffs, sa.targets, strict=True) if 0.05 < ta.p_at_least < 0.95]
     assert wide and all(d.se < d.se_independent for d in wide)
 
 
@@ -889,3 +889,45 @@ def test_log_axes_carry_two_minor_ticks_a_decade(
         lo, hi = sorted(axis.get_view_interval())
         minor = [v for v in axis.get_minorticklocs() if lo <= v <= hi]
         assert len(minor) <= 2 * math.ceil(math.log10(hi / lo)) + 2, (len(minor), lo, hi)
+
+
+def _page_texts(result: Result, summary: Summary) -> list[str]:
+    fig = _fig_summary(_ctx(result, summary))
+    cells = [
+        c.get_text().get_text() for table in fig.findobj(Table) for c in table.get_celld().values()
+    ]
+    return [t.get_text() for t in fig.findobj(Text)] + cells
+
+
+def test_summary_page_shows_each_regimes_multiple_and_the_value_each_target_reads(
+    baseline: tuple[Result, Summary],
+) -> None:
+    """The baseline's multiple is a mixture of its two regimes' multiples: the valuation
+    table shows each regime's, not the mixture as if it were the law; the targets table
+    says which value each target reads, and its heading does not call them all equity."""
+    result, summary = baseline
+    texts = _page_texts(result, summary)
+    regimes = result.scenario.regimes
+    assert len(regimes) == 2
+    for r in regimes:
+        law = fmt.distribution(r.overrides["valuation.multiple"], "multiple")
+        assert f"regime, {r.weight:.0%}: EV/sales multiple {law}" in texts
+    assert "EV/sales multiple" not in texts  # no row for the base mixture
+    assert "Targets: P(value ≥ target), the value each reads" in texts
+    assert not any("P(equity value ≥ target)" in t for t in texts)
+    ats = [t.at for t in summary.targets]
+    assert ats.count("peak") == 6 and texts.count("peak") >= 6 and texts.count("fair") >= 7
+    # Nothing in the valuation table is cut at the column's edge.
+    assert not any(t.endswith("…") and t.startswith(("ev_to_sales", "regime")) for t in texts)
+
+
+def test_summary_page_writes_method_both_in_rows_that_fit() -> None:
+    """Method "both" named the two methods in one line cut with "…": now a row each."""
+    result, summary = _run(load_scenario(BASELINE.parent / "dcf.toml"))
+    assert result.scenario.valuation.name == "both"
+    texts = _page_texts(result, summary)
+    assert "both: dcf (primary), ev_to_sales beside it" in texts
+    assert "2026 revenue x multiple" in texts
+    assert not any(
+        t.endswith("…") and t.startswith(("both", "DCF of", "2026 revenue")) for t in texts
+    )

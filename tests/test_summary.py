@@ -87,3 +87,24 @@ def test_summary_json_carries_the_information_and_listing_dates() -> None:
     assert data["listing_date"] is None
     undated = summarise(simulate(scenario(), 100, seed=1)).to_dict()
     assert undated["as_of"] is None and undated["listing_date"] is None
+
+
+def test_shock_impact_names_the_targets_read_at_a_market_value_it_leaves_out() -> None:
+    """With shocks off only the fair value is simulated: a peak target has no probability
+    there, and summary.json says which targets are left out and why."""
+    sc = scenario(
+        shocks=[_WIPE],
+        offering={"shares_outstanding": 1_000, "price_range": [1.0, 3.0]},
+        aftermarket={"day1_sentiment": 0.1, "volatility": 0.5, "days": 20},
+        targets=[
+            {"label": "fair 2000", "value": 2000.0},
+            {"label": "brief 2000", "value": 2000.0, "at": "peak"},
+        ],
+    )
+    impact = summarise(simulate(sc, 2_000, seed=3)).shock_impact
+    assert impact is not None and impact.targets_shocks_off is not None
+    assert [t.label for t in impact.targets_shocks_off] == ["fair 2000"]
+    assert impact.targets_left_out == ("brief 2000",)
+    left_out = impact.to_dict()["targets_left_out"]
+    assert left_out["labels"] == ["brief 2000"]
+    assert "fair value only" in left_out["why"]

@@ -58,7 +58,7 @@ class _Cmp:
 
     @property
     def targets(self) -> tuple[SharedTarget, ...]:
-        """Every target of the runs, matched by value; the first label wins."""
+        """Every target of the runs, matched by (value, at); the first label wins."""
         return self.comparison.targets
 
     @property
@@ -93,12 +93,12 @@ def _fig_cmp_overview(c: _Cmp) -> Figure:
         ax,
         0.03,
         y,
-        "Targets: P(equity value ≥ target) and the change against "
-        f"{c.names()[0]}, with 95% intervals",
+        "Targets: P(value ≥ target), the fair value unless a point in time is named, and "
+        f"the change against {c.names()[0]}, with 95% intervals",
     )
     y = _target_table(c, ax, m, y)
     for i, r in enumerate(c.results):
-        missing = [t.label for t in c.targets if t.estimates[i] is None]
+        missing = [t.shown for t in c.targets if t.estimates[i] is None]
         if missing:
             y -= 0.012
             ax.text(
@@ -219,11 +219,11 @@ def _target_table(c: _Cmp, ax: Axes, m: _Measure, y: float) -> float:
     ncol = len(c.results)
     trows = []
     for tg in c.targets:
-        row = [c.drawable(tg.label), fmt.money(tg.value_usd, short=True)]
+        row = [c.drawable(tg.shown), fmt.money(tg.value_usd, short=True)]
         for p in tg.estimates:
             row.append("—" if p is None else fmt.probability(p.p_at_least, p.ci95))
         for i in range(1, ncol):
-            d = c.comparison.difference(i, tg.value_usd)
+            d = c.comparison.difference(i, tg.value_usd, tg.at)
             row.append(
                 "—"
                 if d is None
@@ -286,13 +286,16 @@ def _fig_cmp_values(c: _Cmp) -> Figure:
     fig, body = _page("Equity value at listing by scenario", c.footer())
     ax = body.add_subplot()
     values = [r.kept.values.equity for r in c.results]
-    lo, hi = _value_range(np.concatenate(values), [t.value_usd for t in c.targets])
+    # The page draws the fair value: the targets that read it (the others are on the
+    # target pages).
+    targets = [t for t in c.targets if t.at == "fair"]
+    lo, hi = _value_range(np.concatenate(values), [t.value_usd for t in targets])
     for i, v in enumerate(values):
         _violin(ax, float(i), v, c.colour(i), lo, hi)
-    colours = _colours_by_value([t.value_usd for t in c.targets])
-    ys = [math.log(t.value_usd / lo) / math.log(hi / lo) for t in c.targets if t.value_usd > 0]
+    colours = _colours_by_value([t.value_usd for t in targets])
+    ys = [math.log(t.value_usd / lo) / math.log(hi / lo) for t in targets if t.value_usd > 0]
     rows = iter(_stagger(ys, 0.03))
-    for j, value in enumerate(t.value_usd for t in c.targets):
+    for j, value in enumerate(t.value_usd for t in targets):
         if value <= 0:
             continue
         ax.axhline(value, color=colours[j], lw=1, ls="--", zorder=1)
@@ -320,14 +323,14 @@ def _fig_cmp_values(c: _Cmp) -> Figure:
     ax.set_ylabel(money_label("equity value at listing", c.units, c.fonts, log=True))
     ax.set_title(
         "density of the value (violin); 25–75% (thick), 5–95% (thin), median (dot); "
-        "dashed: targets"
+        "dashed: targets of the fair value"
     )
-    if c.targets:
+    if targets:
         _bubble_legend(
             body,
             colours,
-            [c.drawable(_wrap(t.label, 30)) for t in c.targets],
-            title="Targets",
+            [c.drawable(_wrap(t.label, 30)) for t in targets],
+            title="Targets (fair value)",
             loc="outside right upper",
             labelspacing=0.8,
         )
@@ -386,11 +389,23 @@ def _fig_cmp_targets(c: _Cmp) -> Figure:
                 fontsize=7 if small else 8,
                 rotation=90 if small else 0,
             )
-    ax.set_xticks(x, [c.drawable(_wrap(t.label, 28)) for t in c.targets], fontsize=8)
+    if len(c.targets) > 7:
+        # Many targets (a ladder at fair value and at the peak): slanted labels that
+        # do not run into each other.
+        ax.set_xticks(
+            x,
+            [c.drawable(_wrap(t.shown, 36)) for t in c.targets],
+            fontsize=7,
+            rotation=35,
+            ha="right",
+            rotation_mode="anchor",
+        )
+    else:
+        ax.set_xticks(x, [c.drawable(_wrap(t.shown, 28)) for t in c.targets], fontsize=8)
     ax.set_ylim(0, 1.12)
     ax.set_yticks(np.linspace(0, 1, 6))
     ax.yaxis.set_major_formatter(PercentFormatter(xmax=1, decimals=0))
-    ax.set_ylabel("P(equity value ≥ target)")
+    ax.set_ylabel("P(value ≥ target): fair value unless a point in time is named")
     ax.grid(axis="x", visible=False)
     ax.set_title("P(value ≥ target) in each scenario, with 95% intervals (Wilson)")
     ax.legend(loc="upper right", title="scenario")
@@ -406,10 +421,10 @@ def _fig_cmp_differences(c: _Cmp) -> Figure:
     ax = body.add_subplot()
     diffs = c.comparison.differences
     if not diffs:
-        _message(ax, "Nothing to compare: one scenario, or no target shared by value.")
+        _message(ax, "Nothing to compare: one scenario, or no target shared.")
         return fig
-    index = {t.value_usd: j for j, t in enumerate(c.targets)}
-    rows = sorted({index[d.value_usd] for d in diffs})
+    index = {(t.value_usd, t.at): j for j, t in enumerate(c.targets)}
+    rows = sorted({index[d.value_usd, d.at] for d in diffs})
     k = len(c.results) - 1
     step = 0.6 / max(k, 1)
     ypos = {t: float(len(rows) - 1 - r) for r, t in enumerate(rows)}
@@ -418,8 +433,8 @@ def _fig_cmp_differences(c: _Cmp) -> Figure:
     right = max([0.0, *(d.ci95[1] for d in finite)])
     span = max(right - left, 0.001)
     for d in diffs:
-        y = ypos[index[d.value_usd]] + (k - 1) * step / 2 - (d.index - 1) * step
-        _difference(c, ax, d, y, legend=index[d.value_usd] == rows[0])
+        y = ypos[index[d.value_usd, d.at]] + (k - 1) * step / 2 - (d.index - 1) * step
+        _difference(c, ax, d, y, legend=index[d.value_usd, d.at] == rows[0])
     ax.axvline(0, color=_INK, lw=0.9)
     ax.set_xlim(left - 0.08 * span, right + 0.08 * span)
     _note(
@@ -440,7 +455,7 @@ def _fig_cmp_differences(c: _Cmp) -> Figure:
         )
     )
     ax.set_yticks(
-        [ypos[t] for t in rows], [c.drawable(_wrap(c.targets[t].label, 30)) for t in rows]
+        [ypos[t] for t in rows], [c.drawable(_wrap(c.targets[t].shown, 30)) for t in rows]
     )
     ax.set_ylim(-0.6, len(rows) - 0.4)
     ax.grid(axis="y", visible=False)
@@ -509,7 +524,7 @@ def render_comparison(
     each target probability from the first scenario's, with a 95 % interval. Runs with
     the same seed, path count and sampler share common random numbers, so the difference
     is taken path by path (paired); otherwise the runs count as independent. Targets are
-    matched by value (the label is the first scenario's).
+    matched by value and the point in time they read (the label is the first scenario's).
 
     Parameters
     ----------
@@ -606,7 +621,7 @@ def _fig_cmp_attribution(c: _Cmp, a: Attribution) -> Figure:
     left.set_title("median equity value at listing, USD")
     if a.targets:
         j = max(range(len(a.targets)), key=lambda t: abs(a.p_b[t] - a.p_a[t]))
-        label = a.targets[j][0]
+        label = fmt.target_label(a.targets[j][0], a.targets[j][2])
         _waterfall(
             right,
             c.drawable(a.minus),

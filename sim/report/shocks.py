@@ -234,6 +234,20 @@ def _shocks_off(ctx: _Ctx, tgt_ax: Axes, m: _Measure) -> None:
     tgt_ax.legend(loc="lower right")
     tgt_ax.grid(axis="y", visible=False)
     tgt_ax.set_title(
-        "P(value ≥ target): with shocks against shocks off"
+        "P(fair value ≥ target): shocks on against off"
         + _first_of(_MAX_TARGETS_DRAWN, len(all_targets))
     )
+    if impact is not None and impact.targets_left_out:
+        # Targets read at a market value have no probability with shocks off.
+        n = len(impact.targets_left_out)
+        tgt_ax.text(
+            0.0,
+            -0.16,
+            f"{n} target{'s' if n > 1 else ''} read at a market value left out:\n"
+            "shocks off is simulated at fair value only",
+            transform=tgt_ax.transAxes,
+            fontsize=7.5,
+            color=_MUTED,
+            va="top",
+            in_layout=False,
+        )

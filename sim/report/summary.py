@@ -33,7 +33,12 @@ from sim.report.style import _INK, _MUTED, PAGE
 from sim.scenario import Scenario
 from sim.summary import Run
 from sim.valuation import Valuation
+from sim.valuation.both import Both
 
+# The value a target reads (its ``at``), in the targets table's narrow column.
+_READS = {"fair": "fair", "offer": "offer", "day1": "day 1", "end": "end", "peak": "peak"}
+# More rows than this for inputs overridden by regimes: the regimes page shows them.
+_MAX_REGIME_ROWS = 4
 _KEY_QUANTILES = (0.01, 0.05, 0.1, 0.25, 0.5, 0.75, 0.9, 0.95, 0.99)
 # The two columns: left edge and width, in figure fractions.
 _LX, _LW = 0.03, 0.455
@@ -163,7 +168,7 @@ def _row_height(ctx: _Ctx, top: float, description_lines: int) -> float:
     cut_left = (n_seg < len(sc.segments)) + (n_shock < len(sc.shocks))
     cut_right = (n_target < len(summary.targets)) + (n_exp < len(summary.expectations))
     left_fixed = 4 * heads + 0.0195 * description_lines + 0.03 * cut_left
-    left_rows = n_seg + 1 + 5 + max(n_shock + 1, 1)
+    left_rows = n_seg + 1 + len(_valuation_rows(sc)) + max(n_shock + 1, 1)
     right_fixed = (4 if n_exp else 3) * heads + 0.03 * cut_right
     n_provenance = 6 + sum(day is not None for _, day in _dates(summary.run))
     right_rows = n_target + 1 + (3 if ctx.yi else 2) + 1.7 * n_exp + n_provenance
@@ -212,19 +217,73 @@ def _segments(s: _Sheet, y: float) -> float:
     return y - _GAP
 
 
-def _method_inputs(val: Valuation) -> list[list[str]]:
+def _method_inputs(sc: Scenario) -> list[list[str]]:
     """A row per random input of the valuation method, then one row for the fixed ones
-    (a DCF has ten inputs: one row each would run off the page)."""
+    (a DCF has ten inputs: one row each would run off the page). An input that regimes
+    override is shown by regime: its base law is only their mixture."""
+    val = sc.valuation
     labels = type(val).input_labels
     shown = val.shown_inputs()
 
     def text(name: str, d: Distribution) -> str:
         return fmt.distribution(d, "multiple" if name.endswith(".multiple") else "", note=True)
 
-    rows = [[labels.get(k, k), text(k, d)] for k, d in shown.items() if not d.is_fixed]
+    rows: list[list[str]] = []
+    by_regime = [k for k in shown if any(k in r.overrides for r in sc.regimes)]
+    for k, d in shown.items():
+        if k in by_regime:
+            if len(sc.regimes) * len(by_regime) > _MAX_REGIME_ROWS:
+                rows.append([labels.get(k, k), "by regime: see the regimes page"])
+                continue
+            for r in sc.regimes:
+                law = r.overrides.get(k, d)
+                # Without the quantiles' note (the rows above and below have it): it fits.
+                what = "multiple" if k.endswith(".multiple") else ""
+                law_text = fmt.distribution(law, what)
+                rows.append([r.name, f"regime, {r.weight:.0%}: {labels.get(k, k)} {law_text}"])
+        elif not d.is_fixed:
+            rows.append([labels.get(k, k), text(k, d)])
     fixed = [f"{labels.get(k, k)} {text(k, d)}" for k, d in shown.items() if d.is_fixed]
     if fixed:
         rows.append(["fixed inputs", "; ".join(fixed)])
+    return rows
+
+
+def _method_rows(val: Valuation) -> list[list[str]]:
+    """How the value is made, a short row each (a long one is cut at the column's edge)."""
+    if isinstance(val, Both):
+        pair: list[Valuation] = [val.dcf, val.ev_to_sales]
+        main, beside = pair if val.primary == "dcf" else pair[::-1]
+        return [
+            ["method", f"both: {main.name} (primary), {beside.name} beside it"],
+            ["EV (primary)", main.describe()],
+            ["EV beside it", beside.describe()],
+            ["equity", "EV + net cash + IPO proceeds"],
+        ]
+    return [
+        ["method", f"{val.name}: EV = {val.describe()}"],
+        ["equity", "EV + net cash + IPO proceeds"],
+    ]
+
+
+def _valuation_rows(sc: Scenario) -> list[list[str]]:
+    """The valuation table's rows: method, its inputs, net cash, proceeds, the offering."""
+    val = sc.valuation
+    rows = [
+        *_method_rows(val),
+        *_method_inputs(sc),
+        ["net cash", fmt.distribution(val.net_cash, "money", note=True)],
+        ["IPO proceeds", _proceeds(sc)],
+    ]
+    if sc.offering is not None:
+        lo, hi = sc.offering.price_range_usd
+        written = " – ".join(sc.offering.price_range_text)
+        rows.append(
+            [
+                "offering",
+                f"{shares_after(sc.offering):,.0f} shares at {written} (USD {lo:.2f} – {hi:.2f})",
+            ]
+        )
     return rows
 
 
@@ -241,27 +300,10 @@ def _proceeds(sc: Scenario) -> str:
 
 
 def _valuation(s: _Sheet, y: float) -> float:
-    sc = s.ctx.scenario
     y = _heading(s.ax, _LX, y, "Valuation and offering (amounts in USD)")
-    val = sc.valuation
-    rows = [
-        ["method", f"{val.name}: EV = {val.describe()}; equity = EV + net cash + IPO proceeds"],
-        *_method_inputs(val),
-        ["net cash", fmt.distribution(val.net_cash, "money", note=True)],
-        ["IPO proceeds", _proceeds(sc)],
-    ]
-    if sc.offering is not None:
-        lo, hi = sc.offering.price_range_usd
-        written = " – ".join(sc.offering.price_range_text)
-        rows.append(
-            [
-                "offering",
-                f"{shares_after(sc.offering):,.0f} shares at {written} (USD {lo:.2f} – {hi:.2f})",
-            ]
-        )
     y, _ = s.table(
         y,
-        [[s.ctx.drawable(a), s.ctx.drawable(b)] for a, b in rows],
+        [[s.ctx.drawable(a), s.ctx.drawable(b)] for a, b in _valuation_rows(s.ctx.scenario)],
         left=True,
         col_widths=(0.22, 0.78),
     )
@@ -306,11 +348,12 @@ def _shocks(s: _Sheet, y: float) -> None:
 def _targets(s: _Sheet, top: float) -> float:
     all_targets = s.ctx.summary.targets
     targets = all_targets[:_MAX_TARGET_ROWS]
-    y = _heading(s.ax, _RX, top, "Targets: P(equity value ≥ target)")
+    y = _heading(s.ax, _RX, top, "Targets: P(value ≥ target), the value each reads")
     rows = [
         [
             str(i + 1),
             s.ctx.drawable(tg.label),
+            _READS[tg.at],
             fmt.money(tg.value_usd, short=True),
             fmt.pct(tg.p_at_least),
             fmt.interval(*tg.ci95),
@@ -324,9 +367,9 @@ def _targets(s: _Sheet, top: float) -> float:
         y,
         rows,
         left=False,
-        col_widths=(0.05, 0.44, 0.11, 0.13, 0.27),
-        header=("", "target", "USD", "P", "95% interval"),
-        align=("center", "left", "right", "right", "right"),
+        col_widths=(0.05, 0.4, 0.08, 0.11, 0.12, 0.24),
+        header=("", "target", "at", "USD", "P", "95% interval"),
+        align=("center", "left", "left", "right", "right", "right"),
     )
     for i in range(len(rows)):
         cell = table[i + 1, 0]
