@@ -166,16 +166,21 @@ def _run_block(scenario: Scenario, task: _Task) -> _BlockOutcome:
         stream = Stream(thresholds.get(name, ()))
         stream.update(x)
         streams[name] = stream
-    hits = np.zeros((task.n, len(scenario.targets)), dtype=bool)
+    # One row per target: each checkpoint's count is its chunk's sum, added up over the
+    # chunks (a cumulative sum over every path, along the strided axis, cost ~25 ms).
+    hits = np.zeros((len(scenario.targets), task.n), dtype=bool)
     for j, t in enumerate(scenario.targets):
         read = metrics.per_path(scenario, values, metrics.target_metric(t))
         assert read is not None  # the loader refuses a target whose metric the run lacks
-        hits[:, j] = read >= t.value_usd
+        np.greater_equal(read, t.value_usd, out=hits[j])
     marks = np.arange(CHECKPOINT, task.n + CHECKPOINT, CHECKPOINT).clip(max=task.n)
-    cum = np.cumsum(hits, axis=0, dtype=np.int64)
-    target_counts = (
-        cum[marks - 1] if task.n else np.zeros((0, len(scenario.targets)), dtype=np.int64)
-    )
+    if task.n and len(scenario.targets):
+        chunks = np.add.reduceat(hits, np.arange(0, task.n, CHECKPOINT), axis=1, dtype=np.int64)
+        target_counts = np.ascontiguousarray(np.cumsum(chunks, axis=1).T)
+    else:
+        target_counts = np.zeros(
+            (marks.size if task.n else 0, len(scenario.targets)), dtype=np.int64
+        )
     k_regimes = len(scenario.regimes)
     regime_counts: IntArray = np.zeros(k_regimes, dtype=np.int64)
     regime_sums: FloatArray = np.zeros(k_regimes)
