@@ -251,12 +251,16 @@ class Stream:
         other = Stream(self.thresholds)
         other.n = x.size
         other.mean = float(x.mean())
-        other.m2 = float(((x - other.mean) ** 2).sum())
+        d = x - other.mean
+        other.m2 = float(np.square(d, out=d).sum())  # the same sum as ((x - mean) ** 2).sum()
         other.minimum = float(x.min())
         other.maximum = float(x.max())
         if self.thresholds:
-            t = np.asarray(self.thresholds)
-            other.at_least = (x[:, None] >= t[None, :]).sum(axis=0).astype(np.int64)
+            # One pass per threshold: an (n, thresholds) comparison summed down its strided
+            # axis cost several times as much.
+            other.at_least = np.array(
+                [np.count_nonzero(x >= t) for t in self.thresholds], dtype=np.int64
+            )
         other.sketch.update(x)
         self.merge(other)
 
