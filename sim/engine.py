@@ -175,7 +175,11 @@ def _run_block(scenario: Scenario, task: _Task) -> _BlockOutcome:
         np.greater_equal(read, t.value_usd, out=hits[j])
     marks = np.arange(CHECKPOINT, task.n + CHECKPOINT, CHECKPOINT).clip(max=task.n)
     if task.n and len(scenario.targets):
-        chunks = np.add.reduceat(hits, np.arange(0, task.n, CHECKPOINT), axis=1, dtype=np.int64)
+        starts = range(0, task.n, CHECKPOINT)
+        chunks = np.array(
+            [[np.count_nonzero(row[a : a + CHECKPOINT]) for a in starts] for row in hits],
+            dtype=np.int64,
+        )
         target_counts = np.ascontiguousarray(np.cumsum(chunks, axis=1).T)
     else:
         target_counts = np.zeros(
