@@ -28,7 +28,8 @@ import numpy.typing as npt
 
 from sim import metrics
 from sim.checks import check_draws, check_values
-from sim.errors import SimError
+from sim.distributions import Distribution
+from sim.errors import InfeasibleDistribution, SimError
 from sim.model import PathValues, evaluate, input_summaries, inputs
 from sim.sampling import BLOCK_SIZE, Copula, block_draws
 from sim.scenario import MAX_PATHS, SAMPLERS, Scenario
@@ -278,6 +279,7 @@ def simulate(
         scenario, paths, seed=seed, sampler=sampler, workers=workers, precision=precision
     )
     start = time.perf_counter()
+    _tabulate_inputs(scenario)
     if client is not None:
         backend = "dask"
     elif executor is not None:
@@ -337,6 +339,34 @@ def _merge(
             if half_width < precision:
                 return merged, merged.done < paths, half_width
     return merged, False, half_width
+
+
+def _tabulate_inputs(scenario: Scenario) -> None:
+    """Build every input's quantile table now, in this process, before any block runs.
+
+    Reading a scenario builds no table (``ipo-sim show`` needs none); a run needs them
+    all, and workers then receive them built. A table whose values overflow double
+    precision (a mixture with a component reaching 1.7e308) stops the run here, naming
+    the input's key path, as the loader names other parameters beyond double precision.
+
+    Raises
+    ------
+    InfeasibleDistribution
+    """
+    named: list[tuple[str, Distribution]] = list(scenario.scalar_inputs().items())
+    for regime in scenario.regimes:
+        named += [(f"regimes.{regime.name}.{k}", d) for k, d in regime.overrides.items()]
+    probe = np.array([0.5])
+    for path, dist in named:
+        try:
+            with np.errstate(all="ignore"):
+                dist.ppf(probe)
+        except (ArithmeticError, ValueError, IndexError) as err:
+            raise InfeasibleDistribution(
+                f"parameters beyond what double precision can compute "
+                f"({type(err).__name__}: {err}); use smaller or less extreme values",
+                path=path,
+            ) from None
 
 
 def _check_arguments(
