@@ -577,10 +577,12 @@ def _bootstrap_se(
         both = np.empty((n, 2 * rr), dtype=np.float32)
         both[:, :rr] = w.T
         both[:, rr:] = (w * yc32).T
+        # einsum rather than w @ yc: a BLAS product may wait on its threads (sim.checks).
         total_w = w.sum(axis=1)
-        mean = (w @ yc) / total_w
-        sst = (w * (yc - mean[:, None]) ** 2).sum(axis=1)
-        sum_ww = (w * w).sum(axis=1)
+        mean = np.einsum("ri,i->r", w, yc) / total_w
+        # yc is centred, so each replicate's mean is small: no cancellation here.
+        sst = np.einsum("ri,i->r", w, yc * yc) - total_w * mean * mean
+        sum_ww = np.einsum("ri,ri->r", w, w)
         for j in range(k):  # a loop over inputs, each a product over paths
             sums = np.asarray(indicators[j] @ both, dtype=float)
             boots[r0 : r0 + rr, j] = _index_from_sums(
