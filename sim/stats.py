@@ -25,6 +25,7 @@ __all__ = [
     "first_order_bootstrap",
     "quantile_interval",
     "rank_bins",
+    "sensitivity",
     "spearman",
     "swing",
     "wilson_interval",
@@ -250,12 +251,16 @@ class Stream:
         other = Stream(self.thresholds)
         other.n = x.size
         other.mean = float(x.mean())
-        other.m2 = float(((x - other.mean) ** 2).sum())
+        d = x - other.mean
+        other.m2 = float(np.square(d, out=d).sum())  # the same sum as ((x - mean) ** 2).sum()
         other.minimum = float(x.min())
         other.maximum = float(x.max())
         if self.thresholds:
-            t = np.asarray(self.thresholds)
-            other.at_least = (x[:, None] >= t[None, :]).sum(axis=0).astype(np.int64)
+            # One pass per threshold: an (n, thresholds) comparison summed down its strided
+            # axis cost several times as much.
+            other.at_least = np.array(
+                [np.count_nonzero(x >= t) for t in self.thresholds], dtype=np.int64
+            )
         other.sketch.update(x)
         self.merge(other)
 
@@ -318,21 +323,66 @@ def quantile_interval(
     return lo - alpha * abs(lo), hi + alpha * abs(hi)
 
 
+def _runs(column: FloatArray) -> tuple[npt.NDArray[np.intp], npt.NDArray[np.intp], FloatArray]:
+    """One sort of ``column``: its order, each path's run of equal values in that order
+    (the run's first position) and the sorted values.
+
+    Returns
+    -------
+    (order, start, srt): ``start[i]`` is the sorted position where the run holding sorted
+    position ``i`` begins.
+    """
+    order = np.argsort(column)
+    srt = column[order]
+    start = np.arange(srt.size)
+    start[1:][srt[1:] == srt[:-1]] = 0
+    np.maximum.accumulate(start, out=start)
+    return order, start, srt
+
+
+def _average_ranks(order: npt.NDArray[np.intp], start: npt.NDArray[np.intp]) -> FloatArray:
+    """1-based ranks with ties averaged (scipy's ``rankdata``), from :func:`_runs`."""
+    n = order.size
+    # Each run's last position: the next run's first position, less one.
+    end = np.empty(n, dtype=np.intp)
+    if n:
+        is_last = np.empty(n, dtype=bool)
+        is_last[:-1] = start[1:] != start[:-1]
+        is_last[-1] = True
+        last = np.flatnonzero(is_last)
+        end = np.repeat(last, np.diff(last, prepend=-1))
+    ranks = np.empty(n)
+    ranks[order] = (start + end) / 2.0 + 1.0
+    return ranks
+
+
+def _correlate_ranks(rx: FloatArray, ry: FloatArray) -> float:
+    """Pearson correlation of one input's ranks with the output's standardised ranks."""
+    sd = rx.std()
+    if not sd > 0:
+        return math.nan
+    return float(np.mean((rx - rx.mean()) / sd * ry))
+
+
+def _standard_ranks(output: FloatArray) -> FloatArray:
+    """The output's average ranks, centred and scaled to unit standard deviation."""
+    ry = _average_ranks(*_runs(np.asarray(output, dtype=float))[:2])
+    return np.asarray((ry - ry.mean()) / (ry.std() or 1.0), dtype=float)
+
+
 def spearman(inputs: FloatArray, output: FloatArray) -> FloatArray:
     """Spearman rank correlation of each column of ``inputs`` (n, k) with ``output`` (n,).
 
     A constant column gives NaN.
     """
-    from scipy.stats import rankdata  # slow to import: loaded where used
-
-    ry = rankdata(output)
-    ry = (ry - ry.mean()) / (ry.std() or 1.0)
-    # One row per input, each contiguous: its sums run as they would on a single column.
-    rx = np.ascontiguousarray(rankdata(inputs, axis=0).T)
-    sd = rx.std(axis=1)
-    with np.errstate(divide="ignore", invalid="ignore"):
-        rho = np.mean((rx - rx.mean(axis=1, keepdims=True)) / sd[:, None] * ry, axis=1)
-    return np.where(sd > 0, rho, math.nan)
+    ry = _standard_ranks(output)
+    return np.array(
+        [
+            _correlate_ranks(_average_ranks(*_runs(inputs[:, j])[:2]), ry)
+            for j in range(inputs.shape[1])
+        ],
+        dtype=float,
+    )
 
 
 def quantiles(values: FloatArray, levels: Sequence[float] = QUANTILE_LEVELS) -> dict[str, float]:
@@ -369,14 +419,14 @@ def rank_bins(inputs: FloatArray, bins: int | None = None) -> npt.NDArray[np.int
     m = bins if bins is not None else _bins_for(n)
     ids = np.empty((k, n), dtype=np.intp)
     for j in range(k):  # a loop over inputs, each vectorised over paths
-        order = np.argsort(inputs[:, j])
-        srt = inputs[order, j]
-        # The position where each run of equal values starts, carried along the run.
-        start = np.arange(n)
-        start[1:][srt[1:] == srt[:-1]] = 0
-        np.maximum.accumulate(start, out=start)
-        ids[j, order] = start * m // max(n, 1)
+        order, start, _ = _runs(inputs[:, j])
+        ids[j, order] = _bin_of(start, m, n)
     return ids
+
+
+def _bin_of(start: npt.NDArray[np.intp], bins: int, n: int) -> npt.NDArray[np.intp]:
+    """The bin of each sorted position from its run's first position (:func:`_runs`)."""
+    return start * bins // max(n, 1)
 
 
 def _bin_sizes(ids: npt.NDArray[np.intp], bins: int) -> FloatArray:
@@ -488,13 +538,128 @@ def first_order_bootstrap(
     if n < 2 or reps < 2:
         nan = np.full(k, math.nan)
         return est, nan, nan
-    sizes = _bin_sizes(ids, m)
-    boots = np.empty((reps, k))
-    for r in range(reps):  # a loop over replicates, each vectorised over paths
-        w = np.bincount(rng.integers(0, n, n), minlength=n).astype(float)
-        boots[r] = _first_order_binned(ids, y, m, w, sizes)
-    se = boots.std(axis=0, ddof=1)
+    se = _bootstrap_se(ids, y, m, rng=rng, reps=reps)
     return est, est - Z95 * se, est + Z95 * se
+
+
+#: Replicates summed together: one sparse product per input adds up this many at once.
+_BOOTSTRAP_CHUNK = 10
+
+
+def _bootstrap_se(
+    ids: npt.NDArray[np.intp], y: FloatArray, bins: int, *, rng: np.random.Generator, reps: int
+) -> FloatArray:
+    """The bootstrap standard error of each row's first-order index (see
+    :func:`first_order_bootstrap`).
+
+    Each replicate's per-path counts are drawn as one replicate at a time would draw them;
+    the bin sums of a chunk of replicates are one product of a sparse (bins, paths)
+    indicator per input with the chunk's (paths, 2 x chunk) counts and weighted outputs,
+    in float32 over outputs centred at their mean (counts are exact below 2^24 paths; the
+    sums' rounding, about 1e-7 of the between-bin sum of squares, is far below the
+    bootstrap's own noise).
+    """
+    from scipy import sparse  # slow to import: loaded where used
+
+    k, n = ids.shape
+    sizes = _bin_sizes(ids, bins)
+    yc = y - y.mean()
+    yc32 = yc.astype(np.float32)
+    ones = np.ones(n, dtype=np.float32)
+    cols = np.arange(n)
+    indicators = [sparse.csr_matrix((ones, (ids[j], cols)), shape=(bins, n)) for j in range(k)]
+    boots = np.empty((reps, k))
+    for r0 in range(0, reps, _BOOTSTRAP_CHUNK):
+        rr = min(_BOOTSTRAP_CHUNK, reps - r0)
+        w = np.empty((rr, n))
+        for r in range(rr):  # a loop over replicates, each vectorised over paths
+            w[r] = np.bincount(rng.integers(0, n, n), minlength=n)
+        both = np.empty((n, 2 * rr), dtype=np.float32)
+        both[:, :rr] = w.T
+        both[:, rr:] = (w * yc32).T
+        # einsum rather than w @ yc: a BLAS product may wait on its threads (sim.checks).
+        total_w = w.sum(axis=1)
+        mean = np.einsum("ri,i->r", w, yc) / total_w
+        # yc is centred, so each replicate's mean is small: no cancellation here.
+        sst = np.einsum("ri,i->r", w, yc * yc) - total_w * mean * mean
+        sum_ww = np.einsum("ri,ri->r", w, w)
+        for j in range(k):  # a loop over inputs, each a product over paths
+            sums = np.asarray(indicators[j] @ both, dtype=float)
+            boots[r0 : r0 + rr, j] = _index_from_sums(
+                sums[:, :rr].T, sums[:, rr:].T, total_w, mean, sst, sum_ww, sizes[j]
+            )
+    return np.asarray(boots.std(axis=0, ddof=1), dtype=float)
+
+
+def _index_from_sums(
+    cnt: FloatArray,
+    s1: FloatArray,
+    total_w: FloatArray,
+    mean: FloatArray,
+    sst: FloatArray,
+    sum_ww: FloatArray,
+    sizes: FloatArray,
+) -> FloatArray:
+    """:func:`_first_order_binned`'s weighted index, one row per replicate: ``cnt`` and
+    ``s1`` (replicates, bins) are the bins' counts and sums of the centred output."""
+    full = cnt > 0
+    safe = np.where(full, cnt, 1.0)
+    ssb = (s1 * s1 / safe).sum(axis=1) - total_w * mean * mean
+    q = np.where(full, 1.0 + (cnt - 1.0) / np.where(sizes > 0, sizes, 1.0), 0.0).sum(axis=1)
+    df_b, df_w = q - sum_ww / total_w, total_w - q
+    msw = (sst - ssb) / np.maximum(df_w, 1.0)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        s = (ssb - df_b * msw) / sst
+    return np.where((sst > 0) & (full.sum(axis=1) > 1), s, math.nan)
+
+
+def sensitivity(
+    inputs: FloatArray,
+    output: FloatArray,
+    *,
+    rng: np.random.Generator,
+    reps: int = BOOTSTRAP_REPS,
+) -> tuple[FloatArray, FloatArray, FloatArray, FloatArray, FloatArray, FloatArray]:
+    """:func:`spearman`, :func:`first_order_bootstrap` and :func:`swing` together, with
+    one sort per input: its ranks, its bins and its deciles all come from that sort.
+
+    Returns
+    -------
+    (rho, estimate, lo, hi, low, high), each (k,); equal to the three functions' results
+    (with ``rng`` in the state :func:`first_order_bootstrap` would be given).
+    """
+    n, k = inputs.shape
+    m = _bins_for(n)
+    y = np.asarray(output, dtype=float)
+    ry = _standard_ranks(y)
+    rho = np.full(k, math.nan)
+    low = np.full(k, math.nan)
+    high = np.full(k, math.nan)
+    ids = np.empty((k, n), dtype=np.intp)
+    for j in range(k):  # a loop over inputs, each vectorised over paths
+        column = np.ascontiguousarray(inputs[:, j])
+        order, start, srt = _runs(column)
+        rho[j] = _correlate_ranks(_average_ranks(order, start), ry)
+        ids[j, order] = _bin_of(start, m, n)
+        low[j], high[j] = _swing_one(column, srt, y)
+    est = _first_order_binned(ids, y, m)
+    if n < 2 or reps < 2:
+        nan = np.full(k, math.nan)
+        return rho, est, nan, nan, low, high
+    se = _bootstrap_se(ids, y, m, rng=rng, reps=reps)
+    return rho, est, est - Z95 * se, est + Z95 * se, low, high
+
+
+def _swing_one(column: FloatArray, srt: FloatArray, y: FloatArray) -> tuple[float, float]:
+    """:func:`swing` for one input, given its sorted values."""
+    n = srt.size
+    if n == 0 or srt[0] == srt[-1]:
+        return math.nan, math.nan
+    if np.count_nonzero(np.diff(srt)) < 10:  # discrete: condition on the end values
+        a, b = srt[0], srt[-1]
+    else:
+        a, b = srt[(n - 1) // 10], srt[n - 1 - (n - 1) // 10]
+    return float(y[column <= a].mean()), float(y[column >= b].mean())
 
 
 def swing(inputs: FloatArray, output: FloatArray) -> tuple[FloatArray, FloatArray]:
@@ -508,18 +673,10 @@ def swing(inputs: FloatArray, output: FloatArray) -> tuple[FloatArray, FloatArra
     -------
     (low, high), each (k,); NaN for a constant input.
     """
-    n, k = inputs.shape
+    k = inputs.shape[1]
     y = np.asarray(output, dtype=float)
     lo = np.full(k, math.nan)
     hi = np.full(k, math.nan)
     for j in range(k):  # a loop over inputs, each vectorised over paths
-        srt = np.sort(inputs[:, j])
-        if n == 0 or srt[0] == srt[-1]:
-            continue
-        if np.count_nonzero(np.diff(srt)) < 10:  # discrete: condition on the end values
-            a, b = srt[0], srt[-1]
-        else:
-            a, b = srt[(n - 1) // 10], srt[n - 1 - (n - 1) // 10]
-        lo[j] = float(y[inputs[:, j] <= a].mean())
-        hi[j] = float(y[inputs[:, j] >= b].mean())
+        lo[j], hi[j] = _swing_one(inputs[:, j], np.sort(inputs[:, j]), y)
     return lo, hi

@@ -64,11 +64,9 @@ from sim.sampling import BLOCK_SIZE, input_rng
 from sim.scenario import Scenario
 from sim.stats import (
     QUANTILE_LEVELS,
-    first_order_bootstrap,
     proportion_se,
     quantiles,
-    spearman,
-    swing,
+    sensitivity,
     wilson_interval,
 )
 from sim.valuation.both import Both
@@ -342,12 +340,11 @@ def _sensitivity(result: Result) -> tuple[SensitivityRow, ...]:
     names = list(table)
     if not names or kept.n < 3:
         return ()
-    x = np.stack([table[name] for name in names], axis=1)
+    # One contiguous row per driver, read as (paths, drivers) columns without a copy.
+    x = np.stack([table[name] for name in names]).T
     y = kept.values.equity
-    rho = spearman(x, y)
     rng = input_rng(result.seed, 0, _BOOTSTRAP_STREAM)
-    s, lo, hi = first_order_bootstrap(x, y, rng=rng)
-    low, high = swing(x, y)
+    rho, s, lo, hi, low, high = sensitivity(x, y, rng=rng)
 
     def strength(i: int) -> tuple[float, float]:
         return (

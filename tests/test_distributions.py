@@ -1182,3 +1182,15 @@ def test_every_truncatable_distribution_takes_lower_and_upper() -> None:
         assert (name in TRUNCATABLE) == ({"lower", "upper"} <= set(PARAMETERS[name])) or (
             name == "metalog"
         )
+
+
+def test_constants_written_out_to_spare_the_scipy_import_are_scipys() -> None:
+    # Reading a scenario imports no scipy (tests/test_startup.py): these are its digits.
+    from scipy import special
+
+    from sim.distributions import parse, tables
+
+    assert float(special.ndtri(0.9)) == parse._Z90
+    assert float(special.ndtri(1.0 - 2.0**-53)) == parse._Z_END
+    assert float(special.expit(-tables._T_END)) == tables._U_LO
+    assert float(special.expit(tables._T_END)) == tables._U_HI

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import abc
 from collections.abc import Callable
-from typing import ClassVar
+from typing import Any, ClassVar
 
 import numpy as np
 import numpy.typing as npt
@@ -15,6 +15,21 @@ FloatArray = npt.NDArray[np.float64]
 IntArray = npt.NDArray[np.intp]
 ValueParser = Callable[[object, str], float]
 """``(raw value, key path) -> float`` in the distribution's units; raises ScenarioError."""
+
+
+class _LazySpecial:
+    """``scipy.special``, imported when a function of it is first called: the import takes
+    about 0.15 s, and reading a scenario (``ipo-sim show``, ``check``) calls none."""
+
+    __slots__ = ()
+
+    def __getattr__(self, name: str) -> Any:
+        from scipy import special as module
+
+        return getattr(module, name)
+
+
+special = _LazySpecial()
 
 # Uniforms are clamped into [_EPS, 1 - _EPS] before an inverse CDF: rng.random can return 0.
 _EPS = 2.0**-53

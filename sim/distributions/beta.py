@@ -7,9 +7,8 @@ from dataclasses import dataclass, field
 from typing import ClassVar
 
 import numpy as np
-from scipy import special
 
-from sim.distributions.base import Distribution, FloatArray, _f64
+from sim.distributions.base import Distribution, FloatArray, _f64, special
 from sim.distributions.tables import _ppf_via, _QuantileTable, _table_or_exact
 
 __all__ = ["Beta", "Pert"]
@@ -43,15 +42,24 @@ class _ScaledBeta(Distribution):
     b: float
     lo: float
     hi: float
-    _table: _QuantileTable | None
+    _built: tuple[_QuantileTable | None, float] | None
 
-    def _tabulate(self) -> None:
-        table, error = _table_or_exact(_scaled_beta_ppf(self.a, self.b, self.lo, self.hi))
-        object.__setattr__(self, "_table", table)
-        object.__setattr__(self, "table_error", error)
+    def _tables(self) -> tuple[_QuantileTable | None, float]:
+        """The quantile table and its error, tabulated on first use (reading a scenario
+        tabulates nothing: ``ipo-sim show`` and ``check`` need no table)."""
+        built = self._built
+        if built is None:
+            built = _table_or_exact(_scaled_beta_ppf(self.a, self.b, self.lo, self.hi))
+            object.__setattr__(self, "_built", built)
+        return built
+
+    @property
+    def table_error(self) -> float:
+        """The largest midpoint error of the table (0 where the exact ppf answers)."""
+        return self._tables()[1]
 
     def ppf(self, u: FloatArray) -> FloatArray:
-        return _ppf_via(self._table, _scaled_beta_ppf(self.a, self.b, self.lo, self.hi), u)
+        return _ppf_via(self._tables()[0], _scaled_beta_ppf(self.a, self.b, self.lo, self.hi), u)
 
     def cdf(self, x: FloatArray) -> FloatArray:
         return _scaled_beta_cdf(x, self.a, self.b, self.lo, self.hi)
@@ -67,11 +75,11 @@ class _ScaledBeta(Distribution):
 class Beta(_ScaledBeta):
     """Beta(a, b) stretched onto ``[lo, hi]``.
 
-    The quantile function is tabulated at construction (scipy's beta ppf runs at about
+    The quantile function is tabulated on first use (scipy's beta ppf runs at about
     1.5M values/s; the table at about 60M): error at most :data:`TABLE_BOUND` (1e-6) of
     ``max(S, |x - median|)``, ``S = ppf(0.99) - ppf(0.01)``, measured 1e-12 to 1e-10
-    for ordinary shapes. ``table_error`` holds the largest midpoint error found at
-    construction. Shapes whose exact ppf is too steep for floats to tabulate to 1e-7
+    for ordinary shapes. ``table_error`` holds the largest midpoint error found when
+    tabulating. Shapes whose exact ppf is too steep for floats to tabulate to 1e-7
     (e.g. a = b = 0.05) keep the exact ppf (``table_error`` 0).
     """
 
@@ -80,11 +88,9 @@ class Beta(_ScaledBeta):
     b: float
     lo: float = 0.0
     hi: float = 1.0
-    _table: _QuantileTable | None = field(init=False, repr=False)
-    table_error: float = field(init=False)
-
-    def __post_init__(self) -> None:
-        self._tabulate()
+    _built: tuple[_QuantileTable | None, float] | None = field(
+        init=False, repr=False, default=None
+    )
 
     def mean(self) -> float:
         return self.lo + (self.hi - self.lo) * self.a / (self.a + self.b)
@@ -111,14 +117,14 @@ class Pert(_ScaledBeta):
     lam: float = 4.0
     a: float = field(init=False)
     b: float = field(init=False)
-    _table: _QuantileTable | None = field(init=False, repr=False)
-    table_error: float = field(init=False)
+    _built: tuple[_QuantileTable | None, float] | None = field(
+        init=False, repr=False, default=None
+    )
 
     def __post_init__(self) -> None:
         width = self.hi - self.lo
         object.__setattr__(self, "a", 1.0 + self.lam * (self.mode - self.lo) / width)
         object.__setattr__(self, "b", 1.0 + self.lam * (self.hi - self.mode) / width)
-        self._tabulate()
 
     def mean(self) -> float:
         return (self.lo + self.lam * self.mode + self.hi) / (self.lam + 2.0)

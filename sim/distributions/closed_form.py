@@ -8,9 +8,8 @@ from dataclasses import dataclass
 from typing import ClassVar
 
 import numpy as np
-from scipy import special
 
-from sim.distributions.base import Distribution, FloatArray, _f64, _fmt
+from sim.distributions.base import Distribution, FloatArray, _f64, _fmt, special
 
 __all__ = ["Fixed", "LogNormal", "Normal", "Triangular", "Uniform"]
 

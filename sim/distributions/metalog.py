@@ -8,9 +8,8 @@ from dataclasses import dataclass, field
 from typing import ClassVar
 
 import numpy as np
-from scipy import special
 
-from sim.distributions.base import Distribution, FloatArray, _chunked, _f64, _fmt, _logit
+from sim.distributions.base import Distribution, FloatArray, _chunked, _f64, _fmt, _logit, special
 from sim.errors import InfeasibleDistribution
 
 __all__ = ["Metalog"]

@@ -9,9 +9,8 @@ from typing import ClassVar
 
 import numpy as np
 import numpy.typing as npt
-from scipy import special
 
-from sim.distributions.base import Distribution, FloatArray, _f64, _fmt, _logit, _logit_of
+from sim.distributions.base import Distribution, FloatArray, _f64, _fmt, _logit, _logit_of, special
 from sim.distributions.tables import (
     _BASE_KNOTS,
     _T_END,
@@ -30,7 +29,7 @@ class Mixture(Distribution):
     ``cdf`` is the weighted sum of the components' cdfs (exact). There is no closed-form
     quantile function; the exact one is a bisection on the mixture cdf (in logit space,
     with the survival function in the upper tail), bracketed by the components'
-    quantiles. At construction that exact function is tabulated like :class:`Beta`'s, on a
+    quantiles. On first use that exact function is tabulated like :class:`Beta`'s, on a
     uniform grid in ``logit(u)`` plus exact knots packed geometrically (in x and in u)
     around every kink and jump: each component's finite support ends and point masses
     (a gap between components is a jump, an atom a flat stretch). Error at most
@@ -49,17 +48,27 @@ class Mixture(Distribution):
     weights: tuple[float, ...]
     components: tuple[Distribution, ...]
     _w: FloatArray = field(init=False, repr=False)
-    _table: _QuantileTable = field(init=False, repr=False)
-    table_error: float = field(init=False)
+    _built: tuple[_QuantileTable, float] | None = field(init=False, repr=False, default=None)
 
     def __post_init__(self) -> None:
         w = _f64(self.weights)
         w = w / w.sum()
         w.flags.writeable = False
         object.__setattr__(self, "_w", w)
-        table, error = self._build_table()
-        object.__setattr__(self, "_table", table)
-        object.__setattr__(self, "table_error", error)
+
+    def _tables(self) -> tuple[_QuantileTable, float]:
+        """The quantile table and its error, tabulated on first use (reading a scenario
+        tabulates nothing: ``ipo-sim show`` and ``check`` need no table)."""
+        built = self._built
+        if built is None:
+            built = self._build_table()
+            object.__setattr__(self, "_built", built)
+        return built
+
+    @property
+    def table_error(self) -> float:
+        """The largest midpoint error of the table."""
+        return self._tables()[1]
 
     def _live(self) -> list[tuple[float, Distribution]]:
         return [(float(w), c) for w, c in zip(self._w, self.components, strict=True) if w > 0.0]
@@ -151,7 +160,7 @@ class Mixture(Distribution):
         return _f64(hi)
 
     def ppf(self, u: FloatArray) -> FloatArray:
-        return self._ppf_with(self._table, u)
+        return self._ppf_with(self._tables()[0], u)
 
     def cdf(self, x: FloatArray) -> FloatArray:
         return self._weighted(lambda c, xa: c.cdf(xa), x)

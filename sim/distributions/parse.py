@@ -13,7 +13,6 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 
 import numpy as np
-from scipy import special
 
 from sim.distributions.base import _EPS, Distribution, ValueParser, _f64, _fmt
 from sim.distributions.beta import Beta, Pert
@@ -29,6 +28,13 @@ from sim.distributions.scipy_dist import (
 )
 from sim.distributions.truncated import MIN_TRUNCATED_MASS, Truncated
 from sim.errors import InfeasibleDistribution, ScenarioError, unknown_key_message
+
+#: ``scipy.special.ndtri(0.9)``, the standard normal's 90% quantile (a test checks the
+#: digits): reading a scenario imports no scipy.
+_Z90 = 1.2815515655446004
+#: ``scipy.special.ndtri(1 - 2^-53)``: how far from the mean, in standard deviations, the
+#: most extreme draw of a normal lands.
+_Z_END = 8.209536151601387
 
 __all__ = [
     "BOUNDS",
@@ -254,9 +260,21 @@ def _finite_quantiles(dist: Distribution, path: str) -> Distribution:
     InfeasibleDistribution
         Where a quantile there is infinite or NaN.
     """
+    if isinstance(dist, Mixture) or all(math.isfinite(end) for end in dist.support()):
+        # Bounded, or a mixture: its quantile at u lies between its components' quantiles
+        # at u, each checked when parsed. Neither needs its (tabulated) quantile function
+        # here, so reading a scenario tabulates nothing.
+        return dist
     probes = (("smallest draw", "2^-53"), ("median", "0.5"), ("largest draw", "1 - 2^-53"))
     with np.errstate(all="ignore"):
-        x = dist.ppf(_f64([_EPS, 0.5, 1.0 - _EPS]))
+        if isinstance(dist, Normal):  # closed forms: no scipy to read a scenario
+            x = _f64([dist.mu - _Z_END * dist.sd, dist.mu, dist.mu + _Z_END * dist.sd])
+        elif isinstance(dist, LogNormal):
+            x = np.exp(
+                _f64([dist.mu - _Z_END * dist.sigma, dist.mu, dist.mu + _Z_END * dist.sigma])
+            )
+        else:
+            x = dist.ppf(_f64([_EPS, 0.5, 1.0 - _EPS]))
     for (what, u), xi in zip(probes, x, strict=True):
         if not math.isfinite(xi):
             raise InfeasibleDistribution(
@@ -336,7 +354,7 @@ def _parse_lognormal(s: Spec) -> Distribution:
                 f"p90 must be > p50; got p50={_fmt(p50)}, p90={_fmt(p90)}", path=s.path
             )
         mu = math.log(p50)
-        sigma = (math.log(p90) - mu) / float(special.ndtri(0.9))
+        sigma = (math.log(p90) - mu) / _Z90
         given = (("p50", p50), ("p90", p90))
     elif forms[0] == ("mu", "sigma"):
         mu, sigma = s.number("mu"), s.positive("sigma", plain=True)

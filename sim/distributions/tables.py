@@ -18,9 +18,8 @@ from dataclasses import dataclass
 
 import numpy as np
 import numpy.typing as npt
-from scipy import special
 
-from sim.distributions.base import FloatArray, IntArray, _chunked, _f64, _logit
+from sim.distributions.base import FloatArray, IntArray, _chunked, _f64, _logit, special
 
 __all__ = ["TABLE_BOUND"]
 
@@ -34,8 +33,10 @@ function on a dense grid of ``u`` in the tests."""
 # values are rare: 2e-10 of all draws).
 _TAIL = 1e-10
 _T_END = math.log1p(-_TAIL) - math.log(_TAIL)
-_U_LO = float(special.expit(-_T_END))
-_U_HI = float(special.expit(_T_END))
+# expit(-_T_END) and expit(_T_END) as scipy.special computes them (a test checks the
+# digits): written out so that importing this module imports no scipy.
+_U_LO = 9.999999999999978e-11
+_U_HI = 0.9999999999
 # 4097 knots put 0.011 between knots in logit(u); with fourth-order slopes the cubic is
 # then near 1e-11 of the scale for smooth quantile functions, so refinement is for kinks.
 _BASE_KNOTS = 4097

@@ -7,9 +7,8 @@ from dataclasses import dataclass, field
 from typing import ClassVar
 
 import numpy as np
-from scipy import special
 
-from sim.distributions.base import _EPS, Distribution, FloatArray, _f64, _fmt
+from sim.distributions.base import _EPS, Distribution, FloatArray, _f64, _fmt, special
 from sim.distributions.closed_form import LogNormal, Normal
 from sim.distributions.scipy_dist import ScipyDistribution, _quiet
 
