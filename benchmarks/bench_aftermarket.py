@@ -34,6 +34,8 @@ def without_aftermarket(scenario: Scenario) -> Scenario:
     """The same scenario without ``[aftermarket]`` and the targets that need it."""
     raw = copy.deepcopy(dict(resolve_raw(BASELINE)))
     raw.pop("aftermarket", None)
+    for regime in raw.get("regimes", []):
+        regime.pop("aftermarket", None)
     later = ("day1", "end", "peak")
     raw["targets"] = [t for t in raw.get("targets", []) if t.get("at", "fair") not in later]
     needs = (*(f"market_value.{at}" for at in later), "first_day_return")
