@@ -378,14 +378,44 @@ def markdown(rows: list[Row], command: str, machine: str, started: datetime.date
     return "\n".join(lines) + "\n"
 
 
+README = ROOT / "README.md"
+README_START = (
+    "<!-- benchmarks: python -m benchmarks.run --markdown docs/benchmarks.md --readme -->"
+)
+README_END = "<!-- end benchmarks -->"
+
+
+def into_readme(table: str, readme: Path = README) -> None:
+    """Put ``table`` (the markdown without its title) between the README's markers."""
+    text = readme.read_text(encoding="utf-8")
+    start, end = text.index(README_START), text.index(README_END)
+    body = table.split("\n", 2)[2].strip()  # drop "# Benchmarks" and its blank line
+    text = text[: start + len(README_START)] + "\n" + body + "\n" + text[end:]
+    tmp = readme.with_suffix(".md.tmp")
+    tmp.write_text(text, encoding="utf-8")
+    tmp.replace(readme)
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--markdown", type=Path, help="write the table to this file")
+    parser.add_argument(
+        "--readme", action="store_true", help="also put the table in README.md (its markers)"
+    )
+    parser.add_argument(
+        "--from",
+        dest="source",
+        type=Path,
+        help="measure nothing: put the table of this earlier --markdown file in README.md",
+    )
     parser.add_argument("--quick", action="store_true", help="memory up to 10^7 paths only")
     parser.add_argument("--no-cluster", action="store_true", help="skip the LocalCluster run")
     parser.add_argument("--cases", type=int, default=1_000, help="case-by-case paths")
     parser.add_argument("--monaco-python", help="an interpreter with monaco installed")
     args = parser.parse_args(argv)
+    if args.source is not None:
+        into_readme(args.source.read_text(encoding="utf-8"))
+        return 0
     started = datetime.datetime.now(datetime.UTC)
     machine = _machine()
     command = "python -m benchmarks.run " + " ".join(argv if argv is not None else sys.argv[1:])
@@ -400,6 +430,8 @@ def main(argv: list[str] | None = None) -> int:
     if args.markdown is not None:
         args.markdown.parent.mkdir(parents=True, exist_ok=True)
         args.markdown.write_text(text, encoding="utf-8")
+    if args.readme:
+        into_readme(text)
     return 0
 
 
