@@ -931,3 +931,30 @@ def test_summary_page_writes_method_both_in_rows_that_fit() -> None:
     assert not any(
         t.endswith("…") and t.startswith(("both", "DCF of", "2026 revenue")) for t in texts
     )
+
+
+def test_summary_expectation_rows_hold_their_two_lines() -> None:
+    """A full right column (the geopolitics scenario: 14 targets, 9 expectations) shows
+    fewer expectations rather than rows whose two lines overlap the next row."""
+    sc = load_scenario(Path(__file__).resolve().parent.parent / "scenarios" / "geopolitics.toml")
+    result = simulate(sc, 4_000, seed=SEED)
+    summary = summarise(result)
+    fig = _fig_summary(_ctx(result, summary))
+    fig.canvas.draw()
+    renderer = fig.canvas.get_renderer()  # type: ignore[attr-defined]
+    table = next(
+        t
+        for ax in fig.axes
+        for t in ax.tables
+        if any(c.get_text().get_text() in ("passed", "failed") for c in t.get_celld().values())
+    )
+    rows = {r for r, _ in table.get_celld()}
+    assert 0 < len(rows) < len(summary.expectations)  # some left out, said in a line
+    for (_, c), cell in table.get_celld().items():
+        if c != 1:
+            continue
+        text = cell.get_text().get_window_extent(renderer)
+        box = cell.get_window_extent(renderer)
+        assert text.height <= box.height + 0.5, cell.get_text().get_text()
+    texts = " ".join(t.get_text() for t in fig.findobj(Text))
+    assert f"and {len(summary.expectations) - len(rows)} more expectations" in texts

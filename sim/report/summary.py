@@ -46,6 +46,11 @@ _RX, _RW = 0.525, 0.445
 _FS = 8.5  # the tables' font size
 _PAGE_W = PAGE[0] * 72  # points
 _GAP = 0.035  # between one table and the next heading
+# An expectation's row holds two lines of text at the table's font (1.25 line spacing,
+# 4 pt of padding), in fractions of the page's height: its least height.
+_EXP_ROW_MIN = (2 * 1.25 * (_FS - 0.5) + 4) / (PAGE[1] * 72)
+# The least row height the other tables are drawn at before expectations are left out.
+_ROW_MIN = 0.0165
 _STATUS_COLOURS = {"passed": "#1a7f37", "failed": "#c62828", "inconclusive": "#b26a00"}
 
 
@@ -58,6 +63,7 @@ class _Sheet:
     m: _Measure
     row_h: float
     description: list[str]
+    n_expectations: int
 
     def table(
         self, y: float, rows: list[list[str]], *, left: bool, **kw: Any
@@ -74,7 +80,8 @@ def _fig_summary(ctx: _Ctx) -> Figure:
     top = _headline(ctx, ax, m)
     description = ctx.drawable(" ".join(ctx.scenario.description.split()) or "(no description)")
     lines = m.wrap(description, _LW * _PAGE_W, 8.2, max_lines=7)
-    sheet = _Sheet(ctx, ax, m, _row_height(ctx, top, len(lines)), lines)
+    row_h, n_exp = _row_height(ctx, top, len(lines))
+    sheet = _Sheet(ctx, ax, m, row_h, lines, n_exp)
     y = _scenario_text(sheet, top)
     y = _segments(sheet, y)
     y = _valuation(sheet, y)
@@ -157,24 +164,37 @@ def _decision(ctx: _Ctx) -> list[str]:
     return [offer, odds]
 
 
-def _row_height(ctx: _Ctx, top: float, description_lines: int) -> float:
-    """One row height for every table: as roomy as the fuller column allows."""
+def _row_height(ctx: _Ctx, top: float, description_lines: int) -> tuple[float, int]:
+    """One row height for every table, as roomy as the fuller column allows, and how many
+    expectations the right column shows: each needs two lines (:data:`_EXP_ROW_MIN`), and
+    they are left out, last first, while the other rows would be squeezed below
+    :data:`_ROW_MIN` (summary.json has them all)."""
     sc, summary = ctx.scenario, ctx.summary
     heads = 0.032 + 0.035  # a heading and the gap before the next one
     n_seg = min(len(sc.segments), _MAX_SEGMENT_ROWS)
     n_shock = min(len(sc.shocks), _MAX_SHOCK_ROWS)
     n_target = min(len(summary.targets), _MAX_TARGET_ROWS)
-    n_exp = min(len(summary.expectations), _MAX_EXPECTATION_ROWS)
     cut_left = (n_seg < len(sc.segments)) + (n_shock < len(sc.shocks))
-    cut_right = (n_target < len(summary.targets)) + (n_exp < len(summary.expectations))
     left_fixed = 4 * heads + 0.0195 * description_lines + 0.03 * cut_left
     left_rows = n_seg + 1 + len(_valuation_rows(sc)) + max(n_shock + 1, 1)
-    right_fixed = (4 if n_exp else 3) * heads + 0.03 * cut_right
     n_provenance = 6 + sum(day is not None for _, day in _dates(summary.run))
-    right_rows = n_target + 1 + (3 if ctx.yi else 2) + 1.7 * n_exp + n_provenance
-    return min(
-        0.033, (top - 0.03 - left_fixed) / left_rows, (top - 0.03 - right_fixed) / right_rows
-    )
+    other_rows = n_target + 1 + (3 if ctx.yi else 2) + n_provenance
+    left = (top - 0.03 - left_fixed) / left_rows
+
+    def fit(n_exp: int) -> float:
+        cut_right = (n_target < len(summary.targets)) + (n_exp < len(summary.expectations))
+        right_fixed = (4 if n_exp else 3) * heads + 0.03 * cut_right
+        room = top - 0.03 - right_fixed
+        # Rows at row_h, expectations at max(1.7 row_h, _EXP_ROW_MIN).
+        row_h = min(0.033, left, room / (other_rows + 1.7 * n_exp))
+        if 1.7 * row_h < _EXP_ROW_MIN:
+            row_h = min(row_h, (room - n_exp * _EXP_ROW_MIN) / other_rows)
+        return row_h
+
+    n_exp = min(len(summary.expectations), _MAX_EXPECTATION_ROWS)
+    while n_exp > 1 and fit(n_exp) < _ROW_MIN:
+        n_exp -= 1
+    return fit(n_exp), n_exp
 
 
 def _scenario_text(s: _Sheet, top: float) -> float:
@@ -410,7 +430,7 @@ def _quantiles(s: _Sheet, y: float) -> float:
 
 def _expectations(s: _Sheet, y: float) -> float:
     all_expectations = s.ctx.summary.expectations
-    expectations = all_expectations[:_MAX_EXPECTATION_ROWS]
+    expectations = all_expectations[: s.n_expectations]
     if not expectations:
         return y
     y = _heading(s.ax, _RX, y, "Expectations stated in the scenario")
@@ -425,7 +445,12 @@ def _expectations(s: _Sheet, y: float) -> float:
         for e in expectations
     ]
     y, table = s.table(
-        y, rows, left=False, col_widths=(0.15, 0.85), row_h=1.7 * s.row_h, fontsize=_FS - 0.5
+        y,
+        rows,
+        left=False,
+        col_widths=(0.15, 0.85),
+        row_h=max(1.7 * s.row_h, _EXP_ROW_MIN),
+        fontsize=_FS - 0.5,
     )
     for i, e in enumerate(expectations):
         text = table[i, 0].get_text()
