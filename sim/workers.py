@@ -206,7 +206,7 @@ _STOP_SIGNALS = tuple(
 
 @contextmanager
 def _signals_held() -> Iterator[None]:
-    """Hold Ctrl-Ctx, SIGTERM and SIGHUP in this thread until the block is done.
+    """Hold Ctrl-C, SIGTERM and SIGHUP in this thread until the block is done.
 
     A held signal is delivered when the block ends, so nothing is lost; meanwhile the
     block cannot be cut short half-way (a worker started but not recorded, for one).
@@ -230,7 +230,7 @@ def _worker(conn: Connection, parent: int, run: Callable[[Ctx, Task], Out], cont
 
     ``context`` arrives once, with the process's arguments; each task is sent alone.
     """
-    # The parent handles Ctrl-Ctx and a closed terminal for the whole run, and stops its
+    # The parent handles Ctrl-C and a closed terminal for the whole run, and stops its
     # workers itself: a signal to the process group must not kill a worker mid-block
     # (a traceback each) nor leave the parent waiting for it. SIGTERM stays the way to
     # stop a worker. The parent started this process with these signals held.
@@ -275,7 +275,7 @@ class _LocalPool(Generic[Ctx, Task, Out]):
     """Worker processes of our own, one pipe each; outcomes in task order.
 
     A process pool built on shared queues can hang when it is interrupted (a worker
-    stopped while holding a queue's lock, an idle worker killed by the Ctrl-Ctx that the
+    stopped while holding a queue's lock, an idle worker killed by the Ctrl-C that the
     parent is handling): here every worker has its own pipe, ignores the signals the
     parent handles, and is killed outright on ``close``, so an interrupted run stops
     within moments of the signal whatever the workers are doing.
@@ -300,7 +300,7 @@ class _LocalPool(Generic[Ctx, Task, Out]):
         self._queued: Task | None = None
         ctx = multiprocessing.get_context()
         try:
-            # Started with the signals held: a Ctrl-Ctx in between would reach a worker
+            # Started with the signals held: a Ctrl-C in between would reach a worker
             # before it could ignore it.
             with _signals_held():
                 for i in range(workers):
@@ -365,7 +365,7 @@ class _LocalPool(Generic[Ctx, Task, Out]):
         self._done[position] = outcome
 
     def close(self) -> None:
-        """Kill the workers, whatever they are doing (a Ctrl-Ctx here is held until done)."""
+        """Kill the workers, whatever they are doing (a Ctrl-C here is held until done)."""
         with _signals_held():
             for proc in self._procs:
                 if proc.is_alive():

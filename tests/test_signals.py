@@ -41,6 +41,10 @@ def _many_segments(path: Path, n: int = 100) -> Path:
     return path
 
 
+def _default_sighup() -> None:
+    signal.signal(signal.SIGHUP, signal.SIG_DFL)
+
+
 def _session(sid: int) -> list[int]:
     """Every live process of session ``sid`` (zombies excluded)."""
     found = []
@@ -76,6 +80,9 @@ def test_a_signal_to_the_process_group_stops_a_run_with_workers_at_once(
         stderr=subprocess.PIPE,
         text=True,
         start_new_session=True,
+        # Under nohup (SIGHUP ignored, inherited) ipo-sim leaves SIGHUP ignored, as it
+        # should: the run is then not the terminal's to stop. Test it as a terminal sees it.
+        preexec_fn=_default_sighup,
     )
     try:
         # Signal once both workers are busy with their first blocks.
