@@ -958,3 +958,27 @@ def test_summary_expectation_rows_hold_their_two_lines() -> None:
         assert text.height <= box.height + 0.5, cell.get_text().get_text()
     texts = " ".join(t.get_text() for t in fig.findobj(Text))
     assert f"and {len(summary.expectations) - len(rows)} more expectations" in texts
+
+
+def test_comparison_targets_page_labels_bars_while_they_have_room(
+    baseline: tuple[Result, Summary], cold_window: tuple[Result, Summary]
+) -> None:
+    """Two scenarios x 14 targets: a figure over each bar; eight scenarios (a batch of
+    the shipped library): too many bars for their figures, which the overview gives."""
+    from sim.compare import compare
+    from sim.report.comparison import _MAX_LABELLED_BARS, _Cmp, _fig_cmp_targets
+    from sim.report.style import choose_fonts
+
+    def figures(results: list[Result], summaries: list[Summary]) -> tuple[int, str]:
+        c = _Cmp(results, summaries, choose_fonts(), compare(results, summaries), "usd")
+        fig = _fig_cmp_targets(c)
+        texts = [t.get_text() for t in fig.findobj(Text)]
+        return sum(t.endswith("%") and "(" not in t for t in texts), " ".join(texts)
+
+    (a, sa), (b, sb) = baseline, cold_window
+    n_targets = len(sa.targets)
+    assert 2 * n_targets <= _MAX_LABELLED_BARS < 8 * n_targets
+    few, _ = figures([a, b], [sa, sb])
+    assert few >= 2 * n_targets - 2  # (a bar the page cannot place may go unlabelled)
+    many, text = figures([a, b] * 4, [sa, sb] * 4)
+    assert many == 0 and "the figures: the overview page" in text

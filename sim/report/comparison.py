@@ -346,6 +346,10 @@ def _fig_cmp_values(c: _Cmp) -> Figure:
     return fig
 
 
+#: Bars on the targets page beyond which their figures are left to the overview page.
+_MAX_LABELLED_BARS = 64
+
+
 def _fig_cmp_targets(c: _Cmp) -> Figure:
     fig, body = _page("Target probabilities by scenario", c.footer())
     ax = body.add_subplot()
@@ -356,6 +360,10 @@ def _fig_cmp_targets(c: _Cmp) -> Figure:
     width = 0.8 / k
     x = np.arange(len(c.targets))
     small = k > 3 or len(c.targets) > 6
+    # A figure over each bar while the bars leave room for one (rotated 7 pt text needs
+    # about 8 pt of bar); past that they would run into each other: the overview page and
+    # comparison.json give the numbers.
+    labelled = k * len(c.targets) <= _MAX_LABELLED_BARS
     for i in range(k):
         for j, tg in enumerate(c.targets):
             p = tg.estimates[i]
@@ -379,6 +387,8 @@ def _fig_cmp_targets(c: _Cmp) -> Figure:
                 capsize=2,
                 lw=0.9,
             )
+            if not labelled:
+                continue
             _note(
                 ax,
                 fmt.pct(p.p_at_least),
@@ -407,7 +417,10 @@ def _fig_cmp_targets(c: _Cmp) -> Figure:
     ax.yaxis.set_major_formatter(PercentFormatter(xmax=1, decimals=0))
     ax.set_ylabel("P(value ≥ target): fair value unless a point in time is named")
     ax.grid(axis="x", visible=False)
-    ax.set_title("P(value ≥ target) in each scenario, with 95% intervals (Wilson)")
+    ax.set_title(
+        "P(value ≥ target) in each scenario, with 95% intervals (Wilson)"
+        + ("" if labelled else "; the figures: the overview page")
+    )
     ax.legend(loc="upper right", title="scenario")
     return fig
 
