@@ -832,7 +832,10 @@ def _print_sweep(sweep: Any, out: TextIO) -> None:
         [
             *(k.path for k in sweep.keys),
             "median value",
-            *(f"P>={fmt.money(v, short=True)}" for _, v in sweep.targets),
+            *(
+                f"P>={fmt.money(v, short=True)}" + ("" if at == "fair" else f" @{at}")
+                for _, v, at in sweep.targets
+            ),
         ]
     ]
     for p in sweep.points:

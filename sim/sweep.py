@@ -238,7 +238,7 @@ class Sweep:
     paths: int
     sampler: str
     keys: tuple[SweptKey, ...]
-    targets: tuple[tuple[str, float], ...]
+    targets: tuple[tuple[str, float, str], ...]  # label, value (USD), the value it reads
     points: tuple[Point, ...]
 
     def to_dict(self) -> dict[str, Any]:
@@ -250,7 +250,9 @@ class Sweep:
             "paths": self.paths,
             "sampler": self.sampler,
             "keys": [{"key": k.path, "values": list(k.written)} for k in self.keys],
-            "targets": [{"label": label, "value_usd": v} for label, v in self.targets],
+            "targets": [
+                {"label": label, "value_usd": v, "at": at} for label, v, at in self.targets
+            ],
             "points": [
                 {
                     "set": {k.path: k.written[j] for k, j in zip(self.keys, p.index, strict=True)},
@@ -259,8 +261,14 @@ class Sweep:
                     "median_ci95": list(p.median_ci95),
                     "mean_usd": p.mean_usd,
                     "targets": [
-                        {"label": label, "value_usd": v, "p_at_least": pr, "ci95": list(ci)}
-                        for (label, v), pr, ci in zip(
+                        {
+                            "label": label,
+                            "value_usd": v,
+                            "at": at,
+                            "p_at_least": pr,
+                            "ci95": list(ci),
+                        }
+                        for (label, v, at), pr, ci in zip(
                             self.targets, p.p_at_least, p.ci95, strict=True
                         )
                     ],
@@ -285,6 +293,7 @@ class Sweep:
                 "mean_usd",
                 "target",
                 "value_usd",
+                "at",
                 "p_at_least",
                 "ci95_low",
                 "ci95_high",
@@ -299,9 +308,9 @@ class Sweep:
                 repr(p.mean_usd),
             ]
             if not self.targets:
-                w.writerow([*head, "", "", "", "", ""])
-            for (label, v), pr, ci in zip(self.targets, p.p_at_least, p.ci95, strict=True):
-                w.writerow([*head, label, repr(v), repr(pr), repr(ci[0]), repr(ci[1])])
+                w.writerow([*head, "", "", "", "", "", ""])
+            for (label, v, at), pr, ci in zip(self.targets, p.p_at_least, p.ci95, strict=True):
+                w.writerow([*head, label, repr(v), at, repr(pr), repr(ci[0]), repr(ci[1])])
         return buf.getvalue()
 
 
@@ -317,16 +326,17 @@ def run_sweep(
 ) -> Sweep:
     """Run every point (from :func:`build_points`) with one seed and summarise it.
 
-    Targets are the base scenario's fair-value targets (a swept target is read at each
-    point's own value).
+    Targets are the base scenario's, each read at its own point in time (``at``: fair
+    value, or the market value at the offer, day 1, the end or the peak); a swept target
+    is read at each point's own value.
     """
     runner = run or (lambda s: simulate(s, paths, seed=seed, sampler=sampler))
-    targets = tuple((t.label, t.value_usd) for t in base.targets if t.at == "fair")
+    targets = tuple((t.label, t.value_usd, t.at) for t in base.targets)
     points = []
     for index, scenario in zip(grid(keys), scenarios, strict=True):
         result = runner(scenario)
         summary = summarise(result)
-        estimates = [t for t in summary.targets if t.at == "fair"]
+        estimates = summary.targets
         points.append(
             Point(
                 index,

@@ -182,3 +182,22 @@ def test_a_sweep_refuses_precision_which_would_unpair_its_points(
 def test_parse_set_refuses_a_malformed_key() -> None:
     with pytest.raises(SimError, match="not a key path"):
         parse_set("valuation..multiple=1")
+
+
+def test_a_sweep_reads_each_target_at_its_own_point_in_time(tmp_path: Path) -> None:
+    """The baseline's 25 bn at fair value and at the peak are two targets; sweeping the
+    volatility after listing moves the peak's probability and leaves fair value's alone."""
+    baseline = Path(__file__).resolve().parent.parent / "scenarios" / "baseline.toml"
+    out = tmp_path / "out"
+    argv = ["sweep", str(baseline), "--set", "aftermarket.volatility=0.3,1.5"]
+    assert main([*argv, "--paths", "4000", "-q", "--format", "json", "--out", str(out)]) == 0
+    data = json.loads((out / "baseline-sweep" / "sweep.json").read_text("utf-8"))
+    ats = {t["at"] for t in data["targets"]}
+    assert {"fair", "peak"} <= ats
+    low, high = (
+        {(t["value_usd"], t["at"]): t["p_at_least"] for t in point["targets"]}
+        for point in data["points"]
+    )
+    key_fair, key_peak = (25e9, "fair"), (25e9, "peak")
+    assert low[key_fair] == high[key_fair]  # the same paths, and fair value ignores it
+    assert high[key_peak] > low[key_peak]  # a wilder walk reaches higher peaks

@@ -92,8 +92,11 @@ def _fig_key(sweep: Sweep, i: int, fonts: Fonts) -> Figure:
         fonts.text(_wrap(_tick(v, w), 26)) for v, w in zip(key.values, key.written, strict=True)
     ]
     if sweep.targets:
-        for t, (label, value) in enumerate(sweep.targets):
-            colour = SCENARIO_COLOURS[t % len(SCENARIO_COLOURS)]
+        # A colour per target value, so that a ladder at fair value and the same ladder
+        # at a later point in time pair up; the later points in time drawn hollow.
+        values = list(dict.fromkeys(value for _, value, _ in sweep.targets))
+        for t, (label, value, at) in enumerate(sweep.targets):
+            colour = SCENARIO_COLOURS[values.index(value) % len(SCENARIO_COLOURS)]
             for n, (_combo, points) in enumerate(lines):
                 _errorbar(
                     left,
@@ -102,11 +105,14 @@ def _fig_key(sweep: Sweep, i: int, fonts: Fonts) -> Figure:
                     [p.ci95[t] for p in points],
                     colour,
                     n,
-                    fonts.text(f"{label} ({fmt.money(value, short=True)})") if n == 0 else None,
+                    fonts.text(fmt.target_label(f"{label} ({fmt.money(value, short=True)})", at))
+                    if n == 0
+                    else None,
+                    hollow=at != "fair",
                 )
         left.yaxis.set_major_formatter(PercentFormatter(1.0))
         left.set_ylim(-0.02, 1.02)
-        left.set_ylabel("P(equity value ≥ target), 95% intervals")
+        left.set_ylabel("P(value ≥ target), 95% intervals: fair value unless named")
         left.legend(
             loc="upper center", bbox_to_anchor=(0.5, -0.13), fontsize=7.5, title="target", ncol=2
         )
@@ -150,6 +156,8 @@ def _errorbar(
     colour: str,
     n: int,
     label: str | None,
+    *,
+    hollow: bool = False,
 ) -> None:
     lo = [max(y - c[0], 0.0) for y, c in zip(ys, cis, strict=True)]
     hi = [max(c[1] - y, 0.0) for y, c in zip(ys, cis, strict=True)]
@@ -161,7 +169,9 @@ def _errorbar(
         marker=_MARKERS[n % len(_MARKERS)],
         linestyle=_DASHES[n % len(_DASHES)],
         ms=5,
+        mfc="white" if hollow else colour,
         capsize=3,
         lw=1.3,
+        alpha=0.85 if hollow else 1.0,
         label=label,
     )
