@@ -5,7 +5,7 @@ from __future__ import annotations
 import io
 
 from sim import simulate, summarise
-from sim.cli import _print_summary
+from sim.cli.printing import _print_summary
 from tests.builders import all_lost_sections, scenario
 
 

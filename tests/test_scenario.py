@@ -32,7 +32,8 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from sim.cli import _print_scenario, main
+from sim.cli import main
+from sim.cli.printing import _print_scenario
 from sim.distributions import (
     DISTRIBUTIONS,
     MAX_DISTRIBUTION_NESTING,

@@ -12,7 +12,7 @@ import numpy as np
 import pytest
 
 import sim.scenario.types
-from sim.cli import _print_summary
+from sim.cli.printing import _print_summary
 from sim.distributions import Distribution
 from sim.engine import simulate
 from sim.errors import ScenarioError

@@ -13,7 +13,7 @@ import numpy as np
 import pytest
 
 from sim import format as fmt
-from sim.cli import _print_summary
+from sim.cli.printing import _print_summary
 from sim.engine import simulate
 from sim.errors import ScenarioError
 from sim.expectations import check_expectation

@@ -238,3 +238,11 @@ def _truncation_hint(dist: Distribution, lo: float | None, hi: float | None) -> 
         return ""
     given = [f"{k} = {v:g}" for k, v in (("lower", lo), ("upper", hi)) if v is not None]
     return f"; truncate it with {' and '.join(given)} in its table"
+
+
+def _unique(names: list[str], path: str, what: str) -> None:
+    seen: set[str] = set()
+    for n in names:
+        if n in seen:
+            raise ScenarioError(f"duplicate {what} {n!r}", path=f"{path}.{n}")
+        seen.add(n)

@@ -1,0 +1,341 @@
+"""What the terminal shows: the tables ``ipo-sim`` prints after a run, a check, a
+comparison or a sweep (part of the command, :mod:`sim.cli`, the only place that prints)."""
+
+from __future__ import annotations
+
+import unicodedata
+from typing import TYPE_CHECKING, Any, TextIO
+
+from sim import format as fmt
+
+if TYPE_CHECKING:
+    from sim.attribution import Attribution
+    from sim.compare import Comparison
+    from sim.scenario import Scenario
+    from sim.summary import Methods, Summary, TargetEstimate
+    from sim.valuation import Valuation
+
+
+_DATES = (("information as of", "as_of"), ("values at listing on", "listing_date"))
+
+
+def _one_line(text: str) -> str:
+    return " ".join(text.split())
+
+
+def _count(n: int, noun: str) -> str:
+    """``1 file``, ``2 files``; ``1 worker process``, ``2 worker processes``."""
+    if n == 1:
+        return f"1 {noun}"
+    return f"{n:,} {noun}{'es' if noun.endswith('s') else 's'}"
+
+
+def _print_sweep(sweep: Any, out: TextIO) -> None:
+    print(
+        f"sweep of {sweep.scenario}: {_count(len(sweep.points), 'point')}, "
+        f"{sweep.paths:,} paths each, seed {sweep.seed} (paired)",
+        file=out,
+    )
+    rows = [
+        [
+            *(k.path for k in sweep.keys),
+            "median value",
+            *(
+                f"P>={fmt.money(v, short=True)}" + ("" if at == "fair" else f" @{at}")
+                for _, v, at in sweep.targets
+            ),
+        ]
+    ]
+    for p in sweep.points:
+        rows.append(
+            [
+                *(k.written[j] for k, j in zip(sweep.keys, p.index, strict=True)),
+                fmt.money(p.median_usd, short=True),
+                *(fmt.pct(x) for x in p.p_at_least),
+            ]
+        )
+    widths = [max(_width(r[j]) for r in rows) for j in range(len(rows[0]))]
+    for r in rows:
+        print("  " + "  ".join(_rjust(c, w) for c, w in zip(r, widths, strict=True)), file=out)
+
+
+def _print_scenario(scenario: Scenario, out: TextIO) -> None:
+    data = scenario.to_dict()
+    sc = data["scenario"]
+    print(f"scenario {sc['name']}  (sha256 {sc['sha256'][:12]})", file=out)
+    if sc["description"]:
+        print(f"  {_one_line(sc['description'])}", file=out)
+    print(
+        f"  base year {sc['base_year']}, simulated {sc['years'][0]}..{sc['years'][-1]}", file=out
+    )
+    dates = [(what, sc[key]) for what, key in _DATES if sc[key] is not None]
+    if dates:
+        print("  " + ", ".join(f"{what} {day}" for what, day in dates), file=out)
+    if data["fx"]:
+        print("  fx: " + ", ".join(f"1 {k} = {v:g} USD" for k, v in data["fx"].items()), file=out)
+    print("segments:", file=out)
+    for s in data["segments"]:
+        print(
+            f"  {s['name']}: revenue {fmt.parameters(s['revenue'], money_values=True)}; "
+            f"growth {fmt.parameters(s['growth'])}; fade {s['fade']:g}, terminal "
+            f"{s['terminal_growth']:g}, volatility {s['volatility']:g}"
+            + (f"; booked {fmt.money(s['booked'])}" if s["booked"] is not None else ""),
+            file=out,
+        )
+        print(
+            "    regions "
+            + ", ".join(f"{r} {w:.1%}" for r, w in s["regions"].items())
+            + (
+                f" (Dirichlet kappa {s['region_concentration']:g})"
+                if s["region_concentration"]
+                else ""
+            ),
+            file=out,
+        )
+    for k in data["shocks"]:
+        rec = k["recovery_years"]
+        rec_text = rec if isinstance(rec, str) else fmt.parameters(rec) + " years"
+        print(
+            f"shock {k['name']}: {', '.join(k['regions'])} x {', '.join(k['segments'])}; "
+            f"p/year {fmt.parameters(k['annual_probability'])}; severity "
+            f"{fmt.parameters(k['severity'])}; recovery {rec_text}"
+            + (f"; max {k['max_events']}" if k["max_events"] else "")
+            + (f"; multiple hit {k['multiple_hit']:.0%}" if k["multiple_hit"] else ""),
+            file=out,
+        )
+    v = data["valuation"]
+    how = scenario.valuation.describe(lambda d: fmt.parameters(d.to_dict()))
+    print(
+        f"valuation: {v['method']} at {how}; "
+        f"net cash {fmt.parameters(v['net_cash_usd'], money_values=True)}; IPO proceeds "
+        f"{fmt.parameters(v['ipo_proceeds_usd'], money_values=True)}",
+        file=out,
+    )
+    for t in data["targets"]:
+        print(
+            f"target {t['label']!r}: {fmt.money(t['value_usd'], reading=True)}  "
+            f"(written {t['written']})",
+            file=out,
+        )
+    for r in data["regimes"]:
+        overrides = "; ".join(
+            f"{name} {fmt.parameters(d, money_values=name in _MONEY_INPUTS)}"
+            for name, d in r["overrides"].items()
+        )
+        print(
+            f"regime {r['name']}: weight {r['weight']:g}"
+            + (f"; {overrides}" if overrides else ""),
+            file=out,
+        )
+    for c in data["correlations"]:
+        print(
+            f"correlation {c['between'][0]} ~ {c['between'][1]}: spearman {c['spearman']:g}",
+            file=out,
+        )
+    for e in data["expect"]:
+        print(f"expect {e['text']}", file=out)
+    sim = data["simulation"]
+    print(
+        f"simulation: {sim['paths']:,} paths, seed {sim['seed']}, sampler {sim['sampler']}",
+        file=out,
+    )
+
+
+def _print_methods(methods: Methods, out: TextIO) -> None:
+    """Method ``both``: the value beside the primary, and their ratio."""
+    other, name = (
+        (methods.dcf, "the DCF")
+        if methods.primary == "multiple"
+        else (methods.multiple, "the multiple")
+    )
+    q, r = other.quantiles, methods.ratio
+    print(
+        f"  beside it, by {name}: p5 {fmt.money(q.p5, reading=True)} | "
+        f"p50 {fmt.money(q.median, reading=True)} | p95 {fmt.money(q.p95, reading=True)}",
+        file=out,
+    )
+    print(
+        f"    DCF / multiple, path by path: p5 ×{fmt.number(r.p5, 2)} | "
+        f"p50 ×{fmt.number(r.median, 2)} | p95 ×{fmt.number(r.p95, 2)}",
+        file=out,
+    )
+
+
+#: Scalar inputs whose parameters are money (shown as amounts by ``show``).
+_MONEY_INPUTS = frozenset({"valuation.net_cash", "valuation.ipo_proceeds"})
+
+
+def _print_summary(summary: Summary, out: TextIO, *, valuation: Valuation) -> None:
+    from sim.sampling import BLOCK_SIZE
+
+    run, equity = summary.run, summary.equity
+    q = equity.quantiles
+    print(
+        f"{run.scenario}: {run.paths:,} paths, seed {run.seed}, {run.sampler} sampler, "
+        f"{run.elapsed_s:.1f} s",
+        file=out,
+    )
+    print(
+        f"  equity value at listing ({valuation.describe()}): mean "
+        f"{fmt.money(equity.mean, reading=True)}",
+        file=out,
+    )
+    print(
+        f"    p5 {fmt.money(q.p5, reading=True)} | "
+        f"p50 {fmt.money(q.median, reading=True)} | p95 {fmt.money(q.p95, reading=True)}",
+        file=out,
+    )
+    if summary.methods is not None:
+        _print_methods(summary.methods, out)
+    for r in summary.regimes:
+        median = fmt.money(r.quantiles.median, reading=True) if r.quantiles else "-"
+        print(
+            f"  regime {r.name}: P {fmt.pct(r.p)} {fmt.interval(*r.ci95)}, median value {median}",
+            file=out,
+        )
+    if summary.pricing:
+        _print_pricing(summary, out)
+    if summary.targets:
+        width = max(_width(_target_label(t)) for t in summary.targets)
+        print(
+            f"  {_ljust('target', width)}  {'value':>12}  {'P(value >= target)':>18}  "
+            "95% interval",
+            file=out,
+        )
+        for t in summary.targets:
+            lo, hi = t.ci95
+            print(
+                f"  {_ljust(_target_label(t), width)}  {fmt.money(t.value_usd):>12}  "
+                f"{fmt.pct(t.p_at_least):>18}  {fmt.interval(lo, hi)}",
+                file=out,
+            )
+    for e in summary.expectations:
+        print(f"  expect {e.status}: {e.expectation.text}", file=out)
+    if run.sampler != "random" and run.stratified_paths < run.paths:
+        print(
+            f"  note: {run.sampler} stratifies whole blocks of {BLOCK_SIZE:,} paths; "
+            f"{run.paths - run.stratified_paths:,} of these paths are a random subset of a "
+            "block's design (use a multiple of the block for full stratification)",
+            file=out,
+        )
+    precision = summary.precision
+    if precision is not None:
+        state = "reached" if precision.reached else "NOT reached (raise --paths)"
+        print(
+            f"  precision {precision.requested:g} {state}: largest 95% half-width "
+            f"{precision.max_half_width:.4g} at {run.paths:,} paths",
+            file=out,
+        )
+
+
+def _print_comparison(comparison: Comparison, out: TextIO) -> None:
+    names = comparison.names
+    how = "paired paths (common random numbers)" if comparison.paired else "independent runs"
+    print(f"comparison of {', '.join(names)}: differences from {names[0]}, {how}", file=out)
+    rows = [["target", *names, *(f"{n} - {names[0]}" for n in names[1:])]]
+    for target in comparison.targets:
+        row = [target.shown]
+        for e in target.estimates:
+            row.append(fmt.pct(e.p_at_least) if e is not None else "-")
+        for i in range(1, len(names)):
+            d = comparison.difference(i, target.value_usd, target.at)
+            row.append("-" if d is None else fmt.difference(d.estimate, d.ci95))
+        rows.append(row)
+    widths = [max(_width(r[j]) for r in rows) for j in range(len(rows[0]))]
+    for r in rows:
+        cells = [
+            _ljust(r[0], widths[0]),
+            *(_rjust(c, w) for c, w in zip(r[1:], widths[1:], strict=True)),
+        ]
+        print("  " + "  ".join(cells), file=out)
+    for a in comparison.attribution:
+        _print_attribution(a, out)
+
+
+def _print_attribution(a: Attribution, out: TextIO) -> None:
+    print(f"attribution of {a.scenario} - {a.minus}: {a.note}", file=out)
+    if not a.contributions:
+        return
+    # Targets named by their value (and the point in time, unless the fair value): their
+    # labels would make the table too wide.
+    rows = [["key", "median value", *(_attribution_head(v, at) for _, v, at in a.targets)]]
+    for c in a.contributions:
+        rows.append([c.key, fmt.signed_money(c.median_usd), *(fmt.points(p) for p in c.p)])
+    rows.append(
+        [
+            "total",
+            fmt.signed_money(a.median_b - a.median_a),
+            *(fmt.points(pb - pa) for pa, pb in zip(a.p_a, a.p_b, strict=True)),
+        ]
+    )
+    widths = [max(_width(r[j]) for r in rows) for j in range(len(rows[0]))]
+    for r in rows:
+        cells = [
+            _ljust(r[0], widths[0]),
+            *(_rjust(c, w) for c, w in zip(r[1:], widths[1:], strict=True)),
+        ]
+        print("  " + "  ".join(cells), file=out)
+
+
+def _attribution_head(value: float, at: str) -> str:
+    """An attribution column's heading: ``P>=USD 25 bn``, ``peak>=USD 25 bn``."""
+    return ("P" if at == "fair" else fmt.at_short(at)) + f">={fmt.money(value, short=True)}"
+
+
+def _target_label(t: TargetEstimate) -> str:
+    """A target's label, with the value it is read against unless that is fair value or
+    the label says it already."""
+    return fmt.target_label(t.label, t.at)
+
+
+def _print_pricing(summary: Summary, out: TextIO) -> None:
+    """The pricing grid: each price in the offer currency and USD, the implied EV/sales
+    and P(fair value per share >= price); the range's prices marked."""
+    grid = summary.pricing
+    cur = grid[0].currency
+    print(f"  pricing: P(fair value per share >= price), price per share in {cur}", file=out)
+    dcf = grid[0].dcf
+    margin_head = f"  {'DCF margin':>13}" if dcf else ""
+    print(
+        f"    {'price ' + cur:>12}  {'USD':>8}  {'market value':>14}  {'EV/sales':>8} "
+        f"{margin_head} {'P(fair >= price)':>16}  95% interval",
+        file=out,
+    )
+    for p in grid:
+        lo, hi = p.ci95
+        mark = "  <- range" if p.in_range else ""
+        margin = f"  {fmt.margin(p.implied_target_margin):>13}" if dcf else ""
+        print(
+            f"    {fmt.number(p.price, 4):>12}  {fmt.number(p.price_usd, 4):>8}  "
+            f"{fmt.money(p.market_value_usd):>14}  {fmt.number(p.implied_ev_to_sales):>8}x"
+            f"{margin} {fmt.pct(p.p_fair_at_least):>16}  {fmt.interval(lo, hi)}{mark}",
+            file=out,
+        )
+    if dcf:
+        print(
+            "    DCF margin: the target margin at which the DCF fair value per share equals "
+            "the price, every other input at its median",
+            file=out,
+        )
+    offer = summary.offer_price
+    if offer is not None:
+        q = offer.quantiles
+        print(
+            f"  offer price ({cur}): p5 {fmt.number(q.p5, 4)} | p50 {fmt.number(q.median, 4)} | "
+            f"p95 {fmt.number(q.p95, 4)}; at the range's low {fmt.pct(offer.p_at_low)}, "
+            f"at its high {fmt.pct(offer.p_at_high)}",
+            file=out,
+        )
+
+
+def _width(text: str) -> int:
+    """Columns ``text`` takes in a terminal: CJK characters take two."""
+    return sum(2 if unicodedata.east_asian_width(c) in "WF" else 1 for c in text)
+
+
+def _ljust(text: str, width: int) -> str:
+    return text + " " * max(0, width - _width(text))
+
+
+def _rjust(text: str, width: int) -> str:
+    return " " * max(0, width - _width(text)) + text
