@@ -377,42 +377,22 @@ def attribute(
         Runs a scenario; by default :func:`sim.engine.simulate` with the above.
     """
     fine = differing_keys(a, b)
-    try:
-        return _attribute(
-            a,
-            b,
-            [(key_name(key), [key]) for key in fine],
-            names,
-            source,
-            targets,
-            paths,
-            seed,
-            sampler,
-            run,
-            grouped=False,
-        )
-    except HybridInvalid as err:
-        first = str(err)
     groups: dict[str, list[Key]] = {}
     for key in fine:
         groups.setdefault(key_name((key[0], key[1], None)), []).append(key)
-    try:
-        return _attribute(
-            a,
-            b,
-            list(groups.items()),
-            names,
-            source,
-            targets,
-            paths,
-            seed,
-            sampler,
-            run,
-            grouped=True,
-        )
-    except HybridInvalid as err:
-        again = "" if str(err) == first else f"; switching whole tables and entries: {err}"
-        return _Empty(names, paths, seed, tuple(targets)).failed(first + again)
+    # Key by key first; if a hybrid is refused, each table or entry switched whole.
+    tries = ((False, [(key_name(key), [key]) for key in fine]), (True, list(groups.items())))
+    refused: list[str] = []
+    for grouped, keys in tries:
+        try:
+            return _attribute(
+                a, b, keys, names, source, targets, paths, seed, sampler, run, grouped=grouped
+            )
+        except HybridInvalid as err:
+            refused.append(str(err))
+    first, second = refused
+    again = "" if second == first else f"; switching whole tables and entries: {second}"
+    return _Empty(names, paths, seed, tuple(targets)).failed(first + again)
 
 
 def _attribute(

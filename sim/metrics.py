@@ -181,10 +181,16 @@ class Metric:
         return tuple(self.name(f) for f in self.fills(scope))
 
 
+def _present(values: PathValues, field: str, metric: str) -> FloatArray:
+    """``values.<field>``, which a metric's ``fills()`` promised is there."""
+    out: FloatArray | None = getattr(values, field)
+    if out is None:  # pragma: no cover - fills() says there is one
+        raise AssertionError(f"{metric} read without what it needs ({field} is None)")
+    return out
+
+
 def _vps(values: PathValues, i: int) -> FloatArray:
-    if values.value_per_share is None:  # pragma: no cover - fills() says there is one
-        raise AssertionError("value_per_share read without an offering")
-    return values.value_per_share
+    return _present(values, "value_per_share", "value_per_share")
 
 
 def _years(scope: Scope) -> tuple[str, ...]:
@@ -289,15 +295,11 @@ def _aftermarkets(scope: Scope) -> tuple[str, ...]:
 
 
 def _first_day_return(values: PathValues, i: int) -> FloatArray:
-    if values.first_day_return is None:  # pragma: no cover - fills() says there is one
-        raise AssertionError("first_day_return read without an aftermarket")
-    return values.first_day_return
+    return _present(values, "first_day_return", "first_day_return")
 
 
 def _pre_offer(values: PathValues, i: int) -> FloatArray:
-    if values.pre_offer is None:  # pragma: no cover - fills() says there is one
-        raise AssertionError("pre_offer read without an offering")
-    return values.pre_offer
+    return _present(values, "pre_offer", "pre_offer")
 
 
 def _grid_thresholds(scope: Scope) -> tuple[float, ...]:
@@ -388,15 +390,11 @@ def _both_fills(scope: Scope) -> tuple[str, ...]:
 
 
 def _dcf_value(values: PathValues, i: int) -> FloatArray:
-    if values.equity_dcf is None:  # pragma: no cover - fills() says there is one
-        raise AssertionError("dcf_value read without a DCF")
-    return values.equity_dcf
+    return _present(values, "equity_dcf", "dcf_value")
 
 
 def _multiple_value(values: PathValues, i: int) -> FloatArray:
-    if values.equity_multiple is None:  # pragma: no cover - fills() says there is one
-        raise AssertionError("multiple_value read without method both")
-    return values.equity_multiple
+    return _present(values, "equity_multiple", "multiple_value")
 
 
 def _value_ratio(values: PathValues, i: int) -> FloatArray:
