@@ -174,11 +174,7 @@ def _terminal_share(ax: Axes, parts: DcfParts) -> None:
     # bins: the axis spans the middle 90% and 0-100%.
     lo, hi = np.quantile(share, [0.05, 0.95])
     lo, hi = min(float(lo), 0.0), max(float(hi), 1.0)
-    edges = np.linspace(lo, hi, 61)
-    counts, _ = np.histogram(np.clip(share, lo, hi), bins=edges)
-    pct = counts / share.size * 100
-    ax.stairs(pct, edges, fill=True, color=_OFFER, alpha=0.55, lw=0)
-    ax.stairs(pct, edges, color=_OFFER, lw=0.8)
+    _clipped_histogram(ax, share, lo, hi, face=_OFFER, edge=_OFFER, alpha=0.55)
     med = float(np.median(share))
     ax.axvline(med, color=_INK, lw=1.2)
     _note(
@@ -260,6 +256,17 @@ def _exceedance(ctx: _Ctx, ax: Axes, multiple: FloatArray, dcf: FloatArray) -> N
     ax.legend(loc="upper right")
 
 
+def _clipped_histogram(
+    ax: Axes, x: FloatArray, lo: float, hi: float, *, face: str, edge: str, alpha: float
+) -> None:
+    """The share of ``x`` (in %) in 60 bins over ``[lo, hi]``, the tails in the end bins."""
+    edges = np.linspace(lo, hi, 61)
+    counts, _ = np.histogram(np.clip(x, lo, hi), bins=edges)
+    pct = counts / x.size * 100
+    ax.stairs(pct, edges, fill=True, color=face, alpha=alpha, lw=0)
+    ax.stairs(pct, edges, color=edge, lw=0.8)
+
+
 def _ratio(ax: Axes, dcf: FloatArray, multiple: FloatArray) -> None:
     """The DCF's equity value / the multiple's on the same path."""
     with np.errstate(divide="ignore", invalid="ignore"):
@@ -270,11 +277,7 @@ def _ratio(ax: Axes, dcf: FloatArray, multiple: FloatArray) -> None:
         return
     lo, hi = (float(v) for v in np.quantile(ratio, [0.01, 0.99]))
     lo, hi = min(lo, 0.0), max(hi, 1.2)
-    edges = np.linspace(lo, hi, 61)
-    counts, _ = np.histogram(np.clip(ratio, lo, hi), bins=edges)
-    pct = counts / ratio.size * 100
-    ax.stairs(pct, edges, fill=True, color=_MUTED, alpha=0.45, lw=0)
-    ax.stairs(pct, edges, color=_INK, lw=0.8)
+    _clipped_histogram(ax, ratio, lo, hi, face=_MUTED, edge=_INK, alpha=0.45)
     med = float(np.median(ratio))
     below = float(np.mean(ratio < 1.0))
     ax.axvline(1.0, color=_EVENT, ls="--", lw=1)
