@@ -190,3 +190,53 @@ def test_the_png_is_the_page_as_savefig_draws_it(
     differ = np.abs(a - b).max(axis=2) > 0
     # Only the run time in the provenance table may differ (this run's against none).
     assert differ.mean() < 0.002
+
+
+# Every page of every kind of report crosses between processes: a page drawn by a worker
+# reaches the PDF's writer pickled, so a page holding anything that does not pickle (a
+# lambda as a tick formatter, say) would break the report with more than one worker.
+SHIPPED = Path(__file__).resolve().parent.parent / "scenarios"
+
+
+def _pdfs_by_workers(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path, argv: list[str], pdf: str
+) -> list[bytes]:
+    from sim.cli import main
+
+    # Every run takes "0 s": the run time printed on the pages is the one thing that
+    # would differ between the two runs.
+    monkeypatch.setattr("sim.engine.time.perf_counter", lambda: 0.0)
+    pdfs = []
+    for workers in (1, 2):
+        monkeypatch.setattr("sim.report.write._idle_processors", lambda n=workers: n)
+        out = tmp_path / f"w{workers}"
+        assert main([*argv, "--out", str(out), "--quiet", "--format", "pdf"]) == 0
+        pdfs.append(_pdf_without_date(next(out.rglob(pdf))))
+    return pdfs
+
+
+@pytest.mark.parametrize("name", ["baseline", "dcf"])
+def test_every_page_of_a_shipped_scenario_is_the_same_drawn_by_a_worker(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path, name: str
+) -> None:
+    argv = ["run", str(SHIPPED / f"{name}.toml"), "--paths", "4000"]
+    one, two = _pdfs_by_workers(monkeypatch, tmp_path, argv, "report.pdf")
+    assert one == two
+
+
+def test_comparison_and_attribution_pages_are_the_same_drawn_by_a_worker(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    files = [str(SHIPPED / "baseline.toml"), str(SHIPPED / "bull.toml")]
+    argv = ["compare", *files, "--paths", "2000", "--attribution-paths", "500"]
+    one, two = _pdfs_by_workers(monkeypatch, tmp_path, argv, "comparison.pdf")
+    assert one == two
+
+
+def test_sweep_pages_are_the_same_drawn_by_a_worker(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    argv = ["sweep", str(SHIPPED / "baseline.toml"), "--paths", "2000"]
+    argv += ["--set", "valuation.net_cash=1bn,2bn", "--set", "offering.ipo_discount=0.1,0.2"]
+    one, two = _pdfs_by_workers(monkeypatch, tmp_path, argv, "sweep.pdf")
+    assert one == two

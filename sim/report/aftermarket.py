@@ -12,7 +12,7 @@ from matplotlib.figure import Figure
 from matplotlib.ticker import FuncFormatter, PercentFormatter
 
 from sim import format as fmt
-from sim.report.axes import _set_money_axis, _value_range
+from sim.report.axes import _count_tick, _set_money_axis, _value_range
 from sim.report.layout import _MAX_TARGETS_DRAWN, _Ctx, _Measure, _message
 from sim.report.style import _INK, _MUTED
 from sim.report.units import money_label
@@ -133,7 +133,7 @@ def _first_day(ctx: _Ctx, ax: Axes) -> None:
         bbox={"fc": "white", "ec": "none", "alpha": 0.85, "pad": 1},
     )
     ax.xaxis.set_major_formatter(PercentFormatter(xmax=1, decimals=0))
-    ax.yaxis.set_major_formatter(FuncFormatter(lambda v, _pos: f"{v:,.0f}"))
+    ax.yaxis.set_major_formatter(FuncFormatter(_count_tick))
     ax.set_xlabel("first-day return: day-1 close ÷ offer price − 1 (clipped at p99)")
     ax.set_ylabel("paths")
     ax.set_title("First-day return", loc="left")

@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import math
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
+from functools import partial
 from typing import Any
 
 import numpy as np
@@ -18,6 +19,31 @@ from sim.report.style import _INK, _MUTED, Fonts
 from sim.report.units import Units
 
 FloatArray = npt.NDArray[np.float64]
+
+
+# Tick labels. Each is a module-level function (bound with functools.partial where it
+# needs more than the value), not a lambda: a report's figures travel between processes
+# by pickle (sim.report.write), and a lambda does not pickle.
+
+
+def _tick(label: Callable[[float], str], v: float, _pos: int | None = None) -> str:
+    """A tick formatter from a one-argument label: ``FuncFormatter(partial(_tick, label))``."""
+    return label(v)
+
+
+def _money_tick(v: float, _pos: int | None = None) -> str:
+    """A money tick in USD, short: ``USD 4.4 bn``."""
+    return fmt.money(v, short=True)
+
+
+def _count_tick(v: float, _pos: int | None = None) -> str:
+    """A count tick with thousands separators: ``12,000``."""
+    return f"{v:,.0f}"
+
+
+def _yi_tick(fonts: Fonts, scale: float, v: float, _pos: int | None = None) -> str:
+    """A tick in 亿 (``v * scale`` USD), in a form ``fonts`` can draw."""
+    return fonts.text(fmt.yi(v * scale))
 
 
 def _log_ticks(lo: float, hi: float) -> list[float]:
@@ -85,9 +111,9 @@ def _set_money_axis(
         axis.set_major_locator(FixedLocator(_log_ticks(lo, hi)))
         _sparse_minor_ticks(axis)
     if units == "yi":
-        axis.set_major_formatter(FuncFormatter(lambda v, _pos: fonts.text(fmt.yi(v))))
+        axis.set_major_formatter(FuncFormatter(partial(_yi_tick, fonts, 1.0)))
         return
-    axis.set_major_formatter(FuncFormatter(lambda v, _pos: fmt.money(v, short=True)))
+    axis.set_major_formatter(FuncFormatter(_money_tick))
     if units != "both":
         return
     if which == "x":
@@ -99,7 +125,7 @@ def _set_money_axis(
     if log:
         sec_axis.set_major_locator(FixedLocator(_log_ticks(lo / 1e8, hi / 1e8)))
         _sparse_minor_ticks(sec_axis)
-    sec_axis.set_major_formatter(FuncFormatter(lambda v, _pos: fonts.text(fmt.yi(v * 1e8))))
+    sec_axis.set_major_formatter(FuncFormatter(partial(_yi_tick, fonts, 1e8)))
     sec.tick_params(labelsize=7.5, colors=_MUTED)
 
 

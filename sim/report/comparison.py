@@ -24,7 +24,7 @@ from sim._version import __version__
 from sim.attribution import Attribution
 from sim.compare import Comparison, SharedTarget, TargetDifference, compare
 from sim.engine import Result
-from sim.report.axes import _median_label, _set_money_axis, _value_range
+from sim.report.axes import _median_label, _set_money_axis, _tick, _value_range
 from sim.report.layout import (
     _bubble_legend,
     _colours_by_value,
@@ -461,11 +461,7 @@ def _fig_cmp_differences(c: _Cmp) -> Figure:
         fontweight="bold",
     )
     ax.xaxis.set_major_formatter(
-        FuncFormatter(
-            lambda v, _pos: (f"{v * 100:+.{_decimals(span * 100)}f}" if v else "0").replace(
-                "-", "−"
-            )
-        )
+        FuncFormatter(partial(_tick, partial(_signed_points, _decimals(span * 100))))
     )
     ax.set_yticks(
         [ypos[t] for t in rows], [c.drawable(_wrap(c.targets[t].shown, 30)) for t in rows]
@@ -628,7 +624,7 @@ def _fig_cmp_attribution(c: _Cmp, a: Attribution) -> Figure:
         names,
         a.median_a,
         [k.median_usd for k in a.contributions],
-        lambda v: fmt.money(v, short=True),
+        partial(fmt.money, short=True),
         fmt.signed_money,
     )
     left.set_title("median equity value at listing, USD")
@@ -650,6 +646,11 @@ def _fig_cmp_attribution(c: _Cmp, a: Attribution) -> Figure:
     else:
         _message(right, "No target shared by both scenarios.")
     return fig
+
+
+def _signed_points(decimals: int, v: float) -> str:
+    """A change in percentage points, signed, with a true minus: ``+1.5``, ``−0.25``, ``0``."""
+    return (f"{v * 100:+.{decimals}f}" if v else "0").replace("-", "−")
 
 
 def _waterfall(
@@ -689,4 +690,4 @@ def _waterfall(
     lo = min(0.0, start, end, *np.cumsum([start, *steps]))
     hi = max(start, end, *np.cumsum([start, *steps]))
     ax.set_xlim(lo, hi + 0.22 * (hi - lo or 1.0))
-    ax.xaxis.set_major_formatter(FuncFormatter(lambda v, _pos: label(v)))
+    ax.xaxis.set_major_formatter(FuncFormatter(partial(_tick, label)))

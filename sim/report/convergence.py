@@ -11,7 +11,7 @@ from matplotlib.axes import Axes
 from matplotlib.figure import Figure
 
 from sim import format as fmt
-from sim.report.axes import _sparse_minor_ticks
+from sim.report.axes import _count_tick, _sparse_minor_ticks
 from sim.report.layout import _Ctx, _Measure, _message
 from sim.report.style import _INK, _MUTED
 from sim.scenario import Scenario
@@ -96,7 +96,7 @@ def _panel(
     ax.yaxis.set_major_formatter(
         ticker.PercentFormatter(xmax=1, decimals=max(0, -math.floor(math.log10(step))))
     )
-    ax.xaxis.set_major_formatter(ticker.FuncFormatter(lambda v, _pos: f"{v:,.0f}"))
+    ax.xaxis.set_major_formatter(ticker.FuncFormatter(_count_tick))
     ax.xaxis.set_minor_formatter(ticker.NullFormatter())
     ax.set_title(
         m.fit(ctx.drawable(f"{i + 1}  {tg.label}"), 240, 9.5, bold=True),

@@ -29,6 +29,9 @@ FloatArray = npt.NDArray[np.float64]
 
 _BANDS = (0.05, 0.25, 0.5, 0.75, 0.95)
 
+#: Points each method's P(value >= x) is drawn at (a page is about 1,500 pixels wide).
+_CURVE_POINTS = 2001
+
 
 def _dcf_of(scenario: Scenario) -> Dcf | None:
     val = scenario.valuation
@@ -237,13 +240,15 @@ def _exceedance(ctx: _Ctx, ax: Axes, multiple: FloatArray, dcf: FloatArray) -> N
     if hi <= lo:
         lo, hi = lo - 1.0, hi + 1.0
     for name, x, colour in (("EV/sales multiple", multiple, ctx.colour), ("DCF", dcf, _OFFER)):
-        s = np.sort(x)
-        p = 1.0 - np.arange(s.size) / s.size
+        # On a grid finer than the page can show, not a point per path (a page heavy to
+        # draw and to send between processes).
+        grid = np.linspace(lo, hi, _CURVE_POINTS)
+        p = 1.0 - np.searchsorted(np.sort(x), grid, side="left") / x.size
         key = "multiple" if name.startswith("EV") else "dcf"
         label = f"{name} (median {fmt.money(float(np.median(x)), short=True)})"
         if key == primary:
             label += ", primary"
-        ax.step(s, p, where="post", color=colour, lw=2, label=label)
+        ax.plot(grid, p, color=colour, lw=2, label=label)
         med = float(np.median(x))
         ax.plot([med], [0.5], "o", color=colour, ms=5)
     _set_money_axis(ax, "x", lo, hi, log=False, units=ctx.units, fonts=ctx.fonts)

@@ -12,6 +12,8 @@ The helpers that write prices and ranges (:func:`_price`, :func:`_range_text`,
 
 from __future__ import annotations
 
+from functools import partial
+
 import numpy as np
 import numpy.typing as npt
 from matplotlib.axes import Axes
@@ -20,6 +22,7 @@ from matplotlib.ticker import FuncFormatter, PercentFormatter
 
 from sim import format as fmt
 from sim.offering import shares_after, shares_sold
+from sim.report.axes import _tick
 from sim.report.layout import _Ctx, _heading, _Measure, _message, _note, _table, _text_page
 from sim.report.style import _INK, _MUTED, _OFFER, PAGE
 from sim.report.units import Units, yi_unit
@@ -36,6 +39,10 @@ _RANGE_INK = "#8a5a00"
 _PAGE_W = PAGE[0] * 72  # points
 
 
+#: Points the offer price's distribution is drawn at (a page is about 1,500 pixels wide).
+_CDF_POINTS = 2001
+
+
 def _pricing_applies(sc: Scenario) -> bool:
     """The scenario has an ``[offering]``: a price range to decide on."""
     return sc.offering is not None
@@ -50,6 +57,21 @@ def _price(x: float, currency: str, digits: int = 4) -> str:
     mark = _MARKS.get(currency)
     number = fmt.number(x, digits)
     return f"{mark}{number}" if mark else f"{currency} {number}"
+
+
+def _usd_price_tick(v: float, _pos: int | None = None) -> str:
+    """A price per share in USD, as a tick: ``USD 19.36``."""
+    return f"USD {fmt.number(v)}"
+
+
+def _times(rate: float, v: npt.ArrayLike) -> npt.NDArray[np.float64]:
+    """``v * rate`` (the secondary axis's forward function; picklable, unlike a lambda)."""
+    return np.asarray(v, dtype=float) * rate
+
+
+def _over(rate: float, v: npt.ArrayLike) -> npt.NDArray[np.float64]:
+    """``v / rate`` (the secondary axis's inverse)."""
+    return np.asarray(v, dtype=float) / rate
 
 
 def _range_text(lo: float, hi: float, currency: str) -> str:
@@ -153,7 +175,7 @@ def _shade_range(ax: Axes, offering: Offering) -> None:
 
 
 def _price_ticks(ax: Axes, currency: str) -> None:
-    ax.xaxis.set_major_formatter(FuncFormatter(lambda v, _pos: _price(v, currency)))
+    ax.xaxis.set_major_formatter(FuncFormatter(partial(_tick, partial(_price, currency=currency))))
     ax.grid(axis="x", which="major")
 
 
@@ -162,10 +184,8 @@ def _usd_axis(ax: Axes, offering: Offering) -> None:
     cur, rate = offering.currency, offering.usd_per_unit
     if cur == "USD":
         return
-    sec = ax.secondary_xaxis(
-        "top", functions=(lambda v: np.asarray(v) * rate, lambda v: np.asarray(v) / rate)
-    )
-    sec.xaxis.set_major_formatter(FuncFormatter(lambda v, _pos: f"USD {fmt.number(v)}"))
+    sec = ax.secondary_xaxis("top", functions=(partial(_times, rate), partial(_over, rate)))
+    sec.xaxis.set_major_formatter(FuncFormatter(_usd_price_tick))
     sec.tick_params(labelsize=7.5, colors=_MUTED)
     sec.set_xlabel(
         f"USD per share (at {fmt.number(1 / rate, 4)} {cur} per USD)", fontsize=8, color=_MUTED
@@ -424,17 +444,15 @@ def _offer_prices(ctx: _Ctx, ax: Axes, offering: Offering, m: _Measure) -> None:
     if op is None or kept is None or kept.size == 0 or hi <= lo:
         _message(ax, "no offer prices to show")
         return
-    x = np.sort(kept / offering.usd_per_unit)
-    cdf = np.arange(1, x.size + 1) / x.size
     pad = 0.06 * (hi - lo)
+    # The distribution on a grid finer than the page can show (every path a point would
+    # make the page heavy to draw and to send between processes), with the range's ends
+    # on it exactly: most offers price at one of them.
+    grid = np.union1d(np.linspace(lo - pad, hi + pad, _CDF_POINTS), [lo, hi])
+    x = np.sort(kept / offering.usd_per_unit)
+    cdf = np.searchsorted(x, grid, side="right") / x.size
     ax.axvspan(lo, hi, color=_OFFER, alpha=0.25, lw=0, zorder=0)
-    ax.step(
-        np.concatenate([[lo - pad], x, [hi + pad]]),
-        np.concatenate([[0.0], cdf, [1.0]]),
-        where="post",
-        color=ctx.colour,
-        lw=1.6,
-    )
+    ax.step(grid, cdf, where="post", color=ctx.colour, lw=1.6)
     ax.set_xlim(lo - pad, hi + pad)
     ax.set_ylim(0, 1.05)
     ax.set_xticks([lo, (lo + hi) / 2, hi])

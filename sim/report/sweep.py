@@ -14,6 +14,7 @@ from matplotlib.ticker import FuncFormatter, PercentFormatter
 
 from sim import format as fmt
 from sim._version import __version__
+from sim.report.axes import _money_tick
 from sim.report.layout import _message, _page, _wrap
 from sim.report.style import SCENARIO_COLOURS, Fonts, choose_fonts
 from sim.report.write import _write
@@ -128,7 +129,7 @@ def _fig_key(sweep: Sweep, i: int, fonts: Fonts) -> Figure:
             n,
             fonts.text(combo) if combo else None,
         )
-    right.yaxis.set_major_formatter(FuncFormatter(lambda v, _pos: fmt.money(v, short=True)))
+    right.yaxis.set_major_formatter(FuncFormatter(_money_tick))
     right.set_ylabel("median equity value at listing, USD (95% interval)")
     if len(lines) > 1:
         right.legend(

@@ -33,6 +33,11 @@ from sim.summary import Quantiles
 FloatArray = npt.NDArray[np.float64]
 
 
+def _percent_tick(v: float, _pos: int | None = None) -> str:
+    """A probability as a percentage with as many digits as it needs: ``0.01%``."""
+    return f"{fmt.number(v * 100)}%"
+
+
 def _key(ctx: _Ctx, body: SubFigure, *, below: bool) -> None:
     """The numbered target key, right of the plot or below it."""
     targets = ctx.summary.targets
@@ -201,7 +206,7 @@ def _exceedance_panel(
         _sparse_minor_ticks(ax.yaxis)
         ax.set_ylim(0.5 / max(n, 1), 1.6)
         ax.set_title("the tail (log scale)")
-        ax.yaxis.set_major_formatter(FuncFormatter(lambda v, _pos: f"{fmt.number(v * 100)}%"))
+        ax.yaxis.set_major_formatter(FuncFormatter(_percent_tick))
     else:
         ax.set_ylim(0, 1.04)
         ax.set_title("the whole range")

@@ -1,18 +1,23 @@
 """Writing a report: the registry of pages, and each figure to the PDF and its PNG.
 
 Each figure is built by its own function, its layout solved once, and written to both
-the PDF (one page) and its PNG, so the two never disagree. The files are written by
-worker processes at once where there are processors to spare (:func:`_write`): a page
-registered in :data:`_PAGES` gets that without more ado.
+the PDF (one page) and its PNG, so the two never disagree. Where there are processors
+to spare the pages are drawn by worker processes at once, each page once, and handed to
+this process pickled for the PDF (:func:`_write`): a page registered in :data:`_PAGES`
+gets that without more ado, as long as its figure pickles (tick formatters are
+module-level functions, not lambdas).
 """
 
 from __future__ import annotations
 
 import os
+import pickle
+import queue
 import struct
+import threading
 import zlib
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Generic, TypeVar
 
@@ -172,16 +177,12 @@ def _png(job: _Job[C], fig: Figure, name: str) -> Path:
     return path
 
 
-def _write_files(job: _Job[C], task: int) -> list[Path]:
-    """Write one task's files: task -1 is every page (PDF, and PNGs if wanted), else one PNG.
-
-    Module-level: worker processes run it (:func:`sim.workers.run_tasks`).
-    """
+def _write_all(job: _Job[C]) -> list[Path]:
+    """Write every page in this process: each drawn once, for its PDF page and its PNG."""
+    want_png = "png" in job.formats
     with _style(job.fonts):
-        if task >= 0:
-            name, draw = job.pages[task]
-            return [_png(job, _frozen(draw(job.ctx)), name)]
-        want_png = "png" in job.formats
+        if "pdf" not in job.formats:
+            return [_png(job, _frozen(draw(job.ctx)), name) for name, draw in job.pages]
         written = [job.out_dir / job.pdf_name]
         with PdfPages(written[0], metadata=job.metadata) as pdf:
             for name, draw in job.pages:
@@ -190,6 +191,19 @@ def _write_files(job: _Job[C], task: int) -> list[Path]:
                 if want_png:
                     written.append(_png(job, fig, name))
         return written
+
+
+def _draw_page(job: _Job[C], page: int) -> tuple[list[Path], bytes]:
+    """A worker's task: draw one page once, write its PNG (if wanted), and hand the
+    figure, its layout solved, to the PDF's writer as a pickle (if the PDF is wanted).
+
+    Module-level: worker processes run it (:func:`sim.workers.run_tasks`).
+    """
+    with _style(job.fonts):
+        name, draw = job.pages[page]
+        fig = _frozen(draw(job.ctx))
+        written = [_png(job, fig, name)] if "png" in job.formats else []
+        return written, pickle.dumps(fig) if "pdf" in job.formats else b""
 
 
 def _processors() -> int:
@@ -227,12 +241,13 @@ def _write(
 ) -> list[Path]:
     """Write each page as a PDF page and/or a PNG; the files, the PDF first.
 
-    With more than one worker (by default where processors are idle) the files are
-    written by worker processes at once (matplotlib is not thread-safe): one writes the
-    PDF, the others a PNG at a time, and the PDF's writer takes PNGs once it is done.
-    With one (on a busy machine, say) each
-    page is drawn once for both its PDF page and its PNG. Either way each figure's layout
-    is solved once by :func:`_frozen`, so the files are the same.
+    With more than one worker (by default where processors are idle) the pages are
+    drawn by worker processes at once (matplotlib is not thread-safe): each draws a page
+    once, writes its PNG and sends the figure back pickled, and this process writes the
+    PDF's pages in order as they come (a PDF is one file, written by one process). With
+    one (on a busy machine, say) each page is drawn here, once for both its PDF page and
+    its PNG. Either way each figure's layout is solved once, by :func:`_frozen`, before
+    either file is drawn, so the files are the same.
 
     ``progress(done, total)`` is called as files are written.
     """
@@ -242,26 +257,92 @@ def _write(
     out_dir.mkdir(parents=True, exist_ok=True)
     job = _Job(tuple(pages), ctx, fonts, out_dir, pdf_name, metadata, tuple(formats))
     total = int(want_pdf) + (len(pages) if want_png else 0)
-    workers = min(_idle_processors() if workers is None else workers, total)
+    workers = min(_idle_processors() if workers is None else workers, len(pages))
     if progress is not None:
         progress(0, total)
-    if want_pdf and workers <= 1:
-        written = _write_files(job, -1)
+    if workers <= 1:
+        written = _write_all(job)
         if progress is not None:
             progress(total, total)
         return written
-    tasks = ([-1] if want_pdf else []) + (list(range(len(pages))) if want_png else [])
-    job = replace(job, formats=("pdf",)) if want_pdf else job
-    written = []
-    outcomes = run_tasks(_write_files, job, iter(tasks), workers=workers, executor=None)
+    pdf_path = out_dir / pdf_name
+    writer = _PdfWriter(pdf_path, metadata) if want_pdf else None
+    pngs: list[Path] = []
+    outcomes = run_tasks(_draw_page, job, iter(range(len(pages))), workers=workers, executor=None)
+    finished = False
     try:
-        for files in outcomes:
-            written.extend(files)
-            if progress is not None:
-                progress(len(written), total)
+        with _style(fonts):
+            if writer is not None:
+                writer.start()
+            for files, figure in outcomes:
+                if writer is not None:
+                    writer.add(figure)
+                pngs.extend(files)
+                if progress is not None and files:
+                    progress(len(pngs), total)
+            finished = True
+            if writer is not None:
+                writer.finish()
     finally:
         outcomes.close()
-    return written
+        if writer is not None and not finished:
+            writer.abandon()
+    if progress is not None and want_pdf:
+        progress(total, total)
+    return ([pdf_path] if want_pdf else []) + pngs
+
+
+class _PdfWriter:
+    """Writes a PDF's pages, in order, from pickled figures, on a thread of its own.
+
+    The workers draw the pages; this process writes them into the one PDF as they come.
+    It does so on a thread so that the main thread stays free to hand the workers their
+    next pages the moment they finish one (it is the only thread here that draws, so
+    matplotlib's lack of thread safety does not matter; the caller holds the report's
+    style for the whole time).
+    """
+
+    def __init__(self, path: Path, metadata: dict[str, str]) -> None:
+        self._path = path
+        self._metadata = metadata
+        self._figures: queue.SimpleQueue[bytes | None] = queue.SimpleQueue()
+        self._stop = threading.Event()
+        self._error: BaseException | None = None
+        self._thread = threading.Thread(target=self._run, name="ipo-sim PDF writer", daemon=True)
+
+    def start(self) -> None:
+        self._thread.start()
+
+    def _run(self) -> None:
+        try:
+            with PdfPages(self._path, metadata=self._metadata) as pdf:
+                while (figure := self._figures.get()) is not None:
+                    if self._stop.is_set():
+                        return
+                    pdf.savefig(pickle.loads(figure))
+        except BaseException as err:  # handed to the main thread by add() and finish()
+            self._error = err
+
+    def _raise(self) -> None:
+        if self._error is not None:
+            raise self._error
+
+    def add(self, figure: bytes) -> None:
+        """Queue the next page (a pickled figure); raises the writer's error, if any."""
+        self._raise()
+        self._figures.put(figure)
+
+    def finish(self) -> None:
+        """Wait for the last page to be written; raises the writer's error, if any."""
+        self._figures.put(None)
+        self._thread.join()
+        self._raise()
+
+    def abandon(self) -> None:
+        """Stop after the page being written (the run failed or was interrupted)."""
+        self._stop.set()
+        self._figures.put(None)
+        self._thread.join()
 
 
 def render(
