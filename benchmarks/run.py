@@ -90,15 +90,14 @@ s = load_scenario({scenario!r})
 start = time.perf_counter()
 client = cluster = None
 if {cluster!r}:
-    import distributed
-    cluster = distributed.LocalCluster(n_workers={workers}, threads_per_worker=1,
-                                       processes=True, dashboard_address=None)
-    client = distributed.Client(cluster)
+    from sim.cluster import LOCAL, Cluster  # the cluster `--scheduler local` starts
+    cluster = Cluster(LOCAL, {workers})
+    client = cluster.client()[0]
     start = time.perf_counter()
 r = simulate(s, {paths}, seed=1, workers={workers}, client=client)
 seconds = time.perf_counter() - start
-if client is not None:
-    client.close(); cluster.close()
+if cluster is not None:
+    cluster.close()
 print(json.dumps({{"seconds": seconds, "backend": r.backend,
     "self_kib": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss,
     "children_kib": resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss}}))

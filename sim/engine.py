@@ -290,7 +290,13 @@ def simulate(
         backend = "serial" if workers == 1 else "process"
     tasks = _plan(paths, seed, sampler, min(keep, paths))
     outcomes = run_tasks(
-        _run_block, scenario, tasks, workers=workers, executor=executor, client=client
+        _run_block,
+        scenario,
+        tasks,
+        workers=workers,
+        executor=executor,
+        client=client,
+        batch=_cluster_batch(paths, workers),
     )
     try:
         merged, stopped, half_width = _merge(scenario, outcomes, paths, precision, progress)
@@ -456,6 +462,17 @@ class _Merge:
                 for n in self._kept[0].summaries
             },
         )
+
+
+#: The most blocks one task on a dask cluster runs (a few tenths of a second's work).
+CLUSTER_BATCH_MAX = 4
+
+
+def _cluster_batch(paths: int, workers: int) -> int:
+    """Blocks per task on a dask cluster: up to :data:`CLUSTER_BATCH_MAX`, while every
+    worker still gets at least four tasks (the end of a run stays balanced)."""
+    blocks = math.ceil(paths / BLOCK_SIZE)
+    return max(1, min(CLUSTER_BATCH_MAX, blocks // (4 * max(workers, 1))))
 
 
 def _max_half_width(scenario: Scenario, merged: _Merge) -> float:

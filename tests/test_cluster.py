@@ -120,3 +120,47 @@ def test_scheduler_without_distributed_installed_says_how_to_install_it(
     err = capsys.readouterr().err.strip()
     assert err.count("\n") == 0
     assert 'pip install "ipo-sim[distributed]"' in err
+
+
+def test_a_local_clusters_workers_keep_glibcs_adaptive_memory(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # dask's nanny sets MALLOC_TRIM_THRESHOLD_ in its workers, which turns off glibc's
+    # adaptive mmap threshold and slows every block about 1.3x; `--scheduler local` does
+    # not, and keeps the rest of dask's worker environment (one BLAS thread).
+    import os
+
+    monkeypatch.delenv("MALLOC_TRIM_THRESHOLD_", raising=False)
+    cluster = sim.cluster.Cluster(sim.cluster.LOCAL, 1)
+    try:
+        client, threads = cluster.client()
+        assert threads == 1
+        assert list(client.run(os.environ.get, "MALLOC_TRIM_THRESHOLD_").values()) == [None]
+        assert list(client.run(os.environ.get, "OMP_NUM_THREADS").values()) == ["1"]
+    finally:
+        cluster.close()
+
+
+def _square(offset: int, task: int) -> int:
+    return offset + task * task
+
+
+@pytest.mark.parametrize("batch", [1, 3, 7])
+def test_tasks_batched_on_the_cluster_come_back_in_order(client: Any, batch: int) -> None:
+    from sim.workers import run_tasks
+
+    tasks = iter(range(20))
+    outcomes = run_tasks(_square, 5, tasks, workers=2, executor=None, client=client, batch=batch)
+    try:
+        assert list(outcomes) == [5 + t * t for t in range(20)]
+    finally:
+        outcomes.close()
+
+
+def test_a_cluster_task_runs_up_to_four_blocks_while_each_worker_gets_four_tasks() -> None:
+    from sim.engine import _cluster_batch
+
+    assert _cluster_batch(BLOCK_SIZE * 4, 2) == 1  # a small run: a block a task
+    assert _cluster_batch(BLOCK_SIZE * 16, 2) == 2
+    assert _cluster_batch(10_000_000, 2) == 4  # 153 blocks
+    assert _cluster_batch(10_000_000, 64) == 1
