@@ -51,11 +51,15 @@ from sim.workers import run_tasks
 
 @dataclass(frozen=True, slots=True)
 class _Page:
-    """One page of the report: its PNG name, when it applies, and how it is drawn."""
+    """One page of the report: its PNG name, when it applies, how it is drawn, and about
+    how long that takes (seconds to build, lay out and draw as a PNG, for the baseline
+    on the benchmark's machine: ``benchmarks/profile_pages.py``). Workers draw the
+    costliest page first, so that it is not left to draw alone at the end."""
 
     name: str
     applies: Callable[[Scenario], bool]
     draw: Callable[[_Ctx], Figure]
+    cost: float = 0.3
 
 
 def _always(_sc: Scenario) -> bool:
@@ -67,19 +71,19 @@ def _always(_sc: Scenario) -> bool:
 #: would have nothing to show) is left out of that scenario's report; the appendix
 #: (convergence) comes last.
 _PAGES: tuple[_Page, ...] = (
-    _Page("summary.png", _always, _fig_summary),
-    _Page("pricing.png", _pricing_applies, _fig_pricing),
-    _Page("aftermarket.png", _aftermarket_applies, _fig_aftermarket),
-    _Page("valuation.png", _always, _fig_valuation),
-    _Page("exceedance.png", _always, _fig_exceedance),
-    _Page("dcf.png", _dcf_applies, _fig_dcf),
-    _Page("methods.png", _methods_apply, _fig_methods),
-    _Page("regimes.png", _regimes_apply, _fig_regimes),
-    _Page("revenue.png", _always, _fig_revenue),
-    _Page("concentration.png", _concentration_applies, _fig_concentration),
-    _Page("shocks.png", _shocks_apply, _fig_shocks),
-    _Page("sensitivity.png", _sensitivity_applies, _fig_sensitivity),
-    _Page("convergence.png", _convergence_applies, _fig_convergence),
+    _Page("summary.png", _always, _fig_summary, 0.47),
+    _Page("pricing.png", _pricing_applies, _fig_pricing, 0.3),
+    _Page("aftermarket.png", _aftermarket_applies, _fig_aftermarket, 0.37),
+    _Page("valuation.png", _always, _fig_valuation, 0.2),
+    _Page("exceedance.png", _always, _fig_exceedance, 0.36),
+    _Page("dcf.png", _dcf_applies, _fig_dcf, 0.38),
+    _Page("methods.png", _methods_apply, _fig_methods, 0.21),
+    _Page("regimes.png", _regimes_apply, _fig_regimes, 0.35),
+    _Page("revenue.png", _always, _fig_revenue, 0.36),
+    _Page("concentration.png", _concentration_applies, _fig_concentration, 0.26),
+    _Page("shocks.png", _shocks_apply, _fig_shocks, 0.29),
+    _Page("sensitivity.png", _sensitivity_applies, _fig_sensitivity, 0.19),
+    _Page("convergence.png", _convergence_applies, _fig_convergence, 0.61),
 )
 
 
@@ -238,6 +242,7 @@ def _write(
     *,
     workers: int | None = None,
     progress: Callable[[int, int], None] | None = None,
+    costs: Sequence[float] | None = None,
 ) -> list[Path]:
     """Write each page as a PDF page and/or a PNG; the files, the PDF first.
 
@@ -249,7 +254,9 @@ def _write(
     its PNG. Either way each figure's layout is solved once, by :func:`_frozen`, before
     either file is drawn, so the files are the same.
 
-    ``progress(done, total)`` is called as files are written.
+    ``progress(done, total)`` is called as files are written. ``costs`` (one per page,
+    any unit) puts the costliest page first in the workers' queue; the files are the
+    same whatever the order.
     """
     want_pdf, want_png = "pdf" in formats, "png" in formats
     if not (want_pdf or want_png) or not pages:
@@ -267,19 +274,24 @@ def _write(
         return written
     pdf_path = out_dir / pdf_name
     writer = _PdfWriter(pdf_path, metadata) if want_pdf else None
-    pngs: list[Path] = []
-    outcomes = run_tasks(_draw_page, job, iter(range(len(pages))), workers=workers, executor=None)
+    order = list(range(len(pages)))
+    if costs:
+        # The costliest page first, the rest in page order: the PDF's writer can start
+        # on page 1 early, and no long page is left to draw alone at the end.
+        order.insert(0, order.pop(max(order, key=lambda i: costs[i])))
+    pngs: dict[int, list[Path]] = {}
+    outcomes = run_tasks(_draw_page, job, iter(order), workers=workers, executor=None)
     finished = False
     try:
         with _style(fonts):
             if writer is not None:
                 writer.start()
-            for files, figure in outcomes:
+            for page, (files, figure) in zip(order, outcomes, strict=True):
                 if writer is not None:
-                    writer.add(figure)
-                pngs.extend(files)
+                    writer.add(page, figure)
+                pngs[page] = files
                 if progress is not None and files:
-                    progress(len(pngs), total)
+                    progress(sum(map(len, pngs.values())), total)
             finished = True
             if writer is not None:
                 writer.finish()
@@ -289,13 +301,14 @@ def _write(
             writer.abandon()
     if progress is not None and want_pdf:
         progress(total, total)
-    return ([pdf_path] if want_pdf else []) + pngs
+    return ([pdf_path] if want_pdf else []) + [p for i in sorted(pngs) for p in pngs[i]]
 
 
 class _PdfWriter:
     """Writes a PDF's pages, in order, from pickled figures, on a thread of its own.
 
-    The workers draw the pages; this process writes them into the one PDF as they come.
+    The workers draw the pages, in any order; this process writes them into the one PDF
+    in page order, each as soon as the pages before it are written.
     It does so on a thread so that the main thread stays free to hand the workers their
     next pages the moment they finish one (it is the only thread here that draws, so
     matplotlib's lack of thread safety does not matter; the caller holds the report's
@@ -305,7 +318,7 @@ class _PdfWriter:
     def __init__(self, path: Path, metadata: dict[str, str]) -> None:
         self._path = path
         self._metadata = metadata
-        self._figures: queue.SimpleQueue[bytes | None] = queue.SimpleQueue()
+        self._figures: queue.SimpleQueue[tuple[int, bytes] | None] = queue.SimpleQueue()
         self._stop = threading.Event()
         self._error: BaseException | None = None
         self._thread = threading.Thread(target=self._run, name="ipo-sim PDF writer", daemon=True)
@@ -315,11 +328,14 @@ class _PdfWriter:
 
     def _run(self) -> None:
         try:
+            waiting: dict[int, bytes] = {}  # pages drawn before one ahead of them
             with PdfPages(self._path, metadata=self._metadata) as pdf:
-                while (figure := self._figures.get()) is not None:
-                    if self._stop.is_set():
-                        return
-                    pdf.savefig(pickle.loads(figure))
+                while (item := self._figures.get()) is not None:
+                    waiting[item[0]] = item[1]
+                    while pdf.get_pagecount() in waiting:
+                        if self._stop.is_set():
+                            return
+                        pdf.savefig(pickle.loads(waiting.pop(pdf.get_pagecount())))
         except BaseException as err:  # handed to the main thread by add() and finish()
             self._error = err
 
@@ -327,10 +343,10 @@ class _PdfWriter:
         if self._error is not None:
             raise self._error
 
-    def add(self, figure: bytes) -> None:
-        """Queue the next page (a pickled figure); raises the writer's error, if any."""
+    def add(self, page: int, figure: bytes) -> None:
+        """Queue page ``page`` (0 first; a pickled figure); raises the writer's error."""
         self._raise()
-        self._figures.put(figure)
+        self._figures.put((page, figure))
 
     def finish(self) -> None:
         """Wait for the last page to be written; raises the writer's error, if any."""
@@ -417,7 +433,8 @@ def render(
         "Keywords": f"sha256:{scenario.sha256}",
         "Creator": f"ipo-sim {__version__}",
     }
-    pages = [(page.name, page.draw) for page in _pages(scenario)]
+    chosen = _pages(scenario)
+    pages = [(page.name, page.draw) for page in chosen]
     return _write(
         pages,
         ctx,
@@ -428,4 +445,5 @@ def render(
         formats,
         workers=workers,
         progress=progress,
+        costs=[page.cost for page in chosen],
     )
