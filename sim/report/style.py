@@ -88,6 +88,10 @@ _RC: dict[str, Any] = {
     "legend.frameon": False,
     "figure.facecolor": "white",
     "savefig.facecolor": "white",
+    # Figures made at the PNG's resolution: the layout and the text widths measured while
+    # a page is built then come from the renderer that draws the PNG, whose text metrics
+    # matplotlib caches (the PDF draws at its own 72 dpi whatever this says).
+    "figure.dpi": PNG_DPI,
 }
 #: Text, muted text, shock events and the offer price range.
 _INK = "#222222"
