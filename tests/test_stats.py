@@ -168,3 +168,18 @@ def test_spearman_equals_the_column_by_column_ranks_bit_for_bit(
     got = spearman(x, y)
     np.testing.assert_array_equal(got, _spearman_by_column(x, y))
     assert got.shape == (k,)
+
+
+def test_binomial_ppf_is_scipys_at_the_intervals_levels() -> None:
+    # The order statistics of quantile_interval, found without importing scipy.stats.
+    from scipy.stats import binom
+
+    from sim.stats import binomial_ppf
+
+    rng = np.random.default_rng(11)
+    ns = [*range(1, 120), *(int(n) for n in rng.integers(120, 20_000_000, 60))]
+    ps = [0.0, 1e-7, 0.001, 0.025, 0.5, 0.975, 0.999, 1.0]
+    for n in ns:
+        for p in [*ps, *rng.random(3)]:
+            for level in (0.025, 0.975):
+                assert binomial_ppf(level, n, p) == int(binom.ppf(level, n, p)), (n, p, level)
