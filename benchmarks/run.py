@@ -227,12 +227,14 @@ def _monaco_row(monaco_python: str | None, per_path: float) -> Row:
 def parallel_rows(cluster: bool) -> tuple[list[Row], dict[str, float]]:
     scenario = load_scenario(BASELINE)
     paths = 2_000_000
-    one = _timed(lambda: simulate(scenario, paths, seed=SEED, workers=1))
-    two = _timed(lambda: simulate(scenario, paths, seed=SEED, workers=2))
+    one = two = float("inf")
+    for _ in range(2):  # best of 2, interleaved: both see the same machine
+        one = min(one, _timed(lambda: simulate(scenario, paths, seed=SEED, workers=1)))
+        two = min(two, _timed(lambda: simulate(scenario, paths, seed=SEED, workers=2)))
     _say(f"2 x 10^6 paths: 1 worker {one:.2f} s, 2 workers {two:.2f} s")
     rows = [
         Row(
-            "2 worker processes / 1, 2 x 10^6 paths",
+            "2 worker processes / 1, 2 x 10^6 paths (best of 2)",
             f"{one / two:.2f}x",
             "at least 1.8x",
             _higher(one / two, 1.8),
@@ -252,12 +254,18 @@ def parallel_rows(cluster: bool) -> tuple[list[Row], dict[str, float]]:
         )
         return rows, pool
     dask = _child(10_000_000, workers=2, cluster=True)
+    # Best of 2 of each, interleaved (the first pool run also serves the memory rows).
+    again = _child(10_000_000, workers=2)
+    if again["seconds"] < pool["seconds"]:
+        pool = {**pool, "seconds": again["seconds"]}
+    dask_again = _child(10_000_000, workers=2, cluster=True)
+    dask = min(dask, dask_again, key=lambda r: r["seconds"])
     _say(f"10^7 paths, LocalCluster of 2: {dask['seconds']:.1f} s")
     ratio = dask["seconds"] / pool["seconds"]
     rows.append(
         Row(
-            "LocalCluster of 2 processes / process pool of 2, 10^7 paths (time; cluster "
-            "start-up excluded)",
+            "LocalCluster of 2 processes / process pool of 2, 10^7 paths (time, best of 2; "
+            "cluster start-up excluded)",
             f"{ratio:.2f}x ({dask['seconds']:.1f} s / {pool['seconds']:.1f} s)",
             "within 10% (at most 1.10x)",
             _lower(ratio, 1.10),
