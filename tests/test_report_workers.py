@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import io
 import re
+import threading
 from pathlib import Path
 
 import numpy as np
@@ -240,3 +241,30 @@ def test_sweep_pages_are_the_same_drawn_by_a_worker(
     argv += ["--set", "valuation.net_cash=1bn,2bn", "--set", "offering.ipo_discount=0.1,0.2"]
     one, two = _pdfs_by_workers(monkeypatch, tmp_path, argv, "sweep.pdf")
     assert one == two
+
+
+def test_an_error_writing_the_pdf_on_its_thread_reaches_the_caller(
+    plain: tuple[Result, Summary], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # With workers drawing, the PDF is written on a thread of this process: a full disk
+    # there must stop the report with that error, not hang or pass in silence.
+    import errno
+
+    from matplotlib.backends.backend_pdf import PdfPages
+
+    class FullDisk(PdfPages):
+        def savefig(self, *args: object, **kwargs: object) -> None:
+            raise OSError(errno.ENOSPC, "No space left on device")
+
+    monkeypatch.setattr("sim.report.write.PdfPages", FullDisk)
+    result, summary = plain
+    with pytest.raises(OSError, match="No space left"):
+        render(
+            result,
+            summary,
+            tmp_path,
+            formats=["pdf", "png"],
+            fonts=choose_fonts(cjk=False),
+            workers=2,
+        )
+    assert not [t for t in threading.enumerate() if "PDF writer" in t.name]
