@@ -6,15 +6,15 @@ Run from the repository root::
     python benchmarks/profile_pages.py scenarios/dcf.toml --repeat 2
 
 One process, one page at a time, as the report writer draws them with one worker: the
-figure is built, its layout solved once (``_frozen``), then saved as a PDF page and as a
-PNG (drawn and encoded as the writer does). Prints one line per page (seconds, best of
-``--repeat``, and the figure's artist count) and the totals; writes nothing else.
+figure is built, its layout solved once (``_frozen``), drawn as a one-page PDF, and that
+page rasterised and encoded as the PNG (as the writer does). Prints one line per page
+(seconds, best of ``--repeat``, and the figure's artist count) and the totals; writes
+nothing else.
 """
 
 from __future__ import annotations
 
 import argparse
-import io
 import sys
 import time
 from pathlib import Path
@@ -22,14 +22,18 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from matplotlib.backends.backend_pdf import PdfPages  # noqa: E402
 from matplotlib.figure import Figure  # noqa: E402
 
 from sim.engine import simulate  # noqa: E402
 from sim.report.layout import _colours_by_value, _Ctx  # noqa: E402
-from sim.report.style import SCENARIO_COLOURS, _style, choose_fonts  # noqa: E402
+from sim.report.style import (  # noqa: E402
+    PNG_DPI,
+    SCENARIO_COLOURS,
+    _style,
+    choose_fonts,
+)
 from sim.report.units import resolve_units  # noqa: E402
-from sim.report.write import _draw_png, _frozen, _pages  # noqa: E402
+from sim.report.write import _frozen, _page_pdf, _pages, _png_bytes, _raster  # noqa: E402
 from sim.scenario import load_scenario  # noqa: E402
 from sim.summary import summarise  # noqa: E402
 
@@ -58,7 +62,7 @@ def main() -> None:
     steps = ("build", "layout", "pdf", "png")
     totals = dict.fromkeys(steps, 0.0)
     print(f"{'page':18s} {'build':>6s} {'layout':>6s} {'pdf':>6s} {'png':>6s} {'all':>6s} artists")
-    with _style(fonts), PdfPages(io.BytesIO()) as pdf:
+    with _style(fonts):
         for page in _pages(scenario):
             best = dict.fromkeys(steps, float("inf"))
             artists = 0
@@ -68,9 +72,9 @@ def main() -> None:
                 t1 = time.perf_counter()
                 _frozen(fig)
                 t2 = time.perf_counter()
-                pdf.savefig(fig)
+                pdf = _page_pdf(fig, {"CreationDate": None})
                 t3 = time.perf_counter()
-                _draw_png(fig, {"Title": "profile"})
+                _png_bytes(_raster(pdf), PNG_DPI, {"Title": "profile"})
                 t4 = time.perf_counter()
                 for step, seconds in zip(steps, (t1 - t0, t2 - t1, t3 - t2, t4 - t3), strict=True):
                     best[step] = min(best[step], seconds)

@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 import io
+import multiprocessing
 import re
-import threading
 from pathlib import Path
 
 import numpy as np
@@ -35,7 +35,7 @@ def plain() -> tuple[Result, Summary]:
 
 def _pdf_without_date(path: Path) -> bytes:
     """The PDF's bytes less its creation date (the one thing that differs run to run)."""
-    return re.sub(rb"/CreationDate \([^)]*\)", b"", path.read_bytes())
+    return re.sub(rb"/CreationDate\s*\([^)]*\)", b"", path.read_bytes())
 
 
 def test_the_files_are_the_same_whatever_the_number_of_workers(
@@ -168,34 +168,44 @@ def test_a_frozen_page_is_drawn_once_by_a_save(
     assert draws == 1
 
 
-def test_the_png_is_the_page_as_savefig_draws_it(
+def test_the_png_is_the_pdfs_page_rasterised_and_reads_as_matplotlib_draws_it(
     plain: tuple[Result, Summary], tmp_path: Path
 ) -> None:
-    # The PNG is encoded by ipo-sim (unfiltered rows), not by Pillow: any reader must
-    # see the same pixels, resolution and title as matplotlib's own PNG of the page.
+    # The PNG is the PDF's page rasterised by PDFium, encoded by ipo-sim (unfiltered
+    # rows), not Pillow: any reader must see that page, at PNG_DPI, with the title; and
+    # the page as matplotlib's own Agg renderer draws it, up to anti-aliasing.
+    import pypdfium2 as pdfium
+
     result, summary = plain
     fonts = choose_fonts(cjk=False)
-    (png,) = render(result, summary, tmp_path, formats=["png"], fonts=fonts, workers=1)[:1]
+    files = render(result, summary, tmp_path, formats=["pdf", "png"], fonts=fonts, workers=1)
+    pdf, png = files[0], files[1]
+    assert png.name == "summary.png"
+    ours = Image.open(png)
+    assert ours.mode == "RGB"
+    assert ours.info["Title"] == f"ipo-sim report: {result.scenario.name}"
+    assert ours.info["dpi"] == pytest.approx((PNG_DPI, PNG_DPI), abs=0.05)
+    doc = pdfium.PdfDocument(pdf)
+    page = doc[0].render(scale=PNG_DPI / 72, rev_byteorder=True).to_numpy()
+    doc.close()
+    assert np.array_equal(np.asarray(ours), page)
     ctx = _Ctx(result, summary, fonts, "#0072B2", ("#440154",) * len(summary.targets), "usd")
     with _style(fonts):
         fig = _frozen(_fig_summary(ctx))
         reference = io.BytesIO()
         fig.savefig(reference, format="png", dpi=PNG_DPI)
-    ours, theirs = Image.open(png), Image.open(reference)
-    assert ours.mode == "RGB"
-    assert ours.size == theirs.size
-    assert ours.info["Title"] == f"ipo-sim report: {result.scenario.name}"
-    assert ours.info["dpi"] == pytest.approx((PNG_DPI, PNG_DPI), abs=0.05)
-    a = np.asarray(ours, dtype=np.int16)
-    b = np.asarray(theirs.convert("RGB"), dtype=np.int16)
-    differ = np.abs(a - b).max(axis=2) > 0
-    # Only the run time in the provenance table may differ (this run's against none).
-    assert differ.mean() < 0.002
+    theirs = np.asarray(Image.open(reference).convert("RGB"), dtype=np.int16)
+    height, width = theirs.shape[:2]
+    assert ours.size[0] - width in (0, 1) and ours.size[1] - height in (0, 1)  # rounding
+    a = np.asarray(ours, dtype=np.int16)[:height, :width]
+    # Glyph edges are anti-aliased a little differently (2.5 levels of 255 on average);
+    # another page, or a blank one, is far off.
+    assert np.abs(a - theirs).max(axis=2).mean() < 5.0
 
 
-# Every page of every kind of report crosses between processes: a page drawn by a worker
-# reaches the PDF's writer pickled, so a page holding anything that does not pickle (a
-# lambda as a tick formatter, say) would break the report with more than one worker.
+# Every page of every kind of report, drawn by workers or here: the same PDF. Pages drawn
+# by workers come back as one-page PDFs and are joined here, so the joined file must not
+# depend on which process drew which page, nor on when (PDFium's file identifier).
 SHIPPED = Path(__file__).resolve().parent.parent / "scenarios"
 
 
@@ -243,11 +253,9 @@ def test_sweep_pages_are_the_same_drawn_by_a_worker(
     assert one == two
 
 
-def test_an_error_writing_the_pdf_on_its_thread_reaches_the_caller(
+def test_a_full_disk_while_a_worker_draws_a_page_reaches_the_caller(
     plain: tuple[Result, Summary], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    # With workers drawing, the PDF is written on a thread of this process: a full disk
-    # there must stop the report with that error, not hang or pass in silence.
     import errno
 
     from matplotlib.backends.backend_pdf import PdfPages
@@ -267,4 +275,5 @@ def test_an_error_writing_the_pdf_on_its_thread_reaches_the_caller(
             fonts=choose_fonts(cjk=False),
             workers=2,
         )
-    assert not [t for t in threading.enumerate() if "PDF writer" in t.name]
+    assert not (tmp_path / "report.pdf").exists()
+    assert multiprocessing.active_children() == []

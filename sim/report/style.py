@@ -67,8 +67,8 @@ _TRANSLITERATIONS = (
 _RC: dict[str, Any] = {
     # No mathtext: "HK$151 – HK$165" is a price range, not an equation.
     "text.parse_math": False,
-    # Glyphs unhinted: FreeType's hinting of each glyph was about 40% of the time drawing
-    # a PNG's text; at 150 dpi the text reads the same (PDF text is not hinted anyway).
+    # Glyphs unhinted: the layout then measures text as the PDF draws it (PDF text is not
+    # hinted), and FreeType's hinting was about 40% of Agg's time with text.
     "text.hinting": "no_hinting",
     "font.size": 9,
     "axes.titlesize": 10.5,
@@ -88,9 +88,9 @@ _RC: dict[str, Any] = {
     "legend.frameon": False,
     "figure.facecolor": "white",
     "savefig.facecolor": "white",
-    # Figures made at the PNG's resolution: the layout and the text widths measured while
-    # a page is built then come from the renderer that draws the PNG, whose text metrics
-    # matplotlib caches (the PDF draws at its own 72 dpi whatever this says).
+    # Figures made at the PNG's resolution: the layout is solved with text measured at
+    # the resolution the PNG shows it (the PDF is drawn at its own 72 dpi whatever this
+    # says, and the PNG is that page rasterised at this resolution).
     "figure.dpi": PNG_DPI,
 }
 #: Text, muted text, shock events and the offer price range.

@@ -1,20 +1,19 @@
 """Writing a report: the registry of pages, and each figure to the PDF and its PNG.
 
-Each figure is built by its own function, its layout solved once, and written to both
-the PDF (one page) and its PNG, so the two never disagree. Where there are processors
-to spare the pages are drawn by worker processes at once, each page once, and handed to
-this process pickled for the PDF (:func:`_write`): a page registered in :data:`_PAGES`
-gets that without more ado, as long as its figure pickles (tick formatters are
-module-level functions, not lambdas).
+Each figure is built by its own function, its layout solved once, and drawn once, as
+a one-page PDF; its PNG is that page rasterised by PDFium (pypdfium2), so the two never
+disagree, and the report's PDF is the pages joined in order. Where there are processors
+to spare the pages are drawn by worker processes at once (:func:`_write`): a page
+registered in :data:`_PAGES` gets that without more ado.
 """
 
 from __future__ import annotations
 
+import hashlib
+import io
 import os
-import pickle
-import queue
+import re
 import struct
-import threading
 import zlib
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
@@ -24,7 +23,7 @@ from typing import Generic, TypeVar
 import matplotlib
 import numpy as np
 import numpy.typing as npt
-from matplotlib.backends.backend_agg import FigureCanvasAgg
+import pypdfium2 as pdfium
 from matplotlib.backends.backend_pdf import PdfPages
 from matplotlib.figure import Figure
 
@@ -161,53 +160,93 @@ def _png_bytes(rgba: npt.NDArray[np.uint8], dpi: float, text: dict[str, str]) ->
     )
 
 
-def _draw_png(fig: Figure, text: dict[str, str]) -> bytes:
-    """``fig`` drawn by Agg at :data:`PNG_DPI`, as PNG bytes (what savefig would draw)."""
-    canvas = fig.canvas if isinstance(fig.canvas, FigureCanvasAgg) else FigureCanvasAgg(fig)
-    dpi = fig.dpi
-    fig.set_dpi(PNG_DPI)  # as savefig(dpi=PNG_DPI) does, for the draw
+def _page_pdf(fig: Figure, metadata: dict[str, str | None]) -> bytes:
+    """``fig`` as a one-page PDF (its layout as :func:`_frozen` left it)."""
+    out = io.BytesIO()
+    with PdfPages(out, metadata=metadata) as pdf:
+        pdf.savefig(fig)
+    return out.getvalue()
+
+
+def _raster(page_pdf: bytes) -> npt.NDArray[np.uint8]:
+    """The first page of ``page_pdf`` rasterised at :data:`PNG_DPI`: (height, width, 3) RGB.
+
+    PDFium rather than matplotlib's Agg: the page is then drawn once, into the PDF, and
+    rasterised in about 15 ms, where Agg took 0.1-0.3 s to draw it a second time (a page
+    is mostly text, which each renderer lays out and draws glyph by glyph).
+    """
+    doc = pdfium.PdfDocument(page_pdf)
     try:
-        canvas.draw()  # type: ignore[no-untyped-call]
-        rgba = np.asarray(canvas.buffer_rgba())  # type: ignore[no-untyped-call]
+        bitmap = doc[0].render(scale=PNG_DPI / 72, rev_byteorder=True)
+        rgb: npt.NDArray[np.uint8] = bitmap.to_numpy()
     finally:
-        fig.set_dpi(dpi)
-    return _png_bytes(rgba, PNG_DPI, text)
+        doc.close()
+    return rgb
 
 
-def _png(job: _Job[C], fig: Figure, name: str) -> Path:
-    path = job.out_dir / name
-    meta = {"Title": job.metadata["Title"], "Software": job.metadata["Creator"]}
-    path.write_bytes(_draw_png(fig, meta))
-    return path
+def _joined(pages: Sequence[bytes]) -> bytes:
+    """One-page PDFs joined into one, in order; the document information (title,
+    keywords) is the first page's."""
+    doc = pdfium.PdfDocument(pages[0])
+    try:
+        for page in pages[1:]:
+            src = pdfium.PdfDocument(page)
+            try:
+                doc.import_pages(src)
+            finally:
+                src.close()
+        out = io.BytesIO()
+        doc.save(out)
+    finally:
+        doc.close()
+    return _stable_id(out.getvalue())
 
 
-def _write_all(job: _Job[C]) -> list[Path]:
-    """Write every page in this process: each drawn once, for its PDF page and its PNG."""
-    want_png = "png" in job.formats
-    with _style(job.fonts):
-        if "pdf" not in job.formats:
-            return [_png(job, _frozen(draw(job.ctx)), name) for name, draw in job.pages]
-        written = [job.out_dir / job.pdf_name]
-        with PdfPages(written[0], metadata=job.metadata) as pdf:
-            for name, draw in job.pages:
-                fig = _frozen(draw(job.ctx))
-                pdf.savefig(fig)
-                if want_png:
-                    written.append(_png(job, fig, name))
-        return written
+#: The file identifier PDFium writes in the trailer: two strings of 32 hex digits.
+_ID = re.compile(rb"/ID\s*\[\s*<([0-9A-Fa-f]{32})>\s*<([0-9A-Fa-f]{32})>\s*\]")
+
+
+#: The document's creation date in its information dictionary.
+_DATE = re.compile(rb"/CreationDate\s*\([^)]*\)")
+
+
+def _stable_id(pdf: bytes) -> bytes:
+    """``pdf`` with its file identifier made the MD5 digest of the rest of the file.
+
+    PDFium draws a new identifier each time it saves; a digest of the content keeps the
+    identifier unique to the document (the PDF format asks no more of it) and the same
+    report the same bytes, whatever process drew it and whenever.
+    """
+    tail = max(0, len(pdf) - 4096)  # the trailer is at the end
+    found = list(_ID.finditer(pdf, tail))
+    if not found:
+        return pdf
+    last = found[-1]
+    # Of the content only: the document's date would make each run's identifier new.
+    blank = _DATE.sub(b"", pdf[: last.start()] + pdf[last.end() :])
+    digest = hashlib.md5(blank, usedforsecurity=False).hexdigest().upper().encode()
+    return pdf[: last.start()] + b"/ID[<" + digest + b"><" + digest + b">]" + pdf[last.end() :]
 
 
 def _draw_page(job: _Job[C], page: int) -> tuple[list[Path], bytes]:
-    """A worker's task: draw one page once, write its PNG (if wanted), and hand the
-    figure, its layout solved, to the PDF's writer as a pickle (if the PDF is wanted).
+    """Draw page ``page`` once: write its PNG (if wanted) and return it as a one-page PDF
+    (empty if no PDF is wanted). The document information goes with the first page.
 
     Module-level: worker processes run it (:func:`sim.workers.run_tasks`).
     """
     with _style(job.fonts):
         name, draw = job.pages[page]
         fig = _frozen(draw(job.ctx))
-        written = [_png(job, fig, name)] if "png" in job.formats else []
-        return written, pickle.dumps(fig) if "pdf" in job.formats else b""
+        # Only the first page's document information is kept (with the date it was
+        # made); the others carry none, not even a date.
+        info: dict[str, str | None] = dict(job.metadata) if page == 0 else {"CreationDate": None}
+        pdf = _page_pdf(fig, info)
+    written = []
+    if "png" in job.formats:
+        text = {"Title": job.metadata["Title"], "Software": job.metadata["Creator"]}
+        written.append(job.out_dir / name)
+        written[0].write_bytes(_png_bytes(_raster(pdf), PNG_DPI, text))
+    return written, pdf if "pdf" in job.formats else b""
 
 
 def _processors() -> int:
@@ -220,10 +259,9 @@ def _processors() -> int:
 def _idle_processors() -> int:
     """Processes worth starting for the figures: this one plus the processors left idle.
 
-    Drawing in parallel costs about a quarter more processor time in all (each process
-    draws the pages it writes), which pays only where processors are idle: on a machine
-    already busy (the 1-minute load average, this process's own run included, at or above
-    its processors) the files are written here, one process, as ``make -l`` would.
+    Drawing in parallel pays only where processors are idle: on a machine already busy
+    (the 1-minute load average, this process's own run included, at or above its
+    processors) the files are written here, one process, as ``make -l`` would.
     """
     n = _processors()
     if not hasattr(os, "getloadavg"):  # pragma: no cover (Windows)
@@ -246,13 +284,11 @@ def _write(
 ) -> list[Path]:
     """Write each page as a PDF page and/or a PNG; the files, the PDF first.
 
-    With more than one worker (by default where processors are idle) the pages are
-    drawn by worker processes at once (matplotlib is not thread-safe): each draws a page
-    once, writes its PNG and sends the figure back pickled, and this process writes the
-    PDF's pages in order as they come (a PDF is one file, written by one process). With
-    one (on a busy machine, say) each page is drawn here, once for both its PDF page and
-    its PNG. Either way each figure's layout is solved once, by :func:`_frozen`, before
-    either file is drawn, so the files are the same.
+    Each page is drawn once (:func:`_draw_page`): with more than one worker (by default
+    where processors are idle) by worker processes at once (matplotlib is not
+    thread-safe), else here, one after another. The PDF is written last, the pages
+    joined in order, so a run stopped part way leaves no PDF. The files are the same
+    whatever the number of workers.
 
     ``progress(done, total)`` is called as files are written. ``costs`` (one per page,
     any unit) puts the costliest page first in the workers' queue; the files are the
@@ -264,101 +300,31 @@ def _write(
     out_dir.mkdir(parents=True, exist_ok=True)
     job = _Job(tuple(pages), ctx, fonts, out_dir, pdf_name, metadata, tuple(formats))
     total = int(want_pdf) + (len(pages) if want_png else 0)
-    workers = min(_idle_processors() if workers is None else workers, len(pages))
+    workers = max(1, min(_idle_processors() if workers is None else workers, len(pages)))
     if progress is not None:
         progress(0, total)
-    if workers <= 1:
-        written = _write_all(job)
-        if progress is not None:
-            progress(total, total)
-        return written
-    pdf_path = out_dir / pdf_name
-    writer = _PdfWriter(pdf_path, metadata) if want_pdf else None
     order = list(range(len(pages)))
-    if costs:
-        # The costliest page first, the rest in page order: the PDF's writer can start
-        # on page 1 early, and no long page is left to draw alone at the end.
+    if costs and workers > 1:
+        # The costliest page first: no long page is left to draw alone at the end.
         order.insert(0, order.pop(max(order, key=lambda i: costs[i])))
     pngs: dict[int, list[Path]] = {}
+    pdfs: dict[int, bytes] = {}
     outcomes = run_tasks(_draw_page, job, iter(order), workers=workers, executor=None)
-    finished = False
     try:
-        with _style(fonts):
-            if writer is not None:
-                writer.start()
-            for page, (files, figure) in zip(order, outcomes, strict=True):
-                if writer is not None:
-                    writer.add(page, figure)
-                pngs[page] = files
-                if progress is not None and files:
-                    progress(sum(map(len, pngs.values())), total)
-            finished = True
-            if writer is not None:
-                writer.finish()
+        for page, (files, pdf) in zip(order, outcomes, strict=True):
+            pngs[page], pdfs[page] = files, pdf
+            if progress is not None and files:
+                progress(sum(map(len, pngs.values())), total)
     finally:
         outcomes.close()
-        if writer is not None and not finished:
-            writer.abandon()
-    if progress is not None and want_pdf:
-        progress(total, total)
-    return ([pdf_path] if want_pdf else []) + [p for i in sorted(pngs) for p in pngs[i]]
-
-
-class _PdfWriter:
-    """Writes a PDF's pages, in order, from pickled figures, on a thread of its own.
-
-    The workers draw the pages, in any order; this process writes them into the one PDF
-    in page order, each as soon as the pages before it are written.
-    It does so on a thread so that the main thread stays free to hand the workers their
-    next pages the moment they finish one (it is the only thread here that draws, so
-    matplotlib's lack of thread safety does not matter; the caller holds the report's
-    style for the whole time).
-    """
-
-    def __init__(self, path: Path, metadata: dict[str, str]) -> None:
-        self._path = path
-        self._metadata = metadata
-        self._figures: queue.SimpleQueue[tuple[int, bytes] | None] = queue.SimpleQueue()
-        self._stop = threading.Event()
-        self._error: BaseException | None = None
-        self._thread = threading.Thread(target=self._run, name="ipo-sim PDF writer", daemon=True)
-
-    def start(self) -> None:
-        self._thread.start()
-
-    def _run(self) -> None:
-        try:
-            waiting: dict[int, bytes] = {}  # pages drawn before one ahead of them
-            with PdfPages(self._path, metadata=self._metadata) as pdf:
-                while (item := self._figures.get()) is not None:
-                    waiting[item[0]] = item[1]
-                    while pdf.get_pagecount() in waiting:
-                        if self._stop.is_set():
-                            return
-                        pdf.savefig(pickle.loads(waiting.pop(pdf.get_pagecount())))
-        except BaseException as err:  # handed to the main thread by add() and finish()
-            self._error = err
-
-    def _raise(self) -> None:
-        if self._error is not None:
-            raise self._error
-
-    def add(self, page: int, figure: bytes) -> None:
-        """Queue page ``page`` (0 first; a pickled figure); raises the writer's error."""
-        self._raise()
-        self._figures.put((page, figure))
-
-    def finish(self) -> None:
-        """Wait for the last page to be written; raises the writer's error, if any."""
-        self._figures.put(None)
-        self._thread.join()
-        self._raise()
-
-    def abandon(self) -> None:
-        """Stop after the page being written (the run failed or was interrupted)."""
-        self._stop.set()
-        self._figures.put(None)
-        self._thread.join()
+    written = [p for i in sorted(pngs) for p in pngs[i]]
+    if want_pdf:
+        path = out_dir / pdf_name
+        path.write_bytes(_joined([pdfs[i] for i in range(len(pages))]))
+        written.insert(0, path)
+        if progress is not None:
+            progress(total, total)
+    return written
 
 
 def render(
