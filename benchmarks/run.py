@@ -378,7 +378,8 @@ def markdown(rows: list[Row], command: str, machine: str, started: datetime.date
         "# Benchmarks",
         "",
         f"Measured {started:%Y-%m-%d %H:%M} UTC on {machine}, by `{command}`, each figure "
-        "once (the machine is shared: a figure can move by 20% or more between runs). "
+        "from one run, or the best of the runs its row names (the machine is shared: a "
+        "figure can move by 20% or more between runs). "
         "The bars are DESIGN.md section 8's.",
         "",
         "| measure | figure | design bar | verdict |",
