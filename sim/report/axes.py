@@ -21,9 +21,8 @@ from sim.report.units import Units
 FloatArray = npt.NDArray[np.float64]
 
 
-# Tick labels. Each is a module-level function (bound with functools.partial where it
-# needs more than the value), not a lambda: a report's figures travel between processes
-# by pickle (sim.report.write), and a lambda does not pickle.
+# Tick labels shared by the report's pages, bound with functools.partial where a label
+# needs more than the value (a figure that holds only named functions also pickles).
 
 
 def _tick(label: Callable[[float], str], v: float, _pos: int | None = None) -> str:

@@ -65,7 +65,7 @@ def _usd_price_tick(v: float, _pos: int | None = None) -> str:
 
 
 def _times(rate: float, v: npt.ArrayLike) -> npt.NDArray[np.float64]:
-    """``v * rate`` (the secondary axis's forward function; picklable, unlike a lambda)."""
+    """``v * rate`` (the secondary axis's forward function)."""
     return np.asarray(v, dtype=float) * rate
 
 
