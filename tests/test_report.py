@@ -13,6 +13,7 @@ from typing import Any
 
 import numpy as np
 import pytest
+from matplotlib.collections import PolyCollection
 from matplotlib.figure import Figure
 from matplotlib.patches import Rectangle
 from matplotlib.table import Table
@@ -864,6 +865,26 @@ def test_aftermarket_page(baseline: tuple[Result, Summary]) -> None:
     values = {t.value_usd for t in summary.targets}
     assert len(summary.targets) > len(values)  # the baseline states its ladders twice
     assert len(rows) == min(len(values), 12)
+
+
+def test_the_fan_of_a_company_that_can_trade_at_zero_stays_on_the_page() -> None:
+    # In the dcf scenario a failed company trades at 0: the fan's bands ran towards
+    # log(0), a polygon hundreds of thousands of points tall that took PDFium 2.5 s to
+    # fill (and any PDF viewer as long). They stop at the axis's floor now.
+    result, summary = _run(load_scenario(BASELINE.parent / "dcf.toml"))
+    assert summary.aftermarket is not None
+    assert min(min(row) for row in summary.aftermarket.fan_values) <= 0.0
+    fig = _fig_aftermarket(_ctx(result, summary))
+    fig.canvas.draw()
+    width, height = fig.bbox.width, fig.bbox.height
+    fan = fig.axes[0]
+    bands = [c for c in fan.collections if isinstance(c, PolyCollection)]
+    assert len(bands) == 2
+    for band in bands:
+        for path in band.get_paths():
+            xy = band.get_transform().transform(path.vertices)
+            assert np.isfinite(xy).all()
+            assert (np.abs(xy) <= 2 * max(width, height)).all()
 
 
 def test_no_aftermarket_page_without_the_table(plain: tuple[Result, Summary]) -> None:

@@ -58,12 +58,9 @@ def _fan(ctx: _Ctx, ax: Axes, am: AftermarketSummary) -> None:
     days = np.asarray(am.fan_days, dtype=np.float64)
     grid = np.asarray(am.fan_values)
     level = {q: j for j, q in enumerate(am.fan_levels)}
-    ax.fill_between(days, grid[:, level[0.05]], grid[:, level[0.95]], color=ctx.colour, alpha=0.15)
-    ax.fill_between(days, grid[:, level[0.25]], grid[:, level[0.75]], color=ctx.colour, alpha=0.3)
-    ax.plot(days, grid[:, level[0.5]], color=ctx.colour, lw=1.8)
     peak = next((mv for mv in ctx.summary.market_value if mv.at == "peak"), None)
     x_peak = am.days * 1.08
-    values = [float(grid.min()), float(grid.max())]
+    values = grid.ravel().tolist()  # every band's values: where the median runs too
     if peak is not None:
         q = peak.quantiles
         ax.plot([x_peak, x_peak], [q.p5, q.p95], color=_INK, lw=1.2)
@@ -83,6 +80,14 @@ def _fan(ctx: _Ctx, ax: Axes, am: AftermarketSummary) -> None:
     marks = sorted({t.value_usd for t in targets})
     lo, hi = _value_range(np.asarray(values), marks)
     _set_money_axis(ax, "y", lo, hi, log=True, units=ctx.units, fonts=ctx.fonts)
+    # A company trading at 0 (a failed one) sits below any log axis: the bands stop at
+    # the axis's floor rather than run towards log(0), which makes a polygon hundreds of
+    # thousands of points tall that the PDF keeps and a rasteriser must fill.
+    shown = np.maximum(grid, lo)
+    for (q_lo, q_hi), alpha in (((0.05, 0.95), 0.15), ((0.25, 0.75), 0.3)):
+        band = (shown[:, level[q_lo]], shown[:, level[q_hi]])
+        ax.fill_between(days, *band, color=ctx.colour, alpha=alpha)
+    ax.plot(days, shown[:, level[0.5]], color=ctx.colour, lw=1.8)
     for v in marks:
         ax.axhline(v, color=_MUTED, lw=0.7, ls="--")
         ax.text(0.5, v, fmt.money(v, short=True), fontsize=7, color=_MUTED, va="bottom")
