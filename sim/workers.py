@@ -21,12 +21,15 @@ import multiprocessing
 import os
 import pickle
 import signal
+import sys
 import traceback
 from collections.abc import Callable, Iterator
 from concurrent.futures import Executor, Future
 from contextlib import contextmanager
 from multiprocessing.connection import Connection, wait
 from typing import Any, Generic, Protocol, TypeVar
+
+import numpy as np
 
 from sim.errors import SimError
 
@@ -271,9 +274,54 @@ def _worker(conn: Connection, parent: int, run: Callable[[Ctx, Task], Out], cont
         except Exception as err:
             reply = (None, _portable(err), traceback.format_exc())
         try:
-            conn.send(reply)
+            _send(conn, reply)
         except OSError:  # the parent is gone
             return
+
+
+#: Where a Connection is a file descriptor (POSIX), large buffers bypass its framing.
+_RAW = sys.platform != "win32"
+
+
+def _send(conn: Connection, reply: object) -> None:
+    """Send ``reply`` to the parent: the pickle, then each large array's bytes as they are.
+
+    A block's outcome can hold tens of megabytes of arrays (the paths kept exactly).
+    Pickled whole and read back through a Connection, each byte was copied four times
+    (the pickle, the Connection's growing read buffer, its value, the arrays unpickled),
+    with the worker waiting on the parent all the while. Out-of-band buffers (pickle
+    protocol 5) go over the same pipe as they lie in memory and are read straight into
+    the arrays the parent keeps (:func:`_recv`): the parent's work per kept block halves.
+    """
+    buffers: list[pickle.PickleBuffer] = []
+    data = pickle.dumps(reply, protocol=5, buffer_callback=buffers.append)
+    raws = [b.raw() for b in buffers]
+    conn.send((data, [raw.nbytes for raw in raws]))
+    for raw in raws:
+        if _RAW:
+            while raw.nbytes:
+                raw = raw[os.write(conn.fileno(), raw) :]
+        else:  # pragma: no cover (Windows)
+            conn.send_bytes(raw)
+
+
+def _recv(conn: Connection) -> Any:
+    """A reply sent by :func:`_send`; raises EOFError if the worker is gone."""
+    data, sizes = conn.recv()
+    buffers = []
+    for size in sizes:
+        buffer = np.empty(size, dtype=np.uint8)  # not zeroed: every byte is read into it
+        if _RAW:
+            view = buffer.data
+            while view.nbytes:
+                got = os.readv(conn.fileno(), [view])
+                if got == 0:
+                    raise EOFError
+                view = view[got:]
+        else:  # pragma: no cover (Windows)
+            conn.recv_bytes_into(buffer)
+        buffers.append(buffer)
+    return pickle.loads(data, buffers=buffers)
 
 
 def _portable(err: Exception) -> Exception:
@@ -367,7 +415,7 @@ class _LocalPool(Generic[Ctx, Task, Out]):
     def _receive(self, i: int) -> None:
         position = self._busy.pop(i)
         try:
-            outcome, err, text = self._conns[i].recv()
+            outcome, err, text = _recv(self._conns[i])
         except EOFError:
             proc = self._procs[i]
             proc.join(timeout=1)
