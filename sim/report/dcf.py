@@ -16,7 +16,7 @@ from matplotlib.ticker import MaxNLocator, PercentFormatter
 
 from sim import format as fmt
 from sim.engine import Kept
-from sim.report.axes import _set_money_axis
+from sim.report.axes import _median_line, _set_money_axis
 from sim.report.layout import _Ctx, _message, _note
 from sim.report.style import _EVENT, _INK, _MUTED, _OFFER
 from sim.report.units import money_label
@@ -179,17 +179,7 @@ def _terminal_share(ax: Axes, parts: DcfParts) -> None:
     lo, hi = min(float(lo), 0.0), max(float(hi), 1.0)
     _clipped_histogram(ax, share, lo, hi, face=_OFFER, edge=_OFFER, alpha=0.55)
     med = float(np.median(share))
-    ax.axvline(med, color=_INK, lw=1.2)
-    _note(
-        ax,
-        f"median {med:.0%}",
-        (med, 1.0),
-        xycoords=("data", "axes fraction"),
-        offset=(4, -4),
-        va="top",
-        fontsize=8,
-        color=_INK,
-    )
+    _median_line(ax, med, f"median {med:.0%}")
     ax.axvline(1.0, color=_MUTED, ls=":", lw=1)
     negative = 1.0 - float(positive.mean())
     outside = float(np.mean((share < lo) | (share > hi)))
@@ -286,17 +276,8 @@ def _ratio(ax: Axes, dcf: FloatArray, multiple: FloatArray) -> None:
     med = float(np.median(ratio))
     below = float(np.mean(ratio < 1.0))
     ax.axvline(1.0, color=_EVENT, ls="--", lw=1)
-    ax.axvline(med, color=_INK, lw=1.2)
-    _note(
-        ax,
-        f"median ×{fmt.number(med, 2)}\nDCF below the multiple on {fmt.pct(below)} of paths",
-        (med, 1.0),
-        xycoords=("data", "axes fraction"),
-        offset=(4, -4),
-        va="top",
-        fontsize=8,
-        color=_INK,
-    )
+    text = f"median ×{fmt.number(med, 2)}\nDCF below the multiple on {fmt.pct(below)} of paths"
+    _median_line(ax, med, text)
     ax.yaxis.set_major_formatter(PercentFormatter(decimals=1))
     ax.set_xlabel("DCF equity value / multiple's equity value (same path)")
     ax.set_ylabel("share of paths in each bin")
