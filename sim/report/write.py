@@ -105,7 +105,6 @@ class _Job(Generic[C]):
     ctx: C
     fonts: Fonts
     out_dir: Path
-    pdf_name: str
     metadata: dict[str, str]
     formats: tuple[str, ...]
 
@@ -203,7 +202,7 @@ def _joined(pages: Sequence[bytes]) -> bytes:
 
 
 #: The file identifier PDFium writes in the trailer: two strings of 32 hex digits.
-_ID = re.compile(rb"/ID\s*\[\s*<([0-9A-Fa-f]{32})>\s*<([0-9A-Fa-f]{32})>\s*\]")
+_ID = re.compile(rb"/ID\s*\[\s*<[0-9A-Fa-f]{32}>\s*<[0-9A-Fa-f]{32}>\s*\]")
 
 
 #: The document's creation date in its information dictionary.
@@ -298,7 +297,7 @@ def _write(
     if not (want_pdf or want_png) or not pages:
         return []
     out_dir.mkdir(parents=True, exist_ok=True)
-    job = _Job(tuple(pages), ctx, fonts, out_dir, pdf_name, metadata, tuple(formats))
+    job = _Job(tuple(pages), ctx, fonts, out_dir, metadata, tuple(formats))
     total = int(want_pdf) + (len(pages) if want_png else 0)
     workers = max(1, min(_idle_processors() if workers is None else workers, len(pages)))
     if progress is not None:
