@@ -1,10 +1,15 @@
 """After listing (DESIGN.md 3.5): the day-1 close, a log random walk on trading days, the
 lock-up, and the peak daily close, per path without a loop over days.
 
-On a path, with ``s`` the day-1 sentiment, ``sigma`` the annualised volatility, ``mu``
-the annual drift of the log price and ``dt = 1 / 252``:
+On a path, with ``P`` the offer price, ``F`` the fair value per share (at the offer price,
+with the options the path exercises, :func:`sim.offering.settle`), ``lambda`` the
+adjustment, ``e`` the day-1 noise, ``sigma`` the annualised volatility, ``mu`` the annual
+drift of the log price and ``dt = 1 / 252``:
 
-- day-1 close ``X_0 = log(fair value per share) + s`` (log price);
+- day-1 close ``X_0 = log P + r`` (log price), ``r = lambda log(F / P) + e``
+  (:func:`first_day_log_return`): the first day starts from the price investors paid and
+  closes the share ``lambda`` of the log gap to fair value, plus the market's noise;
+  a path with ``F <= 0`` trades at 0;
 - ``X_k = X_{k-1} + mu dt + sigma sqrt(dt) Z_k`` for trading days ``k = 1..days``, and
   on ``lockup_day = L`` the close also loses ``lockup_drop`` (``+ log(1 - d)``), which
   every later close keeps;
@@ -38,6 +43,7 @@ value on any day (the fan) are exact mixtures over the kept paths (:func:`fan`).
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
@@ -54,6 +60,8 @@ __all__ = [
     "Walk",
     "fan",
     "fan_days",
+    "first_day_log_return",
+    "greenshoe_rule",
     "segment_peak",
     "walk",
     "walk_dims",
@@ -77,6 +85,39 @@ class Walk:
     day1: FloatArray
     end: FloatArray
     peak: FloatArray
+
+
+def first_day_log_return(
+    adjustment: FloatArray, fair: FloatArray, offer: FloatArray, noise: FloatArray
+) -> FloatArray:
+    """``r = lambda log(fair / offer) + e`` on each path; ``-inf`` where ``fair <= 0``
+    (the path trades at 0).
+
+    Parameters
+    ----------
+    adjustment : (n,) or scalar, ``lambda`` in [0, 1].
+    fair : (n,) fair value per share, USD.
+    offer : (n,) offer price, USD per share (> 0).
+    noise : (n,) or scalar, the day-1 noise ``e``.
+    """
+    listed = fair > 0.0
+    gap = np.log(np.where(listed, fair, 1.0) / offer)
+    out: FloatArray = np.where(listed, adjustment * gap + noise, -np.inf)
+    return out
+
+
+def greenshoe_rule(
+    adjustment: FloatArray, noise: FloatArray
+) -> Callable[[FloatArray, FloatArray], npt.NDArray[np.bool_]]:
+    """The greenshoe's rule for :func:`sim.offering.settle`: exercised on the paths whose
+    day-1 close, with the greenshoe exercised, is at or above the offer (``r >= 0``)."""
+
+    def rule(fair: FloatArray, offer: FloatArray) -> npt.NDArray[np.bool_]:
+        r = first_day_log_return(adjustment, fair, offer, noise)
+        exercised: npt.NDArray[np.bool_] = r >= 0.0
+        return exercised
+
+    return rule
 
 
 def walk_dims(aftermarket: Aftermarket) -> int:
@@ -119,8 +160,7 @@ def segment_peak(
 
 def walk(
     aftermarket: Aftermarket,
-    log_fair: FloatArray,
-    sentiment: FloatArray,
+    x0: FloatArray,
     volatility: FloatArray,
     drift: FloatArray,
     drop: FloatArray,
@@ -131,16 +171,15 @@ def walk(
     Parameters
     ----------
     aftermarket : the ``[aftermarket]`` table (``days``, ``lockup_day``).
-    log_fair : (n,) log fair value per share.
-    sentiment, volatility, drift, drop : (n,) the path's draws (``drop`` is ignored
-        without a lock-up).
+    x0 : (n,) the log day-1 close (finite).
+    volatility, drift, drop : (n,) the path's draws (``drop`` is ignored without a
+        lock-up).
     u : (walk_dims, n) uniforms in (0, 1).
     """
     days, lock = aftermarket.days, aftermarket.lockup_day
     dt = 1.0 / TRADING_DAYS
     scale = volatility * math.sqrt(dt)
     step = drift * dt
-    x0 = log_fair + sentiment
     if lock is None:
         end = x0 + days * step + math.sqrt(days) * scale * ndtri(u[0])
         return Walk(x0, end, segment_peak(x0, end, scale, days, u[1]))

@@ -45,15 +45,18 @@ __all__ = [
     "DCF_VALUE",
     "EXPECT_METRICS",
     "FIRST_DAY_RETURN",
+    "GREENSHOE",
     "HHI",
     "MARKET_VALUE",
     "METRICS",
     "MULTIPLE_VALUE",
+    "OFFER_PRICE",
     "PRE_OFFER",
     "REGIME",
     "REVENUE",
     "SHOCK_P_ANY",
     "TOP_REGION_SHARE",
+    "UPSIZED",
     "VALUATION",
     "VALUATION_UNSHOCKED",
     "VALUE_PER_SHARE",
@@ -275,19 +278,43 @@ def _market_value_missing(scope: Scope, name: str, fill: str) -> str:
 
 
 def _offer_thresholds(scope: Scope) -> tuple[float, ...]:
-    """The targets at every point in time but ``fair`` (whose stream is ``valuation``'s),
-    and the range's ends in market value: P(offer = high) is the share at or above
-    ``high x N``, P(offer = low) the share below just above ``low x N``.
+    """The targets at every point in time but ``fair`` (whose stream is ``valuation``'s).
 
     The registry gives a pattern's thresholds to each of its names; counting a target of
     one point in time at another's costs one comparison a path and keeps them side by
     side (the aftermarket page shows each target at each point in time)."""
-    from sim.offering import offer_thresholds
+    return _target_values(scope)
 
-    out = _target_values(scope)
-    if scope.offering is not None:
-        out += offer_thresholds(scope.offering)
-    return out
+
+def _offer_price(values: PathValues, i: int) -> FloatArray:
+    return _present(values, "offer_price", "offer_price")
+
+
+def _offer_price_thresholds(scope: Scope) -> tuple[float, ...]:
+    """The range's ends: P(offer < low) is one minus the share at or above ``low``,
+    P(offer <= low) one minus the share at or above the next float above it, P(offer =
+    high) the share at or above ``high``."""
+    if scope.offering is None:
+        return ()
+    lo, hi = scope.offering.price_range_usd
+    return (lo, float(np.nextafter(lo, np.inf)), hi)
+
+
+def _deals(scope: Scope) -> tuple[str, ...]:
+    return ("",) if scope.offering is not None and scope.offering.deal is not None else ()
+
+
+def _upsized(values: PathValues, i: int) -> FloatArray:
+    return _present(values, "upsized", "offering.upsized")
+
+
+def _greenshoe(values: PathValues, i: int) -> FloatArray:
+    return _present(values, "greenshoe", "offering.greenshoe")
+
+
+def _half(scope: Scope) -> tuple[float, ...]:
+    """An indicator's one threshold: the share at or above 0.5 is its share of 1s."""
+    return (0.5,)
 
 
 def _aftermarkets(scope: Scope) -> tuple[str, ...]:
@@ -379,6 +406,24 @@ FIRST_DAY_RETURN = Metric(
 )
 """Day-1 close / offer price - 1 (:mod:`sim.aftermarket`); its own threshold 0 counts
 the paths that close day 1 at or above the offer."""
+OFFER_PRICE = Metric(
+    "offer_price",
+    "money",
+    _offerings,
+    _offer_price,
+    own_thresholds=_offer_price_thresholds,
+    expect=False,
+)
+"""The offer price, USD per share (:func:`sim.offering.settle`); its thresholds count the
+paths priced below the range, at or below its low, and at its high."""
+UPSIZED = Metric(
+    "offering.upsized", "fraction", _deals, _upsized, own_thresholds=_half, expect=False
+)
+"""1 where the path exercises the upsize (offer size adjustment option), else 0."""
+GREENSHOE = Metric(
+    "offering.greenshoe", "fraction", _deals, _greenshoe, own_thresholds=_half, expect=False
+)
+"""1 where the path exercises the greenshoe (over-allotment option), else 0."""
 
 
 def _dcf_fills(scope: Scope) -> tuple[str, ...]:
@@ -440,6 +485,9 @@ METRICS: tuple[Metric, ...] = (
     VALUE_RATIO,
     REGIME,
     FIRST_DAY_RETURN,
+    OFFER_PRICE,
+    UPSIZED,
+    GREENSHOE,
 )
 """Every metric, in the order the engine streams them."""
 

@@ -16,8 +16,8 @@ from typing import Final, Literal, TypeAlias
 import numpy as np
 import numpy.typing as npt
 
-from sim.aftermarket import walk, walk_dims
-from sim.offering import offer_price, proceeds_per_price, shares_after
+from sim.aftermarket import first_day_log_return, greenshoe_rule, walk, walk_dims
+from sim.offering import GreenshoeRule, Settlement, settle
 from sim.scenario import Scenario
 from sim.scenario.types import REGIME_INPUT
 from sim.valuation import Paths
@@ -84,10 +84,15 @@ class PathValues:
         per share at the path's offer price), or ``None`` without an offering.
     pre_offer : (n,) equity before the offer's proceeds at a price: EV + net cash (plus
         the simple form's fixed proceeds); ``None`` without an offering.
-    offer_price : (n,) the offer price, USD per share (:func:`sim.offering.offer_price`);
+    offer_price : (n,) the offer price, USD per share (:func:`sim.offering.settle`);
         ``None`` without an offering.
     market_value_offer : (n,) offer price x shares after the offer; ``None`` without an
         offering.
+    shares_after : (n,) shares outstanding after the offer with the options the path
+        exercises; ``None`` without an offering.
+    upsized, greenshoe : (n,) 1.0 where the path exercises the upsize (at pricing) or the
+        greenshoe (after day 1), else 0.0 (:func:`sim.offering.settle`); ``None``
+        without an offering.
     equity_dcf : (n,) the DCF's equity value at listing (with an offering, at the offer
         price the DCF's value gives); ``None`` unless the method is ``dcf`` or ``both``.
     equity_multiple : (n,) the same by the EV/sales multiple; ``None`` unless the method
@@ -116,6 +121,9 @@ class PathValues:
     pre_offer: FloatArray | None = None
     offer_price: FloatArray | None = None
     market_value_offer: FloatArray | None = None
+    shares_after: FloatArray | None = None
+    upsized: FloatArray | None = None
+    greenshoe: FloatArray | None = None
     equity_dcf: FloatArray | None = None
     equity_multiple: FloatArray | None = None
     regime: npt.NDArray[np.int64] | None = None
@@ -319,29 +327,36 @@ def evaluate(scenario: Scenario, draws: Mapping[str, FloatArray]) -> PathValues:
     shocked = _apply_shocks(scenario, draws, segment_revenue(scenario, draws), row)
     conc = _concentrate(shocked, row)
     equity, equity_clean, multiple, by_method = _equity(scenario, draws, shocked, conc, row)
-    per_share = pre_offer = price = market_value = None
+    per_share = pre_offer = None
+    deal: Settlement | None = None
     offering = scenario.offering
     if offering is not None:
-        # Each method's own value: its own offer price on the path (what a run of that
-        # method alone gives).
+        rule = _greenshoe_rule(scenario, draws)
+        discount = draws["offering.ipo_discount"]
+        # Each method's own value: its own offer price and options on the path (what a
+        # run of that method alone gives).
         for key, pre in by_method.items():
-            price_k = offer_price(offering, pre, draws["offering.ipo_discount"])
-            by_method[key] = pre + proceeds_per_price(offering) * price_k
+            by_method[key] = settle(offering, pre, discount, rule).equity
         # The equity so far is the value before the offer's proceeds at a price; the
         # price on each path is the fixed point of the discounted fair value (3.2).
-        shares = shares_after(offering)
-        a = proceeds_per_price(offering)
-        discount = draws["offering.ipo_discount"]
         pre_offer = equity
-        price = offer_price(offering, pre_offer, discount)
-        equity = pre_offer + a * price
+        deal = settle(offering, pre_offer, discount, rule)
+        equity = deal.equity
         if equity_clean is pre_offer:  # no shocks: one pass
             equity_clean = equity
-        elif a:
-            equity_clean = equity_clean + a * offer_price(offering, equity_clean, discount)
-        per_share = equity / shares
-        market_value = price * shares
-    after = _aftermarket(scenario, draws, per_share, price)
+        elif offering.deal is not None:
+            equity_clean = settle(offering, equity_clean, discount, rule).equity
+        per_share = deal.value_per_share
+    after = _aftermarket(scenario, draws, deal)
+    offer = {}
+    if deal is not None:
+        offer = {
+            "offer_price": deal.price,
+            "market_value_offer": deal.price * deal.shares_after,
+            "shares_after": deal.shares_after,
+            "upsized": deal.upsized.astype(np.float64),
+            "greenshoe": deal.greenshoe.astype(np.float64),
+        }
     return PathValues(
         equity=equity,
         equity_unshocked=equity_clean,
@@ -354,8 +369,7 @@ def evaluate(scenario: Scenario, draws: Mapping[str, FloatArray]) -> PathValues:
         shock_any=shocked.any_event.T,
         value_per_share=per_share,
         pre_offer=pre_offer,
-        offer_price=price,
-        market_value_offer=market_value,
+        **offer,
         equity_dcf=equity if scenario.valuation.method == "dcf" else by_method.get("dcf"),
         equity_multiple=by_method.get("multiple"),
         regime=draws[REGIME_INPUT].astype(np.int64) if scenario.regimes else None,
@@ -363,41 +377,43 @@ def evaluate(scenario: Scenario, draws: Mapping[str, FloatArray]) -> PathValues:
     )
 
 
+def _greenshoe_rule(scenario: Scenario, draws: Mapping[str, FloatArray]) -> GreenshoeRule | None:
+    """The greenshoe's rule (:func:`sim.aftermarket.greenshoe_rule`); ``None`` without
+    ``[aftermarket]`` (no day 1: exercised as allotted)."""
+    if scenario.aftermarket is None:
+        return None
+    return greenshoe_rule(draws["aftermarket.adjustment"], draws["aftermarket.day1_noise"])
+
+
 def _aftermarket(
-    scenario: Scenario,
-    draws: Mapping[str, FloatArray],
-    per_share: FloatArray | None,
-    price: FloatArray | None,
+    scenario: Scenario, draws: Mapping[str, FloatArray], deal: Settlement | None
 ) -> dict[str, FloatArray]:
     """The :class:`PathValues` fields of ``[aftermarket]`` (none without it)."""
     am = scenario.aftermarket
     if am is None:
         return {}
-    assert per_share is not None and price is not None  # the loader requires an offering
-    assert scenario.offering is not None
-    shares = shares_after(scenario.offering)
-    n = len(per_share)
+    assert deal is not None  # the loader requires an offering
+    price, shares = deal.price, deal.shares_after
+    n = len(price)
     drop = draws["aftermarket.lockup_drop"] if am.lockup_day is not None else np.zeros(n)
     vol, drift = draws["aftermarket.volatility"], draws["aftermarket.drift"]
-    # A path whose fair value is 0 or less trades at 0: walked from 1 and zeroed below.
-    listed = per_share > 0.0
-    log_fair = np.log(np.where(listed, per_share, 1.0))
-    w = walk(
-        am,
-        log_fair,
-        draws["aftermarket.day1_sentiment"],
-        vol,
-        drift,
-        drop,
-        draws["aftermarket.walk"],
+    r = first_day_log_return(
+        draws["aftermarket.adjustment"],
+        deal.value_per_share,
+        price,
+        draws["aftermarket.day1_noise"],
     )
+    # A path whose fair value is 0 or less trades at 0: walked from 1 and zeroed below.
+    listed = np.isfinite(r)
+    x0 = np.where(listed, np.log(price) + np.where(listed, r, 0.0), 0.0)
+    w = walk(am, x0, vol, drift, drop, draws["aftermarket.walk"])
     value = shares * listed  # market value per unit of price; 0 on unlisted paths
     day1_price = np.exp(w.day1) * listed
     return {
         "market_value_day1": day1_price * shares,
         "market_value_end": np.exp(w.end) * value,
         "market_value_peak": np.exp(w.peak) * value,
-        "first_day_return": day1_price / price - 1.0,
+        "first_day_return": np.where(listed, np.expm1(np.where(listed, r, 0.0)), -1.0),
         "walk": np.column_stack((np.broadcast_to(vol, (n,)), np.broadcast_to(drift, (n,)), drop)),
     }
 

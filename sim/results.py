@@ -247,10 +247,14 @@ class AftermarketSummary:
 
 @dataclass(frozen=True, slots=True)
 class OfferPrice:
-    """The offer price over the paths, ``clip(fair x (1 - ipo_discount), low, high)``.
+    """The offer price over the paths, ``clip(fair x (1 - ipo_discount), floor, high)``
+    (:func:`sim.offering.settle`), and the options the paths exercise.
 
-    ``quantiles`` and ``mean`` are per share in the offer currency; ``p_at_low`` and
-    ``p_at_high`` the shares of paths priced at the range's ends.
+    ``quantiles`` and ``mean`` are per share in the offer currency; ``p_at_low`` is the
+    share of paths priced at the range's low or below it, ``p_below_range`` the share
+    below it (only with a downward adjustment), ``p_at_high`` the share at its high;
+    ``p_upsized`` and ``p_greenshoe`` the shares of paths exercising the upsize and the
+    greenshoe (``None`` in the simple form, which has no options).
     """
 
     currency: str
@@ -258,6 +262,9 @@ class OfferPrice:
     quantiles: Quantiles
     p_at_low: float
     p_at_high: float
+    p_below_range: float = 0.0
+    p_upsized: float | None = None
+    p_greenshoe: float | None = None
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -266,6 +273,9 @@ class OfferPrice:
             "quantiles": self.quantiles.to_dict(),
             "p_at_low": self.p_at_low,
             "p_at_high": self.p_at_high,
+            "p_below_range": self.p_below_range,
+            "p_upsized": self.p_upsized,
+            "p_greenshoe": self.p_greenshoe,
         }
 
 

@@ -36,7 +36,6 @@ from sim.offering import (
     grid_prices,
     grid_thresholds,
     net_proceeds,
-    offer_thresholds,
     shares_after,
 )
 from sim.results import (
@@ -531,17 +530,25 @@ def _offer_price(result: Result) -> OfferPrice | None:
     offering = result.scenario.offering
     if offering is None:
         return None
-    name = metrics.MARKET_VALUE.name("offer")
+    name = metrics.OFFER_PRICE.name()
     stream = result.streams[name]
-    per_unit = shares_after(offering) * offering.usd_per_unit
+    per_unit = offering.usd_per_unit
     q = _quantiles(result, name)
-    above_low, at_high = (stream.count_at_least(t) for t in offer_thresholds(offering))
+    lo, hi = offering.price_range_usd
+    n = result.paths
+    at_low = stream.count_at_least(float(np.nextafter(lo, np.inf)))
+    options: dict[str, float | None] = {"p_upsized": None, "p_greenshoe": None}
+    if offering.deal is not None:
+        for key, metric in (("p_upsized", metrics.UPSIZED), ("p_greenshoe", metrics.GREENSHOE)):
+            options[key] = result.streams[metric.name()].count_at_least(0.5) / n
     return OfferPrice(
         currency=offering.currency,
         mean=stream.mean / per_unit,
         quantiles=Quantiles(q.levels, tuple(v / per_unit for v in q.values)),
-        p_at_low=1 - above_low / result.paths,
-        p_at_high=at_high / result.paths,
+        p_at_low=1 - at_low / n,
+        p_at_high=stream.count_at_least(hi) / n,
+        p_below_range=1 - stream.count_at_least(lo) / n,
+        **options,
     )
 
 

@@ -34,7 +34,13 @@ def _am(days: int, lockup_day: int | None = None, drop: float = 0.0) -> Aftermar
         return parse_distribution(x, path="t", value=plain_number)
 
     return Aftermarket(
-        fixed(0.0), fixed(0.0), fixed(0.0), days, lockup_day, fixed(drop) if lockup_day else None
+        fixed(1.0),
+        fixed(0.0),
+        fixed(0.0),
+        fixed(0.0),
+        days,
+        lockup_day,
+        fixed(drop) if lockup_day else None,
     )
 
 
@@ -43,12 +49,13 @@ def _se(p: float, n: int) -> float:
 
 
 def test_end_value_is_the_lognormal_tail() -> None:
-    """Fixed fair value, zero sentiment: log end value = log fair + mu T + sigma sqrt(T) Z,
-    with the lock-up's fixed drop on top."""
+    """Fixed fair value, day 1 at it (adjustment 1, no noise): log end value = log fair +
+    mu T + sigma sqrt(T) Z, with the lock-up's fixed drop on top."""
     sigma, mu, days, drop = 0.7, 0.2, 126, 0.1
     sc = _market(
         {
-            "day1_sentiment": 0.0,
+            "adjustment": 1.0,
+            "day1_noise": 0.0,
             "volatility": sigma,
             "drift": mu,
             "days": days,
@@ -92,7 +99,7 @@ def test_peak_matches_brute_force_daily_closes(lock: int | None, drop: float) ->
     brute = _brute_peak(rng, n, days, scale, lock, drop)
     u = rng.random((walk_dims(am), n))
     zero = np.zeros(n)
-    w = walk(am, zero, zero, np.full(n, sigma), zero, np.full(n, drop), u)
+    w = walk(am, zero, np.full(n, sigma), zero, np.full(n, drop), u)
     for h in (0.05, 0.2, 0.4, 0.7, 1.0):
         p_brute, p_bridge = (brute >= h).mean(), (w.peak >= h).mean()
         se = math.hypot(_se(p_brute, n), _se(p_bridge, n))
@@ -115,7 +122,8 @@ def test_continuous_peak_is_the_reflection_principle() -> None:
 def test_first_day_return_and_day1_identities_on_every_path() -> None:
     sc = _market(
         {
-            "day1_sentiment": {"dist": "normal", "mean": 0.2, "sd": 0.4},
+            "adjustment": 1.0,
+            "day1_noise": {"dist": "normal", "mean": 0.2, "sd": 0.4},
             "volatility": {"dist": "uniform", "min": 0.4, "max": 1.0},
             "days": 126,
             "lockup_day": 120,
@@ -131,14 +139,14 @@ def test_first_day_return_and_day1_identities_on_every_path() -> None:
     np.testing.assert_allclose(
         v.first_day_return, v.market_value_day1 / v.market_value_offer - 1, rtol=1e-12
     )
-    sentiment = result.kept.inputs["aftermarket.day1_sentiment"]
-    np.testing.assert_allclose(v.market_value_day1, v.equity * np.exp(sentiment), rtol=1e-12)
+    noise = result.kept.inputs["aftermarket.day1_noise"]
+    np.testing.assert_allclose(v.market_value_day1, v.equity * np.exp(noise), rtol=1e-12)
     assert np.all(v.market_value_peak >= np.maximum(v.market_value_day1, v.market_value_end))
 
 
 def test_targets_and_expectations_at_each_point_in_time() -> None:
     sc = _market(
-        {"day1_sentiment": 0.3, "volatility": 0.8, "days": 126},
+        {"adjustment": 1.0, "day1_noise": 0.3, "volatility": 0.8, "days": 126},
         targets=[
             {"label": "fair", "value": 3000.0},
             {"label": "peak", "value": 3000.0, "at": "peak"},
@@ -170,7 +178,7 @@ def test_targets_and_expectations_at_each_point_in_time() -> None:
 def test_fan_quantiles_are_the_mixture_of_normals() -> None:
     """With a fixed day-1 value the fan at day k is the lognormal's quantiles."""
     sigma, days = 0.6, 126
-    sc = _market({"day1_sentiment": 0.0, "volatility": sigma, "days": days})
+    sc = _market({"adjustment": 1.0, "day1_noise": 0.0, "volatility": sigma, "days": days})
     summary = summarise(simulate(sc, 2_000, seed=1))
     am = summary.aftermarket
     assert am is not None

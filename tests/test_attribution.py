@@ -230,7 +230,12 @@ def test_attribution_reads_each_target_at_its_own_point_in_time() -> None:
     def raw(sentiment: float) -> dict[str, Any]:
         return raw_scenario(
             offering=market,
-            aftermarket={"day1_sentiment": sentiment, "volatility": 0.6, "days": 60},
+            aftermarket={
+                "adjustment": 1.0,
+                "day1_noise": sentiment,
+                "volatility": 0.6,
+                "days": 60,
+            },
             targets=[{"label": "top", "value": 3000.0, "at": "peak"}],
         )
 
@@ -245,9 +250,7 @@ def test_attribution_reads_each_target_at_its_own_point_in_time() -> None:
         seed=SEED,
         sampler="random",
     )
-    assert a.method == "shapley" and [c.key for c in a.contributions] == [
-        "aftermarket.day1_sentiment"
-    ]
+    assert a.method == "shapley" and [c.key for c in a.contributions] == ["aftermarket.day1_noise"]
     assert a.p_a[0] == a.p_b[0] == 0.0  # the fair value is 2250 on every path
     assert 0 < a.p_a[1] < a.p_b[1]
     assert a.contributions[0].p[1] == pytest.approx(a.p_b[1] - a.p_a[1], abs=1e-15)

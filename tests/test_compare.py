@@ -93,7 +93,8 @@ def _market_run(name: str, sentiment: float) -> tuple[Result, Summary]:
         scenario={"name": name, "base_year": 2024, "horizon": 2},
         offering={"shares_outstanding": 1_000, "price_range": [1.0, 3.0]},
         aftermarket={
-            "day1_sentiment": {"dist": "normal", "mean": sentiment, "sd": 0.2},
+            "adjustment": 1.0,
+            "day1_noise": {"dist": "normal", "mean": sentiment, "sd": 0.2},
             "volatility": 0.6,
             "days": 60,
         },

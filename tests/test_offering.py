@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import csv
+import dataclasses
 import io
 import math
 from pathlib import Path
@@ -150,6 +151,7 @@ def _offering(lo: float, hi: float, deal: Deal | None, shares: int | None = None
     lo=st.floats(0.01, 1000),
     width=st.floats(0, 1000),
     pre_offer_per_share=st.floats(-2000, 5000),
+    down=st.floats(0, 0.1),
 )
 def test_offer_price_is_the_fixed_point_a_root_find_finds(
     before: int,
@@ -161,18 +163,22 @@ def test_offer_price_is_the_fixed_point_a_root_find_finds(
     lo: float,
     width: float,
     pre_offer_per_share: float,
+    down: float,
 ) -> None:
     hi = lo + width
-    o = _offering(lo, hi, Deal(before, new, upsize, greenshoe, fees))
+    o = dataclasses.replace(
+        _offering(lo, hi, Deal(before, new, upsize, greenshoe, fees)), downward_adjustment=down
+    )
+    floor = lo * (1 - down)
     e0 = pre_offer_per_share * before
     n, a = shares_after(o), proceeds_per_price(o)
 
     def gap(p: float) -> float:
-        return p - min(max((e0 + a * p) / n * (1 - discount), lo), hi)
+        return p - min(max((e0 + a * p) / n * (1 - discount), floor), hi)
 
-    expected = optimize.brentq(gap, lo - 1.0, hi + 1.0, xtol=1e-12, rtol=1e-14)
+    expected = optimize.brentq(gap, floor - 1.0, hi + 1.0, xtol=1e-12, rtol=1e-14)
     got = float(offer_price(o, np.array([e0]), np.array([discount]))[0])
-    assert lo <= got <= hi
+    assert floor <= got <= hi
     assert got == pytest.approx(expected, rel=1e-9, abs=1e-9)
     # A fixed point of the clipped map, to rounding.
     assert abs(gap(got)) <= 1e-9 * max(1.0, got)
@@ -255,9 +261,13 @@ def test_deal_scenario_end_to_end() -> None:
     assert o is not None and kept.offer_price is not None and kept.pre_offer is not None
     lo, hi = o.price_range_usd
     assert ((kept.offer_price >= lo) & (kept.offer_price <= hi)).all()
-    # Equity at the offer is the equity before it plus the net proceeds at the offer price.
+    # Equity at the offer is the equity before it plus the net proceeds at the offer price,
+    # on the shares the path sells (no [aftermarket]: the greenshoe as allotted).
+    assert kept.shares_after is not None and kept.upsized is not None and o.deal is not None
+    sold = kept.shares_after - o.deal.shares_before
+    np.testing.assert_allclose(sold, 25_389_220 * (1 + 0.15 * kept.upsized) * 1.15, rtol=1e-12)
     np.testing.assert_allclose(
-        kept.equity, kept.pre_offer + proceeds_per_price(o) * kept.offer_price, rtol=1e-12
+        kept.equity, kept.pre_offer + sold * (1 - o.deal.fees) * kept.offer_price, rtol=1e-12
     )
     s = summarise(run)
     data = s.to_dict()
@@ -272,6 +282,8 @@ def test_deal_scenario_end_to_end() -> None:
     assert offer is not None and 0 < offer.p_at_low < 1 and 0 < offer.p_at_high < 1
     # The kept paths are all the paths here: the counts are exact.
     assert offer.p_at_low == pytest.approx(float(np.mean(kept.offer_price == lo)), abs=1e-12)
+    assert offer.p_below_range == 0.0 and offer.p_greenshoe == 1.0
+    assert offer.p_upsized == pytest.approx(float(np.mean(kept.upsized)), abs=1e-12)
     assert offer.p_at_high == pytest.approx(float(np.mean(kept.offer_price == hi)), abs=1e-12)
     assert 151 <= offer.quantiles.median <= 165
     # The offer target counts market value at the offer.

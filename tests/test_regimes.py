@@ -267,8 +267,8 @@ def test_extends_merges_regimes_by_name(tmp_path: Path) -> None:
 
 
 def test_aftermarket_override_changes_only_its_own_regime_paths() -> None:
-    aftermarket = {"day1_sentiment": 0.0, "volatility": 0.5, "days": 20}
-    hot = {**HOT, "aftermarket": {"day1_sentiment": {"dist": "uniform", "min": 1, "max": 2}}}
+    aftermarket = {"adjustment": 1.0, "day1_noise": 0.0, "volatility": 0.5, "days": 20}
+    hot = {**HOT, "aftermarket": {"day1_noise": {"dist": "uniform", "min": 1, "max": 2}}}
     plain = _scenario([{**HOT}, COLD], aftermarket=aftermarket)
     over = _scenario([hot, COLD], aftermarket=aftermarket)
     a, b = (simulate(sc, 10_000, seed=3).kept for sc in (plain, over))
@@ -285,7 +285,7 @@ def test_aftermarket_override_changes_only_its_own_regime_paths() -> None:
 
 
 def test_aftermarket_override_is_checked_as_its_key() -> None:
-    aftermarket = {"day1_sentiment": 0.0, "volatility": 0.5, "days": 20}
+    aftermarket = {"adjustment": 1.0, "day1_noise": 0.0, "volatility": 0.5, "days": 20}
     bad = {**HOT, "aftermarket": {"volatility": -1.0}}
     with pytest.raises(ScenarioError) as err:
         _scenario([bad, COLD], aftermarket=aftermarket)

@@ -1270,7 +1270,7 @@ def test_reference_lists_every_metric_and_stat() -> None:
         "regime.<name>": "regime.hot",
     }
     base = resolve_raw(DATA / "small.toml")
-    base["aftermarket"] = {"day1_sentiment": 0.1, "volatility": 0.8, "days": 126}
+    base["aftermarket"] = {"adjustment": 1.0, "day1_noise": 0.1, "volatility": 0.8, "days": 126}
     dcf = resolve_raw(DATA / "dcf_small.toml")  # dcf_value needs a DCF
     for metric in metrics:
         raw = copy.deepcopy(dcf if metric == "dcf_value" else base)

@@ -185,7 +185,8 @@ def test_inputs_that_act_after_listing_are_not_drivers_of_the_value() -> None:
         valuation={"year": 2026, "multiple": {"dist": "uniform", "min": 5, "max": 40}},
         offering={"shares_outstanding": 100, "price_range": ["1", "100"]},
         aftermarket={
-            "day1_sentiment": {"dist": "normal", "mean": 0, "sd": 0.3},
+            "adjustment": 1.0,
+            "day1_noise": {"dist": "normal", "mean": 0, "sd": 0.3},
             "volatility": {"dist": "uniform", "min": 0.5, "max": 1.0},
             "days": 20,
         },

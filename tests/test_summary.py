@@ -95,7 +95,7 @@ def test_shock_impact_names_the_targets_read_at_a_market_value_it_leaves_out() -
     sc = scenario(
         shocks=[_WIPE],
         offering={"shares_outstanding": 1_000, "price_range": [1.0, 3.0]},
-        aftermarket={"day1_sentiment": 0.1, "volatility": 0.5, "days": 20},
+        aftermarket={"adjustment": 1.0, "day1_noise": 0.1, "volatility": 0.5, "days": 20},
         targets=[
             {"label": "fair 2000", "value": 2000.0},
             {"label": "brief 2000", "value": 2000.0, "at": "peak"},

@@ -586,8 +586,12 @@ _OFFERING_KEYS = _declare(
         "fees",
         "price_grid",
         "ipo_discount",
+        "downward_adjustment",
     ),
 )
+#: The most the offer may be priced below the range's low: 10%, Hong Kong's pricing
+#: flexibility mechanism (HKEX Guidance Letter HKEX-GL90-18, Feb 2018).
+MAX_DOWNWARD_ADJUSTMENT = 0.10
 _DEAL_KEYS = ("shares_before", "new_shares", "upsize_option", "over_allotment", "fees")
 
 
@@ -657,6 +661,18 @@ def _parse_offering(
             "the IPO discount must stay below 1 (an offer at a price of 0)",
             path=t.key("ipo_discount"),
         )
+    adjustment = parse_fraction(
+        t.get("downward_adjustment", 0.0),
+        path=t.key("downward_adjustment"),
+        lo=-math.inf,
+        hi=math.inf,
+    )
+    if not 0.0 <= adjustment <= MAX_DOWNWARD_ADJUSTMENT:
+        raise ScenarioError(
+            f"expected a fraction in [0, {MAX_DOWNWARD_ADJUSTMENT:g}] (Hong Kong allows an "
+            f"offer at most 10% below the range's low, HKEX-GL90-18), got {adjustment:g}",
+            path=t.key("downward_adjustment"),
+        )
     t.done()
     return Offering(
         price_range_usd=(lo, hi),
@@ -667,6 +683,7 @@ def _parse_offering(
         ipo_discount=discount,
         shares_outstanding=shares,
         deal=deal,
+        downward_adjustment=adjustment,
     )
 
 

@@ -125,6 +125,9 @@ class Offering:
     usd_per_unit : USD per unit of ``currency`` (1 for USD).
     price_grid_usd : (low, high) USD per share the pricing grid spans.
     ipo_discount : the discount of the offer to fair value per share, in [0, 1).
+    downward_adjustment : how far below the range's low the offer may be priced, a
+        fraction in [0, 0.1] (Hong Kong's pricing flexibility, HKEX-GL90-18); 0 clips
+        the offer at the low.
     """
 
     price_range_usd: tuple[float, float]
@@ -135,6 +138,7 @@ class Offering:
     ipo_discount: Distribution
     shares_outstanding: int | None = None
     deal: Deal | None = None
+    downward_adjustment: float = 0.0
 
 
 TargetAt: TypeAlias = Literal["fair", "offer", "day1", "end", "peak"]
@@ -147,13 +151,16 @@ TARGET_AT_AFTERMARKET: tuple[TargetAt, ...] = ("day1", "end", "peak")
 class Aftermarket:
     """``[aftermarket]`` (DESIGN 3.5): from the day-1 close through ``days`` trading days.
 
-    ``day1_sentiment`` (log premium of the day-1 close over fair value per share),
-    ``volatility`` (annualised, of the log price), ``drift`` (annual, of the log price)
-    and ``lockup_drop`` (the fraction lost on ``lockup_day``) are scalar inputs; the walk
-    is :mod:`sim.aftermarket`'s.
+    ``adjustment`` (lambda in [0, 1]: the share of the log gap between fair value per share
+    and the offer price the day-1 close closes), ``day1_noise`` (epsilon, the market's log
+    first-day return beyond it), ``volatility`` (annualised, of the log price), ``drift``
+    (annual, of the log price) and ``lockup_drop`` (the fraction lost on ``lockup_day``)
+    are scalar inputs; the day-1 close is ``offer x exp(lambda log(fair / offer) +
+    epsilon)`` and the walk is :mod:`sim.aftermarket`'s.
     """
 
-    day1_sentiment: Distribution
+    adjustment: Distribution
+    day1_noise: Distribution
     volatility: Distribution
     drift: Distribution
     days: int
@@ -163,7 +170,8 @@ class Aftermarket:
     def scalar_inputs(self) -> dict[str, Distribution]:
         """The table's random inputs by stable name (``aftermarket.<key>``)."""
         out = {
-            "aftermarket.day1_sentiment": self.day1_sentiment,
+            "aftermarket.adjustment": self.adjustment,
+            "aftermarket.day1_noise": self.day1_noise,
             "aftermarket.volatility": self.volatility,
             "aftermarket.drift": self.drift,
         }
@@ -173,7 +181,8 @@ class Aftermarket:
 
     def to_dict(self) -> dict[str, Any]:
         return {
-            "day1_sentiment": self.day1_sentiment.to_dict(),
+            "adjustment": self.adjustment.to_dict(),
+            "day1_noise": self.day1_noise.to_dict(),
             "volatility": self.volatility.to_dict(),
             "drift": self.drift.to_dict(),
             "days": self.days,
@@ -503,6 +512,7 @@ def _offering_dict(o: Offering) -> dict[str, Any]:
         "currency": o.currency,
         "price_grid_usd": list(o.price_grid_usd),
         "ipo_discount": o.ipo_discount.to_dict(),
+        "downward_adjustment": o.downward_adjustment,
     }
 
 
