@@ -65,7 +65,7 @@ def test_every_streamed_metric_is_read_from_its_per_path_values(run: Result) -> 
     s = run.scenario
     expected = {"valuation", "valuation_unshocked", "hhi", "top_region_share"}
     expected |= {f"revenue.{y}" for y in (s.base_year, *s.years)} | {"value_per_share"}
-    expected |= {"market_value.offer", "pre_offer"}
+    expected |= {"market_value.offer", "pre_offer", "offer_price"}
     assert set(run.streams) == expected
     kept = run.kept
     columns = {
@@ -77,6 +77,7 @@ def test_every_streamed_metric_is_read_from_its_per_path_values(run: Result) -> 
         "market_value.offer": kept.values.market_value_offer,
         "market_value.fair": kept.values.equity,
         "pre_offer": kept.values.pre_offer,
+        "offer_price": kept.values.offer_price,
         **{
             f"revenue.{y}": kept.values.revenue[:, j]
             for j, y in enumerate((s.base_year, *s.years))
