@@ -320,10 +320,22 @@ def _print_pricing(summary: Summary, out: TextIO) -> None:
     offer = summary.offer_price
     if offer is not None:
         q = offer.quantiles
+        low = f"at the range's low {fmt.pct(offer.p_at_low)}"
+        if offer.p_below_range > 0:
+            low = (
+                f"at or below the range's low {fmt.pct(offer.p_at_low)} (below it "
+                f"{fmt.pct(offer.p_below_range)})"
+            )
+        options = ""
+        if offer.p_upsized is not None and offer.p_greenshoe is not None:
+            options = (
+                f"; upsize exercised {fmt.pct(offer.p_upsized)}, greenshoe "
+                f"{fmt.pct(offer.p_greenshoe)}"
+            )
         print(
             f"  offer price ({cur}): p5 {fmt.number(q.p5, 4)} | p50 {fmt.number(q.median, 4)} | "
-            f"p95 {fmt.number(q.p95, 4)}; at the range's low {fmt.pct(offer.p_at_low)}, "
-            f"at its high {fmt.pct(offer.p_at_high)}",
+            f"p95 {fmt.number(q.p95, 4)}; {low}, at its high {fmt.pct(offer.p_at_high)}"
+            f"{options}",
             file=out,
         )
 

@@ -130,7 +130,8 @@ def _first_day(ctx: _Ctx, ax: Axes) -> None:
         0.98,
         0.95,
         f"median {fmt.signed_pct(fdr.quantiles.median)} · mean {fmt.signed_pct(fdr.mean)}\n"
-        f"P(day-1 close ≥ offer) {fmt.probability(fdr.p_at_least_offer, fdr.ci95)}",
+        f"P(day-1 close ≥ offer) {fmt.probability(fdr.p_at_least_offer, fdr.ci95)}"
+        f"{_greenshoe_line(ctx)}",
         transform=ax.transAxes,
         ha="right",
         va="top",
@@ -141,7 +142,16 @@ def _first_day(ctx: _Ctx, ax: Axes) -> None:
     ax.yaxis.set_major_formatter(FuncFormatter(_count_tick))
     ax.set_xlabel("first-day return: day-1 close ÷ offer price − 1 (clipped at p99)")
     ax.set_ylabel("paths")
-    ax.set_title("First-day return", loc="left")
+    ax.set_title("First-day return, from the offer price", loc="left")
+
+
+def _greenshoe_line(ctx: _Ctx) -> str:
+    """The share of paths exercising the greenshoe (only at or above the offer)."""
+    op = ctx.summary.offer_price
+    deal = ctx.scenario.offering.deal if ctx.scenario.offering is not None else None
+    if op is None or op.p_greenshoe is None or deal is None or deal.over_allotment == 0:
+        return ""
+    return f"\ngreenshoe exercised {fmt.pct(op.p_greenshoe)}"
 
 
 def _targets_over_time(ctx: _Ctx, ax: Axes, m: _Measure, am: AftermarketSummary) -> None:

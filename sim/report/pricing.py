@@ -425,11 +425,19 @@ def _deal_notes(ctx: _Ctx, offering: Offering) -> list[str]:
             "(valuation.ipo_proceeds)."
         )
     else:
+        op = ctx.summary.offer_price
+        exercised = ""
+        if op is not None and op.p_upsized is not None and op.p_greenshoe is not None:
+            exercised = (
+                f" Exercised: the upsize on {fmt.pct(op.p_upsized)} of paths, the greenshoe "
+                f"on {fmt.pct(op.p_greenshoe)}."
+            )
         notes.append(
-            f"Shares after the offer {shares_after(offering):,.0f}: {deal.shares_before:,} "
-            f"before + {shares_sold(deal):,.0f} sold ({deal.new_shares:,} new, "
-            f"+{deal.upsize_option:.0%} upsize, +{deal.over_allotment:.0%} over-allotment); "
-            f"fees {fmt.pct(deal.fees)}."
+            f"Shares after the offer with both options {shares_after(offering):,.0f}: "
+            f"{deal.shares_before:,} before + {shares_sold(deal):,.0f} sold "
+            f"({deal.new_shares:,} new, +{deal.upsize_option:.0%} upsize, "
+            f"+{deal.over_allotment:.0%} over-allotment); fees {fmt.pct(deal.fees)}."
+            f"{exercised}"
         )
     return notes
 
@@ -444,32 +452,39 @@ def _offer_prices(ctx: _Ctx, ax: Axes, offering: Offering, m: _Measure) -> None:
     if op is None or kept is None or kept.size == 0 or hi <= lo:
         _message(ax, "no offer prices to show")
         return
-    pad = 0.06 * (hi - lo)
+    floor = lo * (1.0 - offering.downward_adjustment)
+    pad = 0.06 * (hi - floor)
     # The distribution on a grid finer than the page can show (every path a point would
     # make the page heavy to draw and to send between processes), with the range's ends
-    # on it exactly: most offers price at one of them.
-    grid = np.union1d(np.linspace(lo - pad, hi + pad, _CDF_POINTS), [lo, hi])
+    # and the floor on it exactly: most offers price at one of them.
+    grid = np.union1d(np.linspace(floor - pad, hi + pad, _CDF_POINTS), [floor, lo, hi])
     x = np.sort(kept / offering.usd_per_unit)
     cdf = np.searchsorted(x, grid, side="right") / x.size
     ax.axvspan(lo, hi, color=_OFFER, alpha=0.25, lw=0, zorder=0)
     ax.step(grid, cdf, where="post", color=ctx.colour, lw=1.6)
-    ax.set_xlim(lo - pad, hi + pad)
+    ax.set_xlim(floor - pad, hi + pad)
     ax.set_ylim(0, 1.05)
-    ax.set_xticks([lo, (lo + hi) / 2, hi])
+    ax.set_xticks([floor, lo, hi] if floor < lo else [lo, (lo + hi) / 2, hi])
     ax.yaxis.set_major_formatter(PercentFormatter(xmax=1, decimals=0))
     ax.set_ylabel("P(offer ≤ price)", fontsize=8)
     _price_ticks(ax, cur)
     ax.grid(axis="y", which="major")
     ax.tick_params(labelsize=7.5)
+    low_text, low_at = f"at the low: {fmt.pct(op.p_at_low)}", lo
+    if floor < lo:
+        low_text = f"below the range: {fmt.pct(op.p_below_range)}\n(floor: low − "
+        low_text += f"{fmt.pct(offering.downward_adjustment)})"
+        low_at = floor
     for xy, text, dx, ha in (
-        ((lo, op.p_at_low / 2), f"at the low: {fmt.pct(op.p_at_low)}", 6, "left"),
+        ((low_at, op.p_below_range / 2 if floor < lo else op.p_at_low / 2), low_text, 6, "left"),
         ((hi, 1 - op.p_at_high / 2), f"at the high: {fmt.pct(op.p_at_high)}", -6, "right"),
     ):
         _note(ax, text, xy, offset=(dx, 0), ha=ha, va="center", fontsize=7.5, color=_INK)
     d = offering.ipo_discount
     spread = "" if d.is_fixed else " (p10 · p50 · p90)"
+    low = "low" if floor == lo else f"low × {1 - offering.downward_adjustment:g}"
     title = (
-        f"The offer price = clip(fair × (1 − discount), low, high): median "
+        f"The offer price = clip(fair × (1 − discount), {low}, high): median "
         f"{_price(op.quantiles.median, cur, 4)}; discount {fmt.distribution(d, 'share')}{spread}"
     )
     lines = m.wrap(ctx.drawable(title), _SLACK * _OFFER_AXES[2] * _PAGE_W, 8, max_lines=2)
