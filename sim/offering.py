@@ -286,19 +286,19 @@ def settle(
         upsized = np.zeros(n, dtype=bool)
         price = offer_price(offering, pre_offer, discount, upsize=False)
     base = deal.new_shares * (1.0 + deal.upsize_option * upsized)
-    fees = 1.0 - deal.fees
+    net = 1.0 - deal.fees
     with_shoe = base * (1.0 + deal.over_allotment)
     if deal.over_allotment == 0:
         greenshoe = np.zeros(n, dtype=bool)
     elif greenshoe_rule is None:
         greenshoe = np.ones(n, dtype=bool)
     else:
-        fair = (pre_offer + price * with_shoe * fees) / (deal.shares_before + with_shoe)
+        fair = (pre_offer + price * with_shoe * net) / (deal.shares_before + with_shoe)
         greenshoe = np.asarray(greenshoe_rule(fair, price), dtype=bool)
     sold = np.where(greenshoe, with_shoe, base)
     return Settlement(
         price=price,
-        equity=pre_offer + price * sold * fees,
+        equity=pre_offer + price * sold * net,
         shares_after=deal.shares_before + sold,
         upsized=upsized,
         greenshoe=greenshoe,

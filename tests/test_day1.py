@@ -62,6 +62,10 @@ def test_no_noise_first_day_is_the_partial_adjustment_on_every_path() -> None:
     assert float(np.median(r)) == pytest.approx(lam * float(np.median(gap)), rel=1e-12)
     # Both sides of the offer occur, so the test says something about each.
     assert 0.05 < float(np.mean(gap < 0)) < 0.95
+    # The summary's median (every path kept: the exact sample quantile) says the same.
+    fdr = summarise(run).first_day_return
+    assert fdr is not None
+    assert fdr.quantiles.median == pytest.approx(math.expm1(lam * float(np.median(gap))), rel=1e-9)
 
 
 def test_zero_adjustment_trades_at_offer_times_the_noise() -> None:
