@@ -134,8 +134,9 @@ def pre_offer_at_medians(scenario: Scenario, target_margins: FloatArray) -> Floa
     row = dcf.year - scenario.base_year
     paths = Paths(wide, wide, row, np.zeros(n), None, many, runway_cash(scenario, many))
     ev = dcf.enterprise_value(paths).ev
-    # Limited liability, as the engine's equity (sim.model.limited).
-    out: FloatArray = np.maximum(expected_ev(dcf, ev) + _cash(scenario), 0.0)
+    # Not floored: fair(P) = max(E0 + a P, 0) / N equals a price P > 0 only where
+    # E0 + a P > 0, so limited liability (sim.model.limited) does not move the solution.
+    out: FloatArray = expected_ev(dcf, ev) + _cash(scenario)
     return out
 
 

@@ -342,8 +342,13 @@ def evaluate(scenario: Scenario, draws: Mapping[str, FloatArray]) -> PathValues:
             equity_clean = equity
         elif a:
             equity_clean = equity_clean + a * offer_price(offering, equity_clean, discount)
-        per_share = equity / shares
         market_value = price * shares
+    # Limited liability on the company's whole equity, the offer's new money included
+    # (losses the going concern has yet to fund would burn that too): never below 0.
+    equity, equity_clean = limited(equity), limited(equity_clean)
+    by_method = {k: limited(e) for k, e in by_method.items()}
+    if offering is not None:
+        per_share = equity / shares_after(offering)
     after = _aftermarket(scenario, draws, per_share, price)
     return PathValues(
         equity=equity,
@@ -531,8 +536,10 @@ def _equity(
     v: int,
 ) -> tuple[FloatArray, FloatArray, FloatArray, dict[str, FloatArray]]:
     """Equity (n,), equity without shocks (n,) and the multiple (n,): the method's EV
-    plus net cash and IPO proceeds; and for method ``both`` each method's equity by name
-    (``"multiple"``, ``"dcf"``; empty for the others)."""
+    plus net cash and IPO proceeds less the options (:func:`equity_claims`), before the
+    floor of limited liability (:func:`evaluate` applies it once the deal's proceeds are
+    in); and for method ``both`` each method's equity by name (``"multiple"``, ``"dcf"``;
+    empty for the others)."""
     method = scenario.valuation
     claims = equity_claims(draws)
     runway = runway_cash(scenario, draws)
@@ -547,15 +554,15 @@ def _equity(
             runway,
         )
     )
-    equity = limited(valued.ev, claims)
-    by_method = {k: limited(ev, claims) for k, ev in (valued.ev_by_method or {}).items()}
+    equity = valued.ev + claims
+    by_method = {k: ev + claims for k, ev in (valued.ev_by_method or {}).items()}
     if shocked.log_multiple_hit is None:
         return equity, equity, valued.multiple, by_method
     clean_revenue = shocked.revenue_clean
     clean = method.enterprise_value(
         Paths(clean_revenue, clean_revenue, v, conc.hhi_clean, None, draws, runway)
     )
-    return equity, limited(clean.ev, claims), valued.multiple, by_method
+    return equity, clean.ev + claims, valued.multiple, by_method
 
 
 def equity_claims(draws: Mapping[str, FloatArray]) -> FloatArray:
@@ -568,9 +575,9 @@ def equity_claims(draws: Mapping[str, FloatArray]) -> FloatArray:
     return out
 
 
-def limited(ev: FloatArray, claims: FloatArray) -> FloatArray:
-    """Limited liability: equity ``max(EV + claims, 0)``; the owners lose at most their stake."""
-    out: FloatArray = np.maximum(ev + claims, 0.0)
+def limited(equity: FloatArray) -> FloatArray:
+    """Limited liability: ``max(equity, 0)``; the owners lose at most their stake."""
+    out: FloatArray = np.maximum(equity, 0.0)
     return out
 
 

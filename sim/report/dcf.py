@@ -17,6 +17,7 @@ from matplotlib.ticker import MaxNLocator, PercentFormatter
 from sim import format as fmt
 from sim.engine import Kept
 from sim.model import equity_claims, runway_cash
+from sim.offering import offer_price, proceeds_per_price
 from sim.report.axes import _median_line, _set_money_axis
 from sim.report.layout import _Ctx, _message, _note
 from sim.report.style import _EVENT, _INK, _MUTED, _OFFER
@@ -52,13 +53,13 @@ def _methods_apply(scenario: Scenario) -> bool:
 
 
 def _kept_draws(scenario: Scenario, kept: Kept) -> dict[str, FloatArray]:
-    """Every ``[valuation]`` input on the kept paths; a fixed input is its one value."""
+    """Every scalar input on the kept paths; a fixed input is its one value."""
     n = kept.n
     return {
         name: kept.inputs[name]
         if name in kept.inputs
         else np.full(n, float(dist.ppf(np.array([0.5]))[0]))
-        for name, dist in scenario.valuation.scalar_inputs().items()
+        for name, dist in scenario.scalar_inputs().items()
     }
 
 
@@ -124,16 +125,20 @@ def _bridge(ctx: _Ctx, ax: Axes, parts: DcfParts) -> None:
     explicit, terminal = float(parts.explicit.mean()), float(parts.terminal.mean())
     going = explicit + terminal
     ev = float(parts.ev.mean())
-    # Each path's equity is max(EV + claims, 0) (+ the deal's proceeds at its price):
-    # the floor's lift is limited liability, the rest the cash and the options.
-    draws = _kept_draws(ctx.scenario, ctx.kept)
+    # Each path's equity is max(EV + claims + the deal's proceeds at its price, 0): the
+    # floor's lift is limited liability, the rest the cash and the options.
+    sc = ctx.scenario
+    draws = _kept_draws(sc, ctx.kept)
     claims = equity_claims(draws)
     options = draws.get("valuation.options_value")
     before = parts.ev + claims
+    if sc.offering is not None:  # the DCF's own offer price on each path
+        price = offer_price(sc.offering, before, draws["offering.ipo_discount"])
+        before = before + proceeds_per_price(sc.offering) * price
     lift = float(np.mean(np.maximum(before, 0.0) - before))
     owed = 0.0 if options is None else float(options.mean())
     total = float(equity.mean())
-    cash = total - ev - lift + owed
+    cash = float(before.mean()) - ev + owed
     failed = f"failure\n({fmt.pct(float(parts.failed.mean()))} of paths)"
     steps = [
         ("explicit years'\ncash flows (PV)", 0.0, explicit, False),
