@@ -145,12 +145,14 @@ def implied_target_margins(
 ) -> tuple[float | None, ...]:
     """For each price (USD per share), the target margin at which the DCF fair value per
     share at the medians equals the price; ``None`` where no margin in :data:`BRACKET`
-    reaches it. Empty for a scenario without DCF inputs or without an ``[offering]``."""
+    reaches it (every price, when ``margins`` gives the years: there is no target margin).
+    Empty for a scenario without DCF inputs or without an ``[offering]``."""
     offering = scenario.offering
     dcf = dcf_inputs(scenario)
-    # With margins given year by year there is no target margin to solve for.
-    if dcf is None or dcf.target_margin is None or offering is None or not prices_usd:
+    if dcf is None or offering is None or not prices_usd:
         return ()
+    if dcf.target_margin is None:  # margins given year by year: no target margin to solve
+        return (None,) * len(prices_usd)
     needed = np.asarray(prices_usd, dtype=np.float64) * break_even_shares(offering)
     lo = np.full(needed.size, BRACKET[0])
     hi = np.full(needed.size, BRACKET[1])

@@ -95,7 +95,7 @@ def test_the_dcf_page_states_its_bridge_in_means() -> None:
     assert any("operating margin by year" in t for t in texts)
     assert any("terminal value's share" in t for t in texts)
     # The failure rule is stated; the failure step is the (non-positive) mean change.
-    assert any("failure never adds value" in t and "limited liability" in t for t in texts)
+    assert any("Failure never adds value" in t and "limited liability" in t for t in texts)
     assert fmt.money(float((parts.ev - parts.going_concern).mean()), short=True) in texts
 
 

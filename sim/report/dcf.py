@@ -82,17 +82,21 @@ def kept_parts(scenario: Scenario, kept: Kept) -> DcfParts | None:
 def failure_rule(dcf: Dcf) -> str:
     """The failure rule the page states (docs/scenarios.md says the same)."""
     fixed = (
-        "fixed: a failed path's business fetches distress proceeds x its going-concern EV "
-        "where that is positive; a negative one stays as it is"
+        "fixed chance: a failed path's business fetches distress proceeds x its "
+        "going-concern EV where that is positive; a negative one stays as it is."
     )
     runway = (
         "runway: a path fails in the first year its cumulative free cash flow uses up its "
-        "cash; it keeps distress proceeds x the rest of the business then, less the shortfall"
+        "cash at listing, and keeps distress proceeds x the rest of the business then, "
+        "less the shortfall."
     )
-    rules = {"fixed": fixed, "runway": runway, "both": f"{fixed}; {runway}"}[dcf.failure]
-    return (
-        f"Failure ({rules}): failure never adds value. Equity = max(EV + net cash + "
-        "proceeds - options, 0): limited liability."
+    rules = {"fixed": [fixed], "runway": [runway], "both": [fixed, runway]}[dcf.failure]
+    return "\n".join(
+        [
+            "Failure never adds value: a failed path's EV is at most its going concern's. "
+            "Equity = max(EV + net cash + IPO proceeds - options, 0): limited liability.",
+            *(f"Failure by {r}" for r in rules),
+        ]
     )
 
 
@@ -102,10 +106,9 @@ def failure_rule(dcf: Dcf) -> str:
 def _fig_dcf(ctx: _Ctx) -> Figure:
     dcf = _dcf_of(ctx.scenario)
     assert dcf is not None
-    fig, body = ctx.page(
-        f"The DCF: where its value comes from: {ctx.summary.run.scenario}",
-        note=failure_rule(dcf),
-    )
+    fig, body = ctx.page(f"The DCF: where its value comes from: {ctx.summary.run.scenario}")
+    # The rule under the plots, inside the body (the layout makes room for it).
+    body.supxlabel(ctx.drawable(failure_rule(dcf)), fontsize=7.5, color=_MUTED, ha="left", x=0.01)
     axes = body.subplot_mosaic([["bridge", "bridge"], ["margin", "share"]], height_ratios=(1, 1))
     parts = kept_parts(ctx.scenario, ctx.kept)
     if parts is None or ctx.kept.n == 0:
