@@ -398,3 +398,41 @@ def test_defaults_leave_the_old_keys_output_as_it_was() -> None:
         "failure_probability",
         "distress_proceeds",
     }
+
+
+# --------------------------------------------------------------------------- attribution
+
+
+def test_the_attribution_never_credits_failure_with_value() -> None:
+    """The compare bridge (sim.attribution): raising the failure probability, alone or
+    beside another key, gets a contribution <= 0 to the median and to each target's P.
+    (Under the old rule this small company, half of whose going concerns are negative,
+    gained by failing.)"""
+    import tomllib
+    from pathlib import Path
+
+    from sim.attribution import attribute
+
+    data = Path(__file__).parent / "data" / "dcf_small.toml"
+    a = tomllib.loads(data.read_text("utf-8"))
+    a["valuation"]["failure_probability"] = 0.0
+    b = tomllib.loads(data.read_text("utf-8"))
+    b["valuation"]["failure_probability"] = 0.6
+    b["valuation"]["terminal_growth"] = 0.01  # a second key: Shapley over interactions
+    targets = [("1.1 bn", 1.1e9, "fair"), ("1.5 bn", 1.5e9, "fair")]
+    att = attribute(
+        a,
+        b,
+        names=("a", "b"),
+        source=None,
+        targets=targets,
+        paths=4000,
+        seed=7,
+        sampler="random",
+    )
+    assert att.method == "shapley" and att.error is None
+    by_key = {c.key: c for c in att.contributions}
+    failure = by_key["valuation.failure_probability"]
+    assert failure.median_usd <= 0
+    assert all(p <= 0 for p in failure.p)
+    assert failure.p[0] < -0.05  # it costs: fewer paths worth more than the cash

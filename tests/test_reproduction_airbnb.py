@@ -63,3 +63,13 @@ def test_the_mean_value_per_share_over_paths_is_his() -> None:
     assert np.unique(np.round(vps, 6)).size == 2
     # His revenue path, from the growth rates written year by year.
     assert np.allclose(values.revenue[0, -1], 21_370_016_000, rtol=1e-12)
+
+
+def test_the_reproductions_are_not_part_of_the_minimax_batch() -> None:
+    """`ipo-sim run scenarios/` takes the folder's own files, not its sub-folders'."""
+    from sim.cli import _scenario_files
+
+    files, batch = _scenario_files([ROOT / "scenarios"])
+    assert batch and files
+    assert AIRBNB not in files and all(p.parent == ROOT / "scenarios" for p in files)
+    assert {p.name for p in files} == {p.name for p in (ROOT / "scenarios").glob("*.toml")}
