@@ -13,10 +13,11 @@ The evaluation at the medians is deterministic (:func:`median_draws`):
   event happens when the draw is below ``annual_probability``, so shocks less likely than
   even do not happen), regional shares at the Dirichlet's mean. This is the revenue path
   of the median inputs, not the per-year median of the simulated revenue;
-- failure as its expectation, not its median draw: ``(1 - p) EV + p d max(EV, 0)`` at
-  the median failure probability p and distress proceeds d (a failed company's assets
-  fetch ``d`` of a positive going-concern EV and nothing of a negative one, as in
-  :mod:`sim.valuation.dcf`).
+- failure as its expectation, not its median draw: ``(1 - p) EV + p min(d max(EV, 0), EV)``
+  at the median failure probability p and distress proceeds d (a failed company's assets
+  fetch ``d`` of a positive going-concern EV, and a negative one stays as it is, as in
+  :mod:`sim.valuation.dcf`); the runway rule, deterministic at the medians, is in the EV;
+  the equity before the offer is floored at 0 (limited liability).
 
 The value per share follows the engine's offer arithmetic (:mod:`sim.offering`): the equity
 before the offer ``E0 = EV + net cash (+ the simple form's fixed proceeds)`` and
@@ -36,7 +37,7 @@ import numpy as np
 import numpy.typing as npt
 
 from sim.distributions import Distribution
-from sim.model import DIRICHLET, NORMAL, SCALAR, UNIFORM, evaluate, inputs
+from sim.model import DIRICHLET, NORMAL, SCALAR, UNIFORM, evaluate, inputs, runway_cash
 from sim.offering import break_even_shares
 from sim.scenario import Scenario
 from sim.valuation import Paths
@@ -98,16 +99,20 @@ def median_draws(scenario: Scenario, n: int = 1) -> dict[str, FloatArray]:
 
 
 def expected_ev(dcf: Dcf, ev: FloatArray) -> FloatArray:
-    """``(1 - p) EV + p d max(EV, 0)``: the going-concern EV ``ev`` weighed by failure, at
-    the median failure probability p and distress proceeds d."""
-    p, d = _median(dcf.failure_probability), _median(dcf.distress_proceeds)
-    out: FloatArray = (1.0 - p) * ev + p * d * np.maximum(ev, 0.0)
+    """``(1 - p) EV + p min(d max(EV, 0), EV)``: the EV ``ev`` weighed by the fixed
+    failure, at the median failure probability p and distress proceeds d (a failed path
+    never above its going concern, :mod:`sim.valuation.dcf`)."""
+    p = 0.0 if dcf.failure == "runway" else _median(dcf.failure_probability)
+    d = _median(dcf.distress_proceeds)
+    out: FloatArray = (1.0 - p) * ev + p * np.where(ev > 0.0, d * ev, ev)
     return out
 
 
 def _cash(scenario: Scenario) -> float:
     v = scenario.valuation
-    return _median(v.net_cash) + _median(v.ipo_proceeds)
+    dcf = dcf_inputs(scenario)
+    options = 0.0 if dcf is None or dcf.options_value is None else _median(dcf.options_value)
+    return _median(v.net_cash) + _median(v.ipo_proceeds) - options
 
 
 def pre_offer_at_medians(scenario: Scenario, target_margins: FloatArray) -> FloatArray:
@@ -127,8 +132,10 @@ def pre_offer_at_medians(scenario: Scenario, target_margins: FloatArray) -> Floa
     many = {k: np.repeat(v, n, axis=-1) for k, v in draws.items()}
     many["valuation.target_margin"] = margins
     row = dcf.year - scenario.base_year
-    paths = Paths(wide, wide, row, np.zeros(n), None, many)
+    paths = Paths(wide, wide, row, np.zeros(n), None, many, runway_cash(scenario, many))
     ev = dcf.enterprise_value(paths).ev
+    # Not floored: fair(P) = max(E0 + a P, 0) / N equals a price P > 0 only where
+    # E0 + a P > 0, so limited liability (sim.model.limited) does not move the solution.
     out: FloatArray = expected_ev(dcf, ev) + _cash(scenario)
     return out
 
@@ -138,10 +145,14 @@ def implied_target_margins(
 ) -> tuple[float | None, ...]:
     """For each price (USD per share), the target margin at which the DCF fair value per
     share at the medians equals the price; ``None`` where no margin in :data:`BRACKET`
-    reaches it. Empty for a scenario without DCF inputs or without an ``[offering]``."""
+    reaches it (every price, when ``margins`` gives the years: there is no target margin).
+    Empty for a scenario without DCF inputs or without an ``[offering]``."""
     offering = scenario.offering
-    if dcf_inputs(scenario) is None or offering is None or not prices_usd:
+    dcf = dcf_inputs(scenario)
+    if dcf is None or offering is None or not prices_usd:
         return ()
+    if dcf.target_margin is None:  # margins given year by year: no target margin to solve
+        return (None,) * len(prices_usd)
     needed = np.asarray(prices_usd, dtype=np.float64) * break_even_shares(offering)
     lo = np.full(needed.size, BRACKET[0])
     hi = np.full(needed.size, BRACKET[1])

@@ -10,25 +10,28 @@ from __future__ import annotations
 import functools
 import math
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Final, Literal, TypeAlias
 
 import numpy as np
 import numpy.typing as npt
 
 from sim.aftermarket import first_day_log_return, greenshoe_rule, walk, walk_dims
-from sim.offering import GreenshoeRule, Settlement, settle
+from sim.offering import GreenshoeRule, Settlement, floor_price, proceeds_per_price, settle
 from sim.scenario import Scenario
-from sim.scenario.types import REGIME_INPUT
+from sim.scenario.types import REGIME_INPUT, growth_entry
 from sim.valuation import Paths
 
 __all__ = [
     "InputKind",
     "InputSpec",
     "PathValues",
+    "equity_claims",
     "evaluate",
     "input_summaries",
     "inputs",
+    "limited",
+    "runway_cash",
     "segment_revenue",
 ]
 
@@ -346,6 +349,12 @@ def evaluate(scenario: Scenario, draws: Mapping[str, FloatArray]) -> PathValues:
             equity_clean = equity
         elif offering.deal is not None:
             equity_clean = settle(offering, equity_clean, discount, rule).equity
+    # Limited liability on the company's whole equity, the offer's new money included
+    # (losses the going concern has yet to fund would burn that too): never below 0.
+    equity, equity_clean = limited(equity), limited(equity_clean)
+    by_method = {k: limited(e) for k, e in by_method.items()}
+    if deal is not None:
+        deal = replace(deal, equity=equity)
         per_share = deal.value_per_share
     after = _aftermarket(scenario, draws, deal)
     offer = {}
@@ -422,21 +431,26 @@ def segment_revenue(scenario: Scenario, draws: Mapping[str, FloatArray]) -> Floa
     """Segment revenue before shocks, (segments, horizon + 1, n), the base year in row 0.
 
     ``l_st = l_term + (l_s1 - l_term) * fade^(t-1) + vol_s * e_st`` and
-    ``R_st = R_s0 * exp(sum_{k<=t} l_sk)`` (DESIGN.md section 3, "Growth").
+    ``R_st = R_s0 * exp(sum_{k<=t} l_sk)`` (DESIGN.md section 3, "Growth"); a segment whose
+    growth is given year by year has ``l_st = log(1 + growth[t]) + vol_s * e_st``.
     """
     horizon = scenario.horizon
     n = len(draws["valuation.net_cash"])
     raw = np.empty((len(scenario.segments), horizon + 1, n))
     for s, seg in enumerate(scenario.segments):
         key = f"segments.{seg.name}"
-        l1 = np.log1p(draws[f"{key}.growth"])
+        by_year = seg.growth_by_year is not None
+        l1 = None if by_year else np.log1p(draws[f"{key}.growth"])
         l_term = math.log1p(seg.terminal_growth)
         noise = draws.get(f"{key}.noise")
         raw[s, 0] = draws[f"{key}.revenue"]
         log_level = np.zeros(n)
         for t in range(1, horizon + 1):
-            fade = seg.fade ** (t - 1)
-            log_level += l_term * (1.0 - fade) + l1 * fade
+            if l1 is None:  # growth given year by year: no fade
+                log_level += np.log1p(draws[growth_entry(key, t)])
+            else:
+                fade = seg.fade ** (t - 1)
+                log_level += l_term * (1.0 - fade) + l1 * fade
             if noise is not None:
                 log_level += seg.volatility * noise[t - 1]
             raw[s, t] = np.exp(log_level)
@@ -539,10 +553,13 @@ def _equity(
     v: int,
 ) -> tuple[FloatArray, FloatArray, FloatArray, dict[str, FloatArray]]:
     """Equity (n,), equity without shocks (n,) and the multiple (n,): the method's EV
-    plus net cash and IPO proceeds; and for method ``both`` each method's equity by name
-    (``"multiple"``, ``"dcf"``; empty for the others)."""
+    plus net cash and IPO proceeds less the options (:func:`equity_claims`), before the
+    floor of limited liability (:func:`evaluate` applies it once the deal's proceeds are
+    in); and for method ``both`` each method's equity by name (``"multiple"``, ``"dcf"``;
+    empty for the others)."""
     method = scenario.valuation
-    cash = draws["valuation.net_cash"] + draws["valuation.ipo_proceeds"]
+    claims = equity_claims(draws)
+    runway = runway_cash(scenario, draws)
     valued = method.enterprise_value(
         Paths(
             shocked.revenue,
@@ -551,17 +568,47 @@ def _equity(
             conc.hhi,
             shocked.log_multiple_hit,
             draws,
+            runway,
         )
     )
-    equity = valued.ev + cash
-    by_method = {k: ev + cash for k, ev in (valued.ev_by_method or {}).items()}
+    equity = valued.ev + claims
+    by_method = {k: ev + claims for k, ev in (valued.ev_by_method or {}).items()}
     if shocked.log_multiple_hit is None:
         return equity, equity, valued.multiple, by_method
     clean_revenue = shocked.revenue_clean
     clean = method.enterprise_value(
-        Paths(clean_revenue, clean_revenue, v, conc.hhi_clean, None, draws)
+        Paths(clean_revenue, clean_revenue, v, conc.hhi_clean, None, draws, runway)
     )
-    return equity, clean.ev + cash, valued.multiple, by_method
+    return equity, clean.ev + claims, valued.multiple, by_method
+
+
+def equity_claims(draws: Mapping[str, FloatArray]) -> FloatArray:
+    """What turns EV into equity before the offer (n,): net cash + ``ipo_proceeds``, less
+    the employee options (``valuation.options_value``, a claim on the equity) if any."""
+    out: FloatArray = draws["valuation.net_cash"] + draws["valuation.ipo_proceeds"]
+    options = draws.get("valuation.options_value")
+    if options is not None:
+        out = out - options
+    return out
+
+
+def limited(equity: FloatArray) -> FloatArray:
+    """Limited liability: ``max(equity, 0)``; the owners lose at most their stake."""
+    out: FloatArray = np.maximum(equity, 0.0)
+    return out
+
+
+def runway_cash(scenario: Scenario, draws: Mapping[str, FloatArray]) -> FloatArray:
+    """The cash a DCF's runway rule lets a company burn (n,): net cash + ``ipo_proceeds``
+    + the deal's net proceeds at the lowest offer price without either option (the least
+    the deal raises; the path's own price depends on the value the runway decides, so it
+    cannot be used)."""
+    out: FloatArray = draws["valuation.net_cash"] + draws["valuation.ipo_proceeds"]
+    offering = scenario.offering
+    if offering is not None and offering.deal is not None:
+        least = proceeds_per_price(offering, upsize=False, greenshoe=False)
+        out = out + least * floor_price(offering)
+    return out
 
 
 def _share_path(base: FloatArray, end: FloatArray, horizon: int) -> FloatArray:

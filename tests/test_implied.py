@@ -24,8 +24,10 @@ from sim.valuation.dcf import FAILURE_DRAW
 DATA = Path(__file__).parent / "data"
 ROOT = Path(__file__).parent.parent
 
-# dcf_small's company is worth HK$4-38 a share by DCF for target margins of -100%..100%
-# (its own range, HK$151-165, is out of reach): a range and grid inside and across that.
+# dcf_small's company is worth HK$0.4-38 a share by DCF for target margins of -100%..100%
+# (its own range, HK$151-165, is out of reach): a range inside that, a grid (HK$2-60, in
+# the range's HK$2 steps) across its top. (HK$4 at -100% before a failed path stopped
+# gaining from a negative going concern, issue 21.)
 SIMPLE = {
     "shares_outstanding": 313_635_308,
     "price_range": ["HK$8", "HK$10"],
@@ -65,7 +67,8 @@ def _fair_per_share(
     draws[FAILURE_DRAW] = np.zeros(margins.size)  # every path fails: 0 < p
     failed = evaluate(sc, draws).pre_offer
     assert going is not None and failed is not None
-    np.testing.assert_allclose(failed - cash, d * np.maximum(going - cash, 0.0), rtol=1e-12)
+    ev = going - cash  # a failed path keeps d x a positive EV; a negative one stays
+    np.testing.assert_allclose(failed - cash, np.where(ev > 0, d * ev, ev), rtol=1e-12)
     pre_offer = (1 - p) * going + p * failed
     return (pre_offer + proceeds_per_price(offering) * prices) / shares_after(offering)
 
@@ -88,8 +91,9 @@ def test_the_implied_margin_rises_with_price_and_is_none_out_of_reach() -> None:
     assert sc.offering is not None
     prices = grid_prices(sc.offering)
     implied = implied_target_margins(sc, prices)
-    # The grid HK$1-60 runs from below the value at -100% to above the value at 100%.
-    assert implied[0] is None and implied[-1] is None
+    # The grid's top, HK$60, is above the value at 100%; its bottom, HK$2, above the
+    # value at -100% (HK$0.4).
+    assert implied[-1] is None and implied[0] is not None
     inside = [m for m in implied if m is not None]
     assert all(BRACKET[0] < m < BRACKET[1] for m in inside)
     assert inside == sorted(inside) and len(set(inside)) == len(inside)
@@ -116,9 +120,9 @@ def test_summary_json_csv_and_the_page_sentence_carry_the_implied_margin() -> No
     assert [p["implied_target_margin"] for p in data] == [
         p.implied_target_margin for p in s.pricing
     ]
-    assert data[0]["implied_target_margin"] is None
+    assert data[-1]["implied_target_margin"] is None  # HK$60: out of reach
     rows = [r for r in csv.DictReader(io.StringIO(s.to_csv())) if r["kind"] == "pricing"]
-    assert rows[0]["implied_target_margin"] == ""
+    assert rows[-1]["implied_target_margin"] == ""
     low, high = (p for p in s.pricing if p.in_range)
     assert low.implied_target_margin is not None and high.implied_target_margin is not None
     assert [float(r["implied_target_margin"]) for r in rows if r["implied_target_margin"]] == [

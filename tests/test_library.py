@@ -67,25 +67,26 @@ MUTATIONS: list[tuple[str, str, str, Any]] = [
         "aftermarket.volatility",
         0.05,
     ),
-    # The DCF: growth that never fades, a margin in the wrong unit (-35% for -350%), a
-    # WACC below the risk-free rate plus any premium, the API's gross margin as the
-    # target operating margin, the target margin reached in two years, a drift of +300%.
+    # The DCF: growth that never fades, Hailuo sold in Singapore alone, a US restriction
+    # at 40% a year, ten times the net cash (the 亿/bn slip: a runway the cash then funds,
+    # and a value that reaches the range and the brief's peak), the target margin reached
+    # in two years.
     ("dcf", "ten years of the baseline's growth", "segments.open_platform.fade", 1.0),
     (
         "dcf",
-        "the DCF's median equity is mostly the cash",
-        "valuation.operating_margin",
-        -0.35,
+        "2026's largest region near the prospectus' largest",
+        "segments.hailuo.regions",
+        {"SG": 1.0},
     ),
-    ("dcf", "fair value per share reaches the range's low", "valuation.wacc", 0.06),
     (
         "dcf",
-        "the DCF is below the last private round",
-        "valuation.target_margin",
-        {"dist": "triangular", "min": 0.5, "mode": 0.694, "max": 0.8},
+        "a US restriction by the listing year",
+        "shocks.us-restriction.annual_probability",
+        0.4,
     ),
+    ("dcf", "fair value per share reaches the range's low", "valuation.net_cash", "9.5bn"),
     ("dcf", "median first-day return", "valuation.margin_year", 2027),
-    ("dcf", "the brief's 25 bn at the six-month peak", "aftermarket.drift", 3.0),
+    ("dcf", "the brief's 25 bn at the six-month peak", "valuation.net_cash", "9.5bn"),
     # The bull: API growth below the baseline's, a hot window priced near the cold one,
     # a debut that closes at fair value, a calm market.
     ("bull", "FY2026 revenue median", "segments.open_platform.growth.p50", 0.5),

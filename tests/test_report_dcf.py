@@ -72,7 +72,9 @@ def test_the_parts_add_up_to_the_dcf_of_each_kept_path(method: str) -> None:
     assert np.allclose(parts.ev, values.multiple * values.revenue[:, 2], rtol=1e-12)
     going = parts.explicit + parts.terminal
     assert np.array_equal(parts.ev[~parts.failed], going[~parts.failed])
-    assert np.allclose(parts.ev[parts.failed], 0.3 * np.maximum(going[parts.failed], 0.0))
+    fails = going[parts.failed]  # d x a positive going concern; a negative one stays
+    assert np.allclose(parts.ev[parts.failed], np.where(fails > 0, 0.3 * fails, fails))
+    assert np.all(parts.ev <= going)  # the bridge's failure step never adds value
     assert 0.1 < parts.failed.mean() < 0.3  # failure_probability 0.2
     # The margin path: the base year's margin, the target from margin_year (2029) on.
     assert np.allclose(parts.margin[0], -1.5)
@@ -92,6 +94,9 @@ def test_the_dcf_page_states_its_bridge_in_means() -> None:
     assert fmt.money(float(parts.terminal.mean()), short=True) in texts
     assert any("operating margin by year" in t for t in texts)
     assert any("terminal value's share" in t for t in texts)
+    # The failure rule is stated; the failure step is the (non-positive) mean change.
+    assert any("Failure never adds value" in t and "limited liability" in t for t in texts)
+    assert fmt.money(float((parts.ev - parts.going_concern).mean()), short=True) in texts
 
 
 def test_the_methods_page_sets_the_two_side_by_side(tmp_path: Path) -> None:

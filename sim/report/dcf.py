@@ -16,6 +16,8 @@ from matplotlib.ticker import MaxNLocator, PercentFormatter
 
 from sim import format as fmt
 from sim.engine import Kept
+from sim.model import equity_claims, runway_cash
+from sim.offering import offer_price, proceeds_per_price
 from sim.report.axes import _median_line, _set_money_axis
 from sim.report.layout import _Ctx, _message, _note
 from sim.report.style import _EVENT, _INK, _MUTED, _OFFER
@@ -50,6 +52,17 @@ def _methods_apply(scenario: Scenario) -> bool:
     return isinstance(scenario.valuation, Both)
 
 
+def _kept_draws(scenario: Scenario, kept: Kept) -> dict[str, FloatArray]:
+    """Every scalar input on the kept paths; a fixed input is its one value."""
+    n = kept.n
+    return {
+        name: kept.inputs[name]
+        if name in kept.inputs
+        else np.full(n, float(dist.ppf(np.array([0.5]))[0]))
+        for name, dist in scenario.scalar_inputs().items()
+    }
+
+
 def kept_parts(scenario: Scenario, kept: Kept) -> DcfParts | None:
     """The DCF's parts on the kept paths (None without a DCF).
 
@@ -59,23 +72,43 @@ def kept_parts(scenario: Scenario, kept: Kept) -> DcfParts | None:
     dcf = _dcf_of(scenario)
     if dcf is None:
         return None
-    n = kept.n
-    draws = {
-        name: kept.inputs[name]
-        if name in kept.inputs
-        else np.full(n, float(dist.ppf(np.array([0.5]))[0]))
-        for name, dist in dcf.inputs().items()
-    }
+    draws = _kept_draws(scenario, kept)
     revenue = np.ascontiguousarray(kept.values.revenue.T)
     row = scenario.valuation.year - scenario.base_year
-    return dcf.components(Paths(revenue, revenue, row, kept.values.hhi, None, draws))
+    cash = runway_cash(scenario, draws)
+    return dcf.components(Paths(revenue, revenue, row, kept.values.hhi, None, draws, cash))
+
+
+def failure_rule(dcf: Dcf) -> str:
+    """The failure rule the page states (docs/scenarios.md says the same)."""
+    fixed = (
+        "fixed chance: a failed path's business fetches distress proceeds x its "
+        "going-concern EV where that is positive; a negative one stays as it is."
+    )
+    runway = (
+        "runway: a path fails in the first year its cumulative free cash flow uses up its "
+        "cash at listing, and keeps distress proceeds x the rest of the business then, "
+        "less the shortfall."
+    )
+    rules = {"fixed": [fixed], "runway": [runway], "both": [fixed, runway]}[dcf.failure]
+    return "\n".join(
+        [
+            "Failure never adds value: a failed path's EV is at most its going concern's. "
+            "Equity = max(EV + net cash + IPO proceeds - options, 0): limited liability.",
+            *(f"Failure by {r}" for r in rules),
+        ]
+    )
 
 
 # --------------------------------------------------------------------------- dcf.png
 
 
 def _fig_dcf(ctx: _Ctx) -> Figure:
+    dcf = _dcf_of(ctx.scenario)
+    assert dcf is not None
     fig, body = ctx.page(f"The DCF: where its value comes from: {ctx.summary.run.scenario}")
+    # The rule under the plots, inside the body (the layout makes room for it).
+    body.supxlabel(ctx.drawable(failure_rule(dcf)), fontsize=7.5, color=_MUTED, ha="left", x=0.01)
     axes = body.subplot_mosaic([["bridge", "bridge"], ["margin", "share"]], height_ratios=(1, 1))
     parts = kept_parts(ctx.scenario, ctx.kept)
     if parts is None or ctx.kept.n == 0:
@@ -95,16 +128,37 @@ def _bridge(ctx: _Ctx, ax: Axes, parts: DcfParts) -> None:
     explicit, terminal = float(parts.explicit.mean()), float(parts.terminal.mean())
     going = explicit + terminal
     ev = float(parts.ev.mean())
-    cash = float(equity.mean()) - ev
+    # Each path's equity is max(EV + claims + the deal's proceeds at its price, 0): the
+    # floor's lift is limited liability, the rest the cash and the options.
+    sc = ctx.scenario
+    draws = _kept_draws(sc, ctx.kept)
+    claims = equity_claims(draws)
+    options = draws.get("valuation.options_value")
+    before = parts.ev + claims
+    if sc.offering is not None:  # the DCF's own offer price on each path
+        price = offer_price(sc.offering, before, draws["offering.ipo_discount"])
+        before = before + proceeds_per_price(sc.offering) * price
+    lift = float(np.mean(np.maximum(before, 0.0) - before))
+    owed = 0.0 if options is None else float(options.mean())
+    total = float(equity.mean())
+    cash = float(before.mean()) - ev + owed
+    failed = f"failure\n({fmt.pct(float(parts.failed.mean()))} of paths)"
     steps = [
         ("explicit years'\ncash flows (PV)", 0.0, explicit, False),
         ("terminal value\n(PV)", explicit, terminal, False),
         ("going-concern\nEV", 0.0, going, True),
-        (f"failure\n({fmt.pct(float(parts.failed.mean()))} of paths)", going, ev - going, False),
+        (failed, going, ev - going, False),
         ("EV", 0.0, ev, True),
         ("net cash and\nIPO proceeds", ev, cash, False),
-        ("equity value\n(DCF)", 0.0, ev + cash, True),
     ]
+    at = ev + cash
+    if options is not None:
+        steps.append(("employee\noptions", at, -owed, False))
+        at -= owed
+    if lift > 0.0:
+        steps.append(("limited liability\n(equity >= 0)", at, lift, False))
+        at += lift
+    steps.append(("equity value\n(DCF)", 0.0, total, True))
     tops = []
     for i, (_label, start, change, total) in enumerate(steps):
         colour = ctx.colour if total else (_EVENT if change < 0 else _MUTED)
@@ -137,7 +191,10 @@ def _margin_fan(ctx: _Ctx, ax: Axes, parts: DcfParts) -> None:
     """The operating margin's median and bands by year, base year first."""
     sc = ctx.scenario
     years = np.array((sc.base_year, *sc.years))
-    qs = np.quantile(parts.margin, _BANDS, axis=1)
+    margin = parts.margin
+    if np.isnan(margin[0]).all():  # margins by year, no base-year margin given
+        years, margin = years[1:], margin[1:]
+    qs = np.quantile(margin, _BANDS, axis=1)
     ax.fill_between(years, qs[0], qs[4], color=ctx.colour, alpha=0.18, lw=0, label="5–95%")
     ax.fill_between(years, qs[1], qs[3], color=ctx.colour, alpha=0.38, lw=0, label="25–75%")
     ax.plot(years, qs[2], "o-", color=ctx.colour, lw=2, ms=4, label="median")
@@ -145,17 +202,18 @@ def _margin_fan(ctx: _Ctx, ax: Axes, parts: DcfParts) -> None:
         _note(ax, f"{med:.0%}", (yr, med), offset=(0, 6), ha="center", fontsize=7.5, color=_INK)
     dcf = _dcf_of(sc)
     assert dcf is not None
-    ax.axvline(dcf.margin_year, color=_MUTED, ls=":", lw=1)
-    _note(
-        ax,
-        f"target reached {dcf.margin_year}",
-        (dcf.margin_year, 0.0),
-        xycoords=("data", "axes fraction"),
-        offset=(3, 3),
-        va="bottom",
-        fontsize=7.5,
-        color=_MUTED,
-    )
+    if dcf.margin_year is not None:
+        ax.axvline(dcf.margin_year, color=_MUTED, ls=":", lw=1)
+        _note(
+            ax,
+            f"target reached {dcf.margin_year}",
+            (dcf.margin_year, 0.0),
+            xycoords=("data", "axes fraction"),
+            offset=(3, 3),
+            va="bottom",
+            fontsize=7.5,
+            color=_MUTED,
+        )
     ax.axhline(0, color=_INK, lw=0.8)
     ax.yaxis.set_major_formatter(PercentFormatter(xmax=1.0, decimals=0))
     ax.set_xticks(years, [str(y) for y in years])

@@ -32,6 +32,9 @@ def _pretty_input(name: str, labels: Mapping[str, str] = _INPUT_NAMES) -> str:
     """``segments.hailuo.growth`` -> ``hailuo: growth``: an input's name for readers."""
     if name in labels:
         return labels[name]
+    base, bracket, k = name.partition("[")
+    if bracket and k.endswith("]"):  # one year of a year-by-year input: "...wacc[3]"
+        return f"{_pretty_input(base, labels)}, year {k[:-1]}"
     parts = name.split(".")
     if len(parts) == 3 and parts[0] in ("segments", "shocks"):
         return f"{parts[1]}: {parts[2].replace('_', ' ')}"

@@ -152,6 +152,13 @@ def build_scenario(raw: Mapping[str, Any], *, source: Path | None, own_name: str
     for table, path in seg_entries:
         segments.append(_parse_segment(table, path, region_tuple, money, fraction))
     _unique([s.name for s in segments], "segments", "segment")
+    for seg in segments:
+        if seg.growth_by_year is not None and len(seg.growth_by_year) != len(years):
+            raise ScenarioError(
+                f"expected one growth rate per simulated year, {len(years)} "
+                f"({years[0]}..{years[-1]}), got {len(seg.growth_by_year)}",
+                path=f"segments.{seg.name}.growth",
+            )
 
     shocks = [
         _parse_shock(t, p, region_tuple, [s.name for s in segments], fraction)
@@ -363,8 +370,25 @@ def _parse_segment(
     _dist_in(revenue, t.key("revenue"), 0.0, math.inf, what="revenue")
     booked_raw = t.get("booked")
     booked = None if booked_raw is None else _booked(booked_raw, revenue, t.key("booked"), money)
-    growth = parse_distribution(t.need("growth"), path=t.key("growth"), value=fraction)
-    _dist_in(growth, t.key("growth"), -1.0, math.inf, lo_open=True, what="growth")
+    growth_raw = t.need("growth")
+    by_year = None
+    if isinstance(growth_raw, list):
+        # One entry per simulated year (the caller checks the count), no fade.
+        if not growth_raw:
+            raise ScenarioError(
+                "expected one growth rate per simulated year, got none", path=t.key("growth")
+            )
+        by_year = tuple(
+            _growth(entry, f"{t.key('growth')}[{k}]", fraction)
+            for k, entry in enumerate(growth_raw, start=1)
+        )
+        if t.has("fade"):
+            raise ScenarioError(
+                "growth given year by year does not fade: drop fade", path=t.key("fade")
+            )
+        growth = by_year[0]
+    else:
+        growth = _growth(growth_raw, t.key("growth"), fraction)
     fade = _num(t.get("fade", 1.0), t.key("fade"), lo=0.0, hi=1.0)
     terminal = fraction(t.get("terminal_growth", 0.0), t.key("terminal_growth"))
     if terminal <= -1.0:
@@ -382,7 +406,14 @@ def _parse_segment(
     if horizon_raw is not None:
         at_horizon = _parse_shares(horizon_raw, t.key("regions_at_horizon"), regions, fraction)
     t.done()
-    return Segment(name, revenue, growth, fade, terminal, vol, shares, kappa, at_horizon, booked)
+    return Segment(
+        name, revenue, growth, fade, terminal, vol, shares, kappa, at_horizon, booked, by_year
+    )
+
+
+def _growth(value: object, path: str, fraction: Callable[[object, str], float]) -> Distribution:
+    growth = parse_distribution(value, path=path, value=fraction)
+    return _dist_in(growth, path, -1.0, math.inf, lo_open=True, what="growth")
 
 
 def _booked(
@@ -542,6 +573,41 @@ class _ValuationKeys:
         lo_open: bool = False,
         what: str = "",
     ) -> Distribution:
+        path = self.path(key)
+        return self._read(self._value(key, default), path, unit, lo, hi, lo_open, what)
+
+    def distributions(
+        self,
+        key: str,
+        *,
+        unit: Unit = "number",
+        lo: float = -math.inf,
+        hi: float = math.inf,
+        lo_open: bool = False,
+        what: str = "",
+    ) -> tuple[Distribution, ...] | None:
+        value = self.table.data.get(key)
+        if not isinstance(value, list):
+            return None
+        self.table.get(key)  # taken
+        path = self.path(key)
+        if not value:
+            raise ScenarioError("expected one entry per simulated year, got none", path=path)
+        return tuple(
+            self._read(entry, f"{path}[{k}]", unit, lo, hi, lo_open, what)
+            for k, entry in enumerate(value, start=1)
+        )
+
+    def _read(
+        self,
+        value: object,
+        path: str,
+        unit: Unit,
+        lo: float,
+        hi: float,
+        lo_open: bool,
+        what: str,
+    ) -> Distribution:
         fx = self.fx
         readers: dict[str, Callable[[object, str], float]] = {
             "number": plain_number,
@@ -549,8 +615,7 @@ class _ValuationKeys:
             "money": lambda v, p: parse_money(v, path=p, fx=fx),
             "signed_money": lambda v, p: parse_money(v, path=p, fx=fx, allow_negative=True),
         }
-        path = self.path(key)
-        dist = parse_distribution(self._value(key, default), path=path, value=readers[unit])
+        dist = parse_distribution(value, path=path, value=readers[unit])
         if lo > -math.inf or hi < math.inf:
             _dist_in(dist, path, lo, hi, lo_open=lo_open, what=what)
         return dist

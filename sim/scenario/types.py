@@ -77,6 +77,7 @@ class Segment:
     region_concentration: float | None
     shares_at_horizon: tuple[float, ...] | None
     booked: float | None = None
+    growth_by_year: tuple[Distribution, ...] | None = None
 
 
 @dataclass(frozen=True, slots=True, eq=False)
@@ -379,7 +380,11 @@ class Scenario:
                 {
                     "name": s.name,
                     "revenue": s.revenue.to_dict(),
-                    "growth": s.growth.to_dict(),
+                    "growth": (
+                        s.growth.to_dict()
+                        if s.growth_by_year is None
+                        else [d.to_dict() for d in s.growth_by_year]
+                    ),
                     "fade": s.fade,
                     "terminal_growth": s.terminal_growth,
                     "volatility": s.volatility,
@@ -447,6 +452,12 @@ class Scenario:
         }
 
 
+def growth_entry(segment_key: str, k: int) -> str:
+    """The input name of year k's growth (k from 1) of a segment whose growth is given year
+    by year: ``growth_entry("segments.x", 2) == "segments.x.growth[2]"``."""
+    return f"{segment_key}.growth[{k}]"
+
+
 def _scalar_inputs(
     segments: Sequence[Segment],
     shocks: Sequence[Shock],
@@ -459,7 +470,11 @@ def _scalar_inputs(
     out: dict[str, Distribution] = {}
     for seg in segments:
         out[f"segments.{seg.name}.revenue"] = seg.revenue
-        out[f"segments.{seg.name}.growth"] = seg.growth
+        if seg.growth_by_year is None:
+            out[f"segments.{seg.name}.growth"] = seg.growth
+        else:
+            for k, dist in enumerate(seg.growth_by_year, start=1):
+                out[growth_entry(f"segments.{seg.name}", k)] = dist
     for shock in shocks:
         out[f"shocks.{shock.name}.annual_probability"] = shock.annual_probability
         out[f"shocks.{shock.name}.severity"] = shock.severity

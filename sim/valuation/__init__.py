@@ -130,6 +130,21 @@ class Keys(Protocol):
         """
         ...
 
+    def distributions(
+        self,
+        key: str,
+        *,
+        unit: Unit = "number",
+        lo: float = -math.inf,
+        hi: float = math.inf,
+        lo_open: bool = False,
+        what: str = "",
+    ) -> tuple[Distribution, ...] | None:
+        """The entries of ``key`` when it is an array (one per simulated year), each read
+        as :meth:`distribution` reads a value, its path ``"valuation.<key>[k]"`` (k from
+        1); ``None`` when the key is absent or not an array."""
+        ...
+
 
 class Shared(NamedTuple):
     """The keys every method takes, parsed by the loader before the method's own."""
@@ -157,6 +172,10 @@ class Paths:
         or the year before; ``None`` on the unshocked pass and in a scenario without shocks.
     draws : mapping of str to (n,) arrays
         Every input of the block by name, the method's own scalar inputs among them.
+    cash : (n,) or None
+        The cash a failing company can burn: net cash, IPO proceeds and the deal's
+        proceeds at the range's low (:func:`sim.model.runway_cash`); None: net cash plus
+        ``ipo_proceeds`` from ``draws``.
     """
 
     revenue: FloatArray
@@ -165,6 +184,7 @@ class Paths:
     hhi: FloatArray
     log_multiple_hit: FloatArray | None
     draws: Mapping[str, FloatArray]
+    cash: FloatArray | None = None
 
 
 @dataclass(frozen=True, slots=True, eq=False)
