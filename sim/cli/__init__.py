@@ -14,6 +14,7 @@ whole, so it holds exactly one run's files.
 from __future__ import annotations
 
 import argparse
+import io
 import json
 import signal
 import sys
@@ -33,6 +34,7 @@ from sim.cli.printing import (
     _print_scenario,
     _print_summary,
     _print_sweep,
+    _summary_line,
 )
 from sim.errors import SimError
 from sim.outputs import Stopped, check_out, write_outputs
@@ -57,6 +59,10 @@ UNITS_HELP = (
     "money axes of the report: usd (USD only), yi (亿 = 10⁸ USD as the scale), both (USD "
     "with a 亿 scale opposite); default auto: both where the scenario writes 亿 or 万, "
     "else usd"
+)
+REFERENCE_HELP = (
+    "the [scenario] name every other scenario is compared against (runs first); "
+    "default: the scenario named baseline if there is one, else the first"
 )
 #: The exit code of an internal error (a bug in ipo-sim).
 INTERNAL_ERROR = 3
@@ -230,6 +236,7 @@ def _parser() -> argparse.ArgumentParser:
         "json is always written",
     )
     run.add_argument("--units", choices=UNITS, default="auto", help=UNITS_HELP)
+    run.add_argument("--reference", metavar="NAME", help=REFERENCE_HELP)
     run.set_defaults(func=_cmd_run)
 
     compare = add(
@@ -250,6 +257,7 @@ def _parser() -> argparse.ArgumentParser:
         help="comma list of json, pdf, png (default: all three)",
     )
     compare.add_argument("--units", choices=UNITS, default="auto", help=UNITS_HELP)
+    compare.add_argument("--reference", metavar="NAME", help=REFERENCE_HELP)
     compare.add_argument(
         "--attribution-paths",
         type=_non_negative_int,
@@ -560,6 +568,12 @@ def _cmd_run(args: argparse.Namespace) -> int:
     batch = _Batch(args, *_scenario_files(args.scenarios))
     loaded = _load_all(batch)
     names = _distinct_names([s for _, s in loaded])
+    if loaded:
+        from sim.compare import order_by_reference, reference_index
+
+        # The reference runs first: it is the comparison's first column and colour.
+        loaded = order_by_reference(loaded, reference_index(names, args.reference))
+        names = [s.name for _, s in loaded]
     if len(loaded) > 1 and COMPARISON in names:
         raise SimError(
             f"a scenario named {COMPARISON!r} would share its folder with the comparison "
@@ -570,7 +584,9 @@ def _cmd_run(args: argparse.Namespace) -> int:
     summaries: list[Summary] = []
     for i, (path, scenario) in enumerate(loaded):
         batch.progress(path, "run")
-        done = batch.attempt(path, partial(_run_one, scenario, args, formats, i))
+        done = batch.attempt(
+            path, partial(_run_one, scenario, args, formats, i, several=len(loaded) > 1)
+        )
         if done is None:
             continue
         if done[1].failed:
@@ -586,13 +602,20 @@ def _cmd_run(args: argparse.Namespace) -> int:
 
 
 def _run_one(
-    scenario: Scenario, args: argparse.Namespace, formats: list[str], colour: int
+    scenario: Scenario,
+    args: argparse.Namespace,
+    formats: list[str],
+    colour: int,
+    several: bool = False,
 ) -> tuple[Result, Summary]:
-    """Simulate one scenario, write its folder and print its summary."""
+    """Simulate one scenario, write its folder (with ``summary.txt``, the text printed
+    after a run) and print its summary: whole, or in one line in a batch (``several``)."""
     from sim.summary import summarise
 
     result = _simulate(scenario, args)
     summary = summarise(result)
+    text = io.StringIO()
+    _print_summary(summary, text, valuation=scenario.valuation)
     written = write_outputs(
         args.out / scenario.name,
         partial(
@@ -603,10 +626,16 @@ def _run_one(
             colour=colour,
             quiet=args.quiet,
             units=args.units,
+            text=text.getvalue(),
         ),
     )
-    _print_summary(summary, sys.stdout, valuation=scenario.valuation)
-    print(f"  wrote {_count(len(written), 'file')} to {args.out / scenario.name}/")
+    wrote = f"wrote {_count(len(written), 'file')} to {args.out / scenario.name}/"
+    if several:
+        # A batch: one line each (the full text is the folder's summary.txt).
+        print(f"{_summary_line(summary)}; {wrote}")
+    else:
+        sys.stdout.write(text.getvalue())
+        print(f"  {wrote}")
     return result, summary
 
 
@@ -631,7 +660,12 @@ def _cmd_compare(args: argparse.Namespace) -> int:
     scenarios = [load_scenario(p) for p in args.scenarios]
     if len(scenarios) < 2:
         raise SimError("compare needs at least two scenarios")
-    _distinct_names(scenarios)
+    from sim.compare import order_by_reference, reference_index
+
+    ref = reference_index(_distinct_names(scenarios), args.reference)
+    # The reference first: its seed is the runs' and every difference is against it.
+    scenarios = order_by_reference(scenarios, ref)
+    args.scenarios = order_by_reference(args.scenarios, ref)
     check_out(args.out, [COMPARISON])
     # One seed, path count and sampler for all: the runs then share common random
     # numbers and their differences are measured path by path.
@@ -740,9 +774,13 @@ def _render_outputs(
     colour: int = 0,
     quiet: bool = True,
     units: UnitsChoice = "auto",
+    text: str = "",
 ) -> list[Path]:
     files = [folder / "summary.json"]
     files[0].write_text(summary.to_json(), encoding="utf-8")
+    if text:
+        files.append(folder / "summary.txt")
+        files[-1].write_text(text, encoding="utf-8")
     if "csv" in formats:
         files.append(folder / "summary.csv")
         # utf-8-sig: a byte-order mark, so that Excel reads 亿 and other non-ASCII labels
