@@ -74,8 +74,8 @@ def test_a_12_scenario_batch_keeps_every_name_and_label_whole(
     assert "…" not in text and "..." not in text
     assert "Football field" in text
     names = [p.name for p in written]
-    assert "comparison_football.png" in names and "comparison_values_2.png" in names
-    # Ten violins a page: 12 scenarios take two pages, each headed as such.
+    assert "comparison_football_2.png" in names and "comparison_values_2.png" in names
+    # Ten bars or violins a page: 12 scenarios take two pages, each headed as such.
     assert "Equity value at listing by scenario (page 2 of 2)" in text
 
 
@@ -101,16 +101,20 @@ def test_the_football_field_draws_the_summaries_quantiles(
 
     results, summaries = batch
     c = _Cmp(results, summaries, choose_fonts(), compare(results, summaries), "usd")
-    fig = _fig_football(c)
-    ax = fig.axes[0]
-    bars = [
-        p for p in ax.patches if isinstance(p, Rectangle) and p.get_height() == pytest.approx(0.46)
-    ]
+    bars = []
+    texts = []
+    for page in range(2):  # ten scenarios a page
+        ax = _fig_football(c, page).axes[0]
+        bars += [
+            p
+            for p in ax.patches
+            if isinstance(p, Rectangle) and p.get_height() == pytest.approx(0.46)
+        ]
+        texts += [t.get_text() for t in ax.texts]
     assert len(bars) == len(results)
     for bar, s in zip(bars, summaries, strict=True):
         q = s.equity.quantiles
         assert bar.get_x() == pytest.approx(q.at(0.1))
         assert bar.get_x() + bar.get_width() == pytest.approx(q.at(0.9))
-    texts = [t.get_text() for t in ax.texts]
     for s in summaries:
         assert "median " + fmt.money(s.equity.quantiles.median, short=True) in texts

@@ -29,7 +29,7 @@ from sim.report.layout import _Measure, _page, _text_page
 from sim.report.style import _INK, _MUTED, PAGE
 
 #: Scenarios per page of the overview table, and targets per page of the targets' key.
-SCENARIOS_PER_PAGE = 12
+SCENARIOS_PER_PAGE = 15
 TARGETS_PER_PAGE = 14
 #: Scenarios (rows) and targets (columns) per page of the probability grids.
 GRID_ROWS = 15
@@ -52,15 +52,9 @@ def _fig_overview(c: _Cmp, page: int = 0) -> Figure:
         if n > 1
         else (f"Scenario comparison: {c.reference} alone")
     )
-    ax.text(
-        0.03,
-        0.965,
-        c.drawable(title) + _page_note(page, len(chunks)),
-        fontsize=16,
-        fontweight="bold",
-        va="top",
-    )
-    y = 0.915
+    head = _wrapped(m, c.drawable(title) + _page_note(page, len(chunks)), 780, 16, bold=True)
+    ax.text(0.03, 0.965, head, fontsize=16, fontweight="bold", va="top")
+    y = 0.915 - 0.04 * head.count("\n")
     if page == 0:
         y = _how(c, ax, y)
     ax.text(
@@ -92,14 +86,14 @@ def _fig_overview(c: _Cmp, page: int = 0) -> Figure:
             ]
         )
         colours.append([None, c.colour(i), *[None] * 10])
-    widths = (0.03, 0.30, 0.06, 0.08, 0.055, 0.125, 0.05, 0.05, 0.055, 0.05, 0.05, 0.05)
+    widths = (0.03, 0.33, 0.05, 0.07, 0.05, 0.11, 0.05, 0.05, 0.05, 0.05, 0.05, 0.05)
     header = (
         "",
         "scenario",
         "paths",
         "seed",
         "sampler",
-        "SHA-256 (first 16)",
+        "SHA-256, first 16",
         "p5",
         "p10",
         "median",
@@ -117,7 +111,7 @@ def _fig_overview(c: _Cmp, page: int = 0) -> Figure:
         align=("center", "left", "right", "right", "left", "left", *["right"] * 6),
         page_pt=_PAGE_PT,
         colours=colours,
-        one_line=(False, True, *[False] * 10),
+        one_line=(False, *[True] * 11),
     )
     _swatches(c, ax, edges, chunks[page], 0.03 + widths[0] / 2)
     y = edges[-1]

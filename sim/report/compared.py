@@ -140,10 +140,12 @@ def _fits(m: _Measure, s: str, width_pt: float, fontsize: float, bold: bool) -> 
     return lo
 
 
-def _one_line(m: _Measure, s: str, width_pt: float, fontsize: float, floor: float) -> float:
+def _one_line(
+    m: _Measure, s: str, width_pt: float, fontsize: float, floor: float, *, bold: bool = False
+) -> float:
     """The font size, from ``fontsize`` down to ``floor``, at which ``s`` fits one line."""
     size = fontsize
-    while size > floor and m.width(s, size) > width_pt:
+    while size > floor and m.width(s, size, bold=bold) > width_pt:
         size = max(floor, size - 0.5)
     return size
 
@@ -185,8 +187,8 @@ def _grid(
         for c, text in enumerate(row):
             width_pt = widths[c] * page_w - 2 * pad
             size = fontsize
-            if one_line is not None and one_line[c] and not bold:
-                size = _one_line(m, text, width_pt, fontsize, 6.5)
+            if one_line is not None and one_line[c]:
+                size = _one_line(m, text, width_pt, fontsize, 6.5, bold=bold)
             cells.append((_wrapped(m, text, width_pt, size, bold=bold), size))
         lines = max(t.count("\n") + 1 for t, _ in cells)
         h = (lines * fontsize * _LEADING + 2 * pad) / page_h

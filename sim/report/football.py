@@ -31,7 +31,7 @@ from sim.report.units import money_label
 FloatArray = npt.NDArray[np.float64]
 
 #: Scenarios per page of the football field and of the violins.
-FIELD_ROWS = 15
+FIELD_ROWS = 10
 VIOLINS = 10
 
 
@@ -153,7 +153,8 @@ def _fig_football(c: _Cmp, page: int = 0) -> Figure:
     ax.set_ylim(-rows + 0.4, 0.75 + 0.55 * levels)
     ax.set_yticks(
         [-float(r) for r in range(len(index))],
-        [_wrapped(m, names[i] + (" (reference)" if i == 0 else ""), 150, 8.5) for i in index],
+        [_wrapped(m, names[i] + (" (reference)" if i == 0 else ""), 190, 8) for i in index],
+        fontsize=8,
     )
     for k, lab in enumerate(ax.get_yticklabels()):
         lab.set_color(c.colour(index[k]))
@@ -167,7 +168,7 @@ def _fig_football(c: _Cmp, page: int = 0) -> Figure:
     )
     ax.set_title(
         "bar: p10 to p90; line and marker: the median (every path, each run's summary)\n"
-        "dashed: targets (numbered as in the key); shaded: the offer range's market value",
+        "dashed: targets (numbered as in the key)" + _offer_words(c),
         fontsize=9,
         loc="left",
     )
@@ -202,6 +203,20 @@ def _target_levels(c: _Cmp, ax: Axes) -> int:
     return max(rows, default=-1) + 1
 
 
+def _offer_words(c: _Cmp) -> str:
+    """The title's words for the offer range's lines (none without an offering)."""
+    distinct = {r.offer_range_usd for r in c.comparison.runs if r.offer_range_usd is not None}
+    if not distinct:
+        return ""
+    if len(distinct) > 1:
+        return "; orange on each row: that scenario's offer range, market value"
+    a, b = next(iter(distinct))
+    return (
+        f"; shaded: the offer range's market value, {fmt.money(a, short=True)}–"
+        f"{fmt.money(b, short=True)}"
+    )
+
+
 def _offer_lines(c: _Cmp, ax: Axes, index: list[int]) -> None:
     """The offer range's market values: one band when every run has the same, else a pair
     of lines on each run's row."""
@@ -214,18 +229,6 @@ def _offer_lines(c: _Cmp, ax: Axes, index: list[int]) -> None:
         ax.axvspan(a, b, color=_OFFER, alpha=0.25, lw=0, zorder=1)
         for v in (a, b):
             ax.axvline(v, color=_OFFER, lw=1.2, zorder=2)
-        _note(
-            ax,
-            f"offer range: market value {fmt.money(a, short=True)}–{fmt.money(b, short=True)}",
-            (a, 0),
-            xycoords=("data", "axes fraction"),
-            offset=(-3, 3),
-            ha="right",
-            va="bottom",
-            fontsize=7.5,
-            color="#8a5a00",
-            bbox=_BACK,
-        )
         return
     for row, i in enumerate(index):
         rg = ranges[i]
@@ -335,12 +338,12 @@ def _fig_values(c: _Cmp, page: int = 0) -> Figure:
             zorder=6,
         )
     m = _Measure(fig)
-    slot = 560 / max(len(index), 4)
+    slot = 540 / max(len(index), 4) - 6
     labels = []
     for i in index:
         q = c.comparison.runs[i].quantiles
-        median = "" if q is None else "\nmedian " + fmt.money(q.median, short=True)
-        labels.append(_wrapped(m, c.names()[i], slot, 8) + median)
+        median = "" if q is None else "median " + fmt.money(q.median, short=True)
+        labels.append(_wrapped(m, c.names()[i], slot, 8) + "\n" + _wrapped(m, median, slot, 8))
     ax.set_xticks(range(len(index)), labels, fontsize=8)
     for k, lab in enumerate(ax.get_xticklabels()):
         lab.set_color(c.colour(index[k]))
