@@ -313,6 +313,8 @@ def _parse_fx(value: object) -> dict[str, float]:
             )
         if not re.fullmatch(r"[A-Z]{3}", code):
             hint = f"; {code!r} is read as {iso}, so write {iso} = ..." if iso else ""
+            if code in ("¥", "￥"):
+                hint = "; '¥' is the yen's mark and the yuan's: write JPY = ... or CNY = ..."
             raise ScenarioError(f"expected a 3-letter currency code such as HKD{hint}", path=path)
         fx[code] = _num(table.get(code), path, lo=0.0, lo_open=True)
     if "RMB" in fx and "CNY" not in fx:
