@@ -8,7 +8,8 @@ segment called talkie; a segment, shock or correlation (``correlations.a~b``) th
 one scenario has, or a whole table that only one has (``offering``), is one key. Keys
 that do not change what is simulated are left out: ``scenario.name``,
 ``scenario.description``, ``scenario.currency`` (it only converts what is reported),
-``[simulation]`` (one seed and path count serve all runs), ``[[targets]]`` (targets are compared where both scenarios have them) and ``[[expect]]``.
+``[simulation]`` (one seed and path count serve all runs), ``[[targets]]`` (targets are
+compared where both scenarios have them) and ``[[expect]]``.
 
 Each key is switched from A's value to B's. A *hybrid* is A's dict with the keys of a set
 S switched; it is validated by the normal loader (:func:`sim.scenario.build_scenario`)

@@ -113,7 +113,9 @@ class ComparedRun:
     summary's equity value (quantiles, USD) and the offer range's market values.
 
     ``offer_range_usd`` is the market value at the low and the high price of the offer
-    range (the pricing grid's ends of the range), None without an ``[offering]``.
+    range (the pricing grid's ends of the range), None without an ``[offering]``;
+    ``currency`` the scenario's reporting currency (the comparison's amounts are in the
+    reference's).
     """
 
     name: str
@@ -123,6 +125,7 @@ class ComparedRun:
     sampler: str
     quantiles: Quantiles | None = None
     offer_range_usd: tuple[float, float] | None = None
+    currency: str = "USD"
 
     @classmethod
     def of(cls, result: Result, summary: Summary) -> ComparedRun:
@@ -136,6 +139,7 @@ class ComparedRun:
             result.sampler,
             summary.equity.quantiles,
             (min(rng), max(rng)) if rng else None,
+            result.scenario.currency,
         )
 
     def to_dict(self) -> dict[str, Any]:
@@ -150,6 +154,7 @@ class ComparedRun:
             out["valuation_quantiles_usd"] = self.quantiles.to_dict()
         if self.offer_range_usd is not None:
             out["offer_range_market_value_usd"] = list(self.offer_range_usd)
+        out["currency"] = self.currency
         return out
 
 
@@ -204,6 +209,7 @@ class Comparison:
         names = self.names
         return {
             "reference": self.reference,
+            "currency": self.runs[0].currency,
             "scenarios": [r.to_dict() for r in self.runs],
             "paired": self.paired,
             "targets": [

@@ -24,22 +24,30 @@ Grammar of a money string (surrounding whitespace ignored)::
 
 from __future__ import annotations
 
+import json
 import math
 import numbers
 import re
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from decimal import Decimal, InvalidOperation
+from typing import TYPE_CHECKING, Any
 
 from sim.errors import ScenarioError
-from sim.format import money
+from sim.format import Currency, money
+
+if TYPE_CHECKING:
+    from sim.scenario import Scenario
 
 __all__ = [
+    "batch_currency",
     "canonical_currency",
     "format_money",
     "money_and_currency",
     "money_string",
     "parse_fraction",
     "parse_money",
+    "reporting_currency",
+    "writes_chinese",
 ]
 
 _EXAMPLES = "70M, 2.5bn, 25亿, HK$51B"
@@ -541,3 +549,24 @@ def money_string(usd: float, unit: str) -> str:
     # parser also reads.
     digits = format(scaled, "f") if -30 <= scaled.adjusted() <= 30 else str(scaled)
     return f"{digits}{unit}"
+
+
+def writes_chinese(raw: Mapping[str, Any]) -> bool:
+    """Whether a scenario, as written (after ``extends``), writes 亿 or 万 anywhere."""
+    written = json.dumps(raw, sort_keys=True, ensure_ascii=False, default=str)
+    return "亿" in written or "万" in written
+
+
+def reporting_currency(scenario: Scenario) -> Currency:
+    """The currency a scenario's outputs are in (``[scenario] currency``), with the 万/亿
+    reading only where the scenario writes 亿 or 万."""
+    return Currency(scenario.currency, scenario.usd_per_unit, writes_chinese(scenario.raw))
+
+
+def batch_currency(scenarios: Iterable[Scenario]) -> Currency:
+    """The currency a comparison is in: the first (the reference) scenario's, whatever
+    the others'; the 万/亿 reading where any of them writes 亿 or 万."""
+    listed = list(scenarios)
+    first = reporting_currency(listed[0])
+    chinese = any(writes_chinese(s.raw) for s in listed)
+    return Currency(first.code, first.usd_per_unit, chinese)

@@ -56,6 +56,7 @@ def test_comparison_json_names_the_runs(runs: tuple[list[Result], list[Summary]]
     data = json.loads(json.dumps(compare(results, summaries).to_dict()))
     assert list(data) == [
         "reference",
+        "currency",
         "scenarios",
         "paired",
         "targets",

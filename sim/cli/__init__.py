@@ -26,6 +26,7 @@ from functools import partial
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, NoReturn, TypeVar
 
+from sim import format as fmt
 from sim._version import __version__
 from sim.cli.printing import (
     _count,
@@ -610,12 +611,17 @@ def _run_one(
 ) -> tuple[Result, Summary]:
     """Simulate one scenario, write its folder (with ``summary.txt``, the text printed
     after a run) and print its summary: whole, or in one line in a batch (``several``)."""
+    from sim.money import reporting_currency
     from sim.summary import summarise
 
     result = _simulate(scenario, args)
     summary = summarise(result)
     text = io.StringIO()
-    _print_summary(summary, text, valuation=scenario.valuation)
+    # Money in the scenario's reporting currency, with 亿 only where it writes 亿 or 万.
+    currency = reporting_currency(scenario)
+    with fmt.shown_in(currency):
+        _print_summary(summary, text, valuation=scenario.valuation)
+        line = _summary_line(summary)
     written = write_outputs(
         args.out / scenario.name,
         partial(
@@ -632,7 +638,7 @@ def _run_one(
     wrote = f"wrote {_count(len(written), 'file')} to {args.out / scenario.name}/"
     if several:
         # A batch: one line each (the full text is the folder's summary.txt).
-        print(f"{_summary_line(summary)}; {wrote}")
+        print(f"{line}; {wrote}")
     else:
         sys.stdout.write(text.getvalue())
         print(f"  {wrote}")
@@ -732,9 +738,12 @@ def _comparison(
     from dataclasses import replace
 
     from sim.compare import compare
+    from sim.money import batch_currency
 
     comparison = replace(compare(results, summaries), attribution=attribution)
-    _print_comparison(comparison, sys.stdout)
+    # Every amount in the reference's currency (the comparison's report says so too).
+    with fmt.shown_in(batch_currency(r.scenario for r in results)):
+        _print_comparison(comparison, sys.stdout)
     folder = out / COMPARISON
     written = write_outputs(
         folder,

@@ -312,6 +312,14 @@ def _print_comparison(comparison: Comparison, out: TextIO) -> None:
         "the reference, the change in percentage points (* where its 95% interval excludes 0)",
         file=out,
     )
+    codes = sorted({r.currency for r in comparison.runs})
+    shown = fmt.shown_currency().code
+    if codes != [shown]:
+        print(
+            f"  the scenarios report in {', '.join(codes)}: amounts here are in the "
+            f"reference's currency, {shown}",
+            file=out,
+        )
     # Each shown column's target by its label, while the lines last.
     room = _MAX_LINES - (len(rows) + 4)
     labels = [(rows[0][2 + j], t.shown) for j, t in enumerate(comparison.targets[: keep - 2])]

@@ -17,6 +17,7 @@ from typing import Any
 from matplotlib.axes import Axes
 from matplotlib.figure import FigureBase
 
+from sim import format as fmt
 from sim._version import __version__
 from sim.compare import Comparison, SharedTarget
 from sim.engine import Result
@@ -73,12 +74,20 @@ class _Cmp:
         return _colours_by_value([t.value_usd for t in self.targets])
 
     def currency_word(self) -> str:
-        """The currency every amount of the comparison is in."""
-        return "USD"
+        """The currency every amount of the comparison is in (the reference's)."""
+        return fmt.shown_currency().code
 
     def currency_note(self) -> str:
         """What the comparison does with the runs' currencies, in a sentence."""
-        return "Amounts are in USD."
+        codes = sorted({r.scenario.currency for r in self.results})
+        code = self.currency_word()
+        if codes == [code]:
+            return f"Amounts are in {code}."
+        return (
+            f"The scenarios report in {', '.join(codes)}: every amount here is in the "
+            f"reference's currency, {code}, converted at the reference's [fx] rate "
+            f"(1 {code} = {fmt.number(fmt.shown_currency().usd_per_unit, 6)} USD)."
+        )
 
     def footer(self) -> str:
         """Short whatever the number of runs: the runs' hashes are in the overview."""

@@ -22,6 +22,7 @@ from sim._version import __version__
 from sim.attribution import Attribution
 from sim.compare import Comparison, compare
 from sim.engine import Result
+from sim.money import batch_currency
 from sim.report.axes import _tick
 from sim.report.batch_tables import (
     _fig_grid,
@@ -125,7 +126,8 @@ def render_comparison(
     for i, a in enumerate(comparison.attribution):
         suffix = "" if len(comparison.attribution) == 1 else f"_{i + 1}"
         pages.append((f"comparison_attribution{suffix}.png", partial(_fig_cmp_attribution, a=a)))
-    return _write(pages, c, fonts, out_dir, "comparison.pdf", metadata, formats)
+    currency = batch_currency(r.scenario for r in results)
+    return _write(pages, c, fonts, out_dir, "comparison.pdf", metadata, formats, currency=currency)
 
 
 def _numbered(
@@ -170,7 +172,7 @@ def _fig_cmp_attribution(c: _Cmp, a: Attribution) -> Figure:
         partial(fmt.money, short=True),
         fmt.signed_money,
     )
-    left.set_title("median equity value at listing, USD")
+    left.set_title(f"median equity value at listing, {fmt.shown_currency().code}")
     if a.targets:
         j = max(range(len(a.targets)), key=lambda t: abs(a.p_b[t] - a.p_a[t]))
         label = fmt.target_label(a.targets[j][0], a.targets[j][2])
