@@ -621,7 +621,6 @@ def _run_one(
     currency = reporting_currency(scenario)
     with fmt.shown_in(currency):
         _print_summary(summary, text, valuation=scenario.valuation)
-        line = _summary_line(summary)
     written = write_outputs(
         args.out / scenario.name,
         partial(
@@ -638,7 +637,8 @@ def _run_one(
     wrote = f"wrote {_count(len(written), 'file')} to {args.out / scenario.name}/"
     if several:
         # A batch: one line each (the full text is the folder's summary.txt).
-        print(f"{line}; {wrote}")
+        with fmt.shown_in(currency):
+            print(_summary_line(summary, wrote))
     else:
         sys.stdout.write(text.getvalue())
         print(f"  {wrote}")

@@ -233,21 +233,12 @@ _MAX_WIDTH = 200
 _MAX_LINES = 60
 
 
-def _summary_line(summary: Summary) -> str:
-    """One scenario of a batch in one line: its median value, P(value >= each target read
-    at fair value) and its expectations' outcomes."""
-    parts = [f"{summary.run.scenario}: median {fmt.money(summary.equity.quantiles.median)}"]
-    fair = [t for t in summary.targets if t.at == "fair"]
-    if fair:
-        parts.append(
-            "P(value >=) "
-            + ", ".join(
-                f"{fmt.money(t.value_usd, short=True)} {fmt.pct(t.p_at_least)}" for t in fair
-            )
-        )
-    later = len(summary.targets) - len(fair)
-    if later:
-        parts.append(f"{_count(later, 'target')} after listing in summary.txt")
+def _summary_line(summary: Summary, suffix: str = "") -> str:
+    """One scenario of a batch in one line of at most :data:`_MAX_WIDTH` columns: its
+    median value, P(value >= each target read at fair value), as many as fit, and its
+    expectations' outcomes; ``suffix`` (where its files went) closes the line."""
+    head = f"{summary.run.scenario}: median {fmt.money(summary.equity.quantiles.median)}"
+    tail = []
     if summary.expectations:
         statuses = [e.status for e in summary.expectations]
         counts = [
@@ -255,8 +246,21 @@ def _summary_line(summary: Summary) -> str:
             for s in ("passed", "failed", "inconclusive")
             if s in statuses
         ]
-        parts.append("expect " + ", ".join(counts))
-    return "; ".join(parts)
+        tail.append("expect " + ", ".join(counts))
+    if suffix:
+        tail.append(suffix)
+    fair = [
+        f"{fmt.money(t.value_usd, short=True)} {fmt.pct(t.p_at_least)}"
+        for t in summary.targets
+        if t.at == "fair"
+    ]
+    for shown in range(len(fair), -1, -1):
+        more = f" (+{len(fair) - shown} in summary.txt)" if shown < len(fair) else ""
+        targets = ["P(value >=) " + ", ".join(fair[:shown]) + more] if shown else []
+        line = "; ".join([head, *targets, *tail])
+        if _width(line) <= _MAX_WIDTH or not shown:
+            return line
+    return "; ".join([head, *tail])
 
 
 def _column(value: float, at: str) -> str:

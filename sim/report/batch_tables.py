@@ -263,7 +263,7 @@ def _fig_grid(c: _Cmp, page: int = 0, *, differences: bool = False) -> Figure:
                 if d is not None:
                     lo, hi = d.ci95
                     clear = lo > 0 or hi < 0
-                    shade = 0.5 + 0.4 * (d.estimate / scale if scale > 0 else 0.0)
+                    shade = 0.5 + 0.3 * (d.estimate / scale if scale > 0 else 0.0)
                     face = to_hex(diverging(shade)) if clear else "#ffffff"
                     lines = [
                         fmt.points(d.estimate),
