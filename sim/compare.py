@@ -12,10 +12,12 @@ writes (``comparison.json``) and the comparison report draws.
 from __future__ import annotations
 
 import difflib
+import json
 import math
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Any, TypeVar
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, TypeVar
 
 import numpy as np
 
@@ -28,6 +30,9 @@ from sim.model import FloatArray
 from sim.results import Quantiles
 from sim.stats import Z95
 from sim.summary import Summary, TargetEstimate
+
+if TYPE_CHECKING:
+    from sim.report.units import UnitsChoice
 
 _T = TypeVar("_T")
 
@@ -45,6 +50,7 @@ __all__ = [
     "shared_targets",
     "target_p",
     "target_values",
+    "write_comparison",
 ]
 
 
@@ -398,3 +404,34 @@ def paired(results: Sequence[Result]) -> bool:
         and r.kept.n > 1
         for r in results[1:]
     )
+
+
+def write_comparison(
+    results: Sequence[Result],
+    summaries: Sequence[Summary],
+    comparison: Comparison,
+    folder: Path,
+    formats: Sequence[str],
+    units: UnitsChoice = "auto",
+) -> list[Path]:
+    """Write ``comparison.json`` into ``folder`` and, with ``"pdf"`` or ``"png"`` among
+    ``formats``, the comparison report (:func:`sim.report.render_comparison`); the files
+    written, ``comparison.json`` first."""
+    files = [folder / "comparison.json"]
+    files[0].write_text(
+        json.dumps(comparison.to_dict(), indent=2, ensure_ascii=False) + "\n", encoding="utf-8"
+    )
+    if "pdf" in formats or "png" in formats:
+        from sim.report import render_comparison
+
+        files.extend(
+            render_comparison(
+                results,
+                summaries,
+                folder,
+                formats=formats,
+                comparison=comparison,
+                units=units,
+            )
+        )
+    return files

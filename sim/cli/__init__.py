@@ -43,7 +43,6 @@ from sim.outputs import Stopped, check_out, write_outputs
 # The engine, the summary and the scenario loader (scipy) are imported by the commands
 # that use them, so that `ipo-sim --help` costs little more than importing numpy.
 if TYPE_CHECKING:
-    from sim.compare import Comparison
     from sim.engine import Result
     from sim.report.units import UnitsChoice
     from sim.scenario import Scenario
@@ -737,7 +736,7 @@ def _comparison(
 ) -> None:
     from dataclasses import replace
 
-    from sim.compare import compare
+    from sim.compare import compare, write_comparison
     from sim.money import batch_currency
 
     comparison = replace(compare(results, summaries), attribution=attribution)
@@ -747,32 +746,9 @@ def _comparison(
     folder = out / COMPARISON
     written = write_outputs(
         folder,
-        partial(_render_comparison, results, summaries, comparison, formats=formats, units=units),
+        partial(write_comparison, results, summaries, comparison, formats=formats, units=units),
     )
     print(f"comparison: wrote {_count(len(written), 'file')} to {folder}/")
-
-
-def _render_comparison(
-    results: list[Result],
-    summaries: list[Summary],
-    comparison: Comparison,
-    folder: Path,
-    formats: list[str],
-    units: UnitsChoice,
-) -> list[Path]:
-    files = [folder / "comparison.json"]
-    files[0].write_text(
-        json.dumps(comparison.to_dict(), indent=2, ensure_ascii=False) + "\n", encoding="utf-8"
-    )
-    if "pdf" in formats or "png" in formats:
-        from sim.report import render_comparison
-
-        files.extend(
-            render_comparison(
-                results, summaries, folder, formats=formats, comparison=comparison, units=units
-            )
-        )
-    return files
 
 
 def _render_outputs(
