@@ -48,7 +48,7 @@ def _axis(ax: Axes, which: str, lo: float, hi: float, linthresh: float | None, c
     else:
         ax.set_yscale("symlog", linthresh=linthresh, linscale=0.6)
         ax.set_ylim(lo, hi)
-    ticks = [0.0, linthresh, -linthresh]
+    ticks = [0.0, linthresh, -linthresh, linthresh / 2, -linthresh / 2]
     if hi > linthresh:
         ticks += _log_ticks(linthresh, hi)
     # Below 0 only 1 and 5 of each decade: the negative side is usually a tail.
@@ -63,10 +63,13 @@ def _axis(ax: Axes, which: str, lo: float, hi: float, linthresh: float | None, c
         axis.set_major_formatter(FuncFormatter(_money_tick))
 
 
-def _span(values: Sequence[float], marks: Sequence[float]) -> tuple[float, float, float | None]:
+def _span(
+    values: Sequence[float], marks: Sequence[float], *, up: bool = False
+) -> tuple[float, float, float | None]:
     """``(lo, hi, linthresh)`` covering ``values`` and ``marks``: ``linthresh`` None (a log
-    axis) when all are > 0, else the power of ten at or below the largest magnitude below
-    0 (at least 1/1000 of the largest value), within which the axis is linear."""
+    axis) when all are > 0, else the power of ten at or below (``up``: at or above) the
+    largest magnitude below 0 (at least 1/1000 of the largest value), within which the
+    axis is linear."""
     every = [v for v in [*values, *marks] if math.isfinite(v)]
     if not every:
         return 1.0, 10.0, None
@@ -76,7 +79,8 @@ def _span(values: Sequence[float], marks: Sequence[float]) -> tuple[float, float
             lo, hi = lo / 1.5, hi * 1.5
         return lo, hi, None
     top = max(abs(lo), abs(hi), 1.0)
-    linthresh = 10.0 ** math.floor(math.log10(max(abs(lo), top / 1000)))
+    power = math.log10(max(abs(lo), top / 1000))
+    linthresh = 10.0 ** (math.ceil(power) if up else math.floor(power))
     return lo, hi, linthresh
 
 
@@ -116,7 +120,8 @@ def _fig_football(c: _Cmp, page: int = 0) -> Figure:
     ranges = [r.offer_range_usd for r in runs if r.offer_range_usd is not None]
     values = [v for q in stats if q is not None for v in (q.at(0.1), q.median, q.at(0.9))]
     marks = [t.value_usd for t in c.targets] + [v for rg in ranges for v in rg]
-    lo, hi, linthresh = _span(values, marks)
+    # The bars' ends below 0 fall in the linear part: a p10 below 0 is a tail, not a scale.
+    lo, hi, linthresh = _span(values, marks, up=True)
     _axis(ax, "x", lo, hi, linthresh, c)
     # Room for the p10 and p90 figures beside the bars at either end.
     _padded(ax, "x", lo, hi, 0.09, 0.07)
