@@ -7,8 +7,9 @@ name, as ``extends`` merges them, so ``segments.talkie.growth`` names the growth
 segment called talkie; a segment, shock or correlation (``correlations.a~b``) that only
 one scenario has, or a whole table that only one has (``offering``), is one key. Keys
 that do not change what is simulated are left out: ``scenario.name``,
-``scenario.description``, ``[simulation]`` (one seed and path count serve all runs),
-``[[targets]]`` (targets are compared where both scenarios have them) and ``[[expect]]``.
+``scenario.description``, ``scenario.currency`` (it only converts what is reported),
+``[simulation]`` (one seed and path count serve all runs), ``[[targets]]`` (targets are
+compared where both scenarios have them) and ``[[expect]]``.
 
 Each key is switched from A's value to B's. A *hybrid* is A's dict with the keys of a set
 S switched; it is validated by the normal loader (:func:`sim.scenario.build_scenario`)
@@ -65,7 +66,9 @@ DEFAULT_ATTRIBUTION_PATHS = 10_000
 _ENTRY_TABLES = {"segments": "name", "shocks": "name", "correlations": "between"}
 #: What does not change the simulated values (see the module's docstring).
 _LEFT_OUT_TABLES = frozenset({"simulation", "targets", "expect"})
-_LEFT_OUT_KEYS = frozenset({("scenario", None, "name"), ("scenario", None, "description")})
+_LEFT_OUT_KEYS = frozenset(
+    {("scenario", None, "name"), ("scenario", None, "description"), ("scenario", None, "currency")}
+)
 
 _MISSING: Any = object()
 

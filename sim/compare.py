@@ -11,32 +11,46 @@ writes (``comparison.json``) and the comparison report draws.
 
 from __future__ import annotations
 
+import difflib
+import json
 import math
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Any
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, TypeVar
 
 import numpy as np
 
 from sim import metrics
 from sim.attribution import Attribution
 from sim.engine import Result
+from sim.errors import SimError
 from sim.format import target_label
 from sim.model import FloatArray
+from sim.results import Quantiles
 from sim.stats import Z95
 from sim.summary import Summary, TargetEstimate
 
+if TYPE_CHECKING:
+    from sim.report.units import UnitsChoice
+
+_T = TypeVar("_T")
+
 __all__ = [
+    "DEFAULT_REFERENCE",
     "ComparedRun",
     "Comparison",
     "SharedTarget",
     "TargetDifference",
     "compare",
     "compare_targets",
+    "order_by_reference",
     "paired",
+    "reference_index",
     "shared_targets",
     "target_p",
     "target_values",
+    "write_comparison",
 ]
 
 
@@ -101,22 +115,53 @@ class SharedTarget:
 
 @dataclass(frozen=True, slots=True)
 class ComparedRun:
-    """Which run a comparison column is: scenario, seed, path count, sampler."""
+    """Which run a comparison column is: scenario, seed, path count, sampler; and its
+    summary's equity value (quantiles, USD) and the offer range's market values.
+
+    ``offer_range_usd`` is the market value at the low and the high price of the offer
+    range (the pricing grid's ends of the range), None without an ``[offering]``;
+    ``currency`` the scenario's reporting currency (the comparison's amounts are in the
+    reference's).
+    """
 
     name: str
     scenario_sha256: str
     seed: int
     paths: int
     sampler: str
+    quantiles: Quantiles | None = None
+    offer_range_usd: tuple[float, float] | None = None
+    currency: str = "USD"
+
+    @classmethod
+    def of(cls, result: Result, summary: Summary) -> ComparedRun:
+        """The run of ``result``, with the statistics of its ``summary``."""
+        rng = [p.market_value_usd for p in summary.pricing if p.in_range]
+        return cls(
+            result.scenario.name,
+            result.scenario.sha256,
+            result.seed,
+            result.paths,
+            result.sampler,
+            summary.equity.quantiles,
+            (min(rng), max(rng)) if rng else None,
+            result.scenario.currency,
+        )
 
     def to_dict(self) -> dict[str, Any]:
-        return {
+        out: dict[str, Any] = {
             "name": self.name,
             "scenario_sha256": self.scenario_sha256,
             "seed": self.seed,
             "paths": self.paths,
             "sampler": self.sampler,
         }
+        if self.quantiles is not None:
+            out["valuation_quantiles_usd"] = self.quantiles.to_dict()
+        if self.offer_range_usd is not None:
+            out["offer_range_market_value_usd"] = list(self.offer_range_usd)
+        out["currency"] = self.currency
+        return out
 
 
 @dataclass(frozen=True, slots=True)
@@ -148,6 +193,11 @@ class Comparison:
     def names(self) -> list[str]:
         return [r.name for r in self.runs]
 
+    @property
+    def reference(self) -> str:
+        """The scenario every difference is taken against: the first run."""
+        return self.runs[0].name
+
     def difference(self, index: int, value: float, at: str = "fair") -> TargetDifference | None:
         """Run ``index`` minus the first run at target ``value`` read at ``at``; None if not
         compared."""
@@ -164,6 +214,8 @@ class Comparison:
         """The ``comparison.json`` schema."""
         names = self.names
         return {
+            "reference": self.reference,
+            "currency": self.runs[0].currency,
             "scenarios": [r.to_dict() for r in self.runs],
             "paired": self.paired,
             "targets": [
@@ -211,15 +263,51 @@ def compare(results: Sequence[Result], summaries: Sequence[Summary]) -> Comparis
     """
     if not results or len(results) != len(summaries):
         raise ValueError("a comparison needs one summary per result, and at least one")
-    runs = tuple(
-        ComparedRun(r.scenario.name, r.scenario.sha256, r.seed, r.paths, r.sampler)
-        for r in results
-    )
+    runs = tuple(ComparedRun.of(r, s) for r, s in zip(results, summaries, strict=True))
     targets = tuple(
         SharedTarget(label, value, at, tuple(target_p(s, value, at) for s in summaries))
         for label, value, at in shared_targets(summaries)
     )
     return Comparison(runs, paired(results), targets, tuple(compare_targets(results, summaries)))
+
+
+#: The scenario a batch is compared against when none is named and one has this name.
+DEFAULT_REFERENCE = "baseline"
+
+
+def reference_index(names: Sequence[str], reference: str | None = None) -> int:
+    """Position of the reference scenario among ``names``.
+
+    ``reference`` when given (it must be one of ``names``), else the scenario named
+    :data:`DEFAULT_REFERENCE` if there is one, else the first.
+
+    Raises
+    ------
+    SimError
+        ``reference`` is not one of ``names``, or ``names`` is empty.
+
+    Examples
+    --------
+    >>> reference_index(["article", "baseline", "bull"]), reference_index(["a", "b"], "b")
+    (1, 1)
+    """
+    if not names:
+        raise SimError("--reference: there is no scenario to compare against")
+    if reference is None:
+        return names.index(DEFAULT_REFERENCE) if DEFAULT_REFERENCE in names else 0
+    if reference not in names:
+        hint = difflib.get_close_matches(reference, names, n=1)
+        raise SimError(
+            f"--reference: no scenario named {reference!r}"
+            + (f"; did you mean {hint[0]!r}?" if hint else "")
+            + f" (the scenarios: {', '.join(names)})"
+        )
+    return list(names).index(reference)
+
+
+def order_by_reference(items: Sequence[_T], index: int) -> list[_T]:
+    """``items`` with the reference (position ``index``) moved first, the rest in order."""
+    return [items[index], *(x for i, x in enumerate(items) if i != index)]
 
 
 def shared_targets(summaries: Sequence[Summary]) -> list[tuple[str, float, str]]:
@@ -316,3 +404,34 @@ def paired(results: Sequence[Result]) -> bool:
         and r.kept.n > 1
         for r in results[1:]
     )
+
+
+def write_comparison(
+    results: Sequence[Result],
+    summaries: Sequence[Summary],
+    comparison: Comparison,
+    folder: Path,
+    formats: Sequence[str],
+    units: UnitsChoice = "auto",
+) -> list[Path]:
+    """Write ``comparison.json`` into ``folder`` and, with ``"pdf"`` or ``"png"`` among
+    ``formats``, the comparison report (:func:`sim.report.render_comparison`); the files
+    written, ``comparison.json`` first."""
+    files = [folder / "comparison.json"]
+    files[0].write_text(
+        json.dumps(comparison.to_dict(), indent=2, ensure_ascii=False) + "\n", encoding="utf-8"
+    )
+    if "pdf" in formats or "png" in formats:
+        from sim.report import render_comparison
+
+        files.extend(
+            render_comparison(
+                results,
+                summaries,
+                folder,
+                formats=formats,
+                comparison=comparison,
+                units=units,
+            )
+        )
+    return files

@@ -8,13 +8,18 @@ from __future__ import annotations
 
 import math
 import re
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from contextvars import ContextVar
+from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
 
 __all__ = [
     "AT_VALUE",
+    "USD",
+    "Currency",
     "at_short",
     "cents",
     "difference",
@@ -28,11 +33,62 @@ __all__ = [
     "points",
     "probability",
     "quantity",
+    "shown_currency",
+    "shown_in",
     "signed",
     "signed_pct",
     "target_label",
     "yi",
 ]
+
+
+@dataclass(frozen=True, slots=True)
+class Currency:
+    """The currency amounts are shown in, and whether the Chinese reading goes with them.
+
+    Every amount is held in USD; :func:`money` and its kin divide it by
+    :attr:`usd_per_unit` and write :attr:`code` before it. :attr:`chinese` says whether
+    an amount may carry its 万/亿 reading (``reading=True``): a scenario that writes 亿 or
+    万 reads its amounts so, one that does not is not shown them.
+    """
+
+    code: str = "USD"
+    usd_per_unit: float = 1.0
+    chinese: bool = True
+
+
+#: USD, with the Chinese reading: what amounts are shown in outside :func:`shown_in`.
+USD = Currency()
+_SHOWN: ContextVar[Currency] = ContextVar("sim.format.shown", default=USD)
+
+
+def shown_currency() -> Currency:
+    """The currency amounts are shown in here (:data:`USD` unless inside :func:`shown_in`)."""
+    return _SHOWN.get()
+
+
+@contextmanager
+def shown_in(currency: Currency) -> Iterator[None]:
+    """Show every amount formatted inside in ``currency`` (a scenario's reporting currency).
+
+    A context variable rather than an argument: the figures of a report format hundreds
+    of amounts through many helpers, and each report (or printed summary) is in one
+    currency. The value is restored on exit, so nothing leaks into the next report.
+
+    >>> with shown_in(Currency("EUR", 1.25, chinese=False)):
+    ...     money(2.5e9, reading=True), money(2.5e9, short=True)
+    ('EUR 2.00 bn', '2 bn')
+    """
+    token = _SHOWN.set(currency)
+    try:
+        yield
+    finally:
+        _SHOWN.reset(token)
+
+
+def _shown(usd: float) -> tuple[float, Currency]:
+    cur = _SHOWN.get()
+    return (usd if cur.usd_per_unit == 1.0 else usd / cur.usd_per_unit), cur
 
 
 def number(x: float, digits: int = 3, *, group: bool = True) -> str:
@@ -54,8 +110,9 @@ def per_share(usd: float) -> str:
     >>> per_share(19.3582), per_share(151.0), per_share(-0.5)
     ('USD 19.36 a share', 'USD 151 a share', '-USD 0.5 a share')
     """
-    sign = "-" if usd < 0 else ""
-    return f"{sign}USD {number(abs(usd), 4)} a share"
+    amount, cur = _shown(usd)
+    sign = "-" if amount < 0 else ""
+    return f"{sign}{cur.code} {number(abs(amount), 4)} a share"
 
 
 def cents(usd: float) -> float:
@@ -80,7 +137,8 @@ def money(usd: float, *, short: bool = False, reading: bool = False) -> str:
     Parameters
     ----------
     usd : float
-        Amount in USD.
+        Amount in USD, shown in :func:`shown_currency` (USD unless inside
+        :func:`shown_in`).
     short : bool
         The compact form for axis ticks and narrow table cells under a USD heading: no
         currency, three significant digits without trailing zeros (``2.5 bn``, ``950 K``).
@@ -98,13 +156,14 @@ def money(usd: float, *, short: bool = False, reading: bool = False) -> str:
     """
     if short:
         return _compact(usd)
-    a = abs(usd)
+    value, cur = _shown(usd)
+    a = abs(value)
     if math.isfinite(a) and round(a, 2) == 0:
-        return "USD 0"  # including -0.0 and -3e-7: never "-USD 0.00"
-    sign = "-" if usd < 0 else ""
+        return f"{cur.code} 0"  # including -0.0 and -3e-7: never "-USD 0.00"
+    sign = "-" if value < 0 else ""
     amount, chinese = _full(a)
-    text = f"{sign}USD {amount}"
-    return f"{text} ({sign}{chinese})" if reading and chinese else text
+    text = f"{sign}{cur.code} {amount}"
+    return f"{text} ({sign}{chinese})" if reading and chinese and cur.chinese else text
 
 
 def _full(a: float) -> tuple[str, str]:
@@ -137,7 +196,7 @@ def _sig3(x: float) -> str:
 
 def _compact(usd: float) -> str:
     """``2.5 bn``, ``72.4 M``, ``950 K``: three significant digits, no trailing zeros."""
-    usd = cents(usd)
+    usd = cents(_shown(usd)[0])
     a = abs(usd)
     if a >= 1e9 or round(a / 1e6, 1) >= 1000:
         return f"{number(usd / 1e9)} bn"
@@ -154,6 +213,7 @@ def yi(usd: float) -> str:
     >>> yi(2.5e9), yi(70e6), yi(0.001)
     ('25亿', '7000万', '0')
     """
+    usd = _shown(usd)[0]
     if cents(usd) == 0:
         return "0"
     if abs(usd) >= 1e8:

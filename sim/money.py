@@ -15,37 +15,46 @@ Grammar of a money string (surrounding whitespace ignored)::
 * scale, at most one: ``K``/``k``/``thousand`` (1e3), ``M``/``m``/``mn``/``MM``/``million``
   (1e6), ``B``/``b``/``bn``/``billion`` (1e9), ``T``/``tn``/``trillion`` (1e12),
   ``万`` (1e4), ``亿`` (1e8), ``万亿`` (1e12);
-* currency, at most one, before the number (``US$``, ``$``, ``HK$``, ``¥``, ``USD``,
-  ``HKD``, ``RMB``, ...) or after it (``HKD``, ``USD``, ``美元``, ``港元``, ``人民币``,
-  ``元``, ...);
+* currency, at most one, before the number (``US$``, ``$``, ``HK$``, ``€``, ``£``, ``¥``,
+  ``USD``, ``HKD``, ``RMB``, ...) or after it (``HKD``, ``USD``, ``€``, ``美元``, ``港元``,
+  ``人民币``, ``元``, ...); ``¥`` is the yen's mark and the yuan's, so it reads as JPY or
+  CNY, whichever of the two ``[fx]`` has a rate for (an error with both or neither);
 * ``-`` only where a negative amount is allowed.
 """
 
 from __future__ import annotations
 
+import json
 import math
 import numbers
 import re
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from decimal import Decimal, InvalidOperation
+from typing import TYPE_CHECKING, Any
 
 from sim.errors import ScenarioError
-from sim.format import money
+from sim.format import Currency, money
+
+if TYPE_CHECKING:
+    from sim.scenario import Scenario
 
 __all__ = [
+    "batch_currency",
     "canonical_currency",
     "format_money",
     "money_and_currency",
     "money_string",
     "parse_fraction",
     "parse_money",
+    "reporting_currency",
+    "writes_chinese",
 ]
 
 _EXAMPLES = "70M, 2.5bn, 25亿, HK$51B"
 
-# Currency marks and words that are not ISO codes. "¥" and "元" mean renminbi here
-# because the scenarios are about Chinese and Hong Kong listings (the scenario format's
-# contract), not yen.
+# Currency marks and words that are not ISO codes. "元" means renminbi here because the
+# scenarios are about Chinese and Hong Kong listings (the scenario format's contract);
+# "¥" is read by _yen_or_yuan.
 _CURRENCY_ALIASES: dict[str, str] = {
     "$": "USD",
     "US$": "USD",
@@ -55,12 +64,15 @@ _CURRENCY_ALIASES: dict[str, str] = {
     "港币": "HKD",
     "港幣": "HKD",
     "RMB": "CNY",
-    "¥": "CNY",
-    "￥": "CNY",
     "人民币": "CNY",
     "人民幣": "CNY",
     "元": "CNY",
+    "€": "EUR",
+    "£": "GBP",
 }
+# "¥" is the yen's mark and the yuan's: an amount written with it is read in whichever
+# of JPY and CNY the [fx] table has a rate for, and is an error when it has both or none.
+_YEN_OR_YUAN = ("¥", "￥")
 
 # Scales as powers of ten, so that applying one is an exact exponent shift.
 _SCALES: dict[str, int] = {
@@ -98,8 +110,8 @@ def _alternation(words: list[str]) -> str:
 # A 3-letter code must not run on into more letters ("BHKD" is "B" then "HKD", and
 # "MXN" is a code, not "M" followed by junk).
 _CODE = r"[A-Z]{3}(?![A-Za-z])"
-_PREFIX_RE = re.compile(rf"(US\$|HK\$|\$|¥|￥|{_CODE})\s*")
-_SUFFIX_CURRENCY_RE = re.compile(rf"({_CODE}|美元|港元|港币|港幣|人民币|人民幣|元)")
+_PREFIX_RE = re.compile(rf"(US\$|HK\$|\$|¥|￥|€|£|{_CODE})\s*")
+_SUFFIX_CURRENCY_RE = re.compile(rf"({_CODE}|美元|港元|港币|港幣|人民币|人民幣|元|€|£)")
 _SCALE_RE = re.compile(rf"({_alternation(list(_SCALES))})")
 _SCALE_WORD_RE = re.compile(rf"({_alternation(list(_SCALE_WORDS))})(?![A-Za-z])", re.I)
 # ASCII digits only: Decimal would also take other scripts' digits, which nobody means.
@@ -130,7 +142,8 @@ def canonical_currency(code: str) -> str | None:
     -------
     str or None
         ``"USD"`` for ``US$``, ``$``, ``USD``, ``美元``; ``"HKD"`` for ``HK$``, ``HKD``,
-        ``港元``, ``港币``; ``"CNY"`` for ``RMB``, ``CNY``, ``¥``, ``人民币``, ``元``; any
+        ``港元``, ``港币``; ``"CNY"`` for ``RMB``, ``CNY``, ``人民币``, ``元``; ``"EUR"``
+        for ``€`` and ``"GBP"`` for ``£``; any
         other three upper-case ASCII letters as themselves; ``None`` for anything else.
 
     Examples
@@ -311,6 +324,20 @@ def money_and_currency(
     return usd, currency, _fx_rate(currency, fx, text=value, path=path)
 
 
+def _yen_or_yuan(value: str, fx: Mapping[str, float] | None, *, path: str) -> str:
+    """The currency ``¥`` means in ``value``: JPY or CNY, whichever ``[fx]`` has a rate for."""
+    keys = set(fx or ())
+    found = [code for code, names in (("JPY", {"JPY"}), ("CNY", {"CNY", "RMB"})) if keys & names]
+    if len(found) == 1:
+        return found[0]
+    what = "rates for both" if found else "a rate for neither"
+    raise ScenarioError(
+        f"{value!r}: '¥' is the yen's mark and the yuan's, and [fx] has {what}; write the "
+        "code (JPY or CNY), or give [fx] a rate for only the one you mean",
+        path=path,
+    )
+
+
 def _parse_money_text(
     value: str, *, path: str, fx: Mapping[str, float] | None, allow_negative: bool
 ) -> tuple[float, str]:
@@ -377,7 +404,9 @@ def _parse_money_text(
         raise ScenarioError(f"expected a non-negative money amount, got {value!r}", path=path)
 
     currency = "USD"
-    if currencies:
+    if currencies and currencies[0] in _YEN_OR_YUAN:
+        currency = _yen_or_yuan(value, fx, path=path)
+    elif currencies:
         iso = canonical_currency(currencies[0])
         # The regexes admit only marks that canonical_currency knows.
         assert iso is not None
@@ -520,3 +549,24 @@ def money_string(usd: float, unit: str) -> str:
     # parser also reads.
     digits = format(scaled, "f") if -30 <= scaled.adjusted() <= 30 else str(scaled)
     return f"{digits}{unit}"
+
+
+def writes_chinese(raw: Mapping[str, Any]) -> bool:
+    """Whether a scenario, as written (after ``extends``), writes 亿 or 万 anywhere."""
+    written = json.dumps(raw, sort_keys=True, ensure_ascii=False, default=str)
+    return "亿" in written or "万" in written
+
+
+def reporting_currency(scenario: Scenario) -> Currency:
+    """The currency a scenario's outputs are in (``[scenario] currency``), with the 万/亿
+    reading only where the scenario writes 亿 or 万."""
+    return Currency(scenario.currency, scenario.usd_per_unit, writes_chinese(scenario.raw))
+
+
+def batch_currency(scenarios: Iterable[Scenario]) -> Currency:
+    """The currency a comparison is in: the first (the reference) scenario's, whatever
+    the others'; the 万/亿 reading where any of them writes 亿 or 万."""
+    listed = list(scenarios)
+    first = reporting_currency(listed[0])
+    chinese = any(writes_chinese(s.raw) for s in listed)
+    return Currency(first.code, first.usd_per_unit, chinese)

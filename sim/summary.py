@@ -157,6 +157,8 @@ class Summary:
     regimes: tuple[RegimeEstimate, ...] = ()
     first_day_return: FirstDayReturn | None = None
     aftermarket: AftermarketSummary | None = None
+    currency: str = "USD"
+    usd_per_unit: float = 1.0
 
     @property
     def failed(self) -> bool:
@@ -195,6 +197,8 @@ class Summary:
             data["first_day_return"] = self.first_day_return.to_dict()
         if self.aftermarket is not None:
             data["aftermarket"] = self.aftermarket.to_dict()
+        if self.currency != "USD":
+            _in_currency(data, self.currency, self.usd_per_unit)
         return data
 
     def to_json(self) -> str:
@@ -265,6 +269,41 @@ class Summary:
                 ]
             )
         return buf.getvalue()
+
+
+#: What summary.json gives in a reporting currency other than USD (``[scenario]
+#: currency``); every key that ends in ``_usd`` stays in USD, and so does the rest.
+IN_CURRENCY = ("valuation", "revenue", "market_value", "targets[].value")
+
+
+def _in_currency(data: dict[str, Any], code: str, usd_per_unit: float) -> None:
+    """``data`` (summary.json) with its reporting-currency amounts: the equity value, the
+    revenue and the market values in ``code``, each block saying so, and each target's
+    ``value`` beside its ``value_usd``; a ``currency`` block that says which is which."""
+
+    def scaled(block: Any) -> Any:
+        if isinstance(block, dict):
+            return {k: v if k in ("currency", "year") else scaled(v) for k, v in block.items()}
+        if isinstance(block, float):
+            return block / usd_per_unit
+        return block
+
+    data["currency"] = {
+        "code": code,
+        "usd_per_unit": usd_per_unit,
+        "in_currency": list(IN_CURRENCY),
+        "note": f"the blocks named in in_currency are in {code}; every key ending in _usd, "
+        "and every other amount, is in USD",
+    }
+    data["valuation"] = scaled(data["valuation"]) | {"currency": code}
+    data["revenue"] = {year: scaled(v) | {"currency": code} for year, v in data["revenue"].items()}
+    if "market_value" in data:
+        data["market_value"] = {
+            at: scaled(v) | {"currency": code} for at, v in data["market_value"].items()
+        }
+    for t in data["targets"]:
+        t["value"] = t["value_usd"] / usd_per_unit
+        t["currency"] = code
 
 
 def _probability_cells(p: float, ci95: tuple[float, float], se: float) -> list[str]:
@@ -688,6 +727,8 @@ def summarise(result: Result) -> Summary:
         regimes=_regimes(result),
         first_day_return=_first_day_return(result),
         aftermarket=_aftermarket(result),
+        currency=scenario.currency,
+        usd_per_unit=scenario.usd_per_unit,
     )
 
 

@@ -14,6 +14,7 @@ from typing import Any
 
 import pytest
 
+import sim.format
 import sim.summary
 from sim.cli import main
 
@@ -237,3 +238,76 @@ def test_a_failed_comparison_is_reported_and_counted(
         "ipo-sim: 2 scenario files: 2 ok, 1 internal error (comparison); exit code 3"
     )
     assert sorted(p.name for p in out.iterdir()) == ["other", "small"]
+
+
+def _renamed(folder: Path, file: str, name: str) -> None:
+    text = (DATA / "small.toml").read_text("utf-8")
+    (folder / file).write_text(text.replace('"small"', f'"{name}"', 1), "utf-8")
+
+
+@pytest.mark.parametrize("command", ["run", "compare"])
+def test_reference_is_named_or_baseline_or_first(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], command: str
+) -> None:
+    folder = _folder(tmp_path)  # other.toml, small.toml
+
+    def reference(*extra: str) -> tuple[str, list[str]]:
+        out = tmp_path / "reports"
+        argv = [command, str(folder), "--paths", PATHS, "--format", "json", "--quiet"]
+        assert main([*argv, "--out", str(out), *extra]) == 0
+        printed = capsys.readouterr().out
+        data = json.loads((out / "comparison" / "comparison.json").read_text("utf-8"))
+        names = [s["name"] for s in data["scenarios"]]
+        assert names[0] == data["reference"]
+        assert {d["minus"] for d in data["differences"]} <= {data["reference"]}
+        assert f"differences from {data['reference']}," in printed
+        assert f"  {data['reference']} (reference)  " in printed
+        return data["reference"], names
+
+    # No baseline: the first file's scenario.
+    assert reference() == ("other", ["other", "small"])
+    # Named: it moves first, the others keep their order.
+    _renamed(folder, "third.toml", "third")
+    assert reference("--reference", "small") == ("small", ["small", "other", "third"])
+    # A scenario named baseline is the default, wherever its file sorts.
+    _renamed(folder, "zzz.toml", "baseline")
+    assert reference() == ("baseline", ["baseline", "other", "small", "third"])
+
+
+@pytest.mark.parametrize("command", ["run", "compare"])
+def test_an_unknown_reference_is_one_line_and_nothing_runs(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], command: str
+) -> None:
+    folder = _folder(tmp_path)
+    out = tmp_path / "reports"
+    argv = [command, str(folder), "--paths", PATHS, "--quiet", "--out", str(out)]
+    assert main([*argv, "--reference", "smal"]) == 2
+    err = capsys.readouterr().err
+    assert err == (
+        "ipo-sim: error: --reference: no scenario named 'smal'; did you mean 'small'? "
+        "(the scenarios: other, small)\n"
+    )
+    assert not out.exists() or not any(out.iterdir())
+
+
+def test_a_batch_prints_a_line_per_scenario_and_writes_summary_txt(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    folder = _folder(tmp_path, failing=True)
+    out = tmp_path / "reports"
+    assert _run(out, folder) == 1
+    printed = capsys.readouterr().out.splitlines()
+    names = ["failing-expect", "other", "small"]
+    for name in names:
+        text = (out / name / "summary.txt").read_text("utf-8")
+        assert text.startswith(f"{name}: 2,000 paths")
+        (line,) = [x for x in printed if x.startswith(f"{name}: median ")]
+        assert line.endswith(f"; wrote 2 files to {out / name}/")  # json and txt
+        assert ("1 FAILED" in line) == (name == "failing-expect")
+        summary = json.loads((out / name / "summary.json").read_text("utf-8"))
+        for t in summary["targets"]:
+            if t["at"] == "fair":
+                assert f"{sim.format.money(t['value_usd'], short=True)} " in line
+    # The per-scenario tables are in the folders, not on the screen.
+    assert not any(x.startswith("  expect ") for x in printed)
+    assert len(printed) <= 60 and max(map(len, printed)) <= 200

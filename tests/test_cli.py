@@ -201,8 +201,16 @@ def test_run_writes_summary_json_and_csv(
     assert _run(tmp_path, BASELINE) == 0
     out, err = capsys.readouterr()
     assert err == ""
-    assert "wrote 2 files" in out
-    assert _listing(tmp_path) == ["baseline", "baseline/summary.csv", "baseline/summary.json"]
+    assert "wrote 3 files" in out
+    assert _listing(tmp_path) == [
+        "baseline",
+        "baseline/summary.csv",
+        "baseline/summary.json",
+        "baseline/summary.txt",
+    ]
+    # summary.txt holds what the run printed, from its first line to the last table's.
+    printed = out.split("  wrote ")[0]
+    assert (tmp_path / "baseline" / "summary.txt").read_text(encoding="utf-8") == printed
     scenario = load_scenario(BASELINE)
 
     summary = json.loads((tmp_path / "baseline" / "summary.json").read_text(encoding="utf-8"))
@@ -479,7 +487,12 @@ def test_run_replaces_the_whole_folder(tmp_path: Path, capsys: pytest.CaptureFix
     assert main([*argv, "--format", "json,csv", "--seed", "7"]) == 0
     capsys.readouterr()
     # Only the second run's files: no PDF or PNG of the first run is left beside them.
-    assert _listing(tmp_path) == ["small", "small/summary.csv", "small/summary.json"]
+    assert _listing(tmp_path) == [
+        "small",
+        "small/summary.csv",
+        "small/summary.json",
+        "small/summary.txt",
+    ]
     data = json.loads((tmp_path / "small" / "summary.json").read_text(encoding="utf-8"))
     assert data["seed"] == 7
 
@@ -525,10 +538,12 @@ def test_an_empty_folder_or_an_earlier_comparison_is_replaced(
 def test_wrote_counts_files_in_proper_english(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    assert _run(tmp_path, SMALL, extra=("--format", "json")) == 0
-    assert "  wrote 1 file to " in capsys.readouterr().out
+    other = tmp_path / "other.toml"
+    other.write_text(SMALL.read_text("utf-8").replace('"small"', '"other"', 1), "utf-8")
+    assert _run(tmp_path, SMALL, other, extra=("--format", "json")) == 0
+    assert "comparison: wrote 1 file to " in capsys.readouterr().out
     assert _run(tmp_path, SMALL) == 0
-    assert "  wrote 2 files to " in capsys.readouterr().out
+    assert "  wrote 3 files to " in capsys.readouterr().out
 
 
 def test_workers_record_the_processes_that_ran(
@@ -678,7 +693,12 @@ def test_rerun_replaces_the_folder_atomically(
     capsys.readouterr()
     second = json.loads((tmp_path / "small" / "summary.json").read_text(encoding="utf-8"))
     assert (first["seed"], second["seed"]) == (1, 99)
-    assert _listing(tmp_path) == ["small", "small/summary.csv", "small/summary.json"]
+    assert _listing(tmp_path) == [
+        "small",
+        "small/summary.csv",
+        "small/summary.json",
+        "small/summary.txt",
+    ]
     # The new folder is written whole in a hidden temporary folder beside the output
     # folder (same file system), and swapped in by two renames: old out, new in.
     (old, aside), (new, final) = moves
@@ -721,7 +741,8 @@ def test_compare_pairs_scenarios_and_writes_comparison_json(
         (t.value_usd, t.at) for t in targets
     ]
     # The label says "peak" already: the point in time is not appended a second time.
-    assert "peak within six months: 25 bn USD (brief)  " in out and "(at peak)" not in out
+    assert "peak 25 bn: peak within six months: 25 bn USD (brief)\n" in out
+    assert "(at peak)" not in out
     for d in data["differences"]:
         assert d["paired"] is True
         p = data["targets"]
@@ -792,7 +813,12 @@ def test_ctrl_c_during_the_final_moves_is_held_until_they_are_done(
     assert _run(tmp_path, SMALL) == 0
     monkeypatch.setattr("sim.outputs.os.replace", replace_then_interrupt)
     assert _run(tmp_path, SMALL, extra=("--seed", "99")) == 130
-    assert _listing(tmp_path) == ["small", "small/summary.csv", "small/summary.json"]
+    assert _listing(tmp_path) == [
+        "small",
+        "small/summary.csv",
+        "small/summary.json",
+        "small/summary.txt",
+    ]
     data = json.loads((tmp_path / "small" / "summary.json").read_text(encoding="utf-8"))
     assert data["seed"] == 99
     assert len(moved) == 2

@@ -54,7 +54,16 @@ def test_compare_holds_each_runs_estimates_and_the_differences(
 def test_comparison_json_names_the_runs(runs: tuple[list[Result], list[Summary]]) -> None:
     results, summaries = runs
     data = json.loads(json.dumps(compare(results, summaries).to_dict()))
-    assert list(data) == ["scenarios", "paired", "targets", "differences", "attribution"]
+    assert list(data) == [
+        "reference",
+        "currency",
+        "scenarios",
+        "paired",
+        "targets",
+        "differences",
+        "attribution",
+    ]
+    assert data["reference"] == "calm"  # the first run, the one differences are against
     assert data["attribution"] == []  # only `ipo-sim compare` attributes the difference
     assert [s["name"] for s in data["scenarios"]] == ["calm", "bold"]
     assert [t["p_at_least"] for t in data["targets"]] == [

@@ -343,7 +343,9 @@ def test_format_money_keeps_cents() -> None:
         ("港币", "HKD"),
         ("RMB", "CNY"),
         ("CNY", "CNY"),
-        ("¥", "CNY"),
+        ("¥", None),  # yen or yuan: the [fx] table decides (parse_money)
+        ("€", "EUR"),
+        ("£", "GBP"),
         ("人民币", "CNY"),
         ("元", "CNY"),
         ("EUR", "EUR"),
@@ -417,3 +419,37 @@ def test_parse_fraction_rejects(value: object, kwargs: dict[str, float], fragmen
         parse_fraction(value, path="shocks.removal.severity", **kwargs)
     assert info.value.path == "shocks.removal.severity"
     assert fragment in info.value.message
+
+
+@pytest.mark.parametrize(
+    ("text", "fx", "usd"),
+    [
+        ("€2.5bn", {"EUR": 1.08}, 2.5e9 * 1.08),
+        ("2.5bn €", {"EUR": 1.08}, 2.5e9 * 1.08),
+        ("£70M", {"GBP": 1.27}, 70e6 * 1.27),
+        ("¥3亿", {"CNY": 0.1376}, 3e8 * 0.1376),
+        ("¥3亿", {"RMB": 0.1376}, 3e8 * 0.1376),
+        ("¥3亿", {"JPY": 0.0064}, 3e8 * 0.0064),
+        ("￥500M", {"JPY": 0.0064, "HKD": 0.1282}, 500e6 * 0.0064),
+    ],
+)
+def test_euro_pound_and_yen_or_yuan_marks(text: str, fx: dict[str, float], usd: float) -> None:
+    assert parse_money(text, path="x", fx=fx) == pytest.approx(usd, rel=1e-15)
+
+
+@pytest.mark.parametrize(
+    ("fx", "words"),
+    [({"CNY": 0.1376, "JPY": 0.0064}, "rates for both"), ({"HKD": 0.1282}, "a rate for neither")],
+)
+def test_yen_mark_with_both_rates_or_none_asks_for_the_code(
+    fx: dict[str, float], words: str
+) -> None:
+    with pytest.raises(ScenarioError, match=words) as err:
+        parse_money("¥3亿", path="valuation.net_cash", fx=fx)
+    assert err.value.path == "valuation.net_cash"
+    assert "write the code (JPY or CNY)" in str(err.value)
+
+
+def test_euro_needs_its_rate() -> None:
+    with pytest.raises(ScenarioError, match="no exchange rate for EUR"):
+        parse_money("€1bn", path="x", fx={"HKD": 0.1282})

@@ -70,11 +70,16 @@ NO_OFFER_PNGS = [
 ]
 # No shocks, no offering, one region, every input fixed, one target.
 PLAIN_PNGS = ["summary.png", "valuation.png", "exceedance.png", "revenue.png", "convergence.png"]
+# Two scenarios with the baseline's 13 targets: the grids take two pages (7 targets each).
 COMPARISON_PNGS = [
     "comparison_overview.png",
-    "comparison_values.png",
     "comparison_targets.png",
-    "comparison_differences.png",
+    "comparison_football.png",
+    "comparison_values.png",
+    "comparison_probabilities_1.png",
+    "comparison_probabilities_2.png",
+    "comparison_differences_1.png",
+    "comparison_differences_2.png",
 ]
 
 
@@ -565,7 +570,7 @@ def test_comparison_report_for_two_scenarios(
     written = render_comparison([a, b], [sa, sb], tmp_path, formats=["pdf", "png"])
     assert [p.name for p in written] == ["comparison.pdf", *COMPARISON_PNGS]
     data = (tmp_path / "comparison.pdf").read_bytes()
-    assert _pdf_pages(data) == 4
+    assert _pdf_pages(data) == len(COMPARISON_PNGS)
     assert _pdf_has_string(data, f"sha256:{a.scenario.sha256} sha256:{b.scenario.sha256}")
     assert _pdf_has_string(data, "baseline, cold-window")
     _assert_pngs(tmp_path, COMPARISON_PNGS)
@@ -614,7 +619,7 @@ def test_independent_runs_when_seeds_differ(
         # Same scenario, other seed: the difference is noise within a few se.
         assert abs(d.estimate) <= 4 * d.se + 1e-12
     written = render_comparison([a, b], [sa, sb], tmp_path, formats=["pdf"])
-    assert _pdf_pages(written[0].read_bytes()) == 4
+    assert _pdf_pages(written[0].read_bytes()) == len(COMPARISON_PNGS)
 
 
 def test_comparison_matches_targets_by_value(
@@ -626,7 +631,7 @@ def test_comparison_matches_targets_by_value(
     # sim.cli passes the formats as the fourth positional argument.
     written = render_comparison([a, b], [sa, sb], tmp_path, ["pdf"])
     assert [p.name for p in written] == ["comparison.pdf"]
-    assert _pdf_pages(written[0].read_bytes()) == 4
+    assert _pdf_pages(written[0].read_bytes()) == len(COMPARISON_PNGS)
 
 
 def test_comparison_needs_a_summary_per_result(baseline: tuple[Result, Summary]) -> None:
@@ -981,27 +986,3 @@ def test_summary_expectation_rows_hold_their_two_lines() -> None:
         assert text.height <= box.height + 0.5, cell.get_text().get_text()
     texts = " ".join(t.get_text() for t in fig.findobj(Text))
     assert f"and {len(summary.expectations) - len(rows)} more expectations" in texts
-
-
-def test_comparison_targets_page_labels_bars_while_they_have_room(
-    baseline: tuple[Result, Summary], cold_window: tuple[Result, Summary]
-) -> None:
-    """Two scenarios x 14 targets: a figure over each bar; eight scenarios (a batch of
-    the shipped library): too many bars for their figures, which the overview gives."""
-    from sim.compare import compare
-    from sim.report.comparison import _MAX_LABELLED_BARS, _Cmp, _fig_cmp_targets
-    from sim.report.style import choose_fonts
-
-    def figures(results: list[Result], summaries: list[Summary]) -> tuple[int, str]:
-        c = _Cmp(results, summaries, choose_fonts(), compare(results, summaries), "usd")
-        fig = _fig_cmp_targets(c)
-        texts = [t.get_text() for t in fig.findobj(Text)]
-        return sum(t.endswith("%") and "(" not in t for t in texts), " ".join(texts)
-
-    (a, sa), (b, sb) = baseline, cold_window
-    n_targets = len(sa.targets)
-    assert 2 * n_targets <= _MAX_LABELLED_BARS < 8 * n_targets
-    few, _ = figures([a, b], [sa, sb])
-    assert few >= 2 * n_targets - 2  # (a bar the page cannot place may go unlabelled)
-    many, text = figures([a, b] * 4, [sa, sb] * 4)
-    assert many == 0 and "the figures: the overview page" in text

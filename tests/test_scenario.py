@@ -1283,12 +1283,12 @@ def test_reference_lists_every_metric_and_stat() -> None:
 
 def test_reference_lists_every_currency_alias_and_scale() -> None:
     documented = {alias: row[1] for row in _doc_table("currencies") for alias in _ticked(row[0])}
-    assert documented == _CURRENCY_ALIASES
+    assert documented == _CURRENCY_ALIASES | {"¥": "JPY or CNY", "￥": "JPY or CNY"}
     scales = {word: row[1] for row in _doc_table("scales") for word in _ticked(row[0])}
     expected = {w: f"10^{p}" for w, p in (_SCALES | _SCALE_WORDS).items()}
     assert scales == expected
     text = DOC.read_text("utf-8")
-    assert "¥` is read as CNY" in text
+    assert "**`¥` is the mark of the yen and of the yuan**" in text
 
 
 def test_readme_points_to_the_reference() -> None:

@@ -14,6 +14,7 @@ whole, so it holds exactly one run's files.
 from __future__ import annotations
 
 import argparse
+import io
 import json
 import signal
 import sys
@@ -25,6 +26,7 @@ from functools import partial
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, NoReturn, TypeVar
 
+from sim import format as fmt
 from sim._version import __version__
 from sim.cli.printing import (
     _count,
@@ -33,6 +35,7 @@ from sim.cli.printing import (
     _print_scenario,
     _print_summary,
     _print_sweep,
+    _summary_line,
 )
 from sim.errors import SimError
 from sim.outputs import Stopped, check_out, write_outputs
@@ -40,7 +43,6 @@ from sim.outputs import Stopped, check_out, write_outputs
 # The engine, the summary and the scenario loader (scipy) are imported by the commands
 # that use them, so that `ipo-sim --help` costs little more than importing numpy.
 if TYPE_CHECKING:
-    from sim.compare import Comparison
     from sim.engine import Result
     from sim.report.units import UnitsChoice
     from sim.scenario import Scenario
@@ -57,6 +59,10 @@ UNITS_HELP = (
     "money axes of the report: usd (USD only), yi (亿 = 10⁸ USD as the scale), both (USD "
     "with a 亿 scale opposite); default auto: both where the scenario writes 亿 or 万, "
     "else usd"
+)
+REFERENCE_HELP = (
+    "the [scenario] name every other scenario is compared against (runs first); "
+    "default: the scenario named baseline if there is one, else the first"
 )
 #: The exit code of an internal error (a bug in ipo-sim).
 INTERNAL_ERROR = 3
@@ -230,6 +236,7 @@ def _parser() -> argparse.ArgumentParser:
         "json is always written",
     )
     run.add_argument("--units", choices=UNITS, default="auto", help=UNITS_HELP)
+    run.add_argument("--reference", metavar="NAME", help=REFERENCE_HELP)
     run.set_defaults(func=_cmd_run)
 
     compare = add(
@@ -250,6 +257,7 @@ def _parser() -> argparse.ArgumentParser:
         help="comma list of json, pdf, png (default: all three)",
     )
     compare.add_argument("--units", choices=UNITS, default="auto", help=UNITS_HELP)
+    compare.add_argument("--reference", metavar="NAME", help=REFERENCE_HELP)
     compare.add_argument(
         "--attribution-paths",
         type=_non_negative_int,
@@ -560,6 +568,12 @@ def _cmd_run(args: argparse.Namespace) -> int:
     batch = _Batch(args, *_scenario_files(args.scenarios))
     loaded = _load_all(batch)
     names = _distinct_names([s for _, s in loaded])
+    if loaded:
+        from sim.compare import order_by_reference, reference_index
+
+        # The reference runs first: it is the comparison's first column and colour.
+        loaded = order_by_reference(loaded, reference_index(names, args.reference))
+        names = [s.name for _, s in loaded]
     if len(loaded) > 1 and COMPARISON in names:
         raise SimError(
             f"a scenario named {COMPARISON!r} would share its folder with the comparison "
@@ -570,7 +584,9 @@ def _cmd_run(args: argparse.Namespace) -> int:
     summaries: list[Summary] = []
     for i, (path, scenario) in enumerate(loaded):
         batch.progress(path, "run")
-        done = batch.attempt(path, partial(_run_one, scenario, args, formats, i))
+        done = batch.attempt(
+            path, partial(_run_one, scenario, args, formats, i, several=len(loaded) > 1)
+        )
         if done is None:
             continue
         if done[1].failed:
@@ -586,13 +602,24 @@ def _cmd_run(args: argparse.Namespace) -> int:
 
 
 def _run_one(
-    scenario: Scenario, args: argparse.Namespace, formats: list[str], colour: int
+    scenario: Scenario,
+    args: argparse.Namespace,
+    formats: list[str],
+    colour: int,
+    several: bool = False,
 ) -> tuple[Result, Summary]:
-    """Simulate one scenario, write its folder and print its summary."""
+    """Simulate one scenario, write its folder (with ``summary.txt``, the text printed
+    after a run) and print its summary: whole, or in one line in a batch (``several``)."""
+    from sim.money import reporting_currency
     from sim.summary import summarise
 
     result = _simulate(scenario, args)
     summary = summarise(result)
+    text = io.StringIO()
+    # Money in the scenario's reporting currency, with 亿 only where it writes 亿 or 万.
+    currency = reporting_currency(scenario)
+    with fmt.shown_in(currency):
+        _print_summary(summary, text, valuation=scenario.valuation)
     written = write_outputs(
         args.out / scenario.name,
         partial(
@@ -603,10 +630,17 @@ def _run_one(
             colour=colour,
             quiet=args.quiet,
             units=args.units,
+            text=text.getvalue(),
         ),
     )
-    _print_summary(summary, sys.stdout, valuation=scenario.valuation)
-    print(f"  wrote {_count(len(written), 'file')} to {args.out / scenario.name}/")
+    wrote = f"wrote {_count(len(written), 'file')} to {args.out / scenario.name}/"
+    if several:
+        # A batch: one line each (the full text is the folder's summary.txt).
+        with fmt.shown_in(currency):
+            print(_summary_line(summary, wrote))
+    else:
+        sys.stdout.write(text.getvalue())
+        print(f"  {wrote}")
     return result, summary
 
 
@@ -631,7 +665,12 @@ def _cmd_compare(args: argparse.Namespace) -> int:
     scenarios = [load_scenario(p) for p in args.scenarios]
     if len(scenarios) < 2:
         raise SimError("compare needs at least two scenarios")
-    _distinct_names(scenarios)
+    from sim.compare import order_by_reference, reference_index
+
+    ref = reference_index(_distinct_names(scenarios), args.reference)
+    # The reference first: its seed is the runs' and every difference is against it.
+    scenarios = order_by_reference(scenarios, ref)
+    args.scenarios = order_by_reference(args.scenarios, ref)
     check_out(args.out, [COMPARISON])
     # One seed, path count and sampler for all: the runs then share common random
     # numbers and their differences are measured path by path.
@@ -697,39 +736,19 @@ def _comparison(
 ) -> None:
     from dataclasses import replace
 
-    from sim.compare import compare
+    from sim.compare import compare, write_comparison
+    from sim.money import batch_currency
 
     comparison = replace(compare(results, summaries), attribution=attribution)
-    _print_comparison(comparison, sys.stdout)
+    # Every amount in the reference's currency (the comparison's report says so too).
+    with fmt.shown_in(batch_currency(r.scenario for r in results)):
+        _print_comparison(comparison, sys.stdout)
     folder = out / COMPARISON
     written = write_outputs(
         folder,
-        partial(_render_comparison, results, summaries, comparison, formats=formats, units=units),
+        partial(write_comparison, results, summaries, comparison, formats=formats, units=units),
     )
     print(f"comparison: wrote {_count(len(written), 'file')} to {folder}/")
-
-
-def _render_comparison(
-    results: list[Result],
-    summaries: list[Summary],
-    comparison: Comparison,
-    folder: Path,
-    formats: list[str],
-    units: UnitsChoice,
-) -> list[Path]:
-    files = [folder / "comparison.json"]
-    files[0].write_text(
-        json.dumps(comparison.to_dict(), indent=2, ensure_ascii=False) + "\n", encoding="utf-8"
-    )
-    if "pdf" in formats or "png" in formats:
-        from sim.report import render_comparison
-
-        files.extend(
-            render_comparison(
-                results, summaries, folder, formats=formats, comparison=comparison, units=units
-            )
-        )
-    return files
 
 
 def _render_outputs(
@@ -740,9 +759,13 @@ def _render_outputs(
     colour: int = 0,
     quiet: bool = True,
     units: UnitsChoice = "auto",
+    text: str = "",
 ) -> list[Path]:
     files = [folder / "summary.json"]
     files[0].write_text(summary.to_json(), encoding="utf-8")
+    if text:
+        files.append(folder / "summary.txt")
+        files[-1].write_text(text, encoding="utf-8")
     if "csv" in formats:
         files.append(folder / "summary.csv")
         # utf-8-sig: a byte-order mark, so that Excel reads 亿 and other non-ASCII labels

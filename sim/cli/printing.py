@@ -228,26 +228,120 @@ def _print_summary(summary: Summary, out: TextIO, *, valuation: Valuation) -> No
         )
 
 
+#: The widest line and the most lines the comparison table of a batch prints.
+_MAX_WIDTH = 200
+_MAX_LINES = 60
+
+
+def _summary_line(summary: Summary, suffix: str = "") -> str:
+    """One scenario of a batch in one line of at most :data:`_MAX_WIDTH` columns: its
+    median value, P(value >= each target read at fair value), as many as fit, and its
+    expectations' outcomes; ``suffix`` (where its files went) closes the line."""
+    head = f"{summary.run.scenario}: median {fmt.money(summary.equity.quantiles.median)}"
+    tail = []
+    if summary.expectations:
+        statuses = [e.status for e in summary.expectations]
+        counts = [
+            f"{statuses.count(s)} {s.upper() if s == 'failed' else s}"
+            for s in ("passed", "failed", "inconclusive")
+            if s in statuses
+        ]
+        tail.append("expect " + ", ".join(counts))
+    if suffix:
+        tail.append(suffix)
+    fair = [
+        f"{fmt.money(t.value_usd, short=True)} {fmt.pct(t.p_at_least)}"
+        for t in summary.targets
+        if t.at == "fair"
+    ]
+    for shown in range(len(fair), -1, -1):
+        more = f" (+{len(fair) - shown} in summary.txt)" if shown < len(fair) else ""
+        targets = ["P(value >=) " + ", ".join(fair[:shown]) + more] if shown else []
+        line = "; ".join([head, *targets, *tail])
+        if _width(line) <= _MAX_WIDTH or not shown:
+            return line
+    return "; ".join([head, *tail])
+
+
+def _column(value: float, at: str) -> str:
+    """A target's column heading: ``2.5 bn``, ``peak 25 bn``."""
+    return ("" if at == "fair" else fmt.at_short(at) + " ") + fmt.money(value, short=True)
+
+
 def _print_comparison(comparison: Comparison, out: TextIO) -> None:
+    """The comparison as a table that fits a screen: a row per scenario, a column per
+    target (its probability, and below the reference the change in points), at most
+    :data:`_MAX_WIDTH` wide and about :data:`_MAX_LINES` long; what does not fit is
+    named, and is in ``comparison.json`` and the PDF."""
     names = comparison.names
     how = "paired paths (common random numbers)" if comparison.paired else "independent runs"
-    print(f"comparison of {', '.join(names)}: differences from {names[0]}, {how}", file=out)
-    rows = [["target", *names, *(f"{n} - {names[0]}" for n in names[1:])]]
-    for target in comparison.targets:
-        row = [target.shown]
-        for e in target.estimates:
-            row.append(fmt.pct(e.p_at_least) if e is not None else "-")
-        for i in range(1, len(names)):
-            d = comparison.difference(i, target.value_usd, target.at)
-            row.append("-" if d is None else fmt.difference(d.estimate, d.ci95))
+    print(
+        f"comparison of {', '.join(names)}: differences from {comparison.reference}, {how}"
+        if _width(", ".join(names)) <= 120
+        else f"comparison of {_count(len(names), 'scenario')}: differences from "
+        f"{comparison.reference}, {how}",
+        file=out,
+    )
+    shown_rows = min(len(names), _MAX_LINES - 8)
+    rows = [["scenario", "median", *(_column(t.value_usd, t.at) for t in comparison.targets)]]
+    for i, name in enumerate(names[:shown_rows]):
+        q = comparison.runs[i].quantiles
+        row = [
+            name + (" (reference)" if i == 0 else ""),
+            "-" if q is None else fmt.money(q.median),
+        ]
+        for t in comparison.targets:
+            e = t.estimates[i]
+            d = comparison.difference(i, t.value_usd, t.at) if i else None
+            cell = "-" if e is None else fmt.pct(e.p_at_least)
+            if d is not None:
+                star = "*" if d.ci95[0] > 0 or d.ci95[1] < 0 else ""
+                cell += f" {fmt.points(d.estimate, unit=False)}{star}"
+            row.append(cell)
         rows.append(row)
     widths = [max(_width(r[j]) for r in rows) for j in range(len(rows[0]))]
+    # As many target columns as fit in the width, in order.
+    keep, used = 2, 2 + widths[0] + 2 + widths[1]
+    while keep < len(widths) and used + 2 + widths[keep] <= _MAX_WIDTH:
+        used += 2 + widths[keep]
+        keep += 1
     for r in rows:
         cells = [
             _ljust(r[0], widths[0]),
-            *(_rjust(c, w) for c, w in zip(r[1:], widths[1:], strict=True)),
+            *(_rjust(c, w) for c, w in zip(r[1:keep], widths[1:keep], strict=True)),
         ]
         print("  " + "  ".join(cells), file=out)
+    print(
+        "  columns: P(value >= target), fair value unless a point in time is named; below "
+        "the reference, the change in percentage points (* where its 95% interval excludes 0)",
+        file=out,
+    )
+    codes = sorted({r.currency for r in comparison.runs})
+    shown = fmt.shown_currency().code
+    if codes != [shown]:
+        print(
+            f"  the scenarios report in {', '.join(codes)}: amounts here are in the "
+            f"reference's currency, {shown}",
+            file=out,
+        )
+    # Each shown column's target by its label, while the lines last.
+    room = _MAX_LINES - (len(rows) + 4)
+    labels = [(rows[0][2 + j], t.shown) for j, t in enumerate(comparison.targets[: keep - 2])]
+    if 0 < len(labels) <= room:
+        width = max(_width(c) for c, _ in labels)
+        for column, label in labels:
+            print(f"    {_rjust(column, width)}: {label}", file=out)
+    left_out = []
+    if keep < len(widths):
+        left_out.append(f"{_count(len(widths) - keep, 'target')} more")
+    if shown_rows < len(names):
+        left_out.append(f"{_count(len(names) - shown_rows, 'scenario')} more")
+    if left_out:
+        print(
+            f"  {' and '.join(left_out)} than fit here: comparison.json and comparison.pdf "
+            "have them all",
+            file=out,
+        )
     for a in comparison.attribution:
         _print_attribution(a, out)
 

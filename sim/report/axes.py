@@ -106,8 +106,9 @@ def _set_money_axis(
         if log:
             ax.set_yscale("log")
     if log:
-        # Round in USD is round in 亿 too (10⁸ is a power of ten).
-        axis.set_major_locator(FixedLocator(_log_ticks(lo, hi)))
+        # Round in the currency shown, so round in 亿 too (10⁸ is a power of ten).
+        rate = fmt.shown_currency().usd_per_unit
+        axis.set_major_locator(FixedLocator([t * rate for t in _log_ticks(lo / rate, hi / rate)]))
         _sparse_minor_ticks(axis)
     if units == "yi":
         axis.set_major_formatter(FuncFormatter(partial(_yi_tick, fonts, 1.0)))

@@ -60,8 +60,8 @@ def _price(x: float, currency: str, digits: int = 4) -> str:
 
 
 def _usd_price_tick(v: float, _pos: int | None = None) -> str:
-    """A price per share in USD, as a tick: ``USD 19.36``."""
-    return f"USD {fmt.number(v)}"
+    """A price per share in the reporting currency, as a tick: ``USD 19.36``."""
+    return f"{fmt.shown_currency().code} {fmt.number(v)}"
 
 
 def _times(rate: float, v: npt.ArrayLike) -> npt.NDArray[np.float64]:
@@ -86,10 +86,11 @@ def _money_range(lo: float, hi: float, units: Units) -> str:
     reading in brackets (``both``) or alone (``yi``: ``60.7亿–66.3亿 USD``)."""
     yi = f"{fmt.yi(lo)}–{fmt.yi(hi)}"
     if units == "yi":
-        return f"{yi} USD"
+        return f"{yi} {fmt.shown_currency().code}"
     a, b = fmt.money(lo), fmt.money(hi)
     unit_a, unit_b = a.rsplit(" ", 1)[-1], b.rsplit(" ", 1)[-1]
-    usd = f"{a.rsplit(' ', 1)[0]}–{b.removeprefix('USD ')}" if unit_a == unit_b else f"{a}–{b}"
+    code = fmt.shown_currency().code
+    usd = f"{a.rsplit(' ', 1)[0]}–{b.removeprefix(code + ' ')}" if unit_a == unit_b else f"{a}–{b}"
     return f"{usd} ({yi})" if units == "both" else usd
 
 
@@ -180,15 +181,19 @@ def _price_ticks(ax: Axes, currency: str) -> None:
 
 
 def _usd_axis(ax: Axes, offering: Offering) -> None:
-    """USD per share on a secondary axis above (when the offer currency is not USD)."""
-    cur, rate = offering.currency, offering.usd_per_unit
-    if cur == "USD":
+    """The price per share in the reporting currency (USD unless the scenario names
+    another) on a secondary axis above, when the offer currency is not that one."""
+    shown = fmt.shown_currency()
+    cur, rate = offering.currency, offering.usd_per_unit / shown.usd_per_unit
+    if cur == shown.code:
         return
     sec = ax.secondary_xaxis("top", functions=(partial(_times, rate), partial(_over, rate)))
     sec.xaxis.set_major_formatter(FuncFormatter(_usd_price_tick))
     sec.tick_params(labelsize=7.5, colors=_MUTED)
     sec.set_xlabel(
-        f"USD per share (at {fmt.number(1 / rate, 4)} {cur} per USD)", fontsize=8, color=_MUTED
+        f"{shown.code} per share (at {fmt.number(1 / rate, 4)} {cur} per {shown.code})",
+        fontsize=8,
+        color=_MUTED,
     )
 
 
@@ -304,7 +309,8 @@ def _grid_table(ctx: _Ctx, page: Axes, m: _Measure) -> float:
     grid = ctx.summary.pricing
     cur, units = offering.currency, ctx.units
     year = ctx.scenario.valuation.year
-    mv_unit = {"usd": "USD", "yi": yi_unit(ctx.fonts), "both": "USD (亿)"}[units]
+    code = fmt.shown_currency().code
+    mv_unit = {"usd": code, "yi": yi_unit(ctx.fonts), "both": f"{code} (亿)"}[units]
     y = _heading(page, _TAB_X, _TOP, "The pricing grid")
     what = ctx.drawable(
         f"At each price: the market value ({mv_unit}), the implied EV / {year} sales and "
@@ -320,7 +326,7 @@ def _grid_table(ctx: _Ctx, page: Axes, m: _Measure) -> float:
     rows = [
         [
             fmt.number(g.price, 4),
-            fmt.number(g.price_usd, 4),
+            fmt.number(g.price_usd / fmt.shown_currency().usd_per_unit, 4),
             ctx.drawable(_money_cell(g.market_value_usd, units)),
             f"{fmt.number(g.implied_ev_to_sales)}×",
             *([_margin_cell(g.implied_target_margin)] if dcf else []),
@@ -337,7 +343,7 @@ def _grid_table(ctx: _Ctx, page: Axes, m: _Measure) -> float:
     row_h = min(0.03, room / (len(rows) + 1))
     header = (
         cur,
-        "USD",
+        fmt.shown_currency().code,
         "market value",
         "EV/sales",
         *(["margin"] if dcf else []),

@@ -14,7 +14,7 @@ from sim import format as fmt
 from sim.report.axes import _set_money_axis
 from sim.report.layout import _Ctx, _message, _note
 from sim.report.style import _INK, _MUTED
-from sim.report.units import money_label
+from sim.report.units import money_label, yi_unit
 from sim.scenario import Scenario
 from sim.summary import SensitivityRow
 
@@ -76,7 +76,7 @@ def _fig_sensitivity(ctx: _Ctx) -> Figure:
     )
     # Above the 亿 axis when there is one on top.
     ax.set_title(
-        f"Tornado in USD: {shown}, by share of variance",
+        f"Tornado in {fmt.shown_currency().code}: {shown}, by share of variance",
         loc="left",
         pad=_TOP_PAD if ctx.units == "both" else 6,
     )
@@ -165,5 +165,5 @@ def _tornado(ctx: _Ctx, ax: Axes, rows: list[SensitivityRow]) -> None:
         ctx.fonts,
     )
     if ctx.units == "both":
-        xlabel += "; top axis in 亿 USD (1亿 = 10⁸)" if ctx.fonts.cjk else "; top axis in 10⁸ USD"
+        xlabel += f"; top axis in {yi_unit(ctx.fonts)}" + (" (1亿 = 10⁸)" if ctx.fonts.cjk else "")
     ax.set_xlabel(xlabel)

@@ -146,8 +146,10 @@ def _decision(ctx: _Ctx) -> list[str]:
     low, high = ends
     cur = offering.currency
     price = _range_text(low.price, high.price, cur) + " a share"
-    if cur != "USD":
-        price += f" ({_range_text(low.price_usd, high.price_usd, 'USD')})"
+    shown = fmt.shown_currency()
+    if cur != shown.code:
+        lo, hi = low.price_usd / shown.usd_per_unit, high.price_usd / shown.usd_per_unit
+        price += f" ({_range_text(lo, hi, shown.code)})"
     ev_sales = f"{fmt.number(low.implied_ev_to_sales)}–{fmt.number(high.implied_ev_to_sales)}"
     offer = (
         f"The offer: {price}, a market value of "
@@ -211,7 +213,8 @@ def _segments(s: _Sheet, y: float) -> float:
         s.ax,
         _LX,
         y,
-        f"Segments: revenue {sc.base_year} (USD), growth into {sc.base_year + 1} "
+        f"Segments: revenue {sc.base_year} ({fmt.shown_currency().code}), growth into "
+        f"{sc.base_year + 1} "
         "(p10 · p50 · p90)",
     )
     segments = sc.segments[:_MAX_SEGMENT_ROWS]
@@ -296,12 +299,14 @@ def _valuation_rows(sc: Scenario) -> list[list[str]]:
         ["IPO proceeds", _proceeds(sc)],
     ]
     if sc.offering is not None:
-        lo, hi = sc.offering.price_range_usd
+        shown = fmt.shown_currency()
+        lo, hi = (p / shown.usd_per_unit for p in sc.offering.price_range_usd)
         written = " – ".join(sc.offering.price_range_text)
         rows.append(
             [
                 "offering",
-                f"{shares_after(sc.offering):,.0f} shares at {written} (USD {lo:.2f} – {hi:.2f})",
+                f"{shares_after(sc.offering):,.0f} shares at {written} "
+                f"({shown.code} {lo:.2f} – {hi:.2f})",
             ]
         )
     return rows
@@ -320,7 +325,7 @@ def _proceeds(sc: Scenario) -> str:
 
 
 def _valuation(s: _Sheet, y: float) -> float:
-    y = _heading(s.ax, _LX, y, "Valuation and offering (amounts in USD)")
+    y = _heading(s.ax, _LX, y, f"Valuation and offering (amounts in {fmt.shown_currency().code})")
     y, _ = s.table(
         y,
         [[s.ctx.drawable(a), s.ctx.drawable(b)] for a, b in _valuation_rows(s.ctx.scenario)],
@@ -388,7 +393,7 @@ def _targets(s: _Sheet, top: float) -> float:
         rows,
         left=False,
         col_widths=(0.05, 0.4, 0.08, 0.11, 0.12, 0.24),
-        header=("", "target", "at", "USD", "P", "95% interval"),
+        header=("", "target", "at", fmt.shown_currency().code, "P", "95% interval"),
         align=("center", "left", "left", "right", "right", "right"),
     )
     for i in range(len(rows)):
@@ -407,14 +412,15 @@ def _quantiles(s: _Sheet, y: float) -> float:
     v = s.ctx.summary.equity
     q = v.quantiles
     how = "exact" if s.ctx.summary.run.quantile_method == "exact" else "streaming-sketch"
-    y = _heading(s.ax, _RX, y, f"Equity value at listing, USD ({how} quantiles)")
+    code, rate = fmt.shown_currency().code, fmt.shown_currency().usd_per_unit
+    y = _heading(s.ax, _RX, y, f"Equity value at listing, {code} ({how} quantiles)")
     labels = ["", "p1", "p5", "p10", "p25", "p50", "p75", "p90", "p95", "p99", "mean"]
-    values = [fmt.cents(q.at(k)) for k in _KEY_QUANTILES] + [fmt.cents(v.mean)]
+    values = [fmt.cents(q.at(k) / rate) for k in _KEY_QUANTILES] + [fmt.cents(v.mean / rate)]
     # One unit per row, so that the cells hold bare numbers and stay narrow.
-    unit, scale = ("USD bn", 1e9) if abs(q.median) >= 1e8 else ("USD M", 1e6)
+    unit, scale = (f"{code} bn", 1e9) if abs(q.median / rate) >= 1e8 else (f"{code} M", 1e6)
     rows = [[unit, *(fmt.number(x / scale) for x in values)]]
     if s.ctx.yi:
-        yi_unit = "亿 USD" if s.ctx.fonts.cjk else "10⁸ USD"
+        yi_unit = f"亿 {code}" if s.ctx.fonts.cjk else f"10⁸ {code}"
         rows.append([yi_unit, *(fmt.number(x / 1e8, group=False) for x in values)])
     y, _ = s.table(
         y,

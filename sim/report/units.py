@@ -6,10 +6,11 @@ and USD alone elsewhere; ``usd``, ``yi`` and ``both`` choose for every scenario.
 
 from __future__ import annotations
 
-import json
 from collections.abc import Iterable
 from typing import Literal, cast, get_args
 
+from sim import format as fmt
+from sim.money import writes_chinese
 from sim.report.style import Fonts
 from sim.scenario import Scenario
 
@@ -23,8 +24,7 @@ UNITS_CHOICES: tuple[str, ...] = get_args(UnitsChoice)
 
 def writes_yi(scenario: Scenario) -> bool:
     """Whether the scenario, as written (after ``extends``), writes 亿 or 万 anywhere."""
-    written = json.dumps(scenario.raw, sort_keys=True, ensure_ascii=False, default=str)
-    return "亿" in written or "万" in written
+    return writes_chinese(scenario.raw)
 
 
 def resolve_units(units: str, scenarios: Iterable[Scenario]) -> Units:
@@ -43,16 +43,20 @@ def resolve_units(units: str, scenarios: Iterable[Scenario]) -> Units:
 
 
 def yi_unit(fonts: Fonts) -> str:
-    """The 亿 scale's unit as the fonts can draw it: ``亿 USD``, or ``10⁸ USD``."""
-    return "亿 USD" if fonts.cjk else "10⁸ USD"
+    """The 亿 scale's unit as the fonts can draw it: ``亿 USD``, or ``10⁸ USD`` (in the
+    currency shown, :func:`sim.format.shown_currency`)."""
+    code = fmt.shown_currency().code
+    return f"亿 {code}" if fonts.cjk else f"10⁸ {code}"
 
 
 def money_label(what: str, units: Units, fonts: Fonts, *, log: bool = False) -> str:
-    """An axis label in the axis's main unit: ``equity value, USD (log scale)``."""
+    """An axis label in the axis's main unit: ``equity value, USD (log scale)``, in the
+    currency shown (:func:`sim.format.shown_currency`)."""
+    code = fmt.shown_currency().code
     if units != "yi":
-        unit = "USD"
+        unit = code
     elif fonts.cjk:
-        unit = "亿 USD (1亿 = 10⁸)"
+        unit = f"亿 {code} (1亿 = 10⁸)"
     else:
-        unit = "10⁸ USD"
+        unit = f"10⁸ {code}"
     return f"{what}, {unit}" + (" (log scale)" if log else "")

@@ -26,7 +26,7 @@ from sim.report.layout import (
     _target_key,
 )
 from sim.report.style import _INK, _MUTED
-from sim.report.units import money_label
+from sim.report.units import money_label, yi_unit
 from sim.stats import wilson_interval
 from sim.summary import Quantiles
 
@@ -121,7 +121,7 @@ def _fig_valuation(ctx: _Ctx) -> Figure:
     ax.set_ylabel("share of paths in each bin")
     xlabel = money_label("equity value at listing", ctx.units, ctx.fonts, log=log)
     if ctx.units == "both":
-        xlabel += "; top axis in 亿 USD (1亿 = 10⁸)" if ctx.fonts.cjk else "; top axis in 10⁸ USD"
+        xlabel += f"; top axis in {yi_unit(ctx.fonts)}" + (" (1亿 = 10⁸)" if ctx.fonts.cjk else "")
     ax.set_xlabel(xlabel)
     ax.grid(axis="x", which="major")
     _quantile_strip(ax, ctx.summary.equity.quantiles, peak * 1.13)

@@ -27,8 +27,10 @@ import pypdfium2 as pdfium
 from matplotlib.backends.backend_pdf import PdfPages
 from matplotlib.figure import Figure
 
+from sim import format as fmt
 from sim._version import __version__
 from sim.engine import Result
+from sim.money import reporting_currency
 from sim.report.aftermarket import _aftermarket_applies, _fig_aftermarket
 from sim.report.concentration import _concentration_applies, _fig_concentration
 from sim.report.convergence import _convergence_applies, _fig_convergence
@@ -107,6 +109,7 @@ class _Job(Generic[C]):
     out_dir: Path
     metadata: dict[str, str]
     formats: tuple[str, ...]
+    currency: fmt.Currency = fmt.USD
 
 
 def _frozen(fig: Figure) -> Figure:
@@ -233,7 +236,7 @@ def _draw_page(job: _Job[C], page: int) -> tuple[list[Path], bytes]:
 
     Module-level: worker processes run it (:func:`sim.workers.run_tasks`).
     """
-    with _style(job.fonts):
+    with _style(job.fonts), fmt.shown_in(job.currency):
         name, draw = job.pages[page]
         fig = _frozen(draw(job.ctx))
         # Only the first page's document information is kept (with the date it was
@@ -280,6 +283,7 @@ def _write(
     workers: int | None = None,
     progress: Callable[[int, int], None] | None = None,
     costs: Sequence[float] | None = None,
+    currency: fmt.Currency = fmt.USD,
 ) -> list[Path]:
     """Write each page as a PDF page and/or a PNG; the files, the PDF first.
 
@@ -291,13 +295,13 @@ def _write(
 
     ``progress(done, total)`` is called as files are written. ``costs`` (one per page,
     any unit) puts the costliest page first in the workers' queue; the files are the
-    same whatever the order.
+    same whatever the order. Every amount is shown in ``currency``.
     """
     want_pdf, want_png = "pdf" in formats, "png" in formats
     if not (want_pdf or want_png) or not pages:
         return []
     out_dir.mkdir(parents=True, exist_ok=True)
-    job = _Job(tuple(pages), ctx, fonts, out_dir, metadata, tuple(formats))
+    job = _Job(tuple(pages), ctx, fonts, out_dir, metadata, tuple(formats), currency)
     total = int(want_pdf) + (len(pages) if want_png else 0)
     workers = max(1, min(_idle_processors() if workers is None else workers, len(pages)))
     if progress is not None:
@@ -411,4 +415,5 @@ def render(
         workers=workers,
         progress=progress,
         costs=[page.cost for page in chosen],
+        currency=reporting_currency(scenario),
     )

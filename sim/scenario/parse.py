@@ -114,7 +114,7 @@ _TOP_KEYS = _declare(
 _SCENARIO_KEYS = _declare(
     "scenario",
     required=("base_year", "horizon"),
-    optional=("name", "description", "as_of", "listing_date"),
+    optional=("name", "description", "as_of", "listing_date", "currency"),
     elsewhere=("extends",),
 )
 _TARGET_KEYS = _declare("targets", required=("label", "value"), optional=("at",))
@@ -139,6 +139,7 @@ def build_scenario(raw: Mapping[str, Any], *, source: Path | None, own_name: str
     base_year = _int(sc.need("base_year"), "scenario.base_year", lo=1900, hi=2200)
     horizon = _int(sc.need("horizon"), "scenario.horizon", lo=1, hi=50)
     as_of, listing_date = _parse_dates(sc)
+    currency = _parse_currency(sc.get("currency", "USD"), fx)
     sc.done()
     years = tuple(range(base_year + 1, base_year + horizon + 1))
 
@@ -241,7 +242,25 @@ def build_scenario(raw: Mapping[str, Any], *, source: Path | None, own_name: str
         sha256=hashlib.sha256(canonical.encode("utf-8")).hexdigest(),
         regimes=tuple(regimes),
         aftermarket=aftermarket,
+        currency=currency,
     )
+
+
+def _parse_currency(value: object, fx: Mapping[str, float]) -> str:
+    """``[scenario] currency``: the ISO code the reports are in, USD or one with an [fx] rate."""
+    path = "scenario.currency"
+    if not isinstance(value, str) or not re.fullmatch(r"[A-Z]{3}", value):
+        iso = canonical_currency(value) if isinstance(value, str) else None
+        hint = f" ({value!r} is {iso}: write {iso!r})" if iso else ""
+        raise ScenarioError(
+            f'expected a 3-letter currency code such as "EUR"{hint}, got {value!r}', path=path
+        )
+    if value != "USD" and value not in fx:
+        raise ScenarioError(
+            f"no exchange rate for {value}: add it under [fx] ({value} = USD per {value})",
+            path=path,
+        )
+    return value
 
 
 def _parse_dates(sc: _Table) -> tuple[datetime.date | None, datetime.date | None]:
@@ -320,6 +339,8 @@ def _parse_fx(value: object) -> dict[str, float]:
             )
         if not re.fullmatch(r"[A-Z]{3}", code):
             hint = f"; {code!r} is read as {iso}, so write {iso} = ..." if iso else ""
+            if code in ("¥", "￥"):
+                hint = "; '¥' is the yen's mark and the yuan's: write JPY = ... or CNY = ..."
             raise ScenarioError(f"expected a 3-letter currency code such as HKD{hint}", path=path)
         fx[code] = _num(table.get(code), path, lo=0.0, lo_open=True)
     if "RMB" in fx and "CNY" not in fx:

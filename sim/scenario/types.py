@@ -312,6 +312,10 @@ class Scenario:
         SHA-256 of the canonical JSON of ``raw``: identifies the scenario's content.
     as_of, listing_date : datetime.date or None
         The information date and the date the values are for (DESIGN 3.1), when given.
+    currency : str
+        The reporting currency (``[scenario] currency``, default USD): reports, tables and
+        summary.json give money in it, converted at :attr:`usd_per_unit`. The scenario
+        itself, like every amount here, stays in USD.
     """
 
     name: str
@@ -335,6 +339,12 @@ class Scenario:
     sha256: str = ""
     regimes: tuple[Regime, ...] = ()
     aftermarket: Aftermarket | None = None
+    currency: str = "USD"
+
+    @property
+    def usd_per_unit(self) -> float:
+        """USD per unit of the reporting currency (its ``[fx]`` rate; 1 for USD)."""
+        return 1.0 if self.currency == "USD" else float(self.fx[self.currency])
 
     @property
     def years(self) -> tuple[int, ...]:
@@ -371,6 +381,7 @@ class Scenario:
                 "years": list(self.years),
                 "as_of": _iso(self.as_of),
                 "listing_date": _iso(self.listing_date),
+                "currency": self.currency,
                 "sha256": self.sha256,
                 "source": str(self.source) if self.source else None,
             },
