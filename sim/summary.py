@@ -343,6 +343,8 @@ def _sensitivity(result: Result) -> tuple[SensitivityRow, ...]:
     # One contiguous row per driver, read as (paths, drivers) columns without a copy.
     x = np.stack([table[name] for name in names]).T
     y = kept.values.equity
+    if not np.ptp(y) > 0:
+        return ()  # a value the same on every path: no variance for an input to explain
     rng = input_rng(result.seed, 0, _BOOTSTRAP_STREAM)
     rho, s, lo, hi, low, high = sensitivity(x, y, rng=rng)
 
