@@ -337,7 +337,8 @@ def _sensitivity(result: Result) -> tuple[SensitivityRow, ...]:
     """
     kept = result.kept
     table = drivers(kept, result.scenario)
-    names = list(table)
+    # A driver the same on every kept path (a shock that never struck) explains nothing.
+    names = [name for name, x in table.items() if np.ptp(x) > 0] if kept.n else list(table)
     if not names or kept.n < 3:
         return ()
     # One contiguous row per driver, read as (paths, drivers) columns without a copy.

@@ -115,8 +115,12 @@ def _scenario(changes: dict[tuple[str, str], float]) -> str:
 
 
 #: Nulls that mean "none" by design: the margin no price on the grid can reach
-#: (docs/scenarios.md, implied expectations).
-UNREACHABLE = {".pricing[].implied_target_margin"}
+#: (docs/scenarios.md, implied expectations), a shock's loss when no path had an event.
+UNREACHABLE = {
+    ".pricing[].implied_target_margin",
+    ".shock_impact.median_loss",
+    ".shock_impact.mean_value_cut",
+}
 
 
 def _nulls(data: Any, at: str = "") -> list[str]:
