@@ -14,7 +14,6 @@ code it is called ``equity`` (:attr:`Summary.equity`, ``Kept.equity``), because
 
 from __future__ import annotations
 
-import csv
 import datetime
 import io
 import json
@@ -28,6 +27,7 @@ import numpy.typing as npt
 from sim import metrics
 from sim._version import __version__
 from sim.aftermarket import fan, fan_days
+from sim.csvcells import SafeWriter
 from sim.distributions import Distribution
 from sim.engine import Kept, Result
 from sim.expectations import ExpectationOutcome, check_expectation
@@ -207,7 +207,7 @@ class Summary:
         P(fair value per share >= price); ``implied_target_margin`` is empty without DCF
         inputs and where no margin reaches the price)."""
         buf = io.StringIO()
-        writer = csv.writer(buf, lineterminator="\n")
+        writer = SafeWriter(buf)
         writer.writerow(
             [
                 "scenario",
