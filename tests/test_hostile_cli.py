@@ -136,3 +136,58 @@ def test_run_over_the_invalid_folder_exits_2_with_one_line_a_file(
     for path, line in zip(files, lines, strict=False):
         assert line.startswith(f"ipo-sim: error: {path}"), line
     assert lines[-1].endswith("exit code 2")
+
+
+# --------------------------------------------------------------------------- item 5
+
+ESCAPES = "\x1b[2J\x1b]0;pwned\x07 \x00 \x9b31m \u202e \r\x08"
+CONTROL = set("\x1b\x07\x00\x9b\u202e\r\x08")
+
+
+def _with_escapes(tmp_path: Path) -> Path:
+    text = SMALL.read_text(encoding="utf-8")
+    evil = ESCAPES.encode("unicode_escape").decode("ascii").replace("\\x", "\\u00")
+    text = text.replace('description = "', f'description = "{evil}', 1)
+    text = text.replace('label = "article: 25亿 USD"', f'label = "25亿 {evil}"')
+    assert evil in text
+    path = tmp_path / "evil.toml"
+    path.write_text(text, encoding="utf-8")
+    return path
+
+
+@pytest.mark.parametrize("command", [["show"], ["run", "--format", "json", "--paths", "300"]])
+def test_terminal_escapes_in_a_scenario_are_shown_not_obeyed(
+    command: list[str], tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    path = _with_escapes(tmp_path)
+    argv = [command[0], str(path), *command[1:]]
+    if command[0] == "run":
+        argv += ["--out", str(tmp_path / "o"), "--quiet"]
+    assert main(argv) == 0
+    out, err = capsys.readouterr()
+    assert not CONTROL & set(out + err), repr(out)
+    assert "\\u001b[2J" in out  # written out, visibly
+
+
+def test_show_json_keeps_the_text_it_escapes(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    import json
+
+    assert main(["show", "--json", str(_with_escapes(tmp_path))]) == 0
+    out = capsys.readouterr().out
+    assert not CONTROL & set(out)
+    assert ESCAPES in json.loads(out)["scenario"]["description"]
+
+
+def test_an_error_line_with_escapes_is_escaped(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    text = SMALL.read_text(encoding="utf-8").replace(
+        "fade = 0.6", 'fade = 0.6\n"x\\u001b[31m" = 1'
+    )
+    path = tmp_path / "bad.toml"
+    path.write_text(text, encoding="utf-8")
+    assert main(["show", str(path)]) == 2
+    err = _one_line(capsys.readouterr().err)
+    assert "\x1b" not in err and "\\u001b[31m" in err

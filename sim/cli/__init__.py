@@ -20,13 +20,14 @@ import sys
 import threading
 import traceback
 from collections.abc import Callable, Iterator, Sequence
-from contextlib import contextmanager, suppress
+from contextlib import contextmanager, redirect_stderr, redirect_stdout, suppress
 from functools import partial
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, NoReturn, TypeVar
 
 from sim._version import __version__
 from sim.cli.printing import (
+    VisibleText,
     _count,
     _one_line,
     _print_comparison,
@@ -74,7 +75,13 @@ def main(argv: Sequence[str] | None = None) -> int:
     """Run the command line; returns the exit code."""
     args = None
     try:
-        with _stop_signals_interrupt():
+        # Text from scenario files (descriptions, labels, names) reaches the terminal:
+        # control characters and escapes are shown, never obeyed.
+        with (
+            _stop_signals_interrupt(),
+            redirect_stdout(VisibleText(sys.stdout)),
+            redirect_stderr(VisibleText(sys.stderr, returns=True)),
+        ):
             # Parsing may import the scenario module (to check --paths): inside the
             # handling of Ctrl-C, like everything the commands import.
             args = _parser().parse_args(argv)
@@ -456,7 +463,7 @@ def _bar(label: str, unit: str, *, quiet: bool, total: int | None = None) -> Ite
         unit=unit,
         unit_scale=unit == "path",
         desc=label,
-        file=sys.stderr,
+        file=getattr(sys.stderr, "inner", sys.stderr),  # the bar's own escapes, not escaped
         leave=False,
         dynamic_ncols=True,
     )

@@ -3,6 +3,8 @@ comparison or a sweep (part of the command, :mod:`sim.cli`, the only place that 
 
 from __future__ import annotations
 
+import io
+import re
 import unicodedata
 from typing import TYPE_CHECKING, Any, TextIO
 
@@ -20,7 +22,51 @@ _DATES = (("information as of", "as_of"), ("values at listing on", "listing_date
 
 
 def _one_line(text: str) -> str:
-    return " ".join(text.split())
+    return visible(" ".join(text.split()))
+
+
+# Control characters (C0 but tab and newline, DEL, C1) and the bidirectional overrides
+# that reorder what a terminal shows: a description or label could carry terminal
+# escapes (clear the screen, retitle the window, fake a line) or a NUL.
+_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f\u200e\u200f\u202a-\u202e\u2066-\u2069]")
+
+
+def visible(text: str) -> str:
+    """``text`` with every control character written as an escape (``\\u001b``), which
+    a terminal shows rather than obeys (and JSON reads back as the same character)."""
+    return _CONTROL.sub(lambda m: f"\\u{ord(m.group()):04x}", text)
+
+
+class VisibleText(io.TextIOBase):
+    """A text stream that writes through :func:`visible` to ``inner`` (stdout, stderr).
+
+    Newlines and tabs pass; so does a carriage return when ``returns`` is true (stderr's
+    progress lines redraw with it).
+    """
+
+    def __init__(self, inner: TextIO, *, returns: bool = False) -> None:
+        self.inner = inner
+        self._returns = returns
+
+    def write(self, text: str) -> int:
+        if self._returns:
+            self.inner.write("\r".join(visible(part) for part in text.split("\r")))
+        else:
+            self.inner.write(visible(text))
+        return len(text)
+
+    def flush(self) -> None:
+        self.inner.flush()
+
+    def isatty(self) -> bool:
+        return self.inner.isatty()
+
+    def close(self) -> None:
+        """Nothing: the stream it writes to is not its own to close."""
+
+    @property
+    def encoding(self) -> str:  # type: ignore[override]
+        return self.inner.encoding
 
 
 def _count(n: int, noun: str) -> str:
