@@ -118,13 +118,15 @@ def _print_scenario(scenario: Scenario, out: TextIO) -> None:
     if dates:
         print("  " + ", ".join(f"{what} {day}" for what, day in dates), file=out)
     if data["fx"]:
-        print("  fx: " + ", ".join(f"1 {k} = {v:g} USD" for k, v in data["fx"].items()), file=out)
+        fx = ", ".join(f"1 {k} = {fmt.input_number(v)} USD" for k, v in data["fx"].items())
+        print(f"  fx: {fx}", file=out)
     print("segments:", file=out)
     for s in data["segments"]:
         print(
             f"  {s['name']}: revenue {fmt.parameters(s['revenue'], money_values=True)}; "
-            f"growth {fmt.parameters(s['growth'])}; fade {s['fade']:g}, terminal "
-            f"{s['terminal_growth']:g}, volatility {s['volatility']:g}"
+            f"growth {fmt.parameters(s['growth'])}; fade {fmt.input_number(s['fade'])}, "
+            f"terminal {fmt.input_number(s['terminal_growth'])}, volatility "
+            f"{fmt.input_number(s['volatility'])}"
             + (f"; booked {fmt.money(s['booked'])}" if s["booked"] is not None else ""),
             file=out,
         )
@@ -151,12 +153,22 @@ def _print_scenario(scenario: Scenario, out: TextIO) -> None:
         )
     v = data["valuation"]
     how = scenario.valuation.describe(lambda d: fmt.parameters(d.to_dict()))
+    deal = scenario.offering is not None and scenario.offering.deal is not None
+    proceeds = (
+        "from the offering (net of fees, at the offer price)"
+        if deal
+        else fmt.parameters(v["ipo_proceeds_usd"], money_values=True)
+    )
     print(
         f"valuation: {v['method']} at {how}; "
         f"net cash {fmt.parameters(v['net_cash_usd'], money_values=True)}; IPO proceeds "
-        f"{fmt.parameters(v['ipo_proceeds_usd'], money_values=True)}",
+        f"{proceeds}",
         file=out,
     )
+    # Every other table the scenario sets, key by key as it resolved (new keys included).
+    for table in _GENERIC_TABLES:
+        if data.get(table):
+            print(f"{table}: {_table_text(data[table])}", file=out)
     for t in data["targets"]:
         print(
             f"target {t['label']!r}: {fmt.money(t['value_usd'], reading=True)}  "
@@ -169,13 +181,14 @@ def _print_scenario(scenario: Scenario, out: TextIO) -> None:
             for name, d in r["overrides"].items()
         )
         print(
-            f"regime {r['name']}: weight {r['weight']:g}"
+            f"regime {r['name']}: weight {fmt.input_number(r['weight'])}"
             + (f"; {overrides}" if overrides else ""),
             file=out,
         )
     for c in data["correlations"]:
         print(
-            f"correlation {c['between'][0]} ~ {c['between'][1]}: spearman {c['spearman']:g}",
+            f"correlation {c['between'][0]} ~ {c['between'][1]}: spearman "
+            f"{fmt.input_number(c['spearman'])}",
             file=out,
         )
     for e in data["expect"]:
@@ -209,6 +222,39 @@ def _print_methods(methods: Methods, out: TextIO) -> None:
 
 #: Scalar inputs whose parameters are money (shown as amounts by ``show``).
 _MONEY_INPUTS = frozenset({"valuation.net_cash", "valuation.ipo_proceeds"})
+#: Tables of ``Scenario.to_dict()`` that ``show`` prints key by key.
+_GENERIC_TABLES = ("offering", "aftermarket")
+
+
+def _table_text(table: dict[str, Any]) -> str:
+    """``key value; key value`` for a resolved table: distributions as written, amounts in
+    USD (``*_usd`` keys) as money, counts with separators; unset keys left out."""
+    parts = []
+    for key, value in table.items():
+        money = key.endswith("_usd")
+        name = key.removesuffix("_usd") + (" (USD)" if money else "")
+        if value is None or value == []:
+            continue
+        parts.append(f"{name} {_value_text(value, money=money)}")
+    return "; ".join(parts)
+
+
+def _value_text(value: Any, *, money: bool) -> str:
+    if isinstance(value, dict) and "dist" in value:
+        return fmt.parameters(value, money_values=money)
+    if isinstance(value, list):
+        return " .. ".join(_value_text(v, money=money) for v in value)
+    if isinstance(value, bool | str):
+        return str(value)
+    if isinstance(value, int):
+        return f"{value:,}"
+    if isinstance(value, float):
+        return (
+            fmt.money(value, short=True)
+            if money and abs(value) >= 1e5
+            else fmt.input_number(value)
+        )
+    return str(value)
 
 
 def _print_summary(summary: Summary, out: TextIO, *, valuation: Valuation) -> None:
