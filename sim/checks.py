@@ -19,6 +19,7 @@ from sim.errors import ScenarioError
 from sim.model import DIRICHLET, SCALAR, InputSpec, PathValues
 from sim.sampling import BLOCK_SIZE
 from sim.scenario import Scenario
+from sim.scenario.types import REGIME_INPUT
 
 __all__ = ["check_draws", "check_values"]
 
@@ -102,6 +103,10 @@ def check_values(
             return
         for stage in _stages(scenario, values):
             _check_stage(scenario, draws, block, *stage)
+        # Every stage above passed, yet a streamed output is not summarisable: a metric
+        # no stage names (a new one). Still one line naming it, never a null downstream.
+        for name, x in metrics.streamed(scenario, values):
+            _check_stage(scenario, draws, block, name, name, x[:, None], ("",), True)
 
 
 def _sum_of_squares_finite(x: FloatArray) -> bool:
@@ -111,28 +116,44 @@ def _sum_of_squares_finite(x: FloatArray) -> bool:
 
 def _stages(
     scenario: Scenario, values: PathValues
-) -> Iterator[tuple[str, str, FloatArray, tuple[str, ...], bool]]:
+) -> Iterator[tuple[str, str, FloatArray, tuple[str, ...], bool, tuple[str, ...]]]:
     """The model's outputs in the order it computes them.
 
     Each as (key path, what it is, values (n, k), a label per column, whether the
-    statistics square it).
+    statistics square it, the inputs to blame: empty for the largest input on the path).
+    Only the inputs a stage adds to the stages before it are blamed: when the fair value
+    per share passed and the day-1 value overflowed, the day-1 sentiment did it.
     """
     years = tuple(f" in {y}" for y in (scenario.base_year, *scenario.years))
     one = ("",)
     for s, seg in enumerate(scenario.segments):
-        yield f"segments.{seg.name}", "revenue", values.segment_revenue[:, s, :], years, False
-    yield "segments", "total revenue", values.revenue, years, True
-    yield "segments", "regional shares of revenue", values.region_shares, one, False
-    yield "segments", "regional concentration (HHI)", values.hhi[:, None], one, True
-    yield "valuation.multiple", "valuation multiple", values.multiple[:, None], one, False
-    yield "valuation", "equity value", values.equity[:, None], one, True
-    yield "valuation", "equity value without shocks", values.equity_unshocked[:, None], one, True
+        yield f"segments.{seg.name}", "revenue", values.segment_revenue[:, s, :], years, False, ()
+    yield "segments", "total revenue", values.revenue, years, True, ()
+    yield "segments", "regional shares of revenue", values.region_shares, one, False, ()
+    yield "segments", "regional concentration (HHI)", values.hhi[:, None], one, True, ()
+    yield "valuation.multiple", "valuation multiple", values.multiple[:, None], one, False, ()
+    yield "valuation", "equity value", values.equity[:, None], one, True, ()
+    yield (
+        "valuation",
+        "equity value without shocks",
+        values.equity_unshocked[:, None],
+        one,
+        True,
+        (),
+    )
     if values.equity_dcf is not None:
-        yield "valuation", "DCF equity value", values.equity_dcf[:, None], one, True
+        yield "valuation", "DCF equity value", values.equity_dcf[:, None], one, True, ()
     if values.equity_multiple is not None:
-        yield "valuation", "multiple's equity value", values.equity_multiple[:, None], one, True
+        yield (
+            "valuation",
+            "multiple's equity value",
+            values.equity_multiple[:, None],
+            one,
+            True,
+            (),
+        )
     if values.value_per_share is not None:
-        yield "offering", "value per share", values.value_per_share[:, None], one, True
+        yield "offering", "value per share", values.value_per_share[:, None], one, True, ()
     if values.market_value_offer is not None:
         yield (
             "offering",
@@ -140,7 +161,18 @@ def _stages(
             values.market_value_offer[:, None],
             one,
             True,
+            (),
         )
+    day1 = ("aftermarket.day1_sentiment",)
+    walk = ("aftermarket.volatility", "aftermarket.drift")
+    for label, x, blame in (
+        ("day-1 market value", values.market_value_day1, day1),
+        ("first-day return", values.first_day_return, day1),
+        ("market value at the end of the walk", values.market_value_end, walk),
+        ("peak market value", values.market_value_peak, walk),
+    ):
+        if x is not None:
+            yield "aftermarket", label, x[:, None], one, True, blame
 
 
 def _check_stage(
@@ -152,6 +184,7 @@ def _check_stage(
     x: FloatArray,
     columns: tuple[str, ...],
     squared: bool,
+    blame: tuple[str, ...] = (),
 ) -> None:
     n = len(x)
     bad = ~np.isfinite(x)
@@ -171,14 +204,33 @@ def _check_stage(
     paths = bad.any(axis=1)
     first = int(np.flatnonzero(paths)[0])
     where = columns[column] if len(columns) > 1 else ""
+    at = f"on {int(paths.sum()):,} of {n:,} paths of block {block}"
+    if blame:
+        drawn = ", ".join(f"{k} = {float(draws[k][first]):.3g}" for k in blame if k in draws)
+        raise ScenarioError(
+            f"the model's {label} {kind} {at} (path {block * BLOCK_SIZE + first:,} drew "
+            f"{drawn}): use smaller values or a distribution with lighter tails for "
+            f"{' or '.join(_blamed_key(scenario, k, draws, first) for k in blame)}",
+            path=_blamed_key(scenario, blame[0], draws, first),
+            file=_source(scenario),
+        )
     name, value = _largest_input(scenario, draws, first)
     raise ScenarioError(
-        f"the model's {label}{where} {kind} on {int(paths.sum()):,} of {n:,} paths of block "
-        f"{block} (path {block * BLOCK_SIZE + first:,}: its largest input is {name} = "
-        f"{value:.3g}): inputs too large",
+        f"the model's {label}{where} {kind} {at} (path {block * BLOCK_SIZE + first:,}: its "
+        f"largest input is {name} = {value:.3g}): inputs too large",
         path=path,
         file=_source(scenario),
     )
+
+
+def _blamed_key(scenario: Scenario, name: str, draws: Mapping[str, FloatArray], i: int) -> str:
+    """The key path that set input ``name`` on path ``i``: its regime's override if the
+    path's regime has one (``regimes.hot.aftermarket.day1_sentiment``), else ``name``."""
+    regime = draws.get(REGIME_INPUT)
+    if regime is None or not scenario.regimes:
+        return name
+    r = scenario.regimes[int(regime[i])]
+    return f"regimes.{r.name}.{name}" if name in r.overrides else name
 
 
 def _largest_input(

@@ -340,6 +340,17 @@ def quantity(x: float, kind: str) -> str:
     return number(x)
 
 
+def input_number(x: float) -> str:
+    """An input as a scenario writes it: at most 12 significant digits, which read back
+    exactly as any number written with 12 or fewer, and drop the float noise a
+    computation leaves in the last digits (``14.999999999999998``).
+
+    >>> input_number(0.1282), input_number(14.999999999999998), input_number(1e-10)
+    ('0.1282', '15', '1e-10')
+    """
+    return f"{x:.12g}"
+
+
 def parameters(d: dict[str, Any], *, money_values: bool = False) -> str:
     """A distribution as written in a scenario (``lognormal(median=70 M, sigma=0.3)``).
 
@@ -348,7 +359,7 @@ def parameters(d: dict[str, Any], *, money_values: bool = False) -> str:
     """
     if d.get("dist") == "fixed":
         value = float(d["value"])
-        return money(value, reading=True) if money_values else f"{value:g}"
+        return money(value, reading=True) if money_values else input_number(value)
     if d.get("dist") == "mixture":
         parts = [
             f"{w:g} x {parameters(c, money_values=money_values)}"
@@ -359,7 +370,7 @@ def parameters(d: dict[str, Any], *, money_values: bool = False) -> str:
     def show(v: Any) -> str:
         if money_values and isinstance(v, float) and abs(v) >= 1e5:
             return money(v)
-        return f"{v:g}" if isinstance(v, float) else str(v)
+        return input_number(v) if isinstance(v, float) else str(v)
 
     params = ", ".join(f"{k}={show(v)}" for k, v in d.items() if k != "dist")
     return f"{d['dist']}({params})"

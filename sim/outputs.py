@@ -105,14 +105,21 @@ def _check_ours(folder: Path) -> None:
         )
 
 
+#: The start of every temporary folder's name. Hidden: a scenario name cannot start with
+#: '.' (sim.scenario), so no output folder can look like a temporary one and be removed.
+TEMP_PREFIX = ".ipo-sim-tmp."
+
+
 def _temp_prefix(name: str) -> str:
-    """The start of a temporary folder's name for ``name``: hidden, with our process id."""
-    return f".{name}.{os.getpid()}."
+    """The start of a temporary folder's name for ``name``: reserved, with our process id."""
+    return f"{TEMP_PREFIX}{name}.{os.getpid()}."
 
 
 def _remove_stale(folder: Path) -> None:
     """Remove temporary folders for ``folder`` left by runs that were stopped outright."""
-    pattern = re.compile(rf"\.{re.escape(folder.name)}\.(\d+)\.[A-Za-z0-9_]+\.tmp")
+    pattern = re.compile(
+        rf"{re.escape(TEMP_PREFIX)}{re.escape(folder.name)}\.(\d+)\.[A-Za-z0-9_]+\.tmp"
+    )
     for entry in folder.parent.iterdir():
         match = pattern.fullmatch(entry.name)
         if match is None or entry.is_symlink() or not entry.is_dir():

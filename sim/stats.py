@@ -581,6 +581,11 @@ def _bootstrap_se(
     k, n = ids.shape
     sizes = _bin_sizes(ids, bins)
     yc = y - y.mean()
+    # The index is a ratio of sums of squares, the same in any unit: scaled to at most 1,
+    # values beyond float32's 3.4e38 (finite in float64) neither overflow nor turn NaN.
+    peak = float(np.abs(yc).max()) if n else 0.0
+    if peak > 0.0:
+        yc = yc / peak
     yc32 = yc.astype(np.float32)
     ones = np.ones(n, dtype=np.float32)
     cols = np.arange(n)
@@ -605,7 +610,14 @@ def _bootstrap_se(
             boots[r0 : r0 + rr, j] = _index_from_sums(
                 sums[:, :rr].T, sums[:, rr:].T, total_w, mean, sst, sum_ww, sizes[j]
             )
-    return np.asarray(boots.std(axis=0, ddof=1), dtype=float)
+    # A replicate that resampled no path of a dominant outlier may see a constant output
+    # (its index undefined): the spread is that of the replicates that have one.
+    defined = np.isfinite(boots)
+    count = defined.sum(axis=0)
+    mean = np.where(defined, boots, 0.0).sum(axis=0) / np.maximum(count, 1)
+    dev = np.where(defined, boots - mean, 0.0)
+    var = (dev * dev).sum(axis=0) / np.maximum(count - 1, 1)
+    return np.where(count >= 2, np.sqrt(var), math.nan)
 
 
 def _index_from_sums(

@@ -14,7 +14,6 @@ code it is called ``equity`` (:attr:`Summary.equity`, ``Kept.equity``), because
 
 from __future__ import annotations
 
-import csv
 import datetime
 import io
 import json
@@ -28,6 +27,7 @@ import numpy.typing as npt
 from sim import metrics
 from sim._version import __version__
 from sim.aftermarket import fan, fan_days
+from sim.csvcells import SafeWriter
 from sim.distributions import Distribution
 from sim.engine import Kept, Result
 from sim.expectations import ExpectationOutcome, check_expectation
@@ -210,7 +210,7 @@ class Summary:
         P(fair value per share >= price); ``implied_target_margin`` is empty without DCF
         inputs and where no margin reaches the price)."""
         buf = io.StringIO()
-        writer = csv.writer(buf, lineterminator="\n")
+        writer = SafeWriter(buf)
         writer.writerow(
             [
                 "scenario",
@@ -375,12 +375,15 @@ def _sensitivity(result: Result) -> tuple[SensitivityRow, ...]:
     """
     kept = result.kept
     table = drivers(kept, result.scenario)
-    names = list(table)
+    # A driver the same on every kept path (a shock that never struck) explains nothing.
+    names = [name for name, x in table.items() if np.ptp(x) > 0] if kept.n else list(table)
     if not names or kept.n < 3:
         return ()
     # One contiguous row per driver, read as (paths, drivers) columns without a copy.
     x = np.stack([table[name] for name in names]).T
     y = kept.values.equity
+    if not np.ptp(y) > 0:
+        return ()  # a value the same on every path: no variance for an input to explain
     rng = input_rng(result.seed, 0, _BOOTSTRAP_STREAM)
     rho, s, lo, hi, low, high = sensitivity(x, y, rng=rng)
 

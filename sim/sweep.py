@@ -19,7 +19,6 @@ are ``--seed``, ``--paths`` and ``--sampler``).
 from __future__ import annotations
 
 import copy
-import csv
 import io
 import itertools
 import json
@@ -33,6 +32,7 @@ from typing import Any
 import numpy as np
 
 from sim import metrics
+from sim.csvcells import SafeWriter
 from sim.engine import Result, simulate
 from sim.errors import ScenarioError, SimError
 from sim.scenario import Scenario, build_scenario
@@ -283,7 +283,7 @@ class Sweep:
     def to_csv(self) -> str:
         """One row per (point, target); a point with no target has one row."""
         buf = io.StringIO()
-        w = csv.writer(buf, lineterminator="\n")
+        w = SafeWriter(buf)
         w.writerow(
             [
                 *(k.path for k in self.keys),

@@ -22,6 +22,8 @@ import os
 import pickle
 import signal
 import sys
+import threading
+import time
 import traceback
 from collections.abc import Callable, Iterator
 from concurrent.futures import Executor, Future
@@ -258,6 +260,7 @@ def _worker(conn: Connection, parent: int, run: Callable[[Ctx, Task], Out], cont
     signal.signal(signal.SIGTERM, signal.SIG_DFL)
     if hasattr(signal, "pthread_sigmask"):
         signal.pthread_sigmask(signal.SIG_UNBLOCK, _STOP_SIGNALS)
+    threading.Thread(target=_watch_parent, args=(parent,), daemon=True).start()
     while True:
         # Wake up now and then: a worker whose parent was killed outright exits too.
         while not conn.poll(1.0):
@@ -277,6 +280,24 @@ def _worker(conn: Connection, parent: int, run: Callable[[Ctx, Task], Out], cont
             _send(conn, reply)
         except OSError:  # the parent is gone
             return
+
+
+#: How often a worker checks that its parent is alive, in seconds.
+PARENT_CHECK_S = 0.25
+
+
+def _watch_parent(parent: int) -> None:
+    """Exit this worker process at once when its parent is gone (a thread of its own).
+
+    A parent killed outright (SIGKILL, the out-of-memory killer) cannot stop its workers,
+    and a worker in the middle of a block (or a report page) would go on for seconds or
+    minutes before it next read its pipe. Orphaned, it is adopted by another process and
+    its parent id changes: then nothing of its work can be delivered, so it exits
+    without clean-up (there is none to do: it writes no files).
+    """
+    while os.getppid() == parent:
+        time.sleep(PARENT_CHECK_S)
+    os._exit(1)
 
 
 #: Where a Connection is a file descriptor (POSIX), large buffers bypass its framing.

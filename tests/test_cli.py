@@ -705,7 +705,8 @@ def test_rerun_replaces_the_folder_atomically(
     assert old == final == tmp_path / "small"
     assert aside.parent == new.parent
     assert aside.parent.parent == tmp_path
-    assert aside.parent.name.startswith(".small.") and aside.parent.name.endswith(".tmp")
+    assert aside.parent.name.startswith(".ipo-sim-tmp.small.")
+    assert aside.parent.name.endswith(".tmp")
 
 
 def test_compare_pairs_scenarios_and_writes_comparison_json(

@@ -143,16 +143,20 @@ def test_sigterm_while_writing_leaves_no_temporary_folder(
 def test_stale_temporary_folders_of_ours_are_removed_by_the_next_run(tmp_path: Path) -> None:
     dead = 2**22 + 12345  # above Linux's largest process id: no such process
     assert not Path(f"/proc/{dead}").exists()
-    stale = tmp_path / f".small.{dead}.k3j2h1g0.tmp"
+    stale = tmp_path / f".ipo-sim-tmp.small.{dead}.k3j2h1g0.tmp"
     (stale / "new").mkdir(parents=True)
     (stale / "new" / "report.pdf").write_bytes(b"%PDF-1.4 trunc")
-    alive = tmp_path / f".small.{os.getppid()}.a1b2c3d4.tmp"  # a live run's: kept
+    alive = tmp_path / f".ipo-sim-tmp.small.{os.getppid()}.a1b2c3d4.tmp"  # a live run's: kept
     alive.mkdir()
-    old = tmp_path / f".small.{os.getppid()}.z9y8x7w6.tmp"  # a live pid, but days old
+    old = tmp_path / f".ipo-sim-tmp.small.{os.getppid()}.z9y8x7w6.tmp"  # a live pid, but days old
     old.mkdir()
     day_ago = time.time() - 2 * 24 * 3600
     os.utime(old, (day_ago, day_ago))
-    theirs = [tmp_path / ".small.notes", tmp_path / f".other.{dead}.k3j2h1g0.tmp"]
+    theirs = [
+        tmp_path / ".small.notes",
+        tmp_path / f".small.{dead}.k3j2h1g0.tmp",
+        tmp_path / f".ipo-sim-tmp.other.{dead}.k3j2h1g0.tmp",
+    ]
     for folder in theirs:
         folder.mkdir()
     argv = ["run", str(SMALL), "--paths", "2000", "--format", "json", "--quiet"]

@@ -21,7 +21,7 @@ import sys
 import threading
 import traceback
 from collections.abc import Callable, Iterator, Sequence
-from contextlib import contextmanager, suppress
+from contextlib import contextmanager, redirect_stderr, redirect_stdout, suppress
 from functools import partial
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, NoReturn, TypeVar
@@ -29,6 +29,7 @@ from typing import TYPE_CHECKING, Any, NoReturn, TypeVar
 from sim import format as fmt
 from sim._version import __version__
 from sim.cli.printing import (
+    VisibleText,
     _count,
     _one_line,
     _print_comparison,
@@ -80,7 +81,13 @@ def main(argv: Sequence[str] | None = None) -> int:
     """Run the command line; returns the exit code."""
     args = None
     try:
-        with _stop_signals_interrupt():
+        # Text from scenario files (descriptions, labels, names) reaches the terminal:
+        # control characters and escapes are shown, never obeyed.
+        with (
+            _stop_signals_interrupt(),
+            redirect_stdout(VisibleText(sys.stdout)),
+            redirect_stderr(VisibleText(sys.stderr, returns=True)),
+        ):
             # Parsing may import the scenario module (to check --paths): inside the
             # handling of Ctrl-C, like everything the commands import.
             args = _parser().parse_args(argv)
@@ -227,7 +234,7 @@ def _parser() -> argparse.ArgumentParser:
     run.add_argument("scenarios", nargs="+", type=Path, metavar="SCENARIO", help=SCENARIO_HELP)
     _run_options(run)
     run.add_argument(
-        "--out", type=Path, default=Path("reports"), help="output folder (default: reports/)"
+        "--out", type=_out, default=Path("reports"), help="output folder (default: reports/)"
     )
     run.add_argument(
         "--format",
@@ -247,7 +254,7 @@ def _parser() -> argparse.ArgumentParser:
     _run_options(compare)
     compare.add_argument(
         "--out",
-        type=Path,
+        type=_out,
         default=Path("reports"),
         help=f"output folder (default: reports/); writes {COMPARISON}/",
     )
@@ -285,7 +292,7 @@ def _parser() -> argparse.ArgumentParser:
     _run_options(sweep)
     sweep.add_argument(
         "--out",
-        type=Path,
+        type=_out,
         default=Path("reports"),
         help="output folder (default: reports/); writes <scenario>-sweep/",
     )
@@ -319,7 +326,7 @@ def _run_options(p: argparse.ArgumentParser) -> None:
         type=_paths,
         help="paths to simulate (default: the scenario's [simulation] paths, else 200,000)",
     )
-    p.add_argument("--seed", type=_non_negative_int, help="root seed (default: the scenario's)")
+    p.add_argument("--seed", type=_seed, help="root seed (default: the scenario's)")
     p.add_argument("--sampler", type=_sampler, help="random, lhs or sobol")
     p.add_argument(
         "--workers",
@@ -357,6 +364,29 @@ def _paths(text: str) -> int:
     return value
 
 
+#: The largest root seed: the scenario's [simulation] seed has the same bound (a signed
+#: 64-bit integer, what other tools reading summary.json can hold).
+MAX_SEED = 2**63 - 1
+
+
+def _seed(text: str) -> int:
+    value = _non_negative_int(text)
+    if value > MAX_SEED:
+        raise argparse.ArgumentTypeError(
+            f"expected an integer from 0 to 2^63 - 1 = {MAX_SEED:,}, got {text!r}"
+        )
+    return value
+
+
+def _out(text: str) -> Path:
+    # Path("") is Path("."): the run would write its folders into the working directory.
+    if not text.strip():
+        raise argparse.ArgumentTypeError(
+            f"expected a folder path (reports/, or . for this folder), got {text!r}"
+        )
+    return Path(text)
+
+
 def _sampler(text: str) -> str:
     # Checked here rather than by argparse's choices: those would import the scenario
     # module (scipy) for every command, `--help` too.
@@ -368,20 +398,24 @@ def _sampler(text: str) -> str:
 
 
 def _positive_int(text: str) -> int:
-    value = _non_negative_int(text)
+    value = _integer(text)
     if value < 1:
-        raise argparse.ArgumentTypeError(f"expected a positive integer, got {text!r}")
+        raise argparse.ArgumentTypeError(f"expected a positive integer (1 or more), got {text!r}")
     return value
 
 
 def _non_negative_int(text: str) -> int:
+    value = _integer(text)
+    if value < 0:
+        raise argparse.ArgumentTypeError(f"expected an integer, 0 or more, got {text!r}")
+    return value
+
+
+def _integer(text: str) -> int:
     try:
-        value = int(text.replace("_", "").replace(",", ""))
+        return int(text.replace("_", "").replace(",", ""))
     except ValueError:
         raise argparse.ArgumentTypeError(f"expected an integer, got {text!r}") from None
-    if value < 0:
-        raise argparse.ArgumentTypeError(f"expected a non-negative integer, got {text!r}")
-    return value
 
 
 # --------------------------------------------------------------------------- commands
@@ -437,7 +471,7 @@ def _bar(label: str, unit: str, *, quiet: bool, total: int | None = None) -> Ite
         unit=unit,
         unit_scale=unit == "path",
         desc=label,
-        file=sys.stderr,
+        file=getattr(sys.stderr, "inner", sys.stderr),  # the bar's own escapes, not escaped
         leave=False,
         dynamic_ncols=True,
     )

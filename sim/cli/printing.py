@@ -3,6 +3,8 @@ comparison or a sweep (part of the command, :mod:`sim.cli`, the only place that 
 
 from __future__ import annotations
 
+import io
+import re
 import unicodedata
 from typing import TYPE_CHECKING, Any, TextIO
 
@@ -20,7 +22,51 @@ _DATES = (("information as of", "as_of"), ("values at listing on", "listing_date
 
 
 def _one_line(text: str) -> str:
-    return " ".join(text.split())
+    return visible(" ".join(text.split()))
+
+
+# Control characters (C0 but tab and newline, DEL, C1) and the bidirectional overrides
+# that reorder what a terminal shows: a description or label could carry terminal
+# escapes (clear the screen, retitle the window, fake a line) or a NUL.
+_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f\u200e\u200f\u202a-\u202e\u2066-\u2069]")
+
+
+def visible(text: str) -> str:
+    """``text`` with every control character written as an escape (``\\u001b``), which
+    a terminal shows rather than obeys (and JSON reads back as the same character)."""
+    return _CONTROL.sub(lambda m: f"\\u{ord(m.group()):04x}", text)
+
+
+class VisibleText(io.TextIOBase):
+    """A text stream that writes through :func:`visible` to ``inner`` (stdout, stderr).
+
+    Newlines and tabs pass; so does a carriage return when ``returns`` is true (stderr's
+    progress lines redraw with it).
+    """
+
+    def __init__(self, inner: TextIO, *, returns: bool = False) -> None:
+        self.inner = inner
+        self._returns = returns
+
+    def write(self, text: str) -> int:
+        if self._returns:
+            self.inner.write("\r".join(visible(part) for part in text.split("\r")))
+        else:
+            self.inner.write(visible(text))
+        return len(text)
+
+    def flush(self) -> None:
+        self.inner.flush()
+
+    def isatty(self) -> bool:
+        return self.inner.isatty()
+
+    def close(self) -> None:
+        """Nothing: the stream it writes to is not its own to close."""
+
+    @property
+    def encoding(self) -> str:  # type: ignore[override]
+        return self.inner.encoding
 
 
 def _count(n: int, noun: str) -> str:
@@ -72,13 +118,15 @@ def _print_scenario(scenario: Scenario, out: TextIO) -> None:
     if dates:
         print("  " + ", ".join(f"{what} {day}" for what, day in dates), file=out)
     if data["fx"]:
-        print("  fx: " + ", ".join(f"1 {k} = {v:g} USD" for k, v in data["fx"].items()), file=out)
+        fx = ", ".join(f"1 {k} = {fmt.input_number(v)} USD" for k, v in data["fx"].items())
+        print(f"  fx: {fx}", file=out)
     print("segments:", file=out)
     for s in data["segments"]:
         print(
             f"  {s['name']}: revenue {fmt.parameters(s['revenue'], money_values=True)}; "
-            f"growth {fmt.parameters(s['growth'])}; fade {s['fade']:g}, terminal "
-            f"{s['terminal_growth']:g}, volatility {s['volatility']:g}"
+            f"growth {fmt.parameters(s['growth'])}; fade {fmt.input_number(s['fade'])}, "
+            f"terminal {fmt.input_number(s['terminal_growth'])}, volatility "
+            f"{fmt.input_number(s['volatility'])}"
             + (f"; booked {fmt.money(s['booked'])}" if s["booked"] is not None else ""),
             file=out,
         )
@@ -105,12 +153,22 @@ def _print_scenario(scenario: Scenario, out: TextIO) -> None:
         )
     v = data["valuation"]
     how = scenario.valuation.describe(lambda d: fmt.parameters(d.to_dict()))
+    deal = scenario.offering is not None and scenario.offering.deal is not None
+    proceeds = (
+        "from the offering (net of fees, at the offer price)"
+        if deal
+        else fmt.parameters(v["ipo_proceeds_usd"], money_values=True)
+    )
     print(
         f"valuation: {v['method']} at {how}; "
         f"net cash {fmt.parameters(v['net_cash_usd'], money_values=True)}; IPO proceeds "
-        f"{fmt.parameters(v['ipo_proceeds_usd'], money_values=True)}",
+        f"{proceeds}",
         file=out,
     )
+    # Every other table the scenario sets, key by key as it resolved (new keys included).
+    for table in _GENERIC_TABLES:
+        if data.get(table):
+            print(f"{table}: {_table_text(data[table])}", file=out)
     for t in data["targets"]:
         print(
             f"target {t['label']!r}: {fmt.money(t['value_usd'], reading=True)}  "
@@ -123,13 +181,14 @@ def _print_scenario(scenario: Scenario, out: TextIO) -> None:
             for name, d in r["overrides"].items()
         )
         print(
-            f"regime {r['name']}: weight {r['weight']:g}"
+            f"regime {r['name']}: weight {fmt.input_number(r['weight'])}"
             + (f"; {overrides}" if overrides else ""),
             file=out,
         )
     for c in data["correlations"]:
         print(
-            f"correlation {c['between'][0]} ~ {c['between'][1]}: spearman {c['spearman']:g}",
+            f"correlation {c['between'][0]} ~ {c['between'][1]}: spearman "
+            f"{fmt.input_number(c['spearman'])}",
             file=out,
         )
     for e in data["expect"]:
@@ -163,6 +222,39 @@ def _print_methods(methods: Methods, out: TextIO) -> None:
 
 #: Scalar inputs whose parameters are money (shown as amounts by ``show``).
 _MONEY_INPUTS = frozenset({"valuation.net_cash", "valuation.ipo_proceeds"})
+#: Tables of ``Scenario.to_dict()`` that ``show`` prints key by key.
+_GENERIC_TABLES = ("offering", "aftermarket")
+
+
+def _table_text(table: dict[str, Any]) -> str:
+    """``key value; key value`` for a resolved table: distributions as written, amounts in
+    USD (``*_usd`` keys) as money, counts with separators; unset keys left out."""
+    parts = []
+    for key, value in table.items():
+        money = key.endswith("_usd")
+        name = key.removesuffix("_usd") + (" (USD)" if money else "")
+        if value is None or value == []:
+            continue
+        parts.append(f"{name} {_value_text(value, money=money)}")
+    return "; ".join(parts)
+
+
+def _value_text(value: Any, *, money: bool) -> str:
+    if isinstance(value, dict) and "dist" in value:
+        return fmt.parameters(value, money_values=money)
+    if isinstance(value, list):
+        return " .. ".join(_value_text(v, money=money) for v in value)
+    if isinstance(value, bool | str):
+        return str(value)
+    if isinstance(value, int):
+        return f"{value:,}"
+    if isinstance(value, float):
+        return (
+            fmt.money(value, short=True)
+            if money and abs(value) >= 1e5
+            else fmt.input_number(value)
+        )
+    return str(value)
 
 
 def _print_summary(summary: Summary, out: TextIO, *, valuation: Valuation) -> None:

@@ -21,6 +21,7 @@ from sim.distributions.metalog import _METALOG_MAX_TERMS, Metalog
 from sim.distributions.mixture import Mixture
 from sim.distributions.scipy_dist import (
     ScipyDistribution,
+    TooSlowToTabulate,
     _continuous_scipy_names,
     _is_discrete_scipy_name,
     _quiet,
@@ -579,6 +580,13 @@ def _parse_scipy(s: Spec) -> Distribution:
         )
     try:
         base = ScipyDistribution(name, tuple(params))
+    except TooSlowToTabulate as exc:
+        raise ScenarioError(
+            f"scipy.stats.{name}({shown}) is too slow to sample: {exc}; use a built-in "
+            "distribution instead (normal, lognormal, pert, triangular, beta, or metalog "
+            "from its p10, p50 and p90)",
+            path=s.path,
+        ) from None
     except Exception as exc:  # a ppf that fails somewhere on the table's grid
         raise ScenarioError(f"scipy.stats.{name}({shown}) failed: {exc}", path=s.path) from None
     return base

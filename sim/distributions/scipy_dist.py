@@ -7,8 +7,9 @@ names a scipy distribution, not when this package is imported.
 from __future__ import annotations
 
 import contextlib
+import time
 import warnings
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from typing import Any, ClassVar
 
@@ -17,7 +18,7 @@ import numpy as np
 from sim.distributions.base import Distribution, FloatArray, _f64, _fmt
 from sim.distributions.tables import _ppf_via, _QuantileTable, _table_or_exact
 
-__all__ = ["ScipyDistribution"]
+__all__ = ["TABULATE_LIMIT_S", "ScipyDistribution", "TooSlowToTabulate"]
 
 # scipy distributions whose own ppf is a fast closed form (over 5M values/s measured):
 # used as they are, with no table.
@@ -50,6 +51,52 @@ _FAST_SCIPY = frozenset(
         "weibull_min",
     }
 )
+
+
+#: The most seconds a scipy distribution's quantile table may take to build (its ppf is
+#: called at about 8,200 points): ``studentized_range`` took over 590 s, ``levy_stable``
+#: about 176 s on a loaded machine. Beyond it the scenario is refused.
+TABULATE_LIMIT_S = 20.0
+#: Draws in one block of a run (sim.sampling.BLOCK_SIZE; not imported: a cycle).
+_BLOCK_DRAWS = 65_536
+
+
+class TooSlowToTabulate(Exception):
+    """A scipy quantile function too slow for a run (the loader names the key)."""
+
+
+class _Deadline:
+    """``exact`` evaluated in chunks, stopping once the whole call would pass ``limit``
+    seconds from the first call (projected from the rate so far, so a hopeless one stops
+    after its first few points, not at the limit)."""
+
+    def __init__(self, exact: Callable[[FloatArray], FloatArray], limit: float) -> None:
+        self.exact = exact
+        self.limit = limit
+        self.start = time.perf_counter()
+        self.points = 0
+
+    @property
+    def rate(self) -> float:
+        """Seconds a point so far."""
+        return (time.perf_counter() - self.start) / max(self.points, 1)
+
+    def __call__(self, u: FloatArray) -> FloatArray:
+        out = np.empty(u.shape)
+        flat, dest = u.reshape(-1), out.reshape(-1)
+        i, chunk = 0, 8
+        while i < flat.size:
+            j = min(flat.size, i + chunk)
+            dest[i:j] = self.exact(flat[i:j])
+            self.points += j - i
+            elapsed = time.perf_counter() - self.start
+            if elapsed + self.rate * (flat.size - j) > self.limit:
+                raise TooSlowToTabulate(
+                    f"its quantile function takes {self.rate * 1e3:.3g} ms a point: its "
+                    f"table (about 8,200 points) would take over {self.limit:g} s to build"
+                )
+            i, chunk = j, chunk * 4
+        return out
 
 
 @contextlib.contextmanager
@@ -109,7 +156,14 @@ class ScipyDistribution(Distribution):
         table: _QuantileTable | None = None
         error = 0.0
         if self.dist_name not in _FAST_SCIPY:
-            table, error = _table_or_exact(self._exact_ppf)
+            timed = _Deadline(self._exact_ppf, TABULATE_LIMIT_S)
+            table, error = _table_or_exact(timed)
+            if table is None and timed.rate * _BLOCK_DRAWS > TABULATE_LIMIT_S:
+                # No table (a kink): every draw would call the exact ppf, at that rate.
+                raise TooSlowToTabulate(
+                    f"its quantile function has no table and takes {timed.rate * 1e3:.3g} ms "
+                    f"a point: over {TABULATE_LIMIT_S:g} s for each {_BLOCK_DRAWS:,} draws"
+                )
         object.__setattr__(self, "_table", table)
         object.__setattr__(self, "table_error", error)
 

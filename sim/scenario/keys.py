@@ -180,9 +180,11 @@ def _choice(value: object, path: str, choices: tuple[_C, ...], *, what: str) -> 
 
 def _name(value: object, path: str) -> str:
     text = _str(value, path)
-    if not _NAME_RE.match(text) or text in {".", ".."}:
+    if not _NAME_RE.fullmatch(text):
         raise ScenarioError(
-            f"expected a name of letters, digits, '.', '_' and '-', got {text!r}", path=path
+            f"expected a name of letters, digits, '.', '_' and '-', not starting with '.', "
+            f"got {text!r}",
+            path=path,
         )
     if len(text) > MAX_NAME_LENGTH:
         raise ScenarioError(

@@ -19,7 +19,9 @@ Sampler: TypeAlias = Literal["random", "lhs", "sobol"]
 Stat: TypeAlias = Literal["p_at_least", "p_below", "quantile", "mean"]
 SAMPLERS: tuple[Sampler, ...] = get_args(Sampler)
 EXPECT_STATS: tuple[Stat, ...] = get_args(Stat)
-_NAME_RE = re.compile(r"^[A-Za-z0-9._-]+$")
+# A plain name (it names an output folder): not starting with '.', so no name is hidden,
+# nor can it take the reserved prefix of ipo-sim's temporary folders (sim.outputs).
+_NAME_RE = re.compile(r"[A-Za-z0-9_-][A-Za-z0-9._-]*")
 _MERGE_KEYS = {
     "segments": "name",
     "shocks": "name",
