@@ -12,7 +12,13 @@ Modules: :mod:`~sim.scenario.types` (the dataclasses and the format's constants)
 
 from sim.metrics import EXPECT_METRICS
 from sim.scenario.files import resolve_raw
-from sim.scenario.parse import build_scenario, check_correlation_matrix, load_scenario
+from sim.scenario.parse import (
+    TEXT_SOURCE,
+    build_scenario,
+    check_correlation_matrix,
+    load_scenario,
+    loads_scenario,
+)
 from sim.scenario.types import (
     DEFAULT_PATHS,
     DEFAULT_SEED,
@@ -53,6 +59,7 @@ __all__ = [
     "MAX_PATHS",
     "SAMPLERS",
     "TARGET_AT",
+    "TEXT_SOURCE",
     "Aftermarket",
     "Correlation",
     "Deal",
@@ -69,5 +76,6 @@ __all__ = [
     "build_scenario",
     "check_correlation_matrix",
     "load_scenario",
+    "loads_scenario",
     "resolve_raw",
 ]
