@@ -84,8 +84,9 @@ class PathValues:
         per share at the path's offer price), or ``None`` without an offering.
     pre_offer : (n,) equity before the offer's proceeds at a price: EV + net cash (plus
         the simple form's fixed proceeds); ``None`` without an offering.
-    offer_price : (n,) the offer price, USD per share (:func:`sim.offering.offer_price`);
-        ``None`` without an offering.
+    offer_price_usd : (n,) the offer price, USD per share (:func:`sim.offering.offer_price`;
+        summary.json's ``offer_price`` is per share in the offer currency); ``None``
+        without an offering.
     market_value_offer : (n,) offer price x shares after the offer; ``None`` without an
         offering.
     equity_dcf : (n,) the DCF's equity value at listing (with an offering, at the offer
@@ -114,7 +115,7 @@ class PathValues:
     shock_any: BoolArray
     value_per_share: FloatArray | None
     pre_offer: FloatArray | None = None
-    offer_price: FloatArray | None = None
+    offer_price_usd: FloatArray | None = None
     market_value_offer: FloatArray | None = None
     equity_dcf: FloatArray | None = None
     equity_multiple: FloatArray | None = None
@@ -354,7 +355,7 @@ def evaluate(scenario: Scenario, draws: Mapping[str, FloatArray]) -> PathValues:
         shock_any=shocked.any_event.T,
         value_per_share=per_share,
         pre_offer=pre_offer,
-        offer_price=price,
+        offer_price_usd=price,
         market_value_offer=market_value,
         equity_dcf=equity if scenario.valuation.method == "dcf" else by_method.get("dcf"),
         equity_multiple=by_method.get("multiple"),

@@ -252,12 +252,12 @@ def test_deal_scenario_end_to_end() -> None:
     run = simulate(sc, 20_000, seed=5)
     kept = run.kept.values
     o = sc.offering
-    assert o is not None and kept.offer_price is not None and kept.pre_offer is not None
+    assert o is not None and kept.offer_price_usd is not None and kept.pre_offer is not None
     lo, hi = o.price_range_usd
-    assert ((kept.offer_price >= lo) & (kept.offer_price <= hi)).all()
+    assert ((kept.offer_price_usd >= lo) & (kept.offer_price_usd <= hi)).all()
     # Equity at the offer is the equity before it plus the net proceeds at the offer price.
     np.testing.assert_allclose(
-        kept.equity, kept.pre_offer + proceeds_per_price(o) * kept.offer_price, rtol=1e-12
+        kept.equity, kept.pre_offer + proceeds_per_price(o) * kept.offer_price_usd, rtol=1e-12
     )
     s = summarise(run)
     data = s.to_dict()
@@ -271,8 +271,8 @@ def test_deal_scenario_end_to_end() -> None:
     offer = s.offer_price
     assert offer is not None and 0 < offer.p_at_low < 1 and 0 < offer.p_at_high < 1
     # The kept paths are all the paths here: the counts are exact.
-    assert offer.p_at_low == pytest.approx(float(np.mean(kept.offer_price == lo)), abs=1e-12)
-    assert offer.p_at_high == pytest.approx(float(np.mean(kept.offer_price == hi)), abs=1e-12)
+    assert offer.p_at_low == pytest.approx(float(np.mean(kept.offer_price_usd == lo)), abs=1e-12)
+    assert offer.p_at_high == pytest.approx(float(np.mean(kept.offer_price_usd == hi)), abs=1e-12)
     assert 151 <= offer.quantiles.median <= 165
     # The offer target counts market value at the offer.
     offer_target = next(t for t in s.targets if t.at == "offer")
