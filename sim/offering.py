@@ -34,6 +34,8 @@ from typing import TYPE_CHECKING
 import numpy as np
 import numpy.typing as npt
 
+from sim.scenario.types import GRID_DEFAULT
+
 if TYPE_CHECKING:
     from sim.scenario import Deal, Offering
 
@@ -54,8 +56,6 @@ __all__ = [
 FloatArray = npt.NDArray[np.float64]
 #: Evenly spaced prices of the pricing grid (the range's low and high are added).
 GRID_PRICES = 13
-#: The grid's default span, as fractions of the range's low and high (DESIGN 3.2).
-GRID_DEFAULT = (0.70, 1.50)
 
 
 def shares_sold(deal: Deal) -> float:
