@@ -108,7 +108,6 @@ class _Sheet:
 
     def __init__(self, sheet: Any) -> None:
         self.sheet = sheet
-        self.widths: list[int] = []
 
     def header(self, headers: Sequence[str]) -> None:
         from openpyxl.cell import WriteOnlyCell
@@ -137,24 +136,29 @@ class _Sheet:
         self.sheet.append([])
 
 
-def _start(sheet: Any, headers: Sequence[str]) -> _Sheet:
-    """Column widths from the headers (a write-only sheet takes them before any row) and
-    the first row frozen."""
+def _start(sheet: Any, headers: Sequence[str], first_width: int | None = None) -> _Sheet:
+    """Column widths from the headers, the first column ``first_width`` wide if given (a
+    write-only sheet takes them before any row), and the first row frozen."""
     from openpyxl.utils import get_column_letter
 
     for j, header in enumerate(headers, start=1):
         width = min(max(len(header) + 2, 12), 60)
+        if j == 1 and first_width is not None:
+            width = first_width
         sheet.column_dimensions[get_column_letter(j)].width = width
     sheet.freeze_panes = "A2"
     return _Sheet(sheet)
 
 
 def _table(
-    sheet: Any, columns: Sequence[tuple[str, str | None]], rows: Iterable[Sequence[object]]
+    sheet: Any,
+    columns: Sequence[tuple[str, str | None]],
+    rows: Iterable[Sequence[object]],
+    first_width: int | None = None,
 ) -> None:
     """A sheet that is one table: a header row, then ``rows``; ``columns`` gives each
     column's (header, number format or None)."""
-    out = _start(sheet, [h for h, _ in columns])
+    out = _start(sheet, [h for h, _ in columns], first_width)
     out.header([h for h, _ in columns])
     formats = [f for _, f in columns]
     for row in rows:
@@ -171,7 +175,7 @@ def _q(levels: Sequence[float]) -> list[str]:
 def _summary_sheet(sheet: Any, summary: Summary) -> None:
     run, equity = summary.run, summary.equity
     rows: list[tuple[str, object, str | None]] = [
-        (key, value, INT if isinstance(value, int) and not isinstance(value, bool) else None)
+        (key, value, INT if key in ("paths", "workers", "stratified_paths") else None)
         for key, value in run.to_dict().items()
     ]
     rows += [
@@ -200,7 +204,7 @@ def _summary_sheet(sheet: Any, summary: Summary) -> None:
             ("first-day return mean", f.mean, PROB),
             ("P(day-1 close >= offer price)", f.p_at_least_offer, PROB),
         ]
-    out = _start(sheet, ["field", "value"])
+    out = _start(sheet, ["field", "value"], first_width=48)
     out.header(["field", "value"])
     for key, value, fmt in rows:
         out.row([key, value], [None, fmt])
@@ -226,7 +230,7 @@ def _quantiles_sheet(sheet: Any, summary: Summary) -> None:
         for name, e in (("multiple", summary.methods.multiple), ("dcf", summary.methods.dcf)):
             rows.append((f"equity value by {name}", "USD", e.mean, e.quantiles.values))
     headers = ["metric", "unit", "mean", *_q(levels)]
-    out = _start(sheet, headers)
+    out = _start(sheet, headers, first_width=28)
     out.header(headers)
     by_unit = {"USD": USD, "fraction": PROB}
     for metric, unit, mean, values in rows:  # each row in its unit's format
@@ -256,6 +260,7 @@ def _targets_sheet(sheet: Any, summary: Summary) -> None:
             (t.label, t.value_usd, t.written, t.at, t.p_at_least, *t.ci95, t.se)
             for t in summary.targets
         ),
+        first_width=56,
     )
 
 
@@ -296,6 +301,7 @@ def _sensitivity_sheet(sheet: Any, summary: Summary) -> None:
             (s.input, s.first_order, *s.first_order_ci95, *s.swing_usd, s.rank_correlation)
             for s in summary.sensitivity
         ),
+        first_width=40,
     )
 
 
@@ -338,7 +344,7 @@ def _pricing_sheet(sheet: Any, summary: Summary) -> None:
 
 
 def _inputs_sheet(sheet: Any, raw: Mapping[str, Any]) -> None:
-    _table(sheet, [("key", None), ("value as written", None)], _flatten(raw, ""))
+    _table(sheet, [("key", None), ("value as written", None)], _flatten(raw, ""), 48)
 
 
 def _flatten(data: object, path: str) -> list[tuple[str, object]]:

@@ -247,3 +247,10 @@ def test_sweep_refuses_xlsx(tmp_path: Path, capsys: pytest.CaptureFixture[str]) 
     argv = ["sweep", str(SMALL), "--set", "valuation.multiple=8,10", "--format", "xlsx"]
     assert main([*argv, "--out", str(tmp_path)]) == 2
     assert "unknown format 'xlsx'" in capsys.readouterr().err
+
+
+def test_compare_refuses_xlsx(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    argv = ["compare", str(SMALL), str(CHILD), "--format", "json,xlsx"]
+    assert main([*argv, "--out", str(tmp_path)]) == 2
+    assert "unknown format 'xlsx'" in capsys.readouterr().err
+    assert list(tmp_path.iterdir()) == []

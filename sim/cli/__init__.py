@@ -51,8 +51,9 @@ if TYPE_CHECKING:
 #: The output folder of a comparison of several scenarios.
 COMPARISON = "comparison"
 DEFAULT_FORMATS = ",".join(RUN_DEFAULT_FORMATS)
-#: A sweep's folder has no workbook.
-SWEEP_FORMATS = tuple(f for f in FORMATS if f != "xlsx")
+#: The formats of ``compare`` and ``sweep``, whose folders have no workbook (csv is
+#: accepted by ``compare`` and writes nothing there).
+NO_XLSX = tuple(f for f in FORMATS if f != "xlsx")
 # The report's money scales (sim.report.units.UNITS_CHOICES, named here so that parsing
 # the command line does not import matplotlib).
 UNITS = ("auto", "usd", "yi", "both")
@@ -287,7 +288,7 @@ def _parser() -> argparse.ArgumentParser:
     sweep.add_argument(
         "--format",
         default=DEFAULT_FORMATS,
-        help=f"comma list of {', '.join(SWEEP_FORMATS)} (default: all); json is always written",
+        help=f"comma list of {', '.join(NO_XLSX)} (default: all); json is always written",
     )
     sweep.set_defaults(func=_cmd_sweep)
 
@@ -645,7 +646,7 @@ def _cmd_compare(args: argparse.Namespace) -> int:
     from sim.scenario import load_scenario
     from sim.summary import summarise
 
-    formats = _formats(args.format)
+    formats = _formats(args.format, NO_XLSX)
     args.scenarios = _scenario_files(args.scenarios)[0]
     scenarios = [load_scenario(p) for p in args.scenarios]
     if len(scenarios) < 2:
@@ -755,7 +756,7 @@ def _cmd_sweep(args: argparse.Namespace) -> int:
     from sim.scenario import load_scenario, resolve_raw
     from sim.sweep import build_points, parse_set, run_sweep
 
-    formats = _formats(args.format, SWEEP_FORMATS)
+    formats = _formats(args.format, NO_XLSX)
     if args.precision is not None:
         raise SimError(
             "--precision: a sweep runs every point with the same --paths, so that they pair "
