@@ -90,7 +90,7 @@ def check_formats(formats: Iterable[str], allowed: Iterable[str] = FORMATS) -> l
     allowed = tuple(allowed)
     wanted = [f.strip().lower() for f in formats if f.strip()]
     if not wanted:
-        raise SimError(f"expected some of {', '.join(allowed)}, got none")
+        raise SimError(f"no format given; expected some of {', '.join(allowed)}")
     for f in wanted:
         if f not in allowed:
             raise SimError(f"unknown format {f!r}; expected some of {', '.join(allowed)}")
