@@ -7,18 +7,14 @@ Values are data: nothing in a scenario file is ever evaluated.
 Modules: :mod:`~sim.scenario.types` (the dataclasses and the format's constants),
 :mod:`~sim.scenario.files` (bounded reads, ``extends`` and its merge rules),
 :mod:`~sim.scenario.keys` (declared keys and typed reads), :mod:`~sim.scenario.parse`
-(each table's parser, :func:`load_scenario` and :func:`build_scenario`).
+(each table's parser, :func:`load_scenario` and :func:`build_scenario`),
+:mod:`~sim.scenario.text` (:func:`loads_scenario`: a scenario from TOML text).
 """
 
 from sim.metrics import EXPECT_METRICS
 from sim.scenario.files import resolve_raw
-from sim.scenario.parse import (
-    TEXT_SOURCE,
-    build_scenario,
-    check_correlation_matrix,
-    load_scenario,
-    loads_scenario,
-)
+from sim.scenario.parse import build_scenario, check_correlation_matrix, load_scenario
+from sim.scenario.text import TEXT_SOURCE, loads_scenario
 from sim.scenario.types import (
     DEFAULT_PATHS,
     DEFAULT_SEED,
