@@ -2,9 +2,10 @@
 
 The data flow is one pure function per stage::
 
-    scenario = load_scenario("scenarios/baseline.toml")
-    result = simulate(scenario, 200_000, seed=1)
+    scenario = load_scenario("scenarios/baseline.toml")   # or loads_scenario(toml_text)
+    result = simulate(scenario)          # paths, seed, sampler: the scenario's [simulation]
     summary = summarise(result)
+    folder = write_run(scenario, "reports")   # reports/<name>/, as `ipo-sim run` writes it
 
 The names below are imported on first use (PEP 562), so that ``import sim`` and the
 commands that need no simulation (``ipo-sim --help``, ``ipo-sim show``) do not pay for
@@ -22,12 +23,14 @@ from sim.errors import InfeasibleDistribution, ScenarioError, SimError
 if TYPE_CHECKING:
     from sim.engine import Result, simulate
     from sim.money import format_money, parse_money
-    from sim.scenario import Scenario, load_scenario
+    from sim.run_folder import RunFolder, write_run
+    from sim.scenario import Scenario, load_scenario, loads_scenario
     from sim.summary import Summary, summarise
 
 __all__ = [
     "InfeasibleDistribution",
     "Result",
+    "RunFolder",
     "Scenario",
     "ScenarioError",
     "SimError",
@@ -35,9 +38,11 @@ __all__ = [
     "__version__",
     "format_money",
     "load_scenario",
+    "loads_scenario",
     "parse_money",
     "simulate",
     "summarise",
+    "write_run",
 ]
 
 #: Public name -> the module that defines it, imported when the name is first read.
@@ -46,8 +51,11 @@ _LAZY = {
     "simulate": "sim.engine",
     "format_money": "sim.money",
     "parse_money": "sim.money",
+    "RunFolder": "sim.run_folder",
+    "write_run": "sim.run_folder",
     "Scenario": "sim.scenario",
     "load_scenario": "sim.scenario",
+    "loads_scenario": "sim.scenario",
     "Summary": "sim.summary",
     "summarise": "sim.summary",
 }

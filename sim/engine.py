@@ -36,7 +36,7 @@ from sim.scenario import MAX_PATHS, SAMPLERS, Scenario
 from sim.stats import Stream, wilson_interval
 from sim.workers import run_tasks
 
-__all__ = ["CHECKPOINT", "DEFAULT_KEEP", "Kept", "Result", "simulate"]
+__all__ = ["CHECKPOINT", "DEFAULT_KEEP", "Kept", "Result", "run_settings", "simulate"]
 
 FloatArray = npt.NDArray[np.float64]
 IntArray = npt.NDArray[np.int64]
@@ -225,10 +225,10 @@ def _run_block(scenario: Scenario, task: _Task) -> _BlockOutcome:
 
 def simulate(
     scenario: Scenario,
-    paths: int,
+    paths: int | None = None,
     *,
-    seed: int,
-    sampler: str = "random",
+    seed: int | None = None,
+    sampler: str | None = None,
     workers: int = 1,
     keep: int = DEFAULT_KEEP,
     precision: float | None = None,
@@ -241,11 +241,15 @@ def simulate(
     Parameters
     ----------
     scenario : Scenario
-    paths : int
-        Paths to run; with ``precision``, the most paths to run.
-    seed : int
-        Root seed. Results depend only on (scenario, paths, seed, sampler).
-    sampler : {"random", "lhs", "sobol"}
+    paths : int, optional
+        Paths to run; with ``precision``, the most paths to run. By default the
+        scenario's ``[simulation] paths`` (200,000 where the file does not say).
+    seed : int, optional
+        Root seed; by default the scenario's ``[simulation] seed``. Results depend only on
+        (scenario, paths, seed, sampler).
+    sampler : {"random", "lhs", "sobol"}, optional
+        By default the scenario's ``[simulation] sampler`` (``"random"`` where the file
+        does not say).
     workers : int
         Local processes to run blocks on (1 runs in this process); at most one per block
         and per processor are started, and ``Result.workers`` records how many were.
@@ -273,8 +277,10 @@ def simulate(
     Raises
     ------
     SimError
-        Invalid run settings.
+        Invalid run settings, or a setting neither given nor in the scenario's
+        ``[simulation]``.
     """
+    paths, seed, sampler = run_settings(scenario, paths, seed, sampler)
     _check_arguments(
         scenario, paths, seed=seed, sampler=sampler, workers=workers, precision=precision
     )
@@ -373,6 +379,35 @@ def _tabulate_inputs(scenario: Scenario) -> None:
                 f"({type(err).__name__}: {err}); use smaller or less extreme values",
                 path=path,
             ) from None
+
+
+def run_settings(
+    scenario: Scenario, paths: int | None, seed: int | None, sampler: str | None
+) -> tuple[int, int, str]:
+    """``(paths, seed, sampler)``: each argument given, else the scenario's ``[simulation]``.
+
+    Raises
+    ------
+    SimError
+        A setting that neither the argument nor the scenario gives (a scenario built
+        without ``simulation`` defaults).
+    """
+    defaults = getattr(scenario, "simulation", None)
+    if paths is None:
+        paths = getattr(defaults, "paths", None)
+    if seed is None:
+        seed = getattr(defaults, "seed", None)
+    if sampler is None:
+        sampler = getattr(defaults, "sampler", None)
+    if paths is None or seed is None or sampler is None:
+        missing = [
+            n for n, v in (("paths", paths), ("seed", seed), ("sampler", sampler)) if v is None
+        ]
+        raise SimError(
+            f"simulate: no {' or '.join(missing)} given and the scenario's [simulation] has "
+            f"none; pass {', '.join(f'{m}=...' for m in missing)}"
+        )
+    return paths, seed, sampler
 
 
 def _check_arguments(

@@ -87,8 +87,9 @@ class PathValues:
         per share at the path's offer price), or ``None`` without an offering.
     pre_offer : (n,) equity before the offer's proceeds at a price: EV + net cash (plus
         the simple form's fixed proceeds); ``None`` without an offering.
-    offer_price : (n,) the offer price, USD per share (:func:`sim.offering.settle`);
-        ``None`` without an offering.
+    offer_price_usd : (n,) the offer price, USD per share (:func:`sim.offering.settle`;
+        summary.json's ``offer_price`` is per share in the offer currency); ``None``
+        without an offering.
     market_value_offer : (n,) offer price x shares after the offer; ``None`` without an
         offering.
     shares_after : (n,) shares outstanding after the offer with the options the path
@@ -122,7 +123,7 @@ class PathValues:
     shock_any: BoolArray
     value_per_share: FloatArray | None
     pre_offer: FloatArray | None = None
-    offer_price: FloatArray | None = None
+    offer_price_usd: FloatArray | None = None
     market_value_offer: FloatArray | None = None
     shares_after: FloatArray | None = None
     upsized: FloatArray | None = None
@@ -360,7 +361,7 @@ def evaluate(scenario: Scenario, draws: Mapping[str, FloatArray]) -> PathValues:
     offer = {}
     if deal is not None:
         offer = {
-            "offer_price": deal.price,
+            "offer_price_usd": deal.price,
             "market_value_offer": deal.price * deal.shares_after,
             "shares_after": deal.shares_after,
             "upsized": deal.upsized.astype(np.float64),

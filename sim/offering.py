@@ -48,6 +48,8 @@ from typing import TYPE_CHECKING
 import numpy as np
 import numpy.typing as npt
 
+from sim.scenario.types import GRID_DEFAULT
+
 if TYPE_CHECKING:
     from sim.scenario import Deal, Offering
 
@@ -75,8 +77,6 @@ BoolArray = npt.NDArray[np.bool_]
 GreenshoeRule = Callable[[FloatArray, FloatArray], BoolArray]
 #: Evenly spaced prices of the pricing grid (the range's low and high are added).
 GRID_PRICES = 13
-#: The grid's default span, as fractions of the range's low and high (DESIGN 3.2).
-GRID_DEFAULT = (0.70, 1.50)
 
 
 def shares_sold(deal: Deal, *, upsize: bool = True, greenshoe: bool = True) -> float:

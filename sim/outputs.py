@@ -28,7 +28,7 @@ __all__ = ["STALE_AFTER_S", "Stopped", "check_out", "write_outputs"]
 #: Files ipo-sim writes into an output folder: a folder holding anything else is not
 #: replaced (it may be a user's own folder that a scenario name happens to match).
 _OUR_FILES = re.compile(
-    r"(summary\.json|summary\.csv|summary\.txt|report\.pdf|comparison\.json|comparison\.pdf"
+    r"(summary\.json|summary\.csv|summary\.txt|summary\.xlsx|report\.pdf|comparison\.json|comparison\.pdf"
     r"|sweep\.json|sweep\.csv|sweep\.pdf|[^/]+\.png)"
 )
 #: A temporary folder left by a run stopped outright (SIGKILL, power loss) is removed by

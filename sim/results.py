@@ -281,7 +281,12 @@ class OfferPrice:
 
 @dataclass(frozen=True, slots=True)
 class EquityValue:
-    """The equity value at listing, USD (the metric ``valuation``): moments and quantiles."""
+    """The equity value at listing, USD (the metric ``valuation``): moments and quantiles.
+
+    ``mean``, ``sd`` and ``se`` are over every path of the run: ``sd`` is the sample
+    standard deviation with ddof=1 (divided by paths - 1), ``se = sd / sqrt(paths)`` the
+    standard error of the mean.
+    """
 
     year: int
     mean: float

@@ -280,6 +280,8 @@ class Stream:
 
     @property
     def sd(self) -> float:
+        """The sample standard deviation, ddof=1 (divided by n - 1, as ``np.std(x,
+        ddof=1)``); NaN below two values."""
         return math.sqrt(self.m2 / (self.n - 1)) if self.n > 1 else math.nan
 
     @property

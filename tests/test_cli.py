@@ -20,6 +20,7 @@ import pytest
 
 import sim.cli
 import sim.engine
+import sim.run_folder
 import sim.summary
 from sim.cli import main
 from sim.money import format_money
@@ -647,13 +648,13 @@ def test_interrupt_before_writing_exits_130(
 def test_interrupt_while_rendering_leaves_nothing(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    real = sim.cli._render_outputs
+    real = sim.run_folder.write_run_files
 
     def half_then_interrupt(*args: Any, **kwargs: Any) -> list[Path]:
         real(*args, **kwargs)  # every file written into the temporary folder...
         raise KeyboardInterrupt  # ...and then Ctrl-C before any is moved into place
 
-    monkeypatch.setattr(sim.cli, "_render_outputs", half_then_interrupt)
+    monkeypatch.setattr(sim.run_folder, "write_run_files", half_then_interrupt)
     assert _run(tmp_path, SMALL) == 130
     assert "interrupted" in _one_error_line(capsys.readouterr().err)
     assert _listing(tmp_path) == []
@@ -664,13 +665,13 @@ def test_interrupted_rerun_keeps_previous_outputs(
 ) -> None:
     assert _run(tmp_path, SMALL) == 0
     before = _contents(tmp_path)
-    real = sim.cli._render_outputs
+    real = sim.run_folder.write_run_files
 
     def half_then_interrupt(*args: Any, **kwargs: Any) -> list[Path]:
         real(*args, **kwargs)
         raise KeyboardInterrupt
 
-    monkeypatch.setattr(sim.cli, "_render_outputs", half_then_interrupt)
+    monkeypatch.setattr(sim.run_folder, "write_run_files", half_then_interrupt)
     assert _run(tmp_path, SMALL, extra=("--seed", "99")) == 130
     capsys.readouterr()
     assert _contents(tmp_path) == before

@@ -55,7 +55,7 @@ def test_no_noise_first_day_is_the_partial_adjustment_on_every_path() -> None:
     lam = 0.4
     run = _values(_market({"adjustment": lam, "day1_noise": 0.0}))
     v = run.kept.values
-    gap = np.log(v.value_per_share / v.offer_price)
+    gap = np.log(v.value_per_share / v.offer_price_usd)
     r = np.log1p(v.first_day_return)
     np.testing.assert_allclose(r, lam * gap, rtol=1e-12, atol=1e-14)
     # The median of a monotone map is the map of the median: exactly, on the same paths.
@@ -75,7 +75,7 @@ def test_zero_adjustment_trades_at_offer_times_the_noise() -> None:
     v = run.kept.values
     noise = run.kept.inputs["aftermarket.day1_noise"]
     day1_price = v.market_value_day1 / v.shares_after
-    np.testing.assert_allclose(day1_price, v.offer_price * np.exp(noise), rtol=1e-12)
+    np.testing.assert_allclose(day1_price, v.offer_price_usd * np.exp(noise), rtol=1e-12)
 
 
 def test_greenshoe_never_exercised_below_issue_and_exactly_by_its_rule() -> None:
@@ -88,9 +88,9 @@ def test_greenshoe_never_exercised_below_issue_and_exactly_by_its_rule() -> None
     assert 0.05 < shoe.mean() < 0.95
     # Not exercised: the day-1 close with the greenshoe exercised would be below issue.
     sold_with = NEW * (1 + UPSIZE * v.upsized) * (1 + SHOE)
-    fair_with = (v.pre_offer + v.offer_price * sold_with * (1 - FEES)) / (BEFORE + sold_with)
+    fair_with = (v.pre_offer + v.offer_price_usd * sold_with * (1 - FEES)) / (BEFORE + sold_with)
     noise = run.kept.inputs["aftermarket.day1_noise"]
-    r_with = lam * np.log(fair_with / v.offer_price) + noise
+    r_with = lam * np.log(fair_with / v.offer_price_usd) + noise
     assert np.array_equal(shoe, r_with >= 0)
     # The summary's share is the paths' share, exactly (every path kept).
     offer = summarise(run).offer_price
@@ -103,11 +103,13 @@ def test_shares_and_proceeds_agree_on_every_path() -> None:
     sold = NEW * (1 + UPSIZE * v.upsized) * (1 + SHOE * v.greenshoe)
     np.testing.assert_allclose(v.shares_after, BEFORE + sold, rtol=1e-15)
     np.testing.assert_allclose(
-        v.equity, v.pre_offer + v.offer_price * sold * (1 - FEES), rtol=1e-12
+        v.equity, v.pre_offer + v.offer_price_usd * sold * (1 - FEES), rtol=1e-12
     )
     np.testing.assert_allclose(v.value_per_share, v.equity / v.shares_after, rtol=1e-15)
-    np.testing.assert_allclose(v.market_value_offer, v.offer_price * v.shares_after, rtol=1e-15)
-    day1_price = v.offer_price * (1 + v.first_day_return)
+    np.testing.assert_allclose(
+        v.market_value_offer, v.offer_price_usd * v.shares_after, rtol=1e-15
+    )
+    day1_price = v.offer_price_usd * (1 + v.first_day_return)
     np.testing.assert_allclose(v.market_value_day1, day1_price * v.shares_after, rtol=1e-12)
 
 
@@ -117,7 +119,7 @@ def test_upsize_exercised_where_the_book_covers_it_at_the_high() -> None:
     v = run.kept.values
     up = v.upsized.astype(bool)
     assert 0.05 < up.mean() < 0.95
-    assert np.all(v.offer_price[up] == HI)
+    assert np.all(v.offer_price_usd[up] == HI)
     discount = run.kept.inputs["offering.ipo_discount"]
     c = 1 - discount
     sold_up = NEW * (1 + UPSIZE) * (1 + SHOE)
@@ -125,7 +127,7 @@ def test_upsize_exercised_where_the_book_covers_it_at_the_high() -> None:
     assert np.array_equal(up, p_star_up >= HI)
     assert sc.offering is not None
     base = offer_price(sc.offering, v.pre_offer[~up], discount[~up], upsize=False)
-    np.testing.assert_array_equal(v.offer_price[~up], base)
+    np.testing.assert_array_equal(v.offer_price_usd[~up], base)
     offer = summarise(run).offer_price
     assert offer is not None and offer.p_upsized == pytest.approx(up.mean(), abs=1e-12)
 

@@ -258,16 +258,16 @@ def test_deal_scenario_end_to_end() -> None:
     run = simulate(sc, 20_000, seed=5)
     kept = run.kept.values
     o = sc.offering
-    assert o is not None and kept.offer_price is not None and kept.pre_offer is not None
+    assert o is not None and kept.offer_price_usd is not None and kept.pre_offer is not None
     lo, hi = o.price_range_usd
-    assert ((kept.offer_price >= lo) & (kept.offer_price <= hi)).all()
+    assert ((kept.offer_price_usd >= lo) & (kept.offer_price_usd <= hi)).all()
     # Equity at the offer is the equity before it plus the net proceeds at the offer price,
     # on the shares the path sells (no [aftermarket]: the greenshoe as allotted).
     assert kept.shares_after is not None and kept.upsized is not None and o.deal is not None
     sold = kept.shares_after - o.deal.shares_before
     np.testing.assert_allclose(sold, 25_389_220 * (1 + 0.15 * kept.upsized) * 1.15, rtol=1e-12)
     np.testing.assert_allclose(
-        kept.equity, kept.pre_offer + sold * (1 - o.deal.fees) * kept.offer_price, rtol=1e-12
+        kept.equity, kept.pre_offer + sold * (1 - o.deal.fees) * kept.offer_price_usd, rtol=1e-12
     )
     s = summarise(run)
     data = s.to_dict()
@@ -281,10 +281,10 @@ def test_deal_scenario_end_to_end() -> None:
     offer = s.offer_price
     assert offer is not None and 0 < offer.p_at_low < 1 and 0 < offer.p_at_high < 1
     # The kept paths are all the paths here: the counts are exact.
-    assert offer.p_at_low == pytest.approx(float(np.mean(kept.offer_price == lo)), abs=1e-12)
+    assert offer.p_at_low == pytest.approx(float(np.mean(kept.offer_price_usd == lo)), abs=1e-12)
     assert offer.p_below_range == 0.0 and offer.p_greenshoe == 1.0
     assert offer.p_upsized == pytest.approx(float(np.mean(kept.upsized)), abs=1e-12)
-    assert offer.p_at_high == pytest.approx(float(np.mean(kept.offer_price == hi)), abs=1e-12)
+    assert offer.p_at_high == pytest.approx(float(np.mean(kept.offer_price_usd == hi)), abs=1e-12)
     assert 151 <= offer.quantiles.median <= 165
     # The offer target counts market value at the offer.
     offer_target = next(t for t in s.targets if t.at == "offer")

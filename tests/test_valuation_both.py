@@ -63,8 +63,8 @@ def test_both_gives_each_methods_own_values_path_by_path() -> None:
     assert multiple.equity_dcf is None and multiple.equity_multiple is None
     # The primary (the multiple by default) is the run's valuation, offer and per share.
     assert np.array_equal(both.equity, multiple.equity)
-    assert both.offer_price is not None and multiple.offer_price is not None
-    assert np.array_equal(both.offer_price, multiple.offer_price)
+    assert both.offer_price_usd is not None and multiple.offer_price_usd is not None
+    assert np.array_equal(both.offer_price_usd, multiple.offer_price_usd)
     assert np.array_equal(both.multiple, multiple.multiple)
     # The two disagree (else the comparison tests nothing).
     assert not np.allclose(both.equity_dcf, both.equity_multiple)

@@ -14,7 +14,6 @@ whole, so it holds exactly one run's files.
 from __future__ import annotations
 
 import argparse
-import io
 import json
 import signal
 import sys
@@ -34,12 +33,13 @@ from sim.cli.printing import (
     _one_line,
     _print_comparison,
     _print_scenario,
-    _print_summary,
     _print_sweep,
     _summary_line,
 )
 from sim.errors import SimError
 from sim.outputs import Stopped, check_out, write_outputs
+from sim.run_folder import DEFAULT_FORMATS as RUN_DEFAULT_FORMATS
+from sim.run_folder import FORMATS, check_formats, write_sweep_files
 
 # The engine, the summary and the scenario loader (scipy) are imported by the commands
 # that use them, so that `ipo-sim --help` costs little more than importing numpy.
@@ -49,10 +49,12 @@ if TYPE_CHECKING:
     from sim.scenario import Scenario
     from sim.summary import Summary
 
-FORMATS = ("json", "csv", "pdf", "png")
 #: The output folder of a comparison of several scenarios.
 COMPARISON = "comparison"
-DEFAULT_FORMATS = "json,csv,pdf,png"
+DEFAULT_FORMATS = ",".join(RUN_DEFAULT_FORMATS)
+#: The formats of ``compare`` and ``sweep``, whose folders have no workbook (csv is
+#: accepted by ``compare`` and writes nothing there).
+NO_XLSX = tuple(f for f in FORMATS if f != "xlsx")
 # The report's money scales (sim.report.units.UNITS_CHOICES, named here so that parsing
 # the command line does not import matplotlib).
 UNITS = ("auto", "usd", "yi", "both")
@@ -240,7 +242,7 @@ def _parser() -> argparse.ArgumentParser:
         "--format",
         default=DEFAULT_FORMATS,
         help=f"comma list of {', '.join(FORMATS)} (default: {DEFAULT_FORMATS}); "
-        "json is always written",
+        'json is always written; xlsx needs openpyxl (pip install "ipo-sim[xlsx]")',
     )
     run.add_argument("--units", choices=UNITS, default="auto", help=UNITS_HELP)
     run.add_argument("--reference", metavar="NAME", help=REFERENCE_HELP)
@@ -299,7 +301,7 @@ def _parser() -> argparse.ArgumentParser:
     sweep.add_argument(
         "--format",
         default=DEFAULT_FORMATS,
-        help=f"comma list of {', '.join(FORMATS)} (default: all); json is always written",
+        help=f"comma list of {', '.join(NO_XLSX)} (default: all); json is always written",
     )
     sweep.set_defaults(func=_cmd_sweep)
 
@@ -481,28 +483,47 @@ def _bar(label: str, unit: str, *, quiet: bool, total: int | None = None) -> Ite
         bar.close()
 
 
-def _files_done(bar: Any) -> Callable[[int, int], None] | None:
-    """A report writer's ``progress(done, total)`` hook that moves ``bar`` (if any)."""
-    if bar is None:
-        return None
+@contextmanager
+def _lazy_bar(
+    label: str, unit: str, *, quiet: bool
+) -> Iterator[Callable[[int, int], None] | None]:
+    """A report writer's ``progress(done, total)`` hook: a tqdm bar on stderr, made at its
+    first call (a run that draws no report shows none); ``None`` where :func:`_bar` is."""
+    if quiet or not sys.stderr.isatty():
+        yield None
+        return
+    bars: list[Any] = []
 
     def tick(done: int, total: int) -> None:
-        bar.total = total
-        bar.update(done - bar.n)
+        if not bars:
+            from tqdm import tqdm
 
-    return tick
-
-
-def _formats(text: str) -> list[str]:
-    wanted = [f.strip().lower() for f in text.split(",") if f.strip()]
-    if not wanted:
-        raise SimError(f"--format: expected a comma list of {', '.join(FORMATS)}, got {text!r}")
-    for f in wanted:
-        if f not in FORMATS:
-            raise SimError(
-                f"--format: unknown format {f!r}; expected a comma list of {', '.join(FORMATS)}"
+            bars.append(
+                tqdm(
+                    total=total,
+                    unit=unit,
+                    desc=label,
+                    file=sys.stderr,
+                    leave=False,
+                    dynamic_ncols=True,
+                )
             )
-    return ["json", *[f for f in wanted if f != "json"]]
+        bars[0].total = total
+        bars[0].update(done - bars[0].n)
+
+    try:
+        yield tick
+    finally:
+        for bar in bars:
+            bar.close()
+
+
+def _formats(text: str, allowed: Sequence[str] = FORMATS) -> list[str]:
+    """``--format``'s list, ``json`` first; one line naming the option for a bad one."""
+    try:
+        return check_formats(text.split(","), allowed)
+    except SimError as err:
+        raise SimError(f"--format: {err} (got {text!r})") from None
 
 
 #: A batch's exit codes, worst last, as its closing line names them.
@@ -642,40 +663,32 @@ def _run_one(
     colour: int,
     several: bool = False,
 ) -> tuple[Result, Summary]:
-    """Simulate one scenario, write its folder (with ``summary.txt``, the text printed
-    after a run) and print its summary: whole, or in one line in a batch (``several``)."""
+    """Simulate one scenario, write its folder (:func:`sim.run_folder.write_run`, with
+    ``summary.txt``, the text printed after a run) and print its summary: whole, or in one
+    line in a batch (``several``)."""
     from sim.money import reporting_currency
-    from sim.summary import summarise
+    from sim.run_folder import write_run
 
-    result = _simulate(scenario, args)
-    summary = summarise(result)
-    text = io.StringIO()
-    # Money in the scenario's reporting currency, with 亿 only where it writes 亿 or 万.
-    currency = reporting_currency(scenario)
-    with fmt.shown_in(currency):
-        _print_summary(summary, text, valuation=scenario.valuation)
-    written = write_outputs(
-        args.out / scenario.name,
-        partial(
-            _render_outputs,
-            result,
-            summary,
+    with _lazy_bar(f"{scenario.name}: report", "file", quiet=args.quiet) as tick:
+        done = write_run(
+            scenario,
+            args.out,
             formats=formats,
-            colour=colour,
-            quiet=args.quiet,
             units=args.units,
-            text=text.getvalue(),
-        ),
-    )
-    wrote = f"wrote {_count(len(written), 'file')} to {args.out / scenario.name}/"
+            colour=colour,
+            run=partial(_simulate, args=args),
+            progress=tick,
+        )
+    wrote = f"wrote {_count(len(done.files), 'file')} to {done.folder}/"
     if several:
-        # A batch: one line each (the full text is the folder's summary.txt).
-        with fmt.shown_in(currency):
-            print(_summary_line(summary, wrote))
+        # A batch: one line each (the full text is the folder's summary.txt), in the
+        # scenario's reporting currency.
+        with fmt.shown_in(reporting_currency(scenario)):
+            print(_summary_line(done.summary, wrote))
     else:
-        sys.stdout.write(text.getvalue())
+        sys.stdout.write(done.text)
         print(f"  {wrote}")
-    return result, summary
+    return done.result, done.summary
 
 
 def _distinct_names(scenarios: list[Scenario]) -> list[str]:
@@ -694,7 +707,7 @@ def _cmd_compare(args: argparse.Namespace) -> int:
     from sim.scenario import load_scenario
     from sim.summary import summarise
 
-    formats = _formats(args.format)
+    formats = _formats(args.format, NO_XLSX)
     args.scenarios = _scenario_files(args.scenarios)[0]
     scenarios = [load_scenario(p) for p in args.scenarios]
     if len(scenarios) < 2:
@@ -785,48 +798,11 @@ def _comparison(
     print(f"comparison: wrote {_count(len(written), 'file')} to {folder}/")
 
 
-def _render_outputs(
-    result: Result,
-    summary: Summary,
-    folder: Path,
-    formats: list[str],
-    colour: int = 0,
-    quiet: bool = True,
-    units: UnitsChoice = "auto",
-    text: str = "",
-) -> list[Path]:
-    files = [folder / "summary.json"]
-    files[0].write_text(summary.to_json(), encoding="utf-8")
-    if text:
-        files.append(folder / "summary.txt")
-        files[-1].write_text(text, encoding="utf-8")
-    if "csv" in formats:
-        files.append(folder / "summary.csv")
-        # utf-8-sig: a byte-order mark, so that Excel reads 亿 and other non-ASCII labels
-        files[-1].write_text(summary.to_csv(), encoding="utf-8-sig")
-    if "pdf" in formats or "png" in formats:
-        from sim.report import render
-
-        with _bar(f"{result.scenario.name}: report", "file", quiet=quiet) as bar:
-            files.extend(
-                render(
-                    result,
-                    summary,
-                    folder,
-                    formats=formats,
-                    colour=colour,
-                    units=units,
-                    progress=_files_done(bar),
-                )
-            )
-    return files
-
-
 def _cmd_sweep(args: argparse.Namespace) -> int:
     from sim.scenario import load_scenario, resolve_raw
     from sim.sweep import build_points, parse_set, run_sweep
 
-    formats = _formats(args.format)
+    formats = _formats(args.format, NO_XLSX)
     if args.precision is not None:
         raise SimError(
             "--precision: a sweep runs every point with the same --paths, so that they pair "
@@ -854,22 +830,9 @@ def _cmd_sweep(args: argparse.Namespace) -> int:
     )
     _print_sweep(sweep, sys.stdout)
     folder = args.out / folder_name
-    written = write_outputs(folder, partial(_render_sweep, sweep, formats=formats))
+    written = write_outputs(folder, partial(write_sweep_files, sweep, formats=formats))
     print(f"sweep: wrote {_count(len(written), 'file')} to {folder}/")
     return 0
-
-
-def _render_sweep(sweep: Any, folder: Path, formats: list[str]) -> list[Path]:
-    files = [folder / "sweep.json"]
-    files[0].write_text(sweep.to_json(), encoding="utf-8")
-    if "csv" in formats:
-        files.append(folder / "sweep.csv")
-        files[-1].write_text(sweep.to_csv(), encoding="utf-8-sig")
-    if "pdf" in formats or "png" in formats:
-        from sim.report.sweep import render_sweep
-
-        files.extend(render_sweep(sweep, folder, formats=formats))
-    return files
 
 
 def _cmd_check(args: argparse.Namespace) -> int:

@@ -452,7 +452,7 @@ def _offer_prices(ctx: _Ctx, ax: Axes, offering: Offering, m: _Measure) -> None:
     """Where in the range the offer prices: P(offer price <= x) over the range, with the
     shares of paths priced at its low and at its high (from the summary)."""
     op = ctx.summary.offer_price
-    kept = ctx.kept.values.offer_price
+    kept = ctx.kept.values.offer_price_usd
     cur = offering.currency
     lo, hi = (p / offering.usd_per_unit for p in offering.price_range_usd)
     if op is None or kept is None or kept.size == 0 or hi <= lo:

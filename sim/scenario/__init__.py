@@ -7,16 +7,19 @@ Values are data: nothing in a scenario file is ever evaluated.
 Modules: :mod:`~sim.scenario.types` (the dataclasses and the format's constants),
 :mod:`~sim.scenario.files` (bounded reads, ``extends`` and its merge rules),
 :mod:`~sim.scenario.keys` (declared keys and typed reads), :mod:`~sim.scenario.parse`
-(each table's parser, :func:`load_scenario` and :func:`build_scenario`).
+(each table's parser, :func:`load_scenario` and :func:`build_scenario`),
+:mod:`~sim.scenario.text` (:func:`loads_scenario`: a scenario from TOML text).
 """
 
 from sim.metrics import EXPECT_METRICS
 from sim.scenario.files import resolve_raw
 from sim.scenario.parse import build_scenario, check_correlation_matrix, load_scenario
+from sim.scenario.text import TEXT_SOURCE, loads_scenario
 from sim.scenario.types import (
     DEFAULT_PATHS,
     DEFAULT_SEED,
     EXPECT_STATS,
+    GRID_DEFAULT,
     KEYS,
     MAX_EXTENDS,
     MAX_FILE_BYTES,
@@ -45,6 +48,7 @@ __all__ = [
     "DEFAULT_SEED",
     "EXPECT_METRICS",
     "EXPECT_STATS",
+    "GRID_DEFAULT",
     "KEYS",
     "MAX_EXTENDS",
     "MAX_FILE_BYTES",
@@ -53,6 +57,7 @@ __all__ = [
     "MAX_PATHS",
     "SAMPLERS",
     "TARGET_AT",
+    "TEXT_SOURCE",
     "Aftermarket",
     "Correlation",
     "Deal",
@@ -69,5 +74,6 @@ __all__ = [
     "build_scenario",
     "check_correlation_matrix",
     "load_scenario",
+    "loads_scenario",
     "resolve_raw",
 ]

@@ -77,18 +77,27 @@ def resolve_raw(path: Path) -> dict[str, Any]:
     return _resolve(_read_chain(path))
 
 
-def _read_chain(path: Path) -> list[tuple[Path, dict[str, Any]]]:
+def _read_chain(
+    path: Path, text: str | None = None, base_dir: Path | None = None
+) -> list[tuple[Path, dict[str, Any]]]:
     """Each file of the ``extends`` chain of ``path`` and its TOML, ``path`` first.
 
     Every file is read once: merging, naming and tracing a mistake to the file that wrote
-    it all work on these documents.
+    it all work on these documents. With ``text``, the first document is that TOML text
+    and ``path`` only names it in messages; its ``extends`` is then relative to
+    ``base_dir``, and without one an ``extends`` is refused.
     """
     chain: list[tuple[Path, dict[str, Any]]] = []
     seen: list[Path] = []  # the resolved paths of the files read so far
+    if text is None:
+        data = _read_toml(path)
+    else:
+        data = _parse_toml(text.encode("utf-8", "surrogatepass"), path)
+    folder: Path | None = path.parent if text is None else base_dir
     while True:
-        data = _read_toml(path)  # first: it turns a symlink loop into a ScenarioError
-        real = path.resolve()
-        if real in seen:
+        # Reading first turns a symlink loop into a ScenarioError.
+        real = path.resolve() if text is None or chain else None
+        if real is not None and real in seen:
             cycle = " -> ".join(p.name for p in (*seen, real))
             raise ScenarioError(f"extends cycle: {cycle}", path="scenario.extends", file=str(path))
         chain.append((path, data))
@@ -102,26 +111,35 @@ def _read_chain(path: Path) -> list[tuple[Path, dict[str, Any]]]:
                 path="scenario.extends",
                 file=str(path),
             )
-        if len(seen) >= MAX_EXTENDS:
+        if folder is None:
             raise ScenarioError(
-                f"more than {MAX_EXTENDS} levels of extends below "
-                f"{seen[0].name}; shorten the chain",
+                f"extends {base_ref!r} needs the folder it is relative to: pass base_dir",
                 path="scenario.extends",
                 file=str(path),
             )
-        base_path = path.parent / base_ref
+        if len(chain) - 1 >= MAX_EXTENDS:
+            raise ScenarioError(
+                f"more than {MAX_EXTENDS} levels of extends below "
+                f"{chain[0][0].name}; shorten the chain",
+                path="scenario.extends",
+                file=str(path),
+            )
+        base_path = folder / base_ref
         try:
             found = base_path.is_file()
         except OSError:  # a name too long, a symlink loop: no file either way
             found = False
         if not found:
             raise ScenarioError(
-                f"no such file {base_ref!r} (looked in {path.parent})",
+                f"no such file {base_ref!r} (looked in {folder})",
                 path="scenario.extends",
                 file=str(path),
             )
-        seen.append(real)
+        if real is not None:
+            seen.append(real)
         path = base_path
+        data = _read_toml(path)
+        folder = path.parent
 
 
 def _resolve(chain: Sequence[tuple[Path, dict[str, Any]]]) -> dict[str, Any]:
@@ -159,6 +177,12 @@ def _read_toml(path: Path) -> dict[str, Any]:
         raise ScenarioError("is a folder, not a scenario file", file=str(path)) from None
     except OSError as err:
         raise ScenarioError(f"cannot read it: {err.strerror or err}", file=str(path)) from None
+    return _parse_toml(data, path)
+
+
+def _parse_toml(data: bytes, path: Path) -> dict[str, Any]:
+    """The TOML document in ``data`` (at most :data:`MAX_FILE_BYTES`, nesting bounded);
+    ``path`` names it in messages."""
     if len(data) > MAX_FILE_BYTES:
         raise ScenarioError(
             f"larger than {MAX_FILE_BYTES // 2**20} MiB, the most a scenario file may be",

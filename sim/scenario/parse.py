@@ -24,7 +24,6 @@ from sim.money import (
     parse_fraction,
     parse_money,
 )
-from sim.offering import GRID_DEFAULT
 from sim.scenario.files import _origin, _own_name, _read_chain, _resolve
 from sim.scenario.keys import (
     _choice,
@@ -52,6 +51,7 @@ from sim.scenario.types import (
     DEFAULT_PATHS,
     DEFAULT_SEED,
     EXPECT_STATS,
+    GRID_DEFAULT,
     MAX_PATHS,
     SAMPLERS,
     TARGET_AT,

@@ -55,6 +55,9 @@ MAX_PATHS = 10**12
 #: The longest name (of a scenario, segment or shock): a scenario's name names a folder.
 MAX_NAME_LENGTH = 100
 DEFAULT_SEED = 20250618
+#: The pricing grid's default span (``[offering] grid``), as fractions of the range's low
+#: and high (DESIGN 3.2).
+GRID_DEFAULT = (0.70, 1.50)
 
 
 # --------------------------------------------------------------------------- dataclasses
