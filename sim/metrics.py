@@ -287,7 +287,7 @@ def _offer_thresholds(scope: Scope) -> tuple[float, ...]:
 
 
 def _offer_price(values: PathValues, i: int) -> FloatArray:
-    return _present(values, "offer_price", "offer_price")
+    return _present(values, "offer_price_usd", "offer_price")
 
 
 def _offer_price_thresholds(scope: Scope) -> tuple[float, ...]:

@@ -335,7 +335,7 @@ def evaluate(scenario: Scenario, draws: Mapping[str, FloatArray]) -> PathValues:
     deal: Settlement | None = None
     offering = scenario.offering
     if offering is not None:
-        rule = _greenshoe_rule(scenario, draws)
+        rule = greenshoe_rule_of(scenario, draws)
         discount = draws["offering.ipo_discount"]
         # Each method's own value: its own offer price and options on the path (what a
         # run of that method alone gives).
@@ -387,7 +387,7 @@ def evaluate(scenario: Scenario, draws: Mapping[str, FloatArray]) -> PathValues:
     )
 
 
-def _greenshoe_rule(scenario: Scenario, draws: Mapping[str, FloatArray]) -> GreenshoeRule | None:
+def greenshoe_rule_of(scenario: Scenario, draws: Mapping[str, FloatArray]) -> GreenshoeRule | None:
     """The greenshoe's rule (:func:`sim.aftermarket.greenshoe_rule`); ``None`` without
     ``[aftermarket]`` (no day 1: exercised as allotted)."""
     if scenario.aftermarket is None:

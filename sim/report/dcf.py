@@ -16,8 +16,8 @@ from matplotlib.ticker import MaxNLocator, PercentFormatter
 
 from sim import format as fmt
 from sim.engine import Kept
-from sim.model import equity_claims, runway_cash
-from sim.offering import offer_price, proceeds_per_price
+from sim.model import equity_claims, greenshoe_rule_of, runway_cash
+from sim.offering import settle
 from sim.report.axes import _median_line, _set_money_axis
 from sim.report.layout import _Ctx, _message, _note
 from sim.report.style import _EVENT, _INK, _MUTED, _OFFER
@@ -135,9 +135,9 @@ def _bridge(ctx: _Ctx, ax: Axes, parts: DcfParts) -> None:
     claims = equity_claims(draws)
     options = draws.get("valuation.options_value")
     before = parts.ev + claims
-    if sc.offering is not None:  # the DCF's own offer price on each path
-        price = offer_price(sc.offering, before, draws["offering.ipo_discount"])
-        before = before + proceeds_per_price(sc.offering) * price
+    if sc.offering is not None:  # the DCF's own offer price and options on each path
+        rule = greenshoe_rule_of(sc, draws)
+        before = settle(sc.offering, before, draws["offering.ipo_discount"], rule).equity
     lift = float(np.mean(np.maximum(before, 0.0) - before))
     owed = 0.0 if options is None else float(options.mean())
     total = float(equity.mean())
