@@ -24,7 +24,9 @@ Layout of the package:
   price range, the pricing grid); ``values`` (histogram, P(value >= x)); ``revenue``;
   ``concentration``; ``shocks``; ``sensitivity``; ``convergence`` (the appendix).
 - ``write``: the registry of pages (``_PAGES``), :func:`render`, and writing PDF/PNG.
-- ``comparison``: :func:`render_comparison`.
+- ``comparison``: :func:`render_comparison`; its pages in ``compared`` (what they share:
+  colours and markers, chunks, wrapping tables), ``batch_tables`` (overview, targets,
+  probability grids) and ``football`` (football field, violins).
 
 Adding a page
 -------------

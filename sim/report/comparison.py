@@ -55,9 +55,13 @@ def render_comparison(
 ) -> list[Path]:
     """Write a comparison of several runs: ``comparison.pdf`` and its PNGs.
 
-    Pages: an overview table; the value distributions side by side (violins on a log
-    axis); the target probabilities grouped by target; and each scenario's difference in
-    each target probability from the first scenario's, with a 95 % interval. Runs with
+    Pages, each family cut into pages of a fixed size with its headings repeated
+    (:mod:`sim.report.batch_tables`, :mod:`sim.report.football`): the overview (15
+    scenarios a page), the targets by number, the football field (10 a page), the
+    violins (10 a page; symmetric-log where a value is 0 or below), the grid of
+    P(value >= target) and the grid of each scenario's change against the first (the
+    reference), with 95 % intervals (15 scenarios x 7 targets a page). Every amount is
+    in the first scenario's reporting currency (:func:`sim.money.batch_currency`). Runs with
     the same seed, path count and sampler share common random numbers, so the difference
     is taken path by path (paired); otherwise the runs count as independent. Targets are
     matched by value and the point in time they read (the label is the first scenario's).
@@ -70,9 +74,11 @@ def render_comparison(
     out_dir : Path
         Folder to write into (created if missing).
     formats : sequence of str
-        ``"pdf"`` writes ``comparison.pdf``; ``"png"`` writes ``comparison_overview.png``,
-        ``comparison_values.png``, ``comparison_targets.png`` and
-        ``comparison_differences.png``, and with an attribution
+        ``"pdf"`` writes ``comparison.pdf``; ``"png"`` writes one PNG per page:
+        ``comparison_overview.png``, ``comparison_targets.png``,
+        ``comparison_football.png``, ``comparison_values.png``,
+        ``comparison_probabilities.png`` and ``comparison_differences.png`` (each
+        ``_1``, ``_2``... when its family takes several pages), and with an attribution
         ``comparison_attribution.png`` (``_2``, ``_3``... with several): the waterfall
         of each key's share of the change.
     fonts : Fonts, optional
