@@ -27,6 +27,7 @@ __all__ = [
     "InputSpec",
     "PathValues",
     "equity_claims",
+    "greenshoe_rule_of",
     "evaluate",
     "input_summaries",
     "inputs",
