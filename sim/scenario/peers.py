@@ -83,6 +83,7 @@ def read_comparables(
     dates: list[datetime.date] = []
     venues: list[str] = []
     values: list[list[float]] = []
+    growth: list[float] = []
     left_out: list[str] = []
     after: list[str] = []
     for line, row in rows:
@@ -114,6 +115,8 @@ def read_comparables(
             continue
         if as_of is not None and day > as_of:
             after.append(f"{name} ({day.isoformat()})")
+        g = _number(row["growth_ntm"], f"{where} ({name}), column growth_ntm", t.key("file"))
+        growth.append(math.nan if g is None else g)
         names.append(name)
         dates.append(day)
         venues.append(row["venue"].strip())
@@ -131,6 +134,7 @@ def read_comparables(
         venue=tuple(venues),
         x=x,
         y=y,
+        growth=np.array(growth, dtype=np.float64),
         left_out=tuple(left_out),
         after_as_of=tuple(after),
         path="comparables",

@@ -105,6 +105,9 @@ class Comparables:
         ``s = sqrt(RSS / (n - p))``.
     r2 : float
         ``1 - RSS / TSS`` (0 with no regressors).
+    growth : (n,) array
+        Each peer's ``growth_ntm`` (NaN where the table leaves it empty), the axis the
+        report draws the peers on whether or not ``growth`` is a regressor.
     left_out : tuple of str
         Rows left out for a missing value in a column the fit needs, as ``"name (column)"``.
     after_as_of : tuple of str
@@ -124,6 +127,7 @@ class Comparables:
     xtx_inv: FloatArray
     residual_sd: float
     r2: float
+    growth: FloatArray
     left_out: tuple[str, ...] = ()
     after_as_of: tuple[str, ...] = ()
 
@@ -212,7 +216,11 @@ class Comparables:
                     "as_of": day.isoformat(),
                     "venue": venue,
                     "multiple": math.exp(float(y)),
-                    **{r: float(self.x[i, j + 1]) for j, r in enumerate(self.regressors)},
+                    "growth_ntm": _or_none(float(self.growth[i])),
+                    **{
+                        REGRESSORS[r].column: float(self.x[i, j + 1])
+                        for j, r in enumerate(self.regressors)
+                    },
                 }
                 for i, (name, day, venue, y) in enumerate(
                     zip(self.names, self.as_of, self.venue, self.y, strict=True)
@@ -233,6 +241,7 @@ def fit_comparables(
     venue: tuple[str, ...],
     x: FloatArray,
     y: FloatArray,
+    growth: FloatArray | None = None,
     left_out: tuple[str, ...] = (),
     after_as_of: tuple[str, ...] = (),
     path: str = "comparables",
@@ -245,6 +254,9 @@ def fit_comparables(
         A column of ones, then one column per regressor.
     y : (n,) array
         The peers' log multiples.
+    growth : (n,) array, optional
+        The peers' ``growth_ntm`` (NaN where unknown); by default the regressor
+        ``growth``'s column, else NaN.
     path : str
         The key path errors name (``"comparables"``).
 
@@ -278,6 +290,10 @@ def fit_comparables(
             "there is nothing to predict a new company's spread from",
             path=f"{path}.file",
         )
+    if growth is None:
+        growth = (
+            x[:, 1 + regressors.index("growth")] if "growth" in regressors else np.full(n, np.nan)
+        )
     centred = y - y.mean()
     tss = float(centred @ centred)
     return Comparables(
@@ -293,9 +309,14 @@ def fit_comparables(
         xtx_inv=_frozen(np.linalg.inv(x.T @ x)),
         residual_sd=math.sqrt(rss / (n - p)),
         r2=1.0 - rss / tss if tss > 0 else 0.0,
+        growth=_frozen(growth),
         left_out=left_out,
         after_as_of=after_as_of,
     )
+
+
+def _or_none(x: float) -> float | None:
+    return x if math.isfinite(x) else None
 
 
 def _frozen(a: npt.ArrayLike) -> FloatArray:
