@@ -20,15 +20,16 @@ from sim.aftermarket import first_day_log_return, greenshoe_rule, walk, walk_dim
 from sim.offering import GreenshoeRule, Settlement, floor_price, proceeds_per_price, settle
 from sim.scenario import Scenario
 from sim.scenario.types import REGIME_INPUT, growth_entry
-from sim.valuation import Paths
+from sim.valuation import Paths, clean_growth
+from sim.valuation.ev_to_sales import comparables_of
 
 __all__ = [
     "InputKind",
     "InputSpec",
     "PathValues",
     "equity_claims",
-    "greenshoe_rule_of",
     "evaluate",
+    "greenshoe_rule_of",
     "input_summaries",
     "inputs",
     "limited",
@@ -102,6 +103,9 @@ class PathValues:
         price the DCF's value gives); ``None`` unless the method is ``dcf`` or ``both``.
     equity_multiple : (n,) the same by the EV/sales multiple; ``None`` unless the method
         is ``both``.
+    valuation_growth : (n,) total revenue growth into the valuation year before shocks
+        (a simple rate), the comparables' regressor ``growth``; ``None`` without
+        ``[comparables]``.
     regime : (n,) int, the index of the path's regime in ``Scenario.regimes``; ``None``
         without regimes.
     market_value_day1, market_value_end, market_value_peak : (n,) with ``[aftermarket]``:
@@ -131,6 +135,7 @@ class PathValues:
     greenshoe: FloatArray | None = None
     equity_dcf: FloatArray | None = None
     equity_multiple: FloatArray | None = None
+    valuation_growth: FloatArray | None = None
     regime: npt.NDArray[np.int64] | None = None
     market_value_day1: FloatArray | None = None
     market_value_end: FloatArray | None = None
@@ -383,6 +388,11 @@ def evaluate(scenario: Scenario, draws: Mapping[str, FloatArray]) -> PathValues:
         **offer,
         equity_dcf=equity if scenario.valuation.method == "dcf" else by_method.get("dcf"),
         equity_multiple=by_method.get("multiple"),
+        valuation_growth=(
+            clean_growth(shocked.revenue_clean, row)
+            if comparables_of(scenario.valuation) is not None
+            else None
+        ),
         regime=draws[REGIME_INPUT].astype(np.int64) if scenario.regimes else None,
         **after,
     )

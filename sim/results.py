@@ -598,3 +598,66 @@ class Run:
             "quantile_method": self.quantile_method,
             "quantile_relative_error": self.quantile_relative_error,
         }
+
+
+@dataclass(frozen=True, slots=True)
+class ComparablesBand:
+    """The fit line and its predictive band along growth (the report's comparables page).
+
+    At each ``growth`` (a simple rate) and the scenario's median gross margin (when it is
+    a regressor), the predictive multiple's median ``exp(x0'b)`` and its central
+    ``level`` interval ``exp(x0'b -+ t * scale(x0))``; before any ``multiple_shift``,
+    penalty or shock hit.
+    """
+
+    level: float
+    gross_margin: float | None
+    growth: tuple[float, ...]
+    median: tuple[float, ...]
+    low: tuple[float, ...]
+    high: tuple[float, ...]
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "level": self.level,
+            "gross_margin": self.gross_margin,
+            "growth": list(self.growth),
+            "multiple_median": list(self.median),
+            "multiple_low": list(self.low),
+            "multiple_high": list(self.high),
+        }
+
+
+@dataclass(frozen=True, slots=True)
+class ComparablesSummary:
+    """The ``comparables`` block: the peer regression and where the run's paths sit on it.
+
+    Attributes
+    ----------
+    fit : mapping
+        :meth:`sim.valuation.comparables.Comparables.to_dict`: n, df, coefficients with
+        their 90% intervals, residual sd, R², the peers.
+    multiple_median : float or None
+        The median EV/sales multiple of the kept paths (after shift, penalty and shock
+        hits); None where the primary method is the DCF.
+    growth_median : float
+        The median of the paths' revenue growth into the valuation year before shocks.
+    kept_paths : int
+        The paths the two medians are read from.
+    band : ComparablesBand
+    """
+
+    fit: Mapping[str, Any]
+    multiple_median: float | None
+    growth_median: float
+    kept_paths: int
+    band: ComparablesBand
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            **self.fit,
+            "multiple_median": self.multiple_median,
+            "growth_median": self.growth_median,
+            "kept_paths": self.kept_paths,
+            "band": self.band.to_dict(),
+        }

@@ -29,6 +29,7 @@ from sim._version import __version__
 from sim.aftermarket import fan, fan_days
 from sim.csvcells import SafeWriter
 from sim.distributions import Distribution
+from sim.distributions.student import t_quantile
 from sim.engine import Kept, Result
 from sim.expectations import ExpectationOutcome, check_expectation
 from sim.implied import dcf_inputs, implied_target_margins
@@ -40,6 +41,8 @@ from sim.offering import (
 )
 from sim.results import (
     AftermarketSummary,
+    ComparablesBand,
+    ComparablesSummary,
     Concentration,
     EquityValue,
     FirstDayReturn,
@@ -69,9 +72,12 @@ from sim.stats import (
     wilson_interval,
 )
 from sim.valuation.both import Both
+from sim.valuation.comparables import INTERVAL
+from sim.valuation.ev_to_sales import comparables_of
 
 __all__ = [
     "AftermarketSummary",
+    "ComparablesSummary",
     "Concentration",
     "EquityValue",
     "FirstDayReturn",
@@ -137,6 +143,8 @@ class Summary:
         For a scenario with ``[aftermarket]`` only.
     aftermarket : AftermarketSummary or None
         For a scenario with ``[aftermarket]`` only.
+    comparables : ComparablesSummary or None
+        For a scenario with ``[comparables]`` only.
     """
 
     run: Run
@@ -159,6 +167,7 @@ class Summary:
     aftermarket: AftermarketSummary | None = None
     currency: str = "USD"
     usd_per_unit: float = 1.0
+    comparables: ComparablesSummary | None = None
 
     @property
     def failed(self) -> bool:
@@ -199,6 +208,8 @@ class Summary:
             data["aftermarket"] = self.aftermarket.to_dict()
         if self.currency != "USD":
             _in_currency(data, self.currency, self.usd_per_unit)
+        if self.comparables is not None:
+            data["comparables"] = self.comparables.to_dict()
         return data
 
     def to_json(self) -> str:
@@ -732,6 +743,57 @@ def summarise(result: Result) -> Summary:
         aftermarket=_aftermarket(result),
         currency=scenario.currency,
         usd_per_unit=scenario.usd_per_unit,
+        comparables=_comparables(result),
+    )
+
+
+#: Points of the comparables' fit line along growth.
+BAND_POINTS = 61
+
+
+def _comparables(result: Result) -> ComparablesSummary | None:
+    """The peer fit, the kept paths' median multiple and growth, and the fit's band along
+    growth (over the peers' growth and the paths' 1st to 99th percentiles)."""
+    valuation = result.scenario.valuation
+    peers = comparables_of(valuation)
+    if peers is None:
+        return None
+    values = result.kept.values
+    growth = values.valuation_growth
+    assert growth is not None
+    kept = result.kept.n > 0
+    primary_dcf = isinstance(valuation, Both) and valuation.primary == "dcf"
+    span = peers.growth[np.isfinite(peers.growth)]
+    if kept:
+        span = np.concatenate((span, np.quantile(growth, [0.01, 0.99])))
+    lo, hi = (float(span.min()), float(span.max())) if span.size else (0.0, 1.0)
+    pad = 0.05 * (hi - lo) if hi > lo else 0.5
+    grid = np.linspace(lo - pad, hi + pad, BAND_POINTS)
+    x0 = [np.ones_like(grid)]
+    margin = None
+    for name in peers.regressors:
+        if name == "growth":
+            x0.append(grid)
+        else:  # gross_margin, at its median
+            dist = valuation.scalar_inputs()[f"valuation.{name}"]
+            margin = _median(dist)
+            x0.append(np.full_like(grid, margin))
+    loc, scale = peers.predictive(np.vstack(x0))
+    t = t_quantile(0.5 + INTERVAL / 2.0, peers.df)
+    band = ComparablesBand(
+        level=INTERVAL,
+        gross_margin=margin,
+        growth=tuple(float(g) for g in grid),
+        median=tuple(float(v) for v in np.exp(loc)),
+        low=tuple(float(v) for v in np.exp(loc - t * scale)),
+        high=tuple(float(v) for v in np.exp(loc + t * scale)),
+    )
+    return ComparablesSummary(
+        fit=peers.to_dict(),
+        multiple_median=float(np.median(values.multiple)) if kept and not primary_dcf else None,
+        growth_median=float(np.median(growth)) if kept else math.nan,
+        kept_paths=result.kept.n,
+        band=band,
     )
 
 

@@ -297,6 +297,7 @@ def test_extends_tables_merge(child: Scenario) -> None:
     assert v.method == "ev_to_sales"
     assert v.net_cash.to_dict() == {"dist": "fixed", "value": 1.05e9}
     # A table without `dist` merges into the base's distribution table.
+    assert v.multiple is not None
     assert v.multiple.to_dict() == {"dist": "lognormal", "p50": 20.0, "p90": 50.0}
     assert child.fx == {"HKD": HKD}
     assert child.simulation.seed == 7
@@ -1178,7 +1179,13 @@ def test_reference_lists_every_key_the_loader_takes(table: str) -> None:
     assert documented == dict(KEYS[table])
 
 
-@pytest.mark.parametrize("table", [t for t in KEYS if t], ids=str)
+#: Tables the example leaves out: [comparables] needs a peer table beside the file, and
+#: its keys replace the example's `multiple` (tests/test_comparables.py covers them).
+_NOT_IN_EXAMPLE = ("comparables",)
+_COMPARABLES_KEYS = ("gross_margin", "multiple_shift")
+
+
+@pytest.mark.parametrize("table", [t for t in KEYS if t and t not in _NOT_IN_EXAMPLE], ids=str)
 def test_reference_required_keys_are_required_and_the_rest_optional(table: str) -> None:
     """Against the loader's behaviour: dropping a required key is the error for that key."""
     full = _doc_example()
@@ -1221,15 +1228,19 @@ def test_reference_example_loads_and_uses_every_key(tmp_path: Path) -> None:
     assert scenario.name == "example"
     for table, keys in KEYS.items():
         if not table:
-            assert set(raw) == set(keys)
+            assert set(raw) == set(keys) - set(_NOT_IN_EXAMPLE)
+            continue
+        if table in _NOT_IN_EXAMPLE:
             continue
         entries = raw[table] if isinstance(raw[table], list) else [raw[table]]
         used = {k for e in entries for k in e}
         # `extends` needs a second file: the extends tests cover it. The deal's keys
         # replace the example's simple form of [offering]: tests/data/deal.toml uses them.
         # The DCF's keys are another method's: tests/data/dcf_small.toml uses them (and
-        # primary, method both's: tests/test_valuation_both.py).
-        assert used >= set(keys) - {"extends", *_DEAL_KEYS, *Dcf.own_keys, "primary"}, table
+        # primary, method both's: tests/test_valuation_both.py). The comparables' keys of
+        # [valuation] go with [comparables].
+        left = {"extends", *_DEAL_KEYS, *Dcf.own_keys, "primary", *_COMPARABLES_KEYS}
+        assert used >= set(keys) - left, table
 
 
 def test_reference_lists_every_distribution_and_parameter() -> None:

@@ -76,6 +76,31 @@ def _count(n: int, noun: str) -> str:
     return f"{n:,} {noun}{'es' if noun.endswith('s') else 's'}"
 
 
+def _print_comparables(c: dict[str, Any], as_of: str | None, out: TextIO) -> None:
+    """The ``comparables`` block of ``show``: the fit, each coefficient's interval, notes."""
+    on = ", ".join(f"{name} (column {r['column']})" for name, r in c["regressors"].items())
+    print(
+        f"comparables: {c['file']} (sha256 {c['sha256'][:12]}): {c['n']} peers, "
+        f"log(ev / revenue_ntm) on an intercept{' and ' + on if on else ''}; "
+        f"df {c['df']}, residual sd {c['residual_sd']:.3f}, R^2 {c['r2']:.2f}",
+        file=out,
+    )
+    for k in c["coefficients"]:
+        lo, hi = k["ci90"]
+        print(
+            f"  {k['term']}: {k['estimate']:.3f} (se {k['se']:.3f}; 90% {lo:.3f} to {hi:.3f})",
+            file=out,
+        )
+    if c["left_out"]:
+        print(f"  left out (a value missing): {'; '.join(c['left_out'])}", file=out)
+    if c["after_as_of"]:
+        print(
+            f"  note: priced after as_of {as_of} (before the listing): "
+            + "; ".join(c["after_as_of"]),
+            file=out,
+        )
+
+
 def _print_sweep(sweep: Any, out: TextIO) -> None:
     print(
         f"sweep of {sweep.scenario}: {_count(len(sweep.points), 'point')}, "
@@ -165,6 +190,8 @@ def _print_scenario(scenario: Scenario, out: TextIO) -> None:
         f"{proceeds}",
         file=out,
     )
+    if data["comparables"] is not None:
+        _print_comparables(data["comparables"], sc["as_of"], out)
     # Every other table the scenario sets, key by key as it resolved (new keys included).
     for table in _GENERIC_TABLES:
         if data.get(table):

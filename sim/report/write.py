@@ -32,6 +32,7 @@ from sim._version import __version__
 from sim.engine import Result
 from sim.money import reporting_currency
 from sim.report.aftermarket import _aftermarket_applies, _fig_aftermarket
+from sim.report.comparables import _comparables_applies, _fig_comparables
 from sim.report.concentration import _concentration_applies, _fig_concentration
 from sim.report.convergence import _convergence_applies, _fig_convergence
 from sim.report.dcf import _dcf_applies, _fig_dcf, _fig_methods, _methods_apply
@@ -77,6 +78,7 @@ _PAGES: tuple[_Page, ...] = (
     _Page("aftermarket.png", _aftermarket_applies, _fig_aftermarket, 0.37),
     _Page("valuation.png", _always, _fig_valuation, 0.2),
     _Page("exceedance.png", _always, _fig_exceedance, 0.36),
+    _Page("comparables.png", _comparables_applies, _fig_comparables, 0.25),
     _Page("dcf.png", _dcf_applies, _fig_dcf, 0.38),
     _Page("methods.png", _methods_apply, _fig_methods, 0.21),
     _Page("regimes.png", _regimes_apply, _fig_regimes, 0.35),
@@ -356,6 +358,7 @@ def render(
         ``"pdf"`` writes ``report.pdf``; ``"png"`` writes one PNG per page (at
         :data:`PNG_DPI`), named as in :data:`_PAGES`: ``summary.png``,
         ``pricing.png`` (with an ``[offering]``), ``valuation.png``, ``exceedance.png``,
+        ``comparables.png`` (with ``[comparables]``),
         ``dcf.png`` (with a DCF), ``methods.png`` (method ``both``), ``revenue.png``,
         ``concentration.png`` (a regional split that varies),
         ``shocks.png`` (with shocks), ``sensitivity.png`` (with a random input) and

@@ -46,6 +46,7 @@ from sim.scenario.market import (
     _parse_aftermarket,
     _parse_regimes,
 )
+from sim.scenario.peers import read_comparables
 from sim.scenario.types import (
     _DECLARED,
     DEFAULT_PATHS,
@@ -71,6 +72,8 @@ from sim.scenario.types import (
     _scalar_inputs,
 )
 from sim.valuation import DEFAULT_METHOD, Shared, Unit, Valuation, method_class, table_keys
+from sim.valuation.comparables import Comparables
+from sim.valuation.ev_to_sales import comparables_of
 
 # --------------------------------------------------------------------------- loading
 
@@ -96,7 +99,11 @@ def load_scenario(path: str | Path) -> Scenario:
     chain = _read_chain(path)
     raw = _resolve(chain)
     try:
-        return build_scenario(raw, source=path, own_name=_own_name(chain[0][1], path))
+        # A peer table is relative to the file of the chain that names it.
+        peers_dir = _origin("comparables.file", chain).parent
+        return build_scenario(
+            raw, source=path, own_name=_own_name(chain[0][1], path), peers_dir=peers_dir
+        )
     except ScenarioError as err:
         raise err.with_file(str(_origin(err.path, chain))) from None
 
@@ -108,7 +115,7 @@ _TOP_KEYS = _declare(
         *("fx", "shocks", "offering", "targets", "regimes", "correlations", "expect"),
         "simulation",
         *("fx", "shocks", "offering", "aftermarket", "targets"),
-        *("correlations", "expect", "simulation"),
+        *("correlations", "expect", "simulation", "comparables"),
     ),
 )
 _SCENARIO_KEYS = _declare(
@@ -120,8 +127,14 @@ _SCENARIO_KEYS = _declare(
 _TARGET_KEYS = _declare("targets", required=("label", "value"), optional=("at",))
 
 
-def build_scenario(raw: Mapping[str, Any], *, source: Path | None, own_name: str) -> Scenario:
-    """Validate resolved TOML data into a :class:`Scenario` (see :func:`load_scenario`)."""
+def build_scenario(
+    raw: Mapping[str, Any], *, source: Path | None, own_name: str, peers_dir: Path | None = None
+) -> Scenario:
+    """Validate resolved TOML data into a :class:`Scenario` (see :func:`load_scenario`).
+
+    ``peers_dir`` is the folder ``comparables.file`` is relative to (by default that of
+    ``source``); the peer table is the one file read here.
+    """
     top = _Table(dict(raw), "", _TOP_KEYS)
     fx = _parse_fx(top.get("fx", {}))
 
@@ -167,9 +180,22 @@ def build_scenario(raw: Mapping[str, Any], *, source: Path | None, own_name: str
     ]
     _unique([k.name for k in shocks], "shocks", "shock")
 
-    valuation = _parse_valuation(
-        _ValuationKeys(_Table(top.need("valuation"), "valuation", _valuation_keys()), fx), years
-    )
+    peers = None
+    if top.has("comparables"):
+        folder = peers_dir or (source.parent if source is not None else None)
+        peers = read_comparables(
+            top.get("comparables"), folder=folder, as_of=as_of, listing_date=listing_date
+        )
+
+    def valuation_keys(table: dict[str, Any]) -> _ValuationKeys:
+        return _ValuationKeys(_Table(table, "valuation", _valuation_keys()), fx, peers)
+
+    valuation = _parse_valuation(valuation_keys(top.need("valuation")), years)
+    if peers is not None and comparables_of(valuation) is None:
+        raise ScenarioError(
+            f"sets the EV/sales multiple, which method {valuation.method!r} has none of",
+            path="comparables",
+        )
     offering = _parse_offering(top.get("offering"), fx, valuation)
     aftermarket = _parse_aftermarket(top.get("aftermarket"), offering)
 
@@ -182,8 +208,7 @@ def build_scenario(raw: Mapping[str, Any], *, source: Path | None, own_name: str
         return _scalar_inputs([], [], valuation, parsed)
 
     def valuation_inputs(table: dict[str, Any]) -> Mapping[str, Distribution]:
-        keys = _ValuationKeys(_Table(table, "valuation", _valuation_keys()), fx)
-        return _parse_valuation(keys, years).scalar_inputs()
+        return _parse_valuation(valuation_keys(table), years).scalar_inputs()
 
     def aftermarket_inputs(table: dict[str, Any]) -> Mapping[str, Distribution]:
         parsed = _parse_aftermarket(table, offering)
@@ -220,6 +245,9 @@ def build_scenario(raw: Mapping[str, Any], *, source: Path | None, own_name: str
     top.done()
 
     canonical = json.dumps(raw, sort_keys=True, ensure_ascii=False, default=str)
+    digest = hashlib.sha256(canonical.encode("utf-8"))
+    if peers is not None:  # the peer table is part of what the results depend on
+        digest.update(peers.sha256.encode("ascii"))
     return Scenario(
         name=name,
         description=description,
@@ -239,7 +267,7 @@ def build_scenario(raw: Mapping[str, Any], *, source: Path | None, own_name: str
         simulation=simulation,
         source=source,
         raw=raw,
-        sha256=hashlib.sha256(canonical.encode("utf-8")).hexdigest(),
+        sha256=digest.hexdigest(),
         regimes=tuple(regimes),
         aftermarket=aftermarket,
         currency=currency,
@@ -551,9 +579,12 @@ _DECLARED["valuation"] = MappingProxyType(dict(_valuation_keys().declared))
 class _ValuationKeys:
     """The ``[valuation]`` table as :class:`sim.valuation.Keys`: what a method reads it by."""
 
-    def __init__(self, table: _Table, fx: Mapping[str, float]) -> None:
+    def __init__(
+        self, table: _Table, fx: Mapping[str, float], peers: Comparables | None = None
+    ) -> None:
         self.table = table
         self.fx = fx
+        self.comparables = peers
 
     def path(self, key: str) -> str:
         return self.table.key(key)

@@ -14,6 +14,7 @@ from sim import format as fmt
 from sim.distributions import Distribution, RegimeIndex
 from sim.money import format_money
 from sim.valuation import Valuation
+from sim.valuation.ev_to_sales import comparables_of
 
 Sampler: TypeAlias = Literal["random", "lhs", "sobol"]
 Stat: TypeAlias = Literal["p_at_least", "p_below", "quantile", "mean"]
@@ -431,6 +432,7 @@ class Scenario:
                 for k in self.shocks
             ],
             "valuation": self.valuation.to_dict(),
+            "comparables": _comparables_dict(self.valuation),
             "offering": _offering_dict(self.offering) if self.offering else None,
             "aftermarket": self.aftermarket.to_dict() if self.aftermarket else None,
             "targets": [
@@ -518,6 +520,11 @@ class _Parsed:
     valuation: Valuation
     regimes: tuple[Regime, ...] = ()
     aftermarket: Aftermarket | None = None
+
+
+def _comparables_dict(valuation: Valuation) -> dict[str, Any] | None:
+    peers = comparables_of(valuation)
+    return None if peers is None else peers.to_dict()
 
 
 def _iso(day: datetime.date | None) -> str | None:

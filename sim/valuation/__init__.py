@@ -50,13 +50,16 @@ from __future__ import annotations
 import math
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
-from typing import Any, ClassVar, Literal, NamedTuple, Protocol, Self, TypeAlias
+from typing import TYPE_CHECKING, Any, ClassVar, Literal, NamedTuple, Protocol, Self, TypeAlias
 
 import numpy as np
 import numpy.typing as npt
 
 from sim.distributions import Distribution
 from sim.errors import ScenarioError, unknown_key_message
+
+if TYPE_CHECKING:
+    from sim.valuation.comparables import Comparables
 
 __all__ = [
     "METHODS",
@@ -67,6 +70,7 @@ __all__ = [
     "Valuation",
     "ValuationMethod",
     "Valued",
+    "clean_growth",
     "method_class",
     "table_keys",
 ]
@@ -85,6 +89,11 @@ class Keys(Protocol):
 
     def path(self, key: str) -> str:
         """The key's full path, ``"valuation.<key>"``, for a method's own errors."""
+        ...
+
+    @property
+    def comparables(self) -> Comparables | None:
+        """The scenario's ``[comparables]`` peer table, read and fitted by the loader."""
         ...
 
     def has(self, key: str) -> bool:
@@ -185,6 +194,19 @@ class Paths:
     log_multiple_hit: FloatArray | None
     draws: Mapping[str, FloatArray]
     cash: FloatArray | None = None
+
+
+def clean_growth(revenue_unshocked: FloatArray, row: int) -> FloatArray:
+    """Total revenue growth into the valuation year before shocks, (n,), a simple rate.
+
+    ``revenue_unshocked`` is (horizon + 1, n) as in :class:`Paths`, ``row`` the valuation
+    year's row. The growth the market pays for (a recovery from a shock is not growth);
+    0 on a path whose revenue the year before is 0.
+    """
+    clean, v = revenue_unshocked, row
+    with np.errstate(divide="ignore", invalid="ignore"):
+        growth = clean[v] / clean[v - 1] - 1.0
+    return np.asarray(np.nan_to_num(growth, nan=0.0, posinf=0.0, neginf=0.0), dtype=np.float64)
 
 
 @dataclass(frozen=True, slots=True, eq=False)
