@@ -149,7 +149,7 @@ def test_write_run_writes_the_folder_the_command_writes(tmp_path: Path) -> None:
 
 def test_write_run_defaults_to_the_scenarios_simulation(tmp_path: Path) -> None:
     done = write_run(loads_scenario(TEXT), tmp_path, formats=["json"])
-    assert [p.name for p in done.files] == ["summary.json"]
+    assert [p.name for p in done.files] == ["summary.json", "summary.txt"]
     run = _summary_json(done.folder)
     assert (run["paths"], run["seed"], run["sampler"]) == (3000, 11, "lhs")
 
