@@ -6,12 +6,12 @@ import datetime
 import difflib
 import math
 import re
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
 from types import MappingProxyType
 from typing import Any
 
-from sim.distributions import TRUNCATABLE, Distribution, plain_number
+from sim.distributions import TRUNCATABLE, Distribution, parse_distribution, plain_number
 from sim.errors import ScenarioError, unknown_key_message
 from sim.scenario.types import _C, _DECLARED, _NAME_RE, KEYS, MAX_NAME_LENGTH
 
@@ -248,3 +248,26 @@ def _unique(names: list[str], path: str, what: str) -> None:
         if n in seen:
             raise ScenarioError(f"duplicate {what} {n!r}", path=f"{path}.{n}")
         seen.add(n)
+
+
+def _growth_path(
+    value: object, path: str, fraction: Callable[[object, str], float], horizon: int
+) -> tuple[Distribution, tuple[Distribution, ...] | None]:
+    """A segment's ``growth``: a rate (a distribution above -1) and None, or, given as an
+    array of one rate per simulated year (no fade), the first year's and all of them."""
+    if not isinstance(value, list):
+        return _growth_rate(value, path, fraction), None
+    if len(value) != horizon:
+        raise ScenarioError(
+            f"expected one growth rate per simulated year, {horizon}, got {len(value)}",
+            path=path,
+        )
+    rates = tuple(_growth_rate(v, f"{path}[{k}]", fraction) for k, v in enumerate(value, 1))
+    return rates[0], rates
+
+
+def _growth_rate(
+    value: object, path: str, fraction: Callable[[object, str], float]
+) -> Distribution:
+    growth = parse_distribution(value, path=path, value=fraction)
+    return _dist_in(growth, path, -1.0, math.inf, lo_open=True, what="growth")

@@ -30,6 +30,7 @@ from sim.scenario.keys import (
     _date,
     _declare,
     _dist_in,
+    _growth_path,
     _int,
     _Keys,
     _label,
@@ -164,15 +165,8 @@ def build_scenario(
 
     segments: list[Segment] = []
     for table, path in seg_entries:
-        segments.append(_parse_segment(table, path, region_tuple, money, fraction))
+        segments.append(_parse_segment(table, path, region_tuple, money, fraction, len(years)))
     _unique([s.name for s in segments], "segments", "segment")
-    for seg in segments:
-        if seg.growth_by_year is not None and len(seg.growth_by_year) != len(years):
-            raise ScenarioError(
-                f"expected one growth rate per simulated year, {len(years)} "
-                f"({years[0]}..{years[-1]}), got {len(seg.growth_by_year)}",
-                path=f"segments.{seg.name}.growth",
-            )
 
     shocks = [
         _parse_shock(t, p, region_tuple, [s.name for s in segments], fraction)
@@ -413,31 +407,16 @@ def _parse_segment(
     regions: tuple[str, ...],
     money: Callable[[object, str], float],
     fraction: Callable[[object, str], float],
+    horizon: int,
 ) -> Segment:
     name = _name(t.need("name"), t.key("name"))
     revenue = parse_distribution(t.need("revenue"), path=t.key("revenue"), value=money)
     _dist_in(revenue, t.key("revenue"), 0.0, math.inf, what="revenue")
     booked_raw = t.get("booked")
     booked = None if booked_raw is None else _booked(booked_raw, revenue, t.key("booked"), money)
-    growth_raw = t.need("growth")
-    by_year = None
-    if isinstance(growth_raw, list):
-        # One entry per simulated year (the caller checks the count), no fade.
-        if not growth_raw:
-            raise ScenarioError(
-                "expected one growth rate per simulated year, got none", path=t.key("growth")
-            )
-        by_year = tuple(
-            _growth(entry, f"{t.key('growth')}[{k}]", fraction)
-            for k, entry in enumerate(growth_raw, start=1)
-        )
-        if t.has("fade"):
-            raise ScenarioError(
-                "growth given year by year does not fade: drop fade", path=t.key("fade")
-            )
-        growth = by_year[0]
-    else:
-        growth = _growth(growth_raw, t.key("growth"), fraction)
+    growth, by_year = _growth_path(t.need("growth"), t.key("growth"), fraction, horizon)
+    if by_year is not None and t.has("fade"):
+        raise ScenarioError("growth given year by year does not fade", path=t.key("fade"))
     fade = _num(t.get("fade", 1.0), t.key("fade"), lo=0.0, hi=1.0)
     terminal = fraction(t.get("terminal_growth", 0.0), t.key("terminal_growth"))
     if terminal <= -1.0:
@@ -458,11 +437,6 @@ def _parse_segment(
     return Segment(
         name, revenue, growth, fade, terminal, vol, shares, kappa, at_horizon, booked, by_year
     )
-
-
-def _growth(value: object, path: str, fraction: Callable[[object, str], float]) -> Distribution:
-    growth = parse_distribution(value, path=path, value=fraction)
-    return _dist_in(growth, path, -1.0, math.inf, lo_open=True, what="growth")
 
 
 def _booked(
