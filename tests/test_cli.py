@@ -75,7 +75,8 @@ def test_show_text(capsys: pytest.CaptureFixture[str]) -> None:
     assert f"{format_money(4e10)}  (written 40bn)" in out
     assert "(written 25亿)" in out
     for r in scenario.regimes:
-        assert f"regime {r.name}: weight {r.weight:g}; valuation.multiple lognormal(" in out
+        assert f"regime {r.name}: weight {r.weight:g}; valuation.multiple_shift normal(" in out
+    assert "comparables: peers-2025-12.csv" in out
     assert "simulation: " in out
 
 

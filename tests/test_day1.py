@@ -135,7 +135,7 @@ def test_upsize_exercised_where_the_book_covers_it_at_the_high() -> None:
 @pytest.mark.parametrize("down", [0.0, 0.05, 0.10])
 def test_downward_adjustment_prices_a_cold_book_below_the_range(down: float) -> None:
     run = _values(_market({"adjustment": 0.5}, downward_adjustment=down))
-    price = run.kept.values.offer_price
+    price = run.kept.values.offer_price_usd
     floor = LO * (1 - down)
     assert price.min() >= floor
     below = float(np.mean(price < LO))

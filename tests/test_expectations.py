@@ -77,7 +77,7 @@ def test_every_streamed_metric_is_read_from_its_per_path_values(run: Result) -> 
         "market_value.offer": kept.values.market_value_offer,
         "market_value.fair": kept.values.equity,
         "pre_offer": kept.values.pre_offer,
-        "offer_price": kept.values.offer_price,
+        "offer_price": kept.values.offer_price_usd,
         **{
             f"revenue.{y}": kept.values.revenue[:, j]
             for j, y in enumerate((s.base_year, *s.years))

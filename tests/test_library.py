@@ -32,7 +32,8 @@ LIBRARY = ("baseline", "article-2025-06", "dcf", "bull", "bear", "diversified")
 # their ``name`` (``segments.talkie``), regimes included; the value replaces the key's.
 MUTATIONS: list[tuple[str, str, str, Any]] = [
     # The baseline: Q4 2025 forgotten on one segment, 2025's hypergrowth carried into
-    # 2026, net cash read ten times too large (the 亿/bn slip), a cold debut, a calm market.
+    # 2026, a Q4 range read as a half-year's. No expectation pins an output (value per
+    # share, first day, market value): those are what the model answers.
     ("baseline", "FY2025 revenue median", "segments.hailuo.revenue", "17.46M"),
     (
         "baseline",
@@ -40,12 +41,9 @@ MUTATIONS: list[tuple[str, str, str, Any]] = [
         "segments.hailuo.growth",
         {"dist": "metalog", "p10": 1.5, "p50": 2.5, "p90": 4.0, "lower": -1},
     ),
-    ("baseline", "fair value per share reaches the range's low", "valuation.net_cash", "9.5bn"),
-    ("baseline", "median first-day return", "aftermarket.day1_sentiment.mean", -0.2),
-    ("baseline", "the brief's 25 bn at the six-month peak", "aftermarket.volatility", 0.15),
+    ("baseline", "FY2025 revenue upper tail", "segments.hailuo.revenue.max", "39.46M"),
     # The article: API growth into 2025 at +40%, Hailuo's growth fading at once, its 70 M
-    # read as 2025 revenue (the prospectus' year), the cold window's multiple in the hot
-    # one, a cold debut, a market that hardly moves after day 1.
+    # read as 2025 revenue (the prospectus' year), 2025's growth spread read as certain.
     ("article-2025-06", "FY2025 revenue median", "segments.open_platform.growth.p50", 0.4),
     ("article-2025-06", "FY2026 revenue median", "segments.hailuo.fade", 0.0),
     (
@@ -54,23 +52,10 @@ MUTATIONS: list[tuple[str, str, str, Any]] = [
         "scenario.base_year",
         2025,
     ),
-    (
-        "article-2025-06",
-        "fair value per share reaches the range's low",
-        "regimes.ai-frenzy.valuation.multiple.p50",
-        14,
-    ),
-    ("article-2025-06", "median first-day return", "aftermarket.day1_sentiment.mean", -0.5),
-    (
-        "article-2025-06",
-        "the brief's 25 bn at the six-month peak",
-        "aftermarket.volatility",
-        0.05,
-    ),
-    # The DCF: growth that never fades, Hailuo sold in Singapore alone, a US restriction
-    # at 40% a year, ten times the net cash (the 亿/bn slip: a runway the cash then funds,
-    # and a value that reaches the range and the brief's peak), the target margin reached
-    # in two years.
+    ("article-2025-06", "FY2025 revenue upper tail", "segments.hailuo.growth.p90", 20.0),
+    # The DCF: growth that never fades (twice), Hailuo sold in Singapore alone, a US
+    # restriction at 40% a year, the API's long-run growth set to the cash flows' 3%
+    # terminal rate.
     ("dcf", "ten years of the baseline's growth", "segments.open_platform.fade", 1.0),
     (
         "dcf",
@@ -84,22 +69,24 @@ MUTATIONS: list[tuple[str, str, str, Any]] = [
         "shocks.us-restriction.annual_probability",
         0.4,
     ),
-    ("dcf", "fair value per share reaches the range's low", "valuation.net_cash", "9.5bn"),
-    ("dcf", "median first-day return", "valuation.margin_year", 2027),
-    ("dcf", "the brief's 25 bn at the six-month peak", "valuation.net_cash", "9.5bn"),
-    # The bull: API growth below the baseline's, a hot window priced near the cold one,
-    # a debut that closes at fair value, a calm market.
+    ("dcf", "2030 revenue, halfway to the target margin", "segments.hailuo.fade", 1.0),
+    ("dcf", "2035 revenue's lower tail", "segments.open_platform.terminal_growth", 0.03),
+    # The bull: API growth below the baseline's, the baseline's removal and restriction
+    # hazards left in place.
     ("bull", "FY2026 revenue median", "segments.open_platform.growth.p50", 0.5),
     (
         "bull",
-        "fair value per share reaches the range's low",
-        "regimes.ai-frenzy.valuation.multiple.p50",
-        20,
+        "app-store removal by 2026 less likely than the baseline's",
+        "shocks.app-store-removal.annual_probability",
+        {"dist": "beta", "a": 2, "b": 10},
     ),
-    ("bull", "median first-day return", "aftermarket.day1_sentiment.mean", 0.0),
-    ("bull", "the brief's 25 bn at the six-month peak", "aftermarket.volatility", 0.3),
-    # The bear: the bull's Hailuo growth, a hotter hot window, a warm debut in the cold
-    # window, a wild volatility tail, a rising drift.
+    (
+        "bull",
+        "a US restriction by 2026 at half the baseline's rate",
+        "shocks.us-restriction.annual_probability",
+        0.04,
+    ),
+    # The bear: the bull's Hailuo growth, the baseline's removal and restriction hazards.
     (
         "bear",
         "FY2026 revenue median",
@@ -108,18 +95,16 @@ MUTATIONS: list[tuple[str, str, str, Any]] = [
     ),
     (
         "bear",
-        "fair value per share reaches the range's low",
-        "regimes.ai-frenzy.valuation.multiple.p50",
-        50,
+        "app-store removal by 2026 more likely than the baseline's",
+        "shocks.app-store-removal.annual_probability",
+        {"dist": "beta", "a": 2, "b": 10},
     ),
     (
         "bear",
-        "median first-day return",
-        "regimes.cold-window.aftermarket.day1_sentiment.mean",
-        0.8,
+        "a US restriction by 2026 at twice the baseline's rate",
+        "shocks.us-restriction.annual_probability",
+        0.04,
     ),
-    ("bear", "the brief's 25 bn at the six-month peak", "aftermarket.volatility.p90", 3.0),
-    ("bear", "the lock-up and the drift take the price down", "aftermarket.drift", 0.5),
     # Diversified: the API's China share falling, Hailuo moving away from China, a US
     # restriction that also hits mainland China.
     (

@@ -70,13 +70,6 @@ MUTATIONS: list[tuple[str, str, str, Any]] = [
     ),
     (
         "litigation",
-        "the suit does not sink the listing",
-        # damages read as the whole of a year's Hailuo revenue, not a share of it
-        "shocks.hailuo-legal-costs.severity",
-        1.0,
-    ),
-    (
-        "litigation",
         "the suit rarely drags 2026 revenue under the no-growth floor",
         # an injunction that takes all of Hailuo's overseas revenue, not part of it
         "shocks.hailuo-injunction.severity",

@@ -248,6 +248,10 @@ def _merge(base: dict[str, Any], over: dict[str, Any], path: str) -> dict[str, A
     old_val, new_val = out.get("valuation"), over.get("valuation")
     if not path and isinstance(old_val, dict) and isinstance(new_val, dict):
         out["valuation"] = _method_keys(old_val, new_val)
+        # A base's peer table sets the multiple: a method with none leaves it behind.
+        method = METHODS.get(new_val.get("method", ""))
+        if method is not None and "multiple" not in method.own_keys:
+            out.pop("comparables", None)
     for key, value in over.items():
         here = f"{path}.{key}" if path else key
         old = out.get(key)
