@@ -136,7 +136,8 @@ def test_ev_to_sales_describes_itself() -> None:
     assert sc.valuation.describe() == "2026 revenue x multiple"
     shown = sc.valuation.describe(lambda d: d.describe())
     assert shown == "2026 revenue x lognormal(p50=20, p90=40)"
-    assert set(EvToSales.input_labels) <= set(sc.valuation.inputs())
+    # Every input has a label (the labels also name the [comparables] inputs).
+    assert set(sc.valuation.inputs()) <= set(EvToSales.input_labels)
 
 
 def test_method_names_are_looked_up_in_the_registry() -> None:
