@@ -163,7 +163,7 @@ def _stages(
             True,
             (),
         )
-    day1 = ("aftermarket.day1_sentiment",)
+    day1 = ("aftermarket.day1_noise",)
     walk = ("aftermarket.volatility", "aftermarket.drift")
     for label, x, blame in (
         ("day-1 market value", values.market_value_day1, day1),
@@ -225,7 +225,7 @@ def _check_stage(
 
 def _blamed_key(scenario: Scenario, name: str, draws: Mapping[str, FloatArray], i: int) -> str:
     """The key path that set input ``name`` on path ``i``: its regime's override if the
-    path's regime has one (``regimes.hot.aftermarket.day1_sentiment``), else ``name``."""
+    path's regime has one (``regimes.hot.aftermarket.day1_noise``), else ``name``."""
     regime = draws.get(REGIME_INPUT)
     if regime is None or not scenario.regimes:
         return name

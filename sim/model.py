@@ -427,7 +427,10 @@ def _aftermarket(
     # A path whose fair value is 0 or less trades at 0: walked from 1 and zeroed below.
     listed = np.isfinite(r)
     x0 = np.where(listed, np.log(price) + np.where(listed, r, 0.0), 0.0)
-    w = walk(am, x0, vol, drift, drop, draws["aftermarket.walk"])
+    # An absurd log price (a day-1 noise of 1e307) overflows inside the walk: the block's
+    # checks (sim/checks.py) then refuse the run naming the key, with no warning printed.
+    with np.errstate(over="ignore", invalid="ignore"):
+        w = walk(am, x0, vol, drift, drop, draws["aftermarket.walk"])
     value = shares * listed  # market value per unit of price; 0 on unlisted paths
     day1_price = np.exp(w.day1) * listed
     return {

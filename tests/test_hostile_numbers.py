@@ -60,12 +60,13 @@ BASE: dict[str, dict[str, Any]] = {
         "ipo_discount": 0.1,
     },
     "aftermarket": {
-        "day1_sentiment": 0.1,
+        "adjustment": 0.5,
+        "day1_noise": 0.1,
         "volatility": 0.9,
         "drift": 0.0,
         "lockup_drop": 0.1,
     },
-    "regime": {"day1_sentiment": 0.3, "multiple": 30.0},
+    "regime": {"day1_noise": 0.3, "multiple": 30.0},
     "targets": {"value": 2.5e9},
 }
 KEYS = [(table, key) for table, keys in BASE.items() for key in keys]
@@ -107,7 +108,7 @@ def _scenario(changes: dict[tuple[str, str], float]) -> str:
         '\n[[regimes]]\nname = "hot"\nweight = 0.5\n[regimes.valuation]',
         f"multiple = {_toml(t['regime']['multiple'])}",
         "[regimes.aftermarket]",
-        f"day1_sentiment = {_toml(t['regime']['day1_sentiment'])}",
+        f"day1_noise = {_toml(t['regime']['day1_noise'])}",
         '\n[[regimes]]\nname = "cold"\nweight = 0.5\n',
         f'[[targets]]\nlabel = "t"\nvalue = {_toml(t["targets"]["value"])}\nat = "peak"\n',
     ]
@@ -212,8 +213,8 @@ def test_any_finite_number_in_any_key_is_finite_or_refused(
 @pytest.mark.parametrize(
     ("changes", "key"),
     [
-        ({("aftermarket", "day1_sentiment"): 800.0}, "aftermarket.day1_sentiment"),
-        ({("regime", "day1_sentiment"): 800.0}, "regimes.hot.aftermarket.day1_sentiment"),
+        ({("aftermarket", "day1_noise"): 800.0}, "aftermarket.day1_noise"),
+        ({("regime", "day1_noise"): 800.0}, "regimes.hot.aftermarket.day1_noise"),
         ({("aftermarket", "volatility"): 1e300}, "aftermarket.volatility"),
     ],
 )
@@ -223,7 +224,7 @@ def test_an_aftermarket_overflow_names_its_key(
     changes: dict[tuple[str, str], float],
     key: str,
 ) -> None:
-    """day1_sentiment = 800 wrote null into summary.json, warned, and exited 0."""
+    """day1_noise = 800 wrote null into summary.json, warned, and exited 0."""
     code, err, summary = _run(tmp_path, _scenario(changes), capsys)
     assert code == 2 and not summary.exists(), err
     assert f": {key}" in err and err.count("\n") == 1, err
@@ -234,8 +235,8 @@ def test_a_heavy_tailed_sentiment_is_refused(
 ) -> None:
     """A Cauchy day-1 sentiment: exp(s) overflows on a few paths in a thousand."""
     text = _scenario({}).replace(
-        "day1_sentiment = 0.1",
-        'day1_sentiment = { dist = "scipy", name = "cauchy", loc = 0, scale = 1 }',
+        "day1_noise = 0.1",
+        'day1_noise = { dist = "scipy", name = "cauchy", loc = 0, scale = 1 }',
     )
     path = tmp_path / "c.toml"
     path.write_text(text, encoding="utf-8")
@@ -254,5 +255,5 @@ def test_a_heavy_tailed_sentiment_is_refused(
     )
     err = capsys.readouterr().err
     assert code == 2, err
-    assert "aftermarket.day1_sentiment: the model's day-1 market value" in err
+    assert "aftermarket.day1_noise: the model's day-1 market value" in err
     assert "lighter tails" in err
