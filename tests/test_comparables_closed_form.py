@@ -36,9 +36,9 @@ def _table(path: Path, *, seed: int = 2026, rows: int = N_PEERS, bad: str = "") 
     lines = ["name,as_of,ev,revenue_ntm,growth_ntm,gross_margin,venue,source"]
     for i in range(rows):
         ev = rev[i] * math.exp(y[i])
-        lines.append(
-            f"peer{i},2025-12-0{1 + i % 9},{float(ev)!r},{float(rev[i])!r},{float(g[i])!r},{float(m[i])!r},X,synthetic"
-        )
+        cells = (float(ev), float(rev[i]), float(g[i]), float(m[i]))
+        row = ",".join(map(repr, cells))
+        lines.append(f"peer{i},2025-12-0{1 + i % 9},{row},X,synthetic")
     if bad == "negative_ev":
         lines[1] = lines[1].replace(lines[1].split(",")[2], "-5", 1)
     if bad == "late":
