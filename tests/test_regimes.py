@@ -261,7 +261,7 @@ def test_extends_merges_regimes_by_name(tmp_path: Path) -> None:
     # The overrides the child did not restate are the base's.
     for a, b in zip(base.regimes, sc.regimes, strict=True):
         assert a.overrides.keys() == b.overrides.keys()
-        assert "valuation.multiple" in a.overrides
+        assert "valuation.multiple_shift" in a.overrides
         for key in a.overrides:
             assert a.overrides[key].to_dict() == b.overrides[key].to_dict()
 

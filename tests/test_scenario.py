@@ -423,6 +423,7 @@ def test_sha256_is_stable_and_follows_content(tmp_path: Path) -> None:
     assert len(a.sha256) == 64 and int(a.sha256, 16) >= 0
     text = BASELINE.read_text(encoding="utf-8")
     copy_path = tmp_path / "baseline.toml"
+    shutil.copy(BASELINE.parent / "peers-2025-12.csv", tmp_path)
     # Comments and layout are not content.
     copy_path.write_text("# a comment\n\n" + text, encoding="utf-8")
     assert load_scenario(copy_path).sha256 == a.sha256
@@ -723,7 +724,7 @@ def _mutate(raw: dict[str, Any], data: st.DataObject) -> None:
 def _load_or_reject(raw: dict[str, Any], own_name: str = "fuzz") -> Scenario | None:
     """Build ``raw``: a Scenario or a ScenarioError; anything else fails the test."""
     try:
-        scenario = build_scenario(raw, source=None, own_name=own_name)
+        scenario = build_scenario(raw, source=None, own_name=own_name, peers_dir=BASELINE.parent)
     except ScenarioError as err:
         assert isinstance(err.path, str)
         assert err.message

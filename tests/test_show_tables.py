@@ -4,6 +4,7 @@ without float noise (item 10)."""
 from __future__ import annotations
 
 import math
+import shutil
 from pathlib import Path
 
 import pytest
@@ -49,6 +50,7 @@ def test_show_prints_inputs_without_float_noise(
     text = BASELINE.read_text(encoding="utf-8")
     assert 'price_range = ["HK$151", "HK$165"]' in text
     path = tmp_path / "b.toml"
+    shutil.copy(BASELINE.parent / "peers-2025-12.csv", tmp_path)
     path.write_text(
         text.replace('price_range = ["HK$151", "HK$165"]', 'price_range = ["HK$117", "HK$165"]'),
         encoding="utf-8",
