@@ -51,6 +51,8 @@ DEAL = Path(__file__).resolve().parent / "data" / "deal.toml"
 PATHS = 20_000
 SEED = 7
 # Every page, in order: the baseline has them all (shocks, an offering, random inputs).
+# Written for the old baseline (a mixture multiple per regime, no comparables page).
+OLD_BASELINE = "to be adapted to the peer-table baseline (issue 20 follow-up)"
 REPORT_PNGS = [
     "summary.png",
     "pricing.png",
@@ -371,9 +373,7 @@ def test_headline_states_the_range_and_both_probabilities(
     assert _outside(fig) == []
 
 
-@pytest.mark.skip(
-    reason="written for the old baseline (a mixture multiple per regime, no comparables page): to be adapted to the peer-table baseline (issue 20 follow-up)"
-)
+@pytest.mark.skip(reason=OLD_BASELINE)
 @pytest.mark.parametrize("which", _OFFERS)
 def test_pricing_page_draws_the_summary_grid(which: str, request: pytest.FixtureRequest) -> None:
     result, summary = request.getfixturevalue(which)
@@ -706,9 +706,7 @@ def test_all_lost_value_pages_say_every_path_gives_zero(all_lost: tuple[Result, 
             assert "median 0" in text
 
 
-@pytest.mark.skip(
-    reason="written for the old baseline (a mixture multiple per regime, no comparables page): to be adapted to the peer-table baseline (issue 20 follow-up)"
-)
+@pytest.mark.skip(reason=OLD_BASELINE)
 def test_all_lost_report_renders(
     all_lost: tuple[Result, Summary], tmp_path: Path, no_glyph_warnings: object
 ) -> None:
@@ -809,9 +807,7 @@ def crowded() -> tuple[Result, Summary]:
     return result, summarise(result)
 
 
-@pytest.mark.skip(
-    reason="written for the old baseline (a mixture multiple per regime, no comparables page): to be adapted to the peer-table baseline (issue 20 follow-up)"
-)
+@pytest.mark.skip(reason=OLD_BASELINE)
 def test_crowded_scenario_renders_every_page(
     crowded: tuple[Result, Summary], tmp_path: Path, no_glyph_warnings: object
 ) -> None:
@@ -938,9 +934,7 @@ def _page_texts(result: Result, summary: Summary) -> list[str]:
     return [t.get_text() for t in fig.findobj(Text)] + cells
 
 
-@pytest.mark.skip(
-    reason="written for the old baseline (a mixture multiple per regime, no comparables page): to be adapted to the peer-table baseline (issue 20 follow-up)"
-)
+@pytest.mark.skip(reason=OLD_BASELINE)
 def test_summary_page_shows_each_regimes_multiple_and_the_value_each_target_reads(
     baseline: tuple[Result, Summary],
 ) -> None:
@@ -963,9 +957,7 @@ def test_summary_page_shows_each_regimes_multiple_and_the_value_each_target_read
     assert not any(t.endswith("…") and t.startswith(("ev_to_sales", "regime")) for t in texts)
 
 
-@pytest.mark.skip(
-    reason="written for the old baseline (a mixture multiple per regime, no comparables page): to be adapted to the peer-table baseline (issue 20 follow-up)"
-)
+@pytest.mark.skip(reason=OLD_BASELINE)
 def test_summary_page_writes_method_both_in_rows_that_fit() -> None:
     """Method "both" named the two methods in one line cut with "…": now a row each."""
     result, summary = _run(load_scenario(BASELINE.parent / "dcf.toml"))
