@@ -221,6 +221,7 @@ def test_xlsx_rerun_replaces_its_own_folder(tmp_path: Path) -> None:
     assert main([*argv, "--seed", "9", "--out", str(tmp_path)]) == 0
     assert sorted(p.name for p in (tmp_path / "small").iterdir()) == [
         "summary.json",
+        "summary.txt",
         "summary.xlsx",
     ]
 
