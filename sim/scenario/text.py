@@ -63,9 +63,16 @@ def loads_scenario(text: str, base_dir: str | Path | None = None) -> Scenario:
     label = Path(TEXT_SOURCE)
     chain = _read_chain(label, text, None if base_dir is None else Path(base_dir))
     raw = _resolve(chain)
+    # comparables.file is relative to the file that names it: a base file's folder, or
+    # base_dir where the text itself names it.
+    origin = _origin("comparables.file", chain)
+    peers_dir = origin.parent if origin != label else (None if base_dir is None else Path(base_dir))
     try:
         return build_scenario(
-            raw, source=None, own_name=_own_name(chain[0][1], Path("scenario.toml"))
+            raw,
+            source=None,
+            own_name=_own_name(chain[0][1], Path("scenario.toml")),
+            peers_dir=peers_dir,
         )
     except ScenarioError as err:
         raise err.with_file(str(_origin(err.path, chain))) from None
