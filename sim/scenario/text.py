@@ -66,7 +66,8 @@ def loads_scenario(text: str, base_dir: str | Path | None = None) -> Scenario:
     # comparables.file is relative to the file that names it: a base file's folder, or
     # base_dir where the text itself names it.
     origin = _origin("comparables.file", chain)
-    peers_dir = origin.parent if origin != label else (None if base_dir is None else Path(base_dir))
+    given = None if base_dir is None else Path(base_dir)
+    peers_dir = origin.parent if origin != label else given
     try:
         return build_scenario(
             raw,
