@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import io
+from pathlib import Path
 
-from sim import simulate, summarise
+from sim import load_scenario, simulate, summarise
 from sim.cli.printing import _print_summary
 from tests.builders import all_lost_sections, scenario
 
@@ -18,6 +19,17 @@ def test_all_lost_run_prints_zero_not_minus_zero() -> None:
     out = io.StringIO()
     _print_summary(summarise(result), out, valuation=result.scenario.valuation)
     text = out.getvalue()
-    assert "mean USD 0\n" in text
-    assert "p5 USD 0 | p50 USD 0 | p95 USD 0\n" in text
+    assert "): median USD 0\n" in text
+    assert "p5 USD 0 | p50 USD 0 | p95 USD 0 | mean USD 0\n" in text
     assert "-USD" not in text and "0.00" not in text.split("target")[0]
+
+
+def test_a_peer_multiples_mean_is_named_noise_not_led_with() -> None:
+    """exp of a Student t has no finite mean: the run's line leads with the median and
+    says why its mean is not a figure to read (the baseline's was ~70x its median)."""
+    sc = load_scenario(Path(__file__).resolve().parent.parent / "scenarios" / "baseline.toml")
+    out = io.StringIO()
+    _print_summary(summarise(simulate(sc, 5_000, seed=3)), out, valuation=sc.valuation)
+    first, second = out.getvalue().splitlines()[1:3]
+    assert ": median USD" in first and "mean" not in first
+    assert second.endswith("(no finite mean: the peer multiple is exp of a t; read the quantiles)")

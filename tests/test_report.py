@@ -52,7 +52,6 @@ PATHS = 20_000
 SEED = 7
 # Every page, in order: the baseline has them all (shocks, an offering, random inputs).
 # Written for the old baseline (a mixture multiple per regime, no comparables page).
-OLD_BASELINE = "to be adapted to the peer-table baseline (issue 20 follow-up)"
 REPORT_PNGS = [
     "summary.png",
     "pricing.png",
@@ -67,9 +66,11 @@ REPORT_PNGS = [
     "sensitivity.png",
     "convergence.png",
 ]
-# No offering (so no aftermarket), no regimes: the crowded scenario's pages.
+# No offering (so no aftermarket), no regimes, no peer table: the crowded scenario's pages.
 NO_OFFER_PNGS = [
-    n for n in REPORT_PNGS if n not in ("pricing.png", "aftermarket.png", "regimes.png")
+    n
+    for n in REPORT_PNGS
+    if n not in ("pricing.png", "aftermarket.png", "regimes.png", "comparables.png")
 ]
 # No shocks, no offering, one region, every input fixed, one target.
 PLAIN_PNGS = ["summary.png", "valuation.png", "exceedance.png", "revenue.png", "convergence.png"]
@@ -373,7 +374,6 @@ def test_headline_states_the_range_and_both_probabilities(
     assert _outside(fig) == []
 
 
-@pytest.mark.skip(reason=OLD_BASELINE)
 @pytest.mark.parametrize("which", _OFFERS)
 def test_pricing_page_draws_the_summary_grid(which: str, request: pytest.FixtureRequest) -> None:
     result, summary = request.getfixturevalue(which)
@@ -706,15 +706,14 @@ def test_all_lost_value_pages_say_every_path_gives_zero(all_lost: tuple[Result, 
             assert "median 0" in text
 
 
-@pytest.mark.skip(reason=OLD_BASELINE)
 def test_all_lost_report_renders(
     all_lost: tuple[Result, Summary], tmp_path: Path, no_glyph_warnings: object
 ) -> None:
     result, summary = all_lost
     written = render(result, summary, tmp_path, formats=["pdf"])
-    # Every input fixed: no sensitivity page; no regimes, no [aftermarket]: no pages of
-    # theirs.
-    assert _pdf_pages(written[0].read_bytes()) == len(REPORT_PNGS) - 3
+    # Every input fixed: no sensitivity page; no regimes, no [aftermarket], no
+    # [comparables]: no pages of theirs.
+    assert _pdf_pages(written[0].read_bytes()) == len(REPORT_PNGS) - 4
 
 
 @pytest.mark.parametrize("cash", [-150.0, 0.0])
@@ -807,7 +806,6 @@ def crowded() -> tuple[Result, Summary]:
     return result, summarise(result)
 
 
-@pytest.mark.skip(reason=OLD_BASELINE)
 def test_crowded_scenario_renders_every_page(
     crowded: tuple[Result, Summary], tmp_path: Path, no_glyph_warnings: object
 ) -> None:
@@ -934,7 +932,6 @@ def _page_texts(result: Result, summary: Summary) -> list[str]:
     return [t.get_text() for t in fig.findobj(Text)] + cells
 
 
-@pytest.mark.skip(reason=OLD_BASELINE)
 def test_summary_page_shows_each_regimes_multiple_and_the_value_each_target_reads(
     baseline: tuple[Result, Summary],
 ) -> None:
@@ -946,9 +943,16 @@ def test_summary_page_shows_each_regimes_multiple_and_the_value_each_target_read
     regimes = result.scenario.regimes
     assert len(regimes) == 2
     for r in regimes:
-        law = fmt.distribution(r.overrides["valuation.multiple"], "multiple")
-        assert f"regime, {r.weight:.0%}: EV/sales multiple {law}" in texts
-    assert "EV/sales multiple" not in texts  # no row for the base mixture
+        law = fmt.distribution(r.overrides["valuation.multiple_shift"], "")
+        assert f"regime, {r.weight:.0%}: multiple shift (judgement) {law}" in texts
+    assert "multiple shift (judgement)" not in texts  # no row for the base mixture
+    # The peer table's row, not the standard t drawn behind it.
+    assert "14 peers (peers-2025-12.csv) on growth + gross margin, t(11)" in texts
+    assert not any("predictive t" in t for t in texts)
+    # exp of a t has no finite mean: the equity table says so under its mean column.
+    assert any(
+        t.startswith("mean: the peer multiple is the exponential of a Student t") for t in texts
+    )
     assert "Targets: P(value ≥ target), the value each reads" in texts
     assert not any("P(equity value ≥ target)" in t for t in texts)
     ats = [t.at for t in summary.targets]
@@ -957,16 +961,16 @@ def test_summary_page_shows_each_regimes_multiple_and_the_value_each_target_read
     assert not any(t.endswith("…") and t.startswith(("ev_to_sales", "regime")) for t in texts)
 
 
-@pytest.mark.skip(reason=OLD_BASELINE)
 def test_summary_page_writes_method_both_in_rows_that_fit() -> None:
     """Method "both" named the two methods in one line cut with "…": now a row each."""
     result, summary = _run(load_scenario(BASELINE.parent / "dcf.toml"))
     assert result.scenario.valuation.name == "both"
     texts = _page_texts(result, summary)
     assert "both: dcf (primary), ev_to_sales beside it" in texts
-    assert "2026 revenue x multiple" in texts
+    assert "2026 revenue x a peer multiple" in texts
     assert not any(
-        t.endswith("…") and t.startswith(("both", "DCF of", "2026 revenue")) for t in texts
+        t.endswith("…") and t.startswith(("both", "DCF of", "2026 revenue", "14 peers"))
+        for t in texts
     )
 
 

@@ -126,7 +126,7 @@ def test_the_command_line_asks_the_method_for_its_description() -> None:
     sc = scenario(valuation=FLAT)
     out = io.StringIO()
     _print_summary(summarise(simulate(sc, 100, seed=1)), out, valuation=sc.valuation)
-    assert "equity value at listing (a flat EV): mean" in out.getvalue()
+    assert "equity value at listing (a flat EV): median" in out.getvalue()
 
 
 def test_ev_to_sales_describes_itself() -> None:

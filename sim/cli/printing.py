@@ -286,6 +286,7 @@ def _value_text(value: Any, *, money: bool) -> str:
 
 def _print_summary(summary: Summary, out: TextIO, *, valuation: Valuation) -> None:
     from sim.sampling import BLOCK_SIZE
+    from sim.valuation.both import mean_is_finite
 
     run, equity = summary.run, summary.equity
     q = equity.quantiles
@@ -295,13 +296,18 @@ def _print_summary(summary: Summary, out: TextIO, *, valuation: Valuation) -> No
         file=out,
     )
     print(
-        f"  equity value at listing ({valuation.describe()}): mean "
-        f"{fmt.money(equity.mean, reading=True)}",
+        f"  equity value at listing ({valuation.describe()}): median "
+        f"{fmt.money(q.median, reading=True)}",
         file=out,
     )
+    # exp of a Student t (a peer multiple) has no finite mean: the sample's is noise.
+    mean = fmt.money(equity.mean, reading=True)
+    if not mean_is_finite(valuation):
+        mean += " (no finite mean: the peer multiple is exp of a t; read the quantiles)"
     print(
         f"    p5 {fmt.money(q.p5, reading=True)} | "
-        f"p50 {fmt.money(q.median, reading=True)} | p95 {fmt.money(q.p95, reading=True)}",
+        f"p50 {fmt.money(q.median, reading=True)} | p95 {fmt.money(q.p95, reading=True)} | "
+        f"mean {mean}",
         file=out,
     )
     if summary.methods is not None:

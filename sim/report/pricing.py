@@ -163,8 +163,13 @@ def _fig_pricing(ctx: _Ctx) -> Figure:
 
 
 def _span(values: FloatArray, grid: tuple[PricePoint, ...]) -> tuple[float, float]:
-    """The price axis: the bulk of the fair values and the whole grid, in the offer currency."""
-    q_lo, q_hi = (float(v) for v in np.quantile(values, [0.002, 0.98]))
+    """The price axis: the bulk of the fair values and the whole grid, in the offer currency.
+
+    The top stops at the 90th percentile (or the grid's top): a multiple drawn from a
+    Student t has a tail so long that a wider axis squeezes the bulk into a few bins; the
+    histogram says how many paths lie beyond.
+    """
+    q_lo, q_hi = (float(v) for v in np.quantile(values, [0.002, 0.90]))
     lo, hi = min(q_lo, grid[0].price), max(q_hi, grid[-1].price)
     pad = 0.03 * (hi - lo) if hi > lo else max(abs(hi), 1.0) * 0.1
     return lo - pad, hi + pad
@@ -210,6 +215,12 @@ def _fair_histogram(ctx: _Ctx, ax: Axes, values: FloatArray, span: tuple[float, 
     ax.stairs(share, edges, fill=True, color=ctx.colour, alpha=0.55, lw=0)
     ax.stairs(share, edges, color=ctx.colour, lw=0.8)
     ax.set_xlim(lo, hi)
+    beyond = float(np.count_nonzero(values > hi)) / values.size
+    if beyond > 0:
+        ax.text(
+            0.995, 0.6, f"{fmt.pct(beyond)} of paths\nabove {_price(hi, cur, 3)} →",
+            transform=ax.transAxes, ha="right", va="top", fontsize=8, color=_MUTED,
+        )  # fmt: skip
     ax.set_ylim(0, (float(share.max()) or 1.0) * 1.55)
     ax.yaxis.set_major_formatter(PercentFormatter(decimals=1))
     ax.set_ylabel("share of paths in each bin")
@@ -234,8 +245,9 @@ def _fair_histogram(ctx: _Ctx, ax: Axes, values: FloatArray, span: tuple[float, 
     assert vd is not None  # summarise fills it whenever there is an offering
     med = vd.quantiles.median / offering.usd_per_unit
     ax.axvline(med, color=_INK, lw=1.2, ls="--")
-    # On the side away from the range; below the range's label when the two are close.
-    left = med < (r_lo + r_hi) / 2
+    # On the side away from the range, unless the axes' edge is too near on that side;
+    # below the range's label when the two are close.
+    left = med < (r_lo + r_hi) / 2 and (med - lo) > 0.25 * (hi - lo)
     close = abs(med - (r_lo + r_hi) / 2) < 0.2 * (hi - lo)
     _note(
         ax,

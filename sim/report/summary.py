@@ -9,6 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
+import numpy as np
 from matplotlib.axes import Axes
 from matplotlib.figure import Figure
 from matplotlib.table import Table
@@ -33,7 +34,8 @@ from sim.report.style import _INK, _MUTED, PAGE
 from sim.scenario import Scenario
 from sim.summary import Run
 from sim.valuation import Valuation
-from sim.valuation.both import Both
+from sim.valuation.both import Both, mean_is_finite
+from sim.valuation.ev_to_sales import COMPARABLES_INPUT, EvToSales
 
 # The value a target reads (its ``at``), in the targets table's narrow column.
 _READS = {"fair": "fair", "offer": "offer", "day1": "day 1", "end": "end", "peak": "peak"}
@@ -181,11 +183,12 @@ def _row_height(ctx: _Ctx, top: float, description_lines: int) -> tuple[float, i
     left_rows = n_seg + 1 + len(_valuation_rows(sc)) + max(n_shock + 1, 1)
     n_provenance = 6 + sum(day is not None for _, day in _dates(summary.run))
     other_rows = n_target + 1 + (3 if ctx.yi else 2) + n_provenance
+    t_note = not mean_is_finite(sc.valuation)
     left = (top - 0.03 - left_fixed) / left_rows
 
     def fit(n_exp: int) -> float:
         cut_right = (n_target < len(summary.targets)) + (n_exp < len(summary.expectations))
-        right_fixed = (4 if n_exp else 3) * heads + 0.03 * cut_right
+        right_fixed = (4 if n_exp else 3) * heads + 0.03 * cut_right + _MEAN_NOTE_H * t_note
         room = top - 0.03 - right_fixed
         # Rows at row_h, expectations at max(1.7 row_h, _EXP_ROW_MIN).
         row_h = min(0.033, left, room / (other_rows + 1.7 * n_exp))
@@ -224,7 +227,8 @@ def _segments(s: _Sheet, y: float) -> float:
         rows.append(
             [
                 drawable(seg.name),
-                fmt.distribution(seg.revenue, "money"),
+                # The median: a ranged base year's three figures do not fit the column.
+                fmt.money(float(seg.revenue.ppf(np.array([0.5]))[0]), short=True),
                 fmt.distribution(seg.growth, "growth"),
                 drawable(", ".join(f"{r} {w:.0%}" for r, w in shares[:3] if w > 0)),
             ]
@@ -233,8 +237,8 @@ def _segments(s: _Sheet, y: float) -> float:
         y,
         rows,
         left=True,
-        col_widths=(0.19, 0.13, 0.33, 0.35),
-        header=("segment", "revenue", "growth", "main regions"),
+        col_widths=(0.19, 0.17, 0.29, 0.35),
+        header=("segment", "revenue p50", "growth", "main regions"),
     )
     y = _more(s.ax, _LX, y, len(segments), len(sc.segments), "segments", fontsize=_FS)
     return y - _GAP
@@ -254,6 +258,8 @@ def _method_inputs(sc: Scenario) -> list[list[str]]:
     rows: list[list[str]] = []
     by_regime = [k for k in shown if any(k in r.overrides for r in sc.regimes)]
     for k, d in shown.items():
+        if k == COMPARABLES_INPUT:
+            continue  # the standard t behind the peer multiple: its row says so
         if k in by_regime:
             if len(sc.regimes) * len(by_regime) > _MAX_REGIME_ROWS:
                 rows.append([labels.get(k, k), "by regime: see the regimes page"])
@@ -272,6 +278,28 @@ def _method_inputs(sc: Scenario) -> list[list[str]]:
     return rows
 
 
+def _describe(val: Valuation) -> str:
+    """The method in a row's width: a peer multiple's table gets a row of its own."""
+    if isinstance(val, EvToSales) and val.comparables is not None:
+        return f"{val.year} revenue x a peer multiple"
+    return val.describe()
+
+
+def _peer_rows(val: Valuation) -> list[list[str]]:
+    """The peer table behind the multiple, where there is one: its size, fit and law."""
+    ev = val.ev_to_sales if isinstance(val, Both) else val
+    if not isinstance(ev, EvToSales) or ev.comparables is None:
+        return []
+    peers = ev.comparables
+    on = " + ".join(r.replace("_", " ") for r in peers.regressors)
+    return [
+        [
+            "peer multiple",
+            f"{peers.n} peers ({peers.file}) on {on or 'an intercept'}, t({peers.df})",
+        ]
+    ]
+
+
 def _method_rows(val: Valuation) -> list[list[str]]:
     """How the value is made, a short row each (a long one is cut at the column's edge)."""
     if isinstance(val, Both):
@@ -279,12 +307,14 @@ def _method_rows(val: Valuation) -> list[list[str]]:
         main, beside = pair if val.primary == "dcf" else pair[::-1]
         return [
             ["method", f"both: {main.name} (primary), {beside.name} beside it"],
-            ["EV (primary)", main.describe()],
-            ["EV beside it", beside.describe()],
+            ["EV (primary)", _describe(main)],
+            ["EV beside it", _describe(beside)],
+            *_peer_rows(val),
             ["equity", "EV + net cash + IPO proceeds"],
         ]
     return [
-        ["method", f"{val.name}: EV = {val.describe()}"],
+        ["method", f"{val.name}: EV = {_describe(val)}"],
+        *_peer_rows(val),
         ["equity", "EV + net cash + IPO proceeds"],
     ]
 
@@ -431,7 +461,19 @@ def _quantiles(s: _Sheet, y: float) -> float:
         align=["left"] + ["right"] * (len(labels) - 1),
         fontsize=_FS - 0.5,
     )
+    if not mean_is_finite(s.ctx.scenario.valuation):
+        note = (
+            "mean: the peer multiple is the exponential of a Student t, which has no finite "
+            "mean; this one moves with the paths drawn. Read the quantiles."
+        )
+        s.ax.text(_RX, y - 0.004, "\n".join(s.m.wrap(note, _RW * _PAGE_W, _FS - 1, max_lines=2)),
+                  fontsize=_FS - 1, va="top", color=_MUTED)  # fmt: skip
+        y -= _MEAN_NOTE_H
     return y - _GAP
+
+
+_MEAN_NOTE_H = 0.04
+"""The height of the note under the equity table where its mean has no finite law."""
 
 
 def _expectations(s: _Sheet, y: float) -> float:

@@ -20,7 +20,7 @@ from sim.valuation import Keys, Paths, Shared, ValuationMethod, Valued
 from sim.valuation.dcf import Dcf
 from sim.valuation.ev_to_sales import EvToSales
 
-__all__ = ["PRIMARIES", "Both"]
+__all__ = ["PRIMARIES", "Both", "mean_is_finite"]
 
 PRIMARIES = ("multiple", "dcf")
 """The values ``valuation.primary`` takes: the EV/sales multiple's or the DCF's."""
@@ -100,3 +100,14 @@ class Both(ValuationMethod):
             **self.ev_to_sales.settings(),
             **self.dcf.settings(),
         }
+
+
+def mean_is_finite(val: object) -> bool:
+    """Whether the value's law has a finite mean: not where it rides on a peer multiple.
+
+    With ``[comparables]`` the multiple is ``exp`` of a Student t, whose mean is infinite:
+    a run's sample mean then moves with the few paths drawn furthest out, and reports say
+    so instead of leading with it.
+    """
+    primary = val.ev_to_sales if isinstance(val, Both) and val.primary != "dcf" else val
+    return not (isinstance(primary, EvToSales) and primary.comparables is not None)
