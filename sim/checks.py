@@ -132,37 +132,17 @@ def _stages(
     yield "segments", "regional shares of revenue", values.region_shares, one, False, ()
     yield "segments", "regional concentration (HHI)", values.hhi[:, None], one, True, ()
     yield "valuation.multiple", "valuation multiple", values.multiple[:, None], one, False, ()
-    yield "valuation", "equity value", values.equity[:, None], one, True, ()
-    yield (
-        "valuation",
-        "equity value without shocks",
-        values.equity_unshocked[:, None],
-        one,
-        True,
-        (),
-    )
-    if values.equity_dcf is not None:
-        yield "valuation", "DCF equity value", values.equity_dcf[:, None], one, True, ()
-    if values.equity_multiple is not None:
-        yield (
-            "valuation",
-            "multiple's equity value",
-            values.equity_multiple[:, None],
-            one,
-            True,
-            (),
-        )
-    if values.value_per_share is not None:
-        yield "offering", "value per share", values.value_per_share[:, None], one, True, ()
-    if values.market_value_offer is not None:
-        yield (
-            "offering",
-            "market value at the offer",
-            values.market_value_offer[:, None],
-            one,
-            True,
-            (),
-        )
+    # One column each, squared by the statistics; a stage the scenario lacks is None.
+    for key, label, value in (
+        ("valuation", "equity value", values.equity),
+        ("valuation", "equity value without shocks", values.equity_unshocked),
+        ("valuation", "DCF equity value", values.equity_dcf),
+        ("valuation", "multiple's equity value", values.equity_multiple),
+        ("offering", "value per share", values.value_per_share),
+        ("offering", "market value at the offer", values.market_value_offer),
+    ):
+        if value is not None:
+            yield key, label, value[:, None], one, True, ()
     day1 = ("aftermarket.day1_noise",)
     walk = ("aftermarket.volatility", "aftermarket.drift")
     for label, x, blame in (

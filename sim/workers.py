@@ -29,7 +29,7 @@ from collections.abc import Callable, Iterator
 from concurrent.futures import Executor, Future
 from contextlib import contextmanager
 from multiprocessing.connection import Connection, wait
-from typing import Any, Generic, Protocol, TypeVar
+from typing import Any, Generic, Protocol, Self, TypeVar
 
 import numpy as np
 
@@ -147,7 +147,42 @@ def _run_each(run: Callable[[Ctx, Task], Out], context: Ctx, tasks: list[Task]) 
     return [run(context, task) for task in tasks]
 
 
-class _DaskOutcomes(Generic[Ctx, Task, Out]):
+class _InOrder(Generic[Out]):
+    """Outcomes handed out in task order from tasks that finish in any order.
+
+    A subclass sends tasks ahead as far as its window allows (:meth:`_send`), says
+    whether any task is still out (:meth:`_waiting`), and waits for at least one to
+    finish, putting its outcome into ``_done`` under the task's position
+    (:meth:`_collect`).
+    """
+
+    def __init__(self) -> None:
+        self._done: dict[int, Out] = {}  # finished tasks not yet handed out
+        self._next = 0  # the task to hand out next
+
+    def __iter__(self) -> Self:
+        return self
+
+    def __next__(self) -> Out:
+        while self._next not in self._done:
+            self._send()
+            if not self._waiting():
+                raise StopIteration
+            self._collect()
+        self._next += 1
+        return self._done.pop(self._next - 1)
+
+    def _send(self) -> None:
+        raise NotImplementedError
+
+    def _waiting(self) -> bool:
+        raise NotImplementedError
+
+    def _collect(self) -> None:
+        raise NotImplementedError
+
+
+class _DaskOutcomes(_InOrder[Out], Generic[Ctx, Task, Out]):
     """Outcomes in task order from a dask.distributed cluster, whose client the caller owns.
 
     The context is scattered to every worker once (``broadcast``; a worker that joins
@@ -168,6 +203,7 @@ class _DaskOutcomes(Generic[Ctx, Task, Out]):
     ) -> None:
         from distributed import as_completed
 
+        super().__init__()
         self._client = client
         self._run = run
         self._tasks = tasks
@@ -175,28 +211,20 @@ class _DaskOutcomes(Generic[Ctx, Task, Out]):
         self._window = window * batch  # in tasks of the caller's, not the cluster's
         self._context = client.scatter(context, broadcast=True, hash=False)
         self._running: dict[Any, int] = {}  # future -> its first task (by position)
-        self._done: dict[int, Out] = {}  # finished tasks not yet handed out
-        self._next = 0
         self._sent = 0
         self._completed = as_completed()
 
-    def __iter__(self) -> _DaskOutcomes[Ctx, Task, Out]:
-        return self
+    def _waiting(self) -> bool:
+        return bool(self._running)
 
-    def __next__(self) -> Out:
-        while self._next not in self._done:
-            self._submit()
-            if not self._running:
-                raise StopIteration
-            future = next(self._completed)
-            first = self._running.pop(future)
-            for i, outcome in enumerate(future.result()):
-                self._done[first + i] = outcome
-            future.release()
-        self._next += 1
-        return self._done.pop(self._next - 1)
+    def _collect(self) -> None:
+        future = next(self._completed)
+        first = self._running.pop(future)
+        for i, outcome in enumerate(future.result()):
+            self._done[first + i] = outcome
+        future.release()
 
-    def _submit(self) -> None:
+    def _send(self) -> None:
         while self._sent < self._next + self._window:
             batch = list(itertools.islice(self._tasks, self._batch))
             if not batch:
@@ -355,7 +383,7 @@ def _portable(err: Exception) -> Exception:
     return err
 
 
-class _LocalPool(Generic[Ctx, Task, Out]):
+class _LocalPool(_InOrder[Out], Generic[Ctx, Task, Out]):
     """Worker processes of our own, one pipe each; outcomes in task order.
 
     A process pool built on shared queues can hang when it is interrupted (a worker
@@ -373,13 +401,12 @@ class _LocalPool(Generic[Ctx, Task, Out]):
         workers: int,
         window: int,
     ) -> None:
+        super().__init__()
         self._tasks = tasks
         self._window = window
         self._procs: list[multiprocessing.process.BaseProcess] = []
         self._conns: list[Connection] = []
         self._busy: dict[int, int] = {}  # worker -> the task (by position) it runs
-        self._done: dict[int, Out] = {}  # finished tasks not yet handed out
-        self._next = 0  # the task to hand out next
         self._sent = 0  # tasks sent so far
         self._queued: Task | None = None
         ctx = multiprocessing.get_context()
@@ -403,21 +430,15 @@ class _LocalPool(Generic[Ctx, Task, Out]):
             self.close()
             raise
 
-    def __iter__(self) -> _LocalPool[Ctx, Task, Out]:
-        return self
+    def _waiting(self) -> bool:
+        return bool(self._busy)
 
-    def __next__(self) -> Out:
-        while self._next not in self._done:
-            self._dispatch()
-            if not self._busy:
-                raise StopIteration
-            for conn in wait([self._conns[i] for i in self._busy]):
-                i = self._conns.index(conn)  # type: ignore[arg-type]
-                self._receive(i)
-        self._next += 1
-        return self._done.pop(self._next - 1)
+    def _collect(self) -> None:
+        for conn in wait([self._conns[i] for i in self._busy]):
+            i = self._conns.index(conn)  # type: ignore[arg-type]
+            self._receive(i)
 
-    def _dispatch(self) -> None:
+    def _send(self) -> None:
         """Give each idle worker the next task, at most ``window`` tasks ahead."""
         for i in range(len(self._conns)):
             if i in self._busy:

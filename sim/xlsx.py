@@ -137,8 +137,9 @@ class _Sheet:
 
 
 def _start(sheet: Any, headers: Sequence[str], first_width: int | None = None) -> _Sheet:
-    """Column widths from the headers, the first column ``first_width`` wide if given (a
-    write-only sheet takes them before any row), and the first row frozen."""
+    """The sheet begun: column widths from the headers, the first column ``first_width``
+    wide if given (a write-only sheet takes them before any row), the first row frozen
+    and written as the bold header row."""
     from openpyxl.utils import get_column_letter
 
     for j, header in enumerate(headers, start=1):
@@ -147,7 +148,9 @@ def _start(sheet: Any, headers: Sequence[str], first_width: int | None = None) -
             width = first_width
         sheet.column_dimensions[get_column_letter(j)].width = width
     sheet.freeze_panes = "A2"
-    return _Sheet(sheet)
+    out = _Sheet(sheet)
+    out.header(headers)
+    return out
 
 
 def _table(
@@ -159,7 +162,6 @@ def _table(
     """A sheet that is one table: a header row, then ``rows``; ``columns`` gives each
     column's (header, number format or None)."""
     out = _start(sheet, [h for h, _ in columns], first_width)
-    out.header([h for h, _ in columns])
     formats = [f for _, f in columns]
     for row in rows:
         out.row(row, formats)
@@ -205,7 +207,6 @@ def _summary_sheet(sheet: Any, summary: Summary) -> None:
             ("P(day-1 close >= offer price)", f.p_at_least_offer, PROB),
         ]
     out = _start(sheet, ["field", "value"], first_width=48)
-    out.header(["field", "value"])
     for key, value, fmt in rows:
         out.row([key, value], [None, fmt])
 
@@ -231,7 +232,6 @@ def _quantiles_sheet(sheet: Any, summary: Summary) -> None:
             rows.append((f"equity value by {name}", "USD", e.mean, e.quantiles.values))
     headers = ["metric", "unit", "mean", *_q(levels)]
     out = _start(sheet, headers, first_width=28)
-    out.header(headers)
     by_unit = {"USD": USD, "fraction": PROB}
     for metric, unit, mean, values in rows:  # each row in its unit's format
         fmt = by_unit.get(unit, PRICE)

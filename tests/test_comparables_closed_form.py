@@ -11,6 +11,7 @@ errors of a proportion.
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 from pathlib import Path
 
 import numpy as np
@@ -132,3 +133,27 @@ def test_a_bad_table_or_key_is_refused(
     _table(tmp_path, rows=rows, bad=bad)
     with pytest.raises(ScenarioError, match=needle):
         load_scenario(_scenario(tmp_path, extra))
+
+
+@pytest.mark.parametrize(
+    ("edit", "message"),
+    [
+        (lambda lines: [*lines, lines[1]], "duplicate peer name in peers.csv 'peer0'"),
+        (
+            lambda lines: [lines[0] + ",venue", *(line + ",Y" for line in lines[1:])],
+            "duplicate column of peers.csv 'venue'",
+        ),
+    ],
+    ids=["peer", "column"],
+)
+def test_a_name_given_twice_is_refused_at_the_file(
+    tmp_path: Path, edit: Callable[[list[str]], list[str]], message: str
+) -> None:
+    # Peers and columns are not keys of the scenario: the error names comparables.file.
+    table = _table(tmp_path)
+    lines = table.read_text(encoding="utf-8").splitlines()
+    table.write_text("\n".join(edit(lines)) + "\n", encoding="utf-8")
+    with pytest.raises(ScenarioError) as err:
+        load_scenario(_scenario(tmp_path))
+    assert message in str(err.value)
+    assert err.value.path == "comparables.file"

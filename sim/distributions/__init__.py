@@ -24,7 +24,7 @@ Modules
 ``base``
     The :class:`Distribution` protocol and shared numeric helpers.
 ``tables``
-    Quantile tables (``_tabulate``, ``_QuantileTable``, ``_table_or_exact``).
+    Quantile tables (``_tabulate``, ``_QuantileTable``, ``_table_or_exact``, ``_Tabulated``).
 ``closed_form``
     Fixed, normal, lognormal, triangular, uniform.
 ``beta``, ``metalog``, ``mixture``, ``scipy_dist``, ``truncated``
@@ -46,9 +46,10 @@ To add a family, say ``gumbel``:
 2. Override ``sf`` where ``1 - cdf`` loses the upper tail, ``atoms`` if the family has
    point masses, and ``cdf_sf`` if the cdf costs a numerical inversion: mixtures and
    truncation call these on their components, so their accuracy is inherited.
-3. Without a fast closed-form ``ppf``, build a table at construction in
-   ``__post_init__`` with ``_table_or_exact(exact_ppf)`` from :mod:`.tables` and answer
-   ``ppf`` with ``_ppf_via(table, exact_ppf, u)`` (see :class:`Beta`).
+3. Without a fast closed-form ``ppf``, subclass ``_Tabulated`` from :mod:`.tables` in
+   place of :class:`Distribution` and implement ``_exact(u)``, the exact quantile
+   function: ``ppf`` then answers through a table built on first use (see
+   :class:`Beta`, and ``_Tabulated`` for the cache field it needs).
 4. Register it: write ``_parse_gumbel(s: Spec) -> Distribution`` in :mod:`.parse`,
    reading its parameters through ``s.amount`` (the scenario's units), ``s.number``,
    ``s.positive`` and ``s.ordered``, and add a :class:`~.parse.Family` row to

@@ -2,25 +2,15 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import ClassVar
 
 import numpy as np
 
-from sim.distributions.base import Distribution, FloatArray, _f64, special
-from sim.distributions.tables import _ppf_via, _QuantileTable, _table_or_exact
+from sim.distributions.base import FloatArray, _f64, special
+from sim.distributions.tables import _QuantileTable, _Tabulated
 
 __all__ = ["Beta", "Pert"]
-
-
-def _scaled_beta_ppf(
-    a: float, b: float, lo: float, hi: float
-) -> Callable[[FloatArray], FloatArray]:
-    def exact(u: FloatArray) -> FloatArray:
-        return _f64(lo + (hi - lo) * special.betaincinv(a, b, u))
-
-    return exact
 
 
 def _scaled_beta_cdf(x: FloatArray, a: float, b: float, lo: float, hi: float) -> FloatArray:
@@ -34,7 +24,7 @@ def _scaled_beta_sf(x: FloatArray, a: float, b: float, lo: float, hi: float) -> 
     return _f64(special.betainc(b, a, z))
 
 
-class _ScaledBeta(Distribution):
+class _ScaledBeta(_Tabulated):
     """What Beta and PERT share: a beta(a, b) on ``[lo, hi]`` with a tabulated ppf."""
 
     __slots__ = ()
@@ -42,24 +32,9 @@ class _ScaledBeta(Distribution):
     b: float
     lo: float
     hi: float
-    _built: tuple[_QuantileTable | None, float] | None
 
-    def _tables(self) -> tuple[_QuantileTable | None, float]:
-        """The quantile table and its error, tabulated on first use (reading a scenario
-        tabulates nothing: ``ipo-sim show`` and ``check`` need no table)."""
-        built = self._built
-        if built is None:
-            built = _table_or_exact(_scaled_beta_ppf(self.a, self.b, self.lo, self.hi))
-            object.__setattr__(self, "_built", built)
-        return built
-
-    @property
-    def table_error(self) -> float:
-        """The largest midpoint error of the table (0 where the exact ppf answers)."""
-        return self._tables()[1]
-
-    def ppf(self, u: FloatArray) -> FloatArray:
-        return _ppf_via(self._tables()[0], _scaled_beta_ppf(self.a, self.b, self.lo, self.hi), u)
+    def _exact(self, u: FloatArray) -> FloatArray:
+        return _f64(self.lo + (self.hi - self.lo) * special.betaincinv(self.a, self.b, u))
 
     def cdf(self, x: FloatArray) -> FloatArray:
         return _scaled_beta_cdf(x, self.a, self.b, self.lo, self.hi)

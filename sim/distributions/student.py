@@ -18,8 +18,8 @@ import math
 from dataclasses import dataclass, field
 from typing import ClassVar
 
-from sim.distributions.base import Distribution, FloatArray, _f64, special
-from sim.distributions.tables import _ppf_via, _QuantileTable, _table_or_exact
+from sim.distributions.base import FloatArray, _f64, special
+from sim.distributions.tables import _QuantileTable, _Tabulated
 
 __all__ = ["StudentT", "t_cdf", "t_quantile"]
 
@@ -83,7 +83,7 @@ def t_quantile(p: float, df: int) -> float:
 
 
 @dataclass(frozen=True, slots=True, eq=False)
-class StudentT(Distribution):
+class StudentT(_Tabulated):
     """The standard Student t (location 0, scale 1) with ``df`` degrees of freedom.
 
     The quantile function is tabulated on first use (scipy's ``stdtrit`` runs at about
@@ -99,21 +99,6 @@ class StudentT(Distribution):
 
     def _exact(self, u: FloatArray) -> FloatArray:
         return _f64(special.stdtrit(float(self.df), _f64(u)))
-
-    def _tables(self) -> tuple[_QuantileTable | None, float]:
-        built = self._built
-        if built is None:
-            built = _table_or_exact(self._exact)
-            object.__setattr__(self, "_built", built)
-        return built
-
-    @property
-    def table_error(self) -> float:
-        """The largest midpoint error of the table (0 where the exact ppf answers)."""
-        return self._tables()[1]
-
-    def ppf(self, u: FloatArray) -> FloatArray:
-        return _ppf_via(self._tables()[0], self._exact, u)
 
     def cdf(self, x: FloatArray) -> FloatArray:
         return _f64(special.stdtr(float(self.df), _f64(x)))

@@ -7,11 +7,13 @@ the error at the middle of every table interval is at most 1e-7 of the distribut
 scale. :data:`TABLE_BOUND` (1e-6) is the bound the tests assert on a dense grid. A lookup
 runs at about 60M values/s on one core, against 0.1-3M for scipy's beta, gamma or t ppf.
 
-A family uses :func:`_table_or_exact` at construction and :func:`_ppf_via` in its ``ppf``.
+A family uses :func:`_table_or_exact` and :func:`_ppf_via` in its ``ppf``; one whose
+table waits for the first ``ppf`` subclasses :class:`_Tabulated`.
 """
 
 from __future__ import annotations
 
+import abc
 import math
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
@@ -19,7 +21,15 @@ from dataclasses import dataclass
 import numpy as np
 import numpy.typing as npt
 
-from sim.distributions.base import FloatArray, IntArray, _chunked, _f64, _logit, special
+from sim.distributions.base import (
+    Distribution,
+    FloatArray,
+    IntArray,
+    _chunked,
+    _f64,
+    _logit,
+    special,
+)
 
 __all__ = ["TABLE_BOUND"]
 
@@ -265,6 +275,39 @@ def _ppf_via(
     if table is None:
         return _f64(exact(_f64(u)))
     return _apply_table(table, exact, u)
+
+
+class _Tabulated(Distribution):
+    """A distribution whose ``ppf`` is its exact quantile function :meth:`_exact` through a
+    table built on first use (reading a scenario tabulates nothing: ``ipo-sim show`` and
+    ``check`` need no table); beta, PERT and the comparables' Student t.
+
+    A subclass is a frozen dataclass with the field ``_built: tuple[_QuantileTable | None,
+    float] | None = field(init=False, repr=False, default=None)``, the cache.
+    """
+
+    __slots__ = ()
+    _built: tuple[_QuantileTable | None, float] | None
+
+    @abc.abstractmethod
+    def _exact(self, u: FloatArray) -> FloatArray:
+        """The exact (slow) quantile function the table interpolates."""
+
+    def _tables(self) -> tuple[_QuantileTable | None, float]:
+        """The quantile table (None where the exact function answers) and its error."""
+        built = self._built
+        if built is None:
+            built = _table_or_exact(self._exact)
+            object.__setattr__(self, "_built", built)
+        return built
+
+    @property
+    def table_error(self) -> float:
+        """The largest midpoint error of the table (0 where the exact ppf answers)."""
+        return self._tables()[1]
+
+    def ppf(self, u: FloatArray) -> FloatArray:
+        return _ppf_via(self._tables()[0], self._exact, u)
 
 
 def _scaled_error(

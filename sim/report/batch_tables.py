@@ -36,6 +36,8 @@ GRID_ROWS = 15
 GRID_COLUMNS = 7
 
 _PAGE_PT = (PAGE[0] * 72, PAGE[1] * 72)
+#: A grid cell's lines of text: (depth below the cell's top, font size, weight) each.
+_CELL_LINES = ((0.42, 8.5, "bold"), (0.75, 6.5, "normal"))
 
 
 def overview_pages(c: _Cmp) -> int:
@@ -273,25 +275,17 @@ def _fig_grid(c: _Cmp, page: int = 0, *, differences: bool = False) -> Figure:
                 face = to_hex(blues(0.05 + 0.55 * e.p_at_least))
                 lines = [fmt.pct(e.p_at_least), fmt.interval(*e.ci95)]
             ax.add_patch(Rectangle((k, -r - 1), 1, 1, facecolor=face, edgecolor="white", lw=1.5))
-            ax.text(
-                k + 0.5,
-                -r - 0.42,
-                lines[0],
-                ha="center",
-                va="center",
-                fontsize=8.5,
-                color=_INK,
-                fontweight="bold",
-            )
-            if len(lines) > 1:
+            # The estimate in bold in the cell's upper part, its interval smaller below.
+            for line, (dy, size, weight) in zip(lines, _CELL_LINES, strict=False):
                 ax.text(
                     k + 0.5,
-                    -r - 0.75,
-                    lines[1],
+                    -r - dy,
+                    line,
                     ha="center",
                     va="center",
-                    fontsize=6.5,
+                    fontsize=size,
                     color=_INK,
+                    fontweight=weight,
                 )
     ax.set_xlim(-3.2, m_cols)
     ax.set_ylim(-max(m_rows, 8), 1.6)

@@ -12,16 +12,14 @@ import math
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Any
 
 from matplotlib.axes import Axes
-from matplotlib.figure import FigureBase
 
 from sim import format as fmt
 from sim._version import __version__
 from sim.compare import Comparison, SharedTarget
 from sim.engine import Result
-from sim.report.layout import _Bubble, _BubbleHandler, _colours_by_value, _Measure
+from sim.report.layout import _colours_by_value, _Measure
 from sim.report.style import _INK, _MUTED, SCENARIO_COLOURS, Fonts
 from sim.report.units import Units
 from sim.summary import Summary
@@ -238,28 +236,3 @@ def _muted_note(ax: Axes, x: float, y: float, text: str) -> float:
     """A muted line of text at ``y``; returns the y under it."""
     ax.text(x, y, text, fontsize=8, color=_MUTED, va="top")
     return y - 0.025
-
-
-def _numbered_legend(
-    where: FigureBase | Axes,
-    numbers: Sequence[int],
-    colours: Sequence[str],
-    labels: Sequence[str],
-    *,
-    title: str,
-    **layout: Any,
-) -> None:
-    """A legend keyed by coloured discs carrying the given numbers (the targets' numbers
-    on every page of the comparison, whichever targets a page shows)."""
-    where.legend(
-        [_Bubble(n, col) for n, col in zip(numbers, colours, strict=True)],
-        labels,
-        handler_map={_Bubble: _BubbleHandler()},
-        title=title,
-        title_fontproperties={"weight": "bold", "size": 9},
-        alignment="left",
-        handlelength=1.2,
-        handleheight=1.2,
-        fontsize=8,
-        **layout,
-    )

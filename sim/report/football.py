@@ -23,8 +23,8 @@ from matplotlib.ticker import FixedLocator, FuncFormatter
 
 from sim import format as fmt
 from sim.report.axes import _log_ticks, _money_tick, _set_money_axis, _yi_tick
-from sim.report.compared import _chunks, _Cmp, _numbered_legend, _page_note, _wrapped
-from sim.report.layout import _Measure, _note, _page, _stagger
+from sim.report.compared import _chunks, _Cmp, _page_note, _wrapped
+from sim.report.layout import _bubble, _bubble_legend, _Measure, _note, _page, _stagger
 from sim.report.style import _INK, _MUTED, _OFFER
 from sim.report.units import money_label
 
@@ -254,27 +254,22 @@ def _target_lines(c: _Cmp, body: FigureBase, ax: Axes) -> None:
     for (value, members), row in zip(groups.items(), rows, strict=True):
         colour = colours[members[0]]
         ax.axvline(value, color=colour, lw=1.1, ls="--", zorder=2)
-        _note(
+        _bubble(
             ax,
+            value,
+            1.0,
             ", ".join(str(j + 1) for j in members),
-            (value, 1.0),
-            xycoords=("data", "axes fraction"),
+            colour,
+            shape="round",
             offset=(0, -4 - 14 * row),
-            ha="center",
             va="top",
-            fontsize=7,
-            fontweight="bold",
-            color="white",
-            bbox={"boxstyle": "round,pad=0.25", "fc": colour, "ec": "none"},
-            zorder=6,
         )
     labels = [
         c.drawable(f"{j + 1}: {c.targets[j].shown} ({fmt.money(c.targets[j].value_usd)})")
         for j in range(len(c.targets))
     ]
-    _numbered_legend(
+    _bubble_legend(
         body,
-        [j + 1 for j in range(len(labels))],
         list(colours),
         [_wrap_words(s, 60) for s in labels],
         title="Targets (numbers as on the lines)",
@@ -365,12 +360,12 @@ def _fig_values(c: _Cmp, page: int = 0) -> Figure:
         loc="left",
     )
     if fair:
-        _numbered_legend(
+        _bubble_legend(
             body,
-            [j + 1 for j in fair],
             [colours[j] for j in fair],
             [_wrap_words(c.drawable(c.targets[j].label), 30) for j in fair],
             title="Targets (fair value)",
+            numbers=[j + 1 for j in fair],
             loc="outside right upper",
             labelspacing=0.8,
         )

@@ -199,18 +199,32 @@ def _note(
     ax.annotate(text, xy, xytext=offset, textcoords="offset points", **kw)
 
 
-def _bubble(ax: Axes, x: float, y: float, number: int, colour: str) -> None:
-    """A target's number in a disc at ``x`` (data) and ``y`` (axes fraction)."""
+def _bubble(
+    ax: Axes,
+    x: float,
+    y: float,
+    text: str,
+    colour: str,
+    *,
+    shape: Literal["circle", "round"] = "circle",
+    offset: tuple[float, float] = (0.0, 0.0),
+    va: Literal["center", "top"] = "center",
+) -> None:
+    """Targets' numbers (``text``) in white on their colour at ``x`` (data) and ``y``
+    (axes fraction), moved ``offset`` points: a disc for one number, a rounded box where
+    several share a line."""
     ax.annotate(
-        str(number),
+        text,
         xy=(x, y),
         xycoords=("data", "axes fraction"),
+        xytext=offset,
+        textcoords="offset points",
         ha="center",
-        va="center",
+        va=va,
         fontsize=7,
         fontweight="bold",
         color="white",
-        bbox={"boxstyle": "circle,pad=0.25", "fc": colour, "ec": "none"},
+        bbox={"boxstyle": f"{shape},pad=0.25", "fc": colour, "ec": "none"},
         annotation_clip=False,
         zorder=6,
     )
@@ -281,11 +295,15 @@ def _bubble_legend(
     labels: Sequence[str],
     *,
     title: str,
+    numbers: Sequence[int] | None = None,
     **layout: Any,
 ) -> None:
-    """A legend keyed by numbered coloured discs (1, 2, ...), in the report's style."""
+    """A legend keyed by coloured discs in the report's style, carrying ``numbers`` (by
+    default 1, 2, ...; the comparison's pages give the targets' own numbers, whichever
+    targets a page shows)."""
+    shown = range(1, len(colours) + 1) if numbers is None else numbers
     where.legend(
-        [_Bubble(i + 1, c) for i, c in enumerate(colours)],
+        [_Bubble(n, c) for n, c in zip(shown, colours, strict=True)],
         labels,
         handler_map={_Bubble: _BubbleHandler()},
         title=title,

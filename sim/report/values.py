@@ -142,7 +142,7 @@ def _target_lines(ctx: _Ctx, ax: Axes, lo: float, hi: float, *, log: bool) -> No
         xs = [(tg.value_usd - lo) / (hi - lo) for _, tg in shown]
     for (i, tg), row in zip(shown, _stagger(xs, 0.03), strict=True):
         ax.axvline(tg.value_usd, color=ctx.target_colours[i], lw=1.4, zorder=4)
-        _bubble(ax, tg.value_usd, 0.955 - 0.055 * row, i + 1, ctx.target_colours[i])
+        _bubble(ax, tg.value_usd, 0.955 - 0.055 * row, str(i + 1), ctx.target_colours[i])
     if not targets:
         ax.text(
             0.99,

@@ -242,11 +242,13 @@ def _truncation_hint(dist: Distribution, lo: float | None, hi: float | None) -> 
     return f"; truncate it with {' and '.join(given)} in its table"
 
 
-def _unique(names: list[str], path: str, what: str) -> None:
+def _unique(names: list[str], path: str, what: str, *, keyed: bool = True) -> None:
+    """Refuse the first name given twice, at ``path.<name>`` where the names are keys
+    (``keyed``), else at ``path`` (a peer table's rows and columns are not keys)."""
     seen: set[str] = set()
     for n in names:
         if n in seen:
-            raise ScenarioError(f"duplicate {what} {n!r}", path=f"{path}.{n}")
+            raise ScenarioError(f"duplicate {what} {n!r}", path=f"{path}.{n}" if keyed else path)
         seen.add(n)
 
 

@@ -20,7 +20,7 @@ from pathlib import Path
 import numpy as np
 
 from sim.errors import ScenarioError, unknown_key_message
-from sim.scenario.keys import _declare, _list, _str, _Table
+from sim.scenario.keys import _declare, _list, _str, _Table, _unique
 from sim.valuation.comparables import REGRESSORS, Comparables, fit_comparables
 
 __all__ = ["COLUMNS", "MAX_TABLE_BYTES", "read_comparables"]
@@ -74,7 +74,7 @@ def read_comparables(
         )
     data = _read_bytes(file, folder, t.key("file"))
     rows, header = _rows(data, file, t.key("file"))
-    _no_duplicates(list(regressors), t.key("regressors"), "regressor")
+    _unique(list(regressors), t.key("regressors"), "regressor", keyed=False)
     for i, name in enumerate(regressors):
         _check_regressor(name, header, rows, f"{t.key('regressors')}[{i}]", file)
     columns = [REGRESSORS[r].column for r in regressors]
@@ -121,7 +121,7 @@ def read_comparables(
         dates.append(day)
         venues.append(row["venue"].strip())
         values.append([c for c in (cells[k] for k in needed) if c is not None])
-    _no_duplicates(names, t.key("file"), f"peer name in {file}")
+    _unique(names, t.key("file"), f"peer name in {file}", keyed=False)
     table = np.array(values, dtype=np.float64).reshape(len(values), len(needed))
     x = np.column_stack((np.ones(len(values)), table[:, 2:]))
     y = np.log(table[:, 0] / table[:, 1])
@@ -191,7 +191,7 @@ def _rows(data: bytes, file: str, path: str) -> tuple[list[tuple[int, dict[str, 
             f"{', '.join(COLUMNS)}; it has {', '.join(header)})",
             path=path,
         )
-    _no_duplicates(header, path, f"column of {file}")
+    _unique(header, path, f"column of {file}", keyed=False)
     rows = []
     for number, cells in enumerate(lines[1:], start=2):
         if not any(c.strip() for c in cells):
@@ -261,11 +261,3 @@ def _day(cell: str, where: str, path: str) -> datetime.date:
         raise ScenarioError(
             f"{where}: expected a date YYYY-MM-DD, got {text!r}", path=path
         ) from None
-
-
-def _no_duplicates(names: list[str], path: str, what: str) -> None:
-    seen: set[str] = set()
-    for n in names:
-        if n in seen:
-            raise ScenarioError(f"duplicate {what} {n!r}", path=path)
-        seen.add(n)
