@@ -44,6 +44,8 @@ def _table(path: Path, *, seed: int = 2026, rows: int = N_PEERS, bad: str = "") 
         lines[1] = lines[1].replace(lines[1].split(",")[2], "-5", 1)
     if bad == "late":
         lines[1] = lines[1].replace(lines[1].split(",")[1], "2026-02-01", 1)
+    if bad == "basic_date":  # ISO's basic form, which date.fromisoformat would take
+        lines[1] = lines[1].replace(lines[1].split(",")[1], "20251201", 1)
     table = path / "peers.csv"
     table.write_text("\n".join(lines) + "\n", encoding="utf-8")
     return table
@@ -122,6 +124,7 @@ def test_p_ev_at_least_k_revenue_is_the_t_survival(tmp_path: Path) -> None:
     [
         ("negative_ev", "", N_PEERS, "ev"),
         ("late", "", N_PEERS, "listing_date"),
+        ("basic_date", "", N_PEERS, "expected a date YYYY-MM-DD, got '20251201'"),
         ("", "", 5, "rows"),
         ("", "multiple = 10", N_PEERS, "multiple"),
         ("", "growth_elasticity = 0.5", N_PEERS, "growth_elasticity"),

@@ -20,7 +20,7 @@ from pathlib import Path
 import numpy as np
 
 from sim.errors import ScenarioError, unknown_key_message
-from sim.scenario.keys import _declare, _list, _str, _Table, _unique
+from sim.scenario.keys import _DATE_RE, _declare, _list, _str, _Table, _unique
 from sim.valuation.comparables import REGRESSORS, Comparables, fit_comparables
 
 __all__ = ["COLUMNS", "MAX_TABLE_BYTES", "read_comparables"]
@@ -256,6 +256,9 @@ def _number(cell: str, where: str, path: str) -> float | None:
 def _day(cell: str, where: str, path: str) -> datetime.date:
     text = cell.strip()
     try:
+        # fromisoformat also takes 20251205 and week dates; the table promises YYYY-MM-DD.
+        if not _DATE_RE.match(text):
+            raise ValueError(text)
         return datetime.date.fromisoformat(text)
     except ValueError:
         raise ScenarioError(
