@@ -1,21 +1,20 @@
 """The one registry of metrics: the per-path quantities a run streams and ``[[expect]]`` names.
 
-A metric is named by a pattern with at most one blank: ``valuation``, ``revenue.<year>``,
-``shocks.<name>.p_any``. Each entry of :data:`METRICS` says, for its pattern:
+Each entry of :data:`METRICS` is its entry of :mod:`sim.metric_names` (the pattern, such
+as ``revenue.<year>``, its unit, the blanks a scenario fills in, the loader's message for
+a name the scenario does not have) and, besides:
 
-- its unit (``money`` in USD, ``fraction``, or ``probability``), which decides how the
-  threshold and bounds of an ``[[expect]]`` entry are read;
-- which blanks a scenario fills in (its years, its shocks' names), and the loader's message
-  for a name that fits the pattern but names nothing in the scenario;
 - how its per-path values are read from the model's :class:`sim.model.PathValues` (or from
   the run's kept arrays, ``Result.kept.values``);
 - the thresholds the engine counts exactly for it, besides those the expectations name;
 - for an indicator (a probability: did the event happen on the path?), how the run counts
   the paths where it did, instead of streaming it.
 
-The loader, the engine, the expectations and the summary ask this module; none of them
-parses a metric name. Adding a metric is one entry here (and its row in docs/scenarios.md
-when ``[[expect]]`` may name it).
+The names live in a leaf module so that the scenario parser, which checks an
+``[[expect]]`` entry's metric and unit, imports none of this module's readers (nor what
+they read). The engine, the expectations and the summary ask this module; none of them
+parses a metric name. Adding a metric is one entry in each of the two modules (and its row
+in docs/scenarios.md when ``[[expect]]`` may name it).
 
 >>> find("revenue.2025").pattern
 'revenue.<year>'
@@ -27,12 +26,14 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Literal, Protocol, TypeAlias
+from typing import TYPE_CHECKING, Protocol, TypeAlias
 
 import numpy as np
 import numpy.typing as npt
 
-from sim.errors import ScenarioError, SimError, unknown_key_message
+from sim import metric_names as names
+from sim.errors import SimError
+from sim.metric_names import EXPECT_METRICS, MetricName, Unit, unit
 
 if TYPE_CHECKING:
     from sim.engine import Result
@@ -75,14 +76,13 @@ __all__ = [
 ]
 
 FloatArray: TypeAlias = npt.NDArray[np.float64]
-Unit: TypeAlias = Literal["money", "fraction", "probability"]
 
 
 class Scope(Protocol):
     """What the registry reads of a scenario to know its metrics (a Scenario is one).
 
-    The loader passes the parts it has parsed before the expectations, so that the
-    :class:`~sim.scenario.Scenario` is built once, with its expectations.
+    The names' :class:`~sim.metric_names.NameScope` and, for the thresholds, the targets
+    and the offering's price range.
     """
 
     @property
@@ -103,85 +103,59 @@ class Scope(Protocol):
     def aftermarket(self) -> Aftermarket | None: ...
 
 
-def _one(scope: Scope) -> tuple[str, ...]:
-    return ("",)
-
-
 def _none(scope: Scope) -> tuple[float, ...]:
     return ()
 
 
-def _absent(scope: Scope, name: str, fill: str) -> str:
-    return f"the scenario has no metric {name!r}"
-
-
 @dataclass(frozen=True, slots=True)
-class Metric:
-    """One entry of the registry: a pattern of metric names and how to read them.
+class Metric(MetricName):
+    """One entry of the registry: its name's entry and how to read its values.
 
     Attributes
     ----------
-    pattern : str
-        ``"valuation"``, or a name with one blank in angle brackets (``"revenue.<year>"``).
-    unit : {"money", "fraction", "probability"}
-    fills : callable
-        ``fills(scope)``: the blanks the scenario fills in, in the order of ``read``'s
-        index (``("",)`` for a pattern without a blank; ``()`` when the scenario has none).
+    pattern, unit, fills, missing, expect
+        As its :class:`~sim.metric_names.MetricName`.
     read : callable
         ``read(values, i)``: the per-path values (n,) of the ``i``-th fill, from the
         model's PathValues (a block's, or the run's kept ones).
-    missing : callable
-        ``missing(scope, name, fill)``: the loader's message for a name that fits the
-        pattern but that the scenario does not have.
     own_thresholds : callable
         ``own_thresholds(scope)``: the thresholds counted exactly for each name of the
         pattern whatever the expectations say (the targets, the offer price range).
     count : callable, optional
         For an indicator: ``count(result, fill)``, the paths of the run on which the event
         happened. Indicators are counted by the engine, not streamed.
-    expect : bool
-        Whether an ``[[expect]]`` entry may name it.
     same_as : mapping of str to str
         Fills whose values are another metric's stream (``market_value.fair`` is
         ``valuation``): not streamed twice, read from that stream.
     """
 
-    pattern: str
-    unit: Unit
-    fills: Callable[[Scope], tuple[str, ...]]
-    read: Callable[[PathValues, int], FloatArray]
-    missing: Callable[[Scope, str, str], str] = _absent
-    own_thresholds: Callable[[Scope], tuple[float, ...]] = _none
-    count: Callable[[Result, str], int] | None = None
-    expect: bool = True
-    same_as: Mapping[str, str] = field(default_factory=dict)
+    read: Callable[[PathValues, int], FloatArray] = field(kw_only=True)
+    own_thresholds: Callable[[Scope], tuple[float, ...]] = field(default=_none, kw_only=True)
+    count: Callable[[Result, str], int] | None = field(default=None, kw_only=True)
+    same_as: Mapping[str, str] = field(default_factory=dict, kw_only=True)
 
-    @property
-    def _ends(self) -> tuple[str, str] | None:
-        """The text before and after the blank; None for a pattern without one."""
-        if "<" not in self.pattern:
-            return None
-        head, rest = self.pattern.split("<", 1)
-        return head, rest.split(">", 1)[1]
 
-    def fill_of(self, name: str) -> str | None:
-        """The blank ``name`` fills in when it fits the pattern (``""`` without a blank)."""
-        ends = self._ends
-        if ends is None:
-            return "" if name == self.pattern else None
-        head, tail = ends
-        if name.startswith(head) and name.endswith(tail):
-            return name.removeprefix(head).removesuffix(tail)
-        return None
-
-    def name(self, fill: object = "") -> str:
-        """The metric name with its blank filled in: ``REVENUE.name(2025)``."""
-        ends = self._ends
-        return self.pattern if ends is None else f"{ends[0]}{fill}{ends[1]}"
-
-    def names(self, scope: Scope) -> tuple[str, ...]:
-        """Every name of this pattern that ``scope`` has, in ``read``'s order."""
-        return tuple(self.name(f) for f in self.fills(scope))
+def _reads(
+    name: MetricName,
+    read: Callable[[PathValues, int], FloatArray],
+    *,
+    own_thresholds: Callable[[Scope], tuple[float, ...]] = _none,
+    count: Callable[[Result, str], int] | None = None,
+    same_as: Mapping[str, str] | None = None,
+) -> Metric:
+    """The metric named by ``name``, read by ``read``: the name's fields copied, so that
+    a pattern, its unit and its blanks are written once (in :mod:`sim.metric_names`)."""
+    return Metric(
+        name.pattern,
+        name.unit,
+        name.fills,
+        name.missing,
+        name.expect,
+        read=read,
+        own_thresholds=own_thresholds,
+        count=count,
+        same_as={} if same_as is None else same_as,
+    )
 
 
 def _present(values: PathValues, field: str, metric: str) -> FloatArray:
@@ -196,24 +170,11 @@ def _vps(values: PathValues, i: int) -> FloatArray:
     return _present(values, "value_per_share", "value_per_share")
 
 
-def _years(scope: Scope) -> tuple[str, ...]:
-    # Compared as text: "²" passes isdigit, and "02025" is no metric the engine names.
-    return tuple(str(y) for y in (scope.base_year, *scope.years))
-
-
-def _shock_names(scope: Scope) -> tuple[str, ...]:
-    return tuple(k.name for k in scope.shocks)
-
-
 def _shock_count(result: Result, fill: str) -> int:
-    names = _shock_names(result.scenario)
-    if fill not in names:
+    shocks = names.shock_names(result.scenario)
+    if fill not in shocks:
         raise SimError(f"no shock named {fill!r}")
-    return int(result.shock_counts[names.index(fill)])
-
-
-def _regime_names(scope: Scope) -> tuple[str, ...]:
-    return tuple(r.name for r in scope.regimes)
+    return int(result.shock_counts[shocks.index(fill)])
 
 
 def _regime(values: PathValues, i: int) -> FloatArray:
@@ -224,36 +185,16 @@ def _regime(values: PathValues, i: int) -> FloatArray:
 
 
 def _regime_count(result: Result, fill: str) -> int:
-    names = _regime_names(result.scenario)
-    if fill not in names:
+    regimes = names.regime_names(result.scenario)
+    if fill not in regimes:
         raise SimError(f"no regime named {fill!r}")
-    return int(result.regime_counts[names.index(fill)])
-
-
-def _regime_missing(scope: Scope, name: str, fill: str) -> str:
-    if not scope.regimes:
-        return f"{name} needs [[regimes]]"
-    return unknown_key_message(fill, _regime_names(scope), what="regime")
+    return int(result.regime_counts[regimes.index(fill)])
 
 
 def _target_values(scope: Scope) -> tuple[float, ...]:
     """Every target's value, whatever its ``at``: each point in time's stream counts them
     all, so that a target's probability can be read at every point in time."""
     return tuple(sorted({t.value_usd for t in scope.targets}))
-
-
-def _offerings(scope: Scope) -> tuple[str, ...]:
-    return ("",) if scope.offering is not None else ()
-
-
-_AT = ("fair", "offer", "day1", "end", "peak")
-_AFTER = ("day1", "end", "peak")
-
-
-def _market_value_fills(scope: Scope) -> tuple[str, ...]:
-    if scope.offering is None:
-        return ("fair",)
-    return _AT if scope.aftermarket is not None else ("fair", "offer")
 
 
 def _market_value(values: PathValues, i: int) -> FloatArray:
@@ -265,16 +206,8 @@ def _market_value(values: PathValues, i: int) -> FloatArray:
         values.market_value_peak,
     )[i]
     if out is None:  # pragma: no cover - fills() says there is one
-        raise AssertionError(f"market_value.{_AT[i]} read without its table")
+        raise AssertionError(f"market_value.{names.MARKET_VALUE_AT[i]} read without its table")
     return out
-
-
-def _market_value_missing(scope: Scope, name: str, fill: str) -> str:
-    if fill in _AFTER:
-        return f"{name} needs an [aftermarket] table"
-    if fill == "offer":
-        return f"{name} needs an [offering] table"
-    return unknown_key_message(fill, _AT, what="value")
 
 
 def _offer_thresholds(scope: Scope) -> tuple[float, ...]:
@@ -300,10 +233,6 @@ def _offer_price_thresholds(scope: Scope) -> tuple[float, ...]:
     return (lo, float(np.nextafter(lo, np.inf)), hi)
 
 
-def _deals(scope: Scope) -> tuple[str, ...]:
-    return ("",) if scope.offering is not None and scope.offering.deal is not None else ()
-
-
 def _upsized(values: PathValues, i: int) -> FloatArray:
     return _present(values, "upsized", "offering.upsized")
 
@@ -315,10 +244,6 @@ def _greenshoe(values: PathValues, i: int) -> FloatArray:
 def _half(scope: Scope) -> tuple[float, ...]:
     """An indicator's one threshold: the share at or above 0.5 is its share of 1s."""
     return (0.5,)
-
-
-def _aftermarkets(scope: Scope) -> tuple[str, ...]:
-    return ("",) if scope.aftermarket is not None else ()
 
 
 def _first_day_return(values: PathValues, i: int) -> FloatArray:
@@ -335,105 +260,6 @@ def _grid_thresholds(scope: Scope) -> tuple[float, ...]:
     return grid_thresholds(scope.offering) if scope.offering is not None else ()
 
 
-VALUATION = Metric(
-    "valuation", "money", _one, lambda v, i: v.equity, own_thresholds=_target_values
-)
-VALUATION_UNSHOCKED = Metric(
-    "valuation_unshocked",
-    "money",
-    _one,
-    lambda v, i: v.equity_unshocked,
-    own_thresholds=_target_values,
-    expect=False,
-)
-REVENUE = Metric(
-    "revenue.<year>",
-    "money",
-    _years,
-    lambda v, i: v.revenue[:, i],
-    missing=lambda s, name, fill: (
-        f"expected revenue.<year> with a year in {s.base_year}..{s.years[-1]}, got {name!r}"
-    ),
-)
-HHI = Metric("hhi", "fraction", _one, lambda v, i: v.hhi)
-TOP_REGION_SHARE = Metric("top_region_share", "fraction", _one, lambda v, i: v.top_region_share)
-SHOCK_P_ANY = Metric(
-    "shocks.<name>.p_any",
-    "probability",
-    _shock_names,
-    lambda v, i: v.shock_any[:, i].astype(np.float64),
-    missing=lambda s, name, fill: unknown_key_message(fill, _shock_names(s), what="shock"),
-    count=_shock_count,
-)
-VALUE_PER_SHARE = Metric(
-    "value_per_share",
-    "money",
-    _offerings,
-    _vps,
-    missing=lambda s, name, fill: "value_per_share needs an [offering] table",
-    own_thresholds=lambda s: s.offering.price_range_usd if s.offering is not None else (),
-)
-
-MARKET_VALUE = Metric(
-    "market_value.<at>",
-    "money",
-    _market_value_fills,
-    _market_value,
-    missing=_market_value_missing,
-    own_thresholds=_offer_thresholds,
-    same_as={"fair": "valuation"},
-)
-"""Market value at a point in time: ``fair`` is the equity value (``valuation``),
-``offer`` the offer price x shares after the offer. Its own thresholds are ``offer``'s
-(``fair`` is read from ``valuation``'s stream)."""
-PRE_OFFER = Metric(
-    "pre_offer",
-    "money",
-    _offerings,
-    _pre_offer,
-    own_thresholds=_grid_thresholds,
-    expect=False,
-)
-"""Equity before the offer's proceeds at a price; its counts at the pricing grid's
-thresholds are P(fair value per share at P >= P) (:func:`sim.offering.grid_thresholds`)."""
-FIRST_DAY_RETURN = Metric(
-    "first_day_return",
-    "fraction",
-    _aftermarkets,
-    _first_day_return,
-    missing=lambda s, name, fill: "first_day_return needs an [aftermarket] table",
-    own_thresholds=lambda s: (0.0,),
-)
-"""Day-1 close / offer price - 1 (:mod:`sim.aftermarket`); its own threshold 0 counts
-the paths that close day 1 at or above the offer."""
-OFFER_PRICE = Metric(
-    "offer_price",
-    "money",
-    _offerings,
-    _offer_price,
-    own_thresholds=_offer_price_thresholds,
-    expect=False,
-)
-"""The offer price, USD per share (:func:`sim.offering.settle`); its thresholds count the
-paths priced below the range, at or below its low, and at its high."""
-UPSIZED = Metric(
-    "offering.upsized", "fraction", _deals, _upsized, own_thresholds=_half, expect=False
-)
-"""1 where the path exercises the upsize (offer size adjustment option), else 0."""
-GREENSHOE = Metric(
-    "offering.greenshoe", "fraction", _deals, _greenshoe, own_thresholds=_half, expect=False
-)
-"""1 where the path exercises the greenshoe (over-allotment option), else 0."""
-
-
-def _dcf_fills(scope: Scope) -> tuple[str, ...]:
-    return ("",) if scope.valuation.method in ("dcf", "both") else ()
-
-
-def _both_fills(scope: Scope) -> tuple[str, ...]:
-    return ("",) if scope.valuation.method == "both" else ()
-
-
 def _dcf_value(values: PathValues, i: int) -> FloatArray:
     return _present(values, "equity_dcf", "dcf_value")
 
@@ -448,26 +274,52 @@ def _value_ratio(values: PathValues, i: int) -> FloatArray:
     return ratio
 
 
-DCF_VALUE = Metric(
-    "dcf_value",
-    "money",
-    _dcf_fills,
-    _dcf_value,
-    missing=lambda s, name, fill: 'dcf_value needs method = "dcf" or "both" in [valuation]',
+VALUATION = _reads(names.VALUATION, lambda v, i: v.equity, own_thresholds=_target_values)
+VALUATION_UNSHOCKED = _reads(
+    names.VALUATION_UNSHOCKED, lambda v, i: v.equity_unshocked, own_thresholds=_target_values
 )
+REVENUE = _reads(names.REVENUE, lambda v, i: v.revenue[:, i])
+HHI = _reads(names.HHI, lambda v, i: v.hhi)
+TOP_REGION_SHARE = _reads(names.TOP_REGION_SHARE, lambda v, i: v.top_region_share)
+SHOCK_P_ANY = _reads(
+    names.SHOCK_P_ANY, lambda v, i: v.shock_any[:, i].astype(np.float64), count=_shock_count
+)
+VALUE_PER_SHARE = _reads(
+    names.VALUE_PER_SHARE,
+    _vps,
+    own_thresholds=lambda s: s.offering.price_range_usd if s.offering is not None else (),
+)
+MARKET_VALUE = _reads(
+    names.MARKET_VALUE,
+    _market_value,
+    own_thresholds=_offer_thresholds,
+    same_as={"fair": "valuation"},
+)
+"""Market value at a point in time: ``fair`` is the equity value (``valuation``),
+``offer`` the offer price x shares after the offer. Its own thresholds are ``offer``'s
+(``fair`` is read from ``valuation``'s stream)."""
+PRE_OFFER = _reads(names.PRE_OFFER, _pre_offer, own_thresholds=_grid_thresholds)
+"""Equity before the offer's proceeds at a price; its counts at the pricing grid's
+thresholds are P(fair value per share at P >= P) (:func:`sim.offering.grid_thresholds`)."""
+FIRST_DAY_RETURN = _reads(
+    names.FIRST_DAY_RETURN, _first_day_return, own_thresholds=lambda s: (0.0,)
+)
+"""Day-1 close / offer price - 1 (:mod:`sim.aftermarket`); its own threshold 0 counts
+the paths that close day 1 at or above the offer."""
+OFFER_PRICE = _reads(names.OFFER_PRICE, _offer_price, own_thresholds=_offer_price_thresholds)
+"""The offer price, USD per share (:func:`sim.offering.settle`); its thresholds count the
+paths priced below the range, at or below its low, and at its high."""
+UPSIZED = _reads(names.UPSIZED, _upsized, own_thresholds=_half)
+"""1 where the path exercises the upsize (offer size adjustment option), else 0."""
+GREENSHOE = _reads(names.GREENSHOE, _greenshoe, own_thresholds=_half)
+"""1 where the path exercises the greenshoe (over-allotment option), else 0."""
+DCF_VALUE = _reads(names.DCF_VALUE, _dcf_value)
 """The DCF's equity value (``valuation`` itself under ``dcf``; beside it under ``both``)."""
-MULTIPLE_VALUE = Metric("multiple_value", "money", _both_fills, _multiple_value, expect=False)
+MULTIPLE_VALUE = _reads(names.MULTIPLE_VALUE, _multiple_value)
 """The EV/sales multiple's equity value under method ``both``."""
-VALUE_RATIO = Metric("dcf_to_multiple", "fraction", _both_fills, _value_ratio, expect=False)
+VALUE_RATIO = _reads(names.VALUE_RATIO, _value_ratio)
 """Under method ``both``: the DCF's equity value / the multiple's, per path."""
-REGIME = Metric(
-    "regime.<name>",
-    "probability",
-    _regime_names,
-    _regime,
-    missing=_regime_missing,
-    count=_regime_count,
-)
+REGIME = _reads(names.REGIME, _regime, count=_regime_count)
 """Whether the path is in the named regime; its mean is P(regime) (DESIGN.md 3.4)."""
 
 METRICS: tuple[Metric, ...] = (
@@ -489,37 +341,12 @@ METRICS: tuple[Metric, ...] = (
     UPSIZED,
     GREENSHOE,
 )
-"""Every metric, in the order the engine streams them."""
-
-EXPECT_METRICS: tuple[str, ...] = tuple(m.pattern for m in METRICS if m.expect)
-"""The metrics an ``[[expect]]`` may name (``<year>`` and ``<name>`` filled in)."""
+"""Every metric, in the order the engine streams them (:data:`sim.metric_names.NAMES`'s)."""
 
 
 def find(name: str) -> Metric | None:
     """The registry entry whose pattern ``name`` fits, or None."""
     return next((m for m in METRICS if m.fill_of(name) is not None), None)
-
-
-def unit(name: str, scope: Scope, *, path: str) -> Unit:
-    """The unit of the metric an ``[[expect]]`` entry names, checked against the scenario.
-
-    Raises
-    ------
-    ScenarioError
-        At ``path``: an unknown metric, or one the scenario does not have.
-    """
-    metric = find(name)
-    if metric is None or not metric.expect:
-        raise ScenarioError(
-            f"unknown metric {name!r}; expected {', '.join(EXPECT_METRICS[:-1])} "
-            f"or {EXPECT_METRICS[-1]}",
-            path=path,
-        )
-    fill = metric.fill_of(name)
-    assert fill is not None
-    if fill not in metric.fills(scope):
-        raise ScenarioError(metric.missing(scope, name, fill), path=path)
-    return metric.unit
 
 
 def stream_name(name: str) -> str:

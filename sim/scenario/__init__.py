@@ -11,7 +11,7 @@ Modules: :mod:`~sim.scenario.types` (the dataclasses and the format's constants)
 :mod:`~sim.scenario.text` (:func:`loads_scenario`: a scenario from TOML text).
 """
 
-from sim.metrics import EXPECT_METRICS
+from sim.metric_names import EXPECT_METRICS
 from sim.scenario.files import resolve_raw
 from sim.scenario.parse import build_scenario, check_correlation_matrix, load_scenario
 from sim.scenario.text import TEXT_SOURCE, loads_scenario

@@ -14,7 +14,7 @@ from typing import Any
 
 import numpy as np
 
-from sim import metrics
+from sim import metric_names
 from sim.distributions import Distribution, parse_distribution, plain_number
 from sim.errors import ScenarioError, unknown_key_message
 from sim.money import (
@@ -881,7 +881,7 @@ def _parse_expect(t: _Table, path: str, s: _Parsed, fx: Mapping[str, float]) -> 
     # by their statement.
     name = _label(t.get("name"), t.key("name")) if t.has("name") else ""
     metric = _str(t.need("metric"), t.key("metric"))
-    unit = metrics.unit(metric, s, path=t.key("metric"))
+    unit = metric_names.unit(metric, s, path=t.key("metric"))
     stat = _choice(t.need("stat"), t.key("stat"), EXPECT_STATS, what="stat")
     if unit == "probability" and stat != "mean":
         raise ScenarioError(
