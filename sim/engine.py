@@ -28,6 +28,7 @@ import numpy.typing as npt
 
 from sim import metrics
 from sim.checks import check_draws, check_values
+from sim.derived import Fan, KeptDcf, aftermarket_fan, implied_margins, kept_dcf
 from sim.distributions import Distribution
 from sim.errors import InfeasibleDistribution, SimError
 from sim.model import PathValues, evaluate, input_summaries, inputs
@@ -63,12 +64,17 @@ class Kept:
     summaries : dict of input name -> (n,) array
         Each multi-dimensional input (growth noise, Dirichlet shares) as one number per
         path (:func:`sim.model.input_summaries`), for the sensitivity analysis.
+    dcf : KeptDcf or None
+        With a DCF (method ``dcf`` or ``both``): its parts on these paths and its equity
+        before limited liability (:func:`sim.derived.kept_dcf`), which the report's DCF
+        page draws; set once the run is merged, ``None`` on a block's kept prefix.
     """
 
     n: int
     values: PathValues
     inputs: dict[str, FloatArray]
     summaries: dict[str, FloatArray] = dataclasses.field(default_factory=dict)
+    dcf: KeptDcf | None = None
 
 
 @dataclass(frozen=True, slots=True, eq=False)
@@ -89,6 +95,14 @@ class Result:
     region_share_sums : (regions,) sums over all paths of the valuation-year shares.
     kept : the first ``kept.n`` paths as exact arrays.
     checkpoints : (C,) path counts at which ``target_counts`` (C, targets) were taken.
+    implied_target_margins : one per price of the pricing grid (``None`` where no margin
+        reaches the price); empty without an ``[offering]`` or DCF inputs
+        (:func:`sim.derived.implied_margins`).
+    fan : the market value's fan after listing over the first kept paths, with
+        ``[aftermarket]`` only (:func:`sim.derived.aftermarket_fan`).
+
+    What needs the model beyond the paths' outputs (the last two, and ``kept.dcf``) is
+    computed here, once, so that :func:`sim.summary.summarise` is a pure reduction.
     """
 
     scenario: Scenario
@@ -109,6 +123,8 @@ class Result:
     max_half_width: float = math.nan  # of the target probabilities, with ``precision``
     workers: int = 1
     backend: str = "serial"  # "serial" (this process), "process", "dask" or "executor"
+    implied_target_margins: tuple[float | None, ...] = ()
+    fan: Fan | None = None
 
     @property
     def exact(self) -> bool:
@@ -309,6 +325,12 @@ def simulate(
     finally:
         # Also on an error or Ctrl-C: cancel queued blocks and stop the worker processes.
         outcomes.close()
+    kept = merged.kept()
+    # Once, on the merged run: what the summary and the report would otherwise have to
+    # ask the model for again (sim.derived).
+    kept = dataclasses.replace(kept, dcf=kept_dcf(scenario, kept))
+    implied = implied_margins(scenario)
+    fan = aftermarket_fan(scenario, kept)
     return Result(
         scenario=scenario,
         paths=merged.done,
@@ -318,7 +340,7 @@ def simulate(
         streams=merged.streams,
         shock_counts=merged.shock_counts,
         region_share_sums=merged.region_share_sums,
-        kept=merged.kept(),
+        kept=kept,
         checkpoints=np.concatenate(merged.checkpoints),
         target_counts=np.concatenate(merged.target_counts, axis=0),
         regime_counts=merged.regime_counts,
@@ -328,6 +350,8 @@ def simulate(
         max_half_width=half_width,
         workers=workers,
         backend=backend,
+        implied_target_margins=implied,
+        fan=fan,
     )
 
 

@@ -31,7 +31,7 @@ while the terminal ROIC exceeds terminal growth), so the implied margin rises wi
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 
 import numpy as np
 import numpy.typing as npt
@@ -121,23 +121,35 @@ def pre_offer_at_medians(scenario: Scenario, target_margins: FloatArray) -> Floa
 
     Raises ValueError for a scenario without DCF inputs.
     """
+    return _pre_offer_at_medians(scenario)(target_margins)
+
+
+def _pre_offer_at_medians(scenario: Scenario) -> Callable[[FloatArray], FloatArray]:
+    """:func:`pre_offer_at_medians` as a function of the target margins alone: the median
+    draws, their revenue path and the cash are worked out once, not at every bisection
+    step (the quantile tables behind the medians cost far more than the DCF)."""
     dcf = dcf_inputs(scenario)
     if dcf is None:
         raise ValueError(f"scenario {scenario.name!r} has no DCF inputs")
-    margins = np.asarray(target_margins, dtype=np.float64)
-    n = margins.size
     draws = median_draws(scenario, 1)
     revenue = evaluate(scenario, draws).revenue.T  # (horizon + 1, 1), base year first
-    wide = np.repeat(revenue, n, axis=1)
-    many = {k: np.repeat(v, n, axis=-1) for k, v in draws.items()}
-    many["valuation.target_margin"] = margins
     row = dcf.year - scenario.base_year
-    paths = Paths(wide, wide, row, np.zeros(n), None, many, runway_cash(scenario, many))
-    ev = dcf.enterprise_value(paths).ev
-    # Not floored: fair(P) = max(E0 + a P, 0) / N equals a price P > 0 only where
-    # E0 + a P > 0, so limited liability (sim.model.limited) does not move the solution.
-    out: FloatArray = expected_ev(dcf, ev) + _cash(scenario)
-    return out
+    cash = _cash(scenario)
+
+    def at(target_margins: FloatArray) -> FloatArray:
+        margins = np.asarray(target_margins, dtype=np.float64)
+        n = margins.size
+        wide = np.repeat(revenue, n, axis=1)
+        many = {k: np.repeat(v, n, axis=-1) for k, v in draws.items()}
+        many["valuation.target_margin"] = margins
+        paths = Paths(wide, wide, row, np.zeros(n), None, many, runway_cash(scenario, many))
+        ev = dcf.enterprise_value(paths).ev
+        # Not floored: fair(P) = max(E0 + a P, 0) / N equals a price P > 0 only where
+        # E0 + a P > 0, so limited liability (sim.model.limited) does not move the solution.
+        out: FloatArray = expected_ev(dcf, ev) + cash
+        return out
+
+    return at
 
 
 def implied_target_margins(
@@ -156,13 +168,14 @@ def implied_target_margins(
     needed = np.asarray(prices_usd, dtype=np.float64) * break_even_shares(offering)
     lo = np.full(needed.size, BRACKET[0])
     hi = np.full(needed.size, BRACKET[1])
-    f_lo = pre_offer_at_medians(scenario, lo) - needed
-    f_hi = pre_offer_at_medians(scenario, hi) - needed
+    pre_offer = _pre_offer_at_medians(scenario)
+    f_lo = pre_offer(lo) - needed
+    f_hi = pre_offer(hi) - needed
     reachable = (np.sign(f_lo) * np.sign(f_hi) <= 0) & np.isfinite(f_lo) & np.isfinite(f_hi)
     rising = f_hi >= f_lo
     for _ in range(_STEPS):
         mid = 0.5 * (lo + hi)
-        below = (pre_offer_at_medians(scenario, mid) - needed < 0) == rising
+        below = (pre_offer(mid) - needed < 0) == rising
         lo = np.where(below, mid, lo)
         hi = np.where(below, hi, mid)
     root = 0.5 * (lo + hi)

@@ -11,6 +11,9 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
+import numpy as np
+import numpy.typing as npt
+
 
 @dataclass(frozen=True, slots=True)
 class Quantiles:
@@ -503,6 +506,111 @@ class SensitivityRow:
             "first_order_ci95": list(self.first_order_ci95),
             "swing_usd": list(self.swing_usd),
         }
+
+
+@dataclass(frozen=True, slots=True)
+class DealFigures:
+    """The deal's arithmetic (DESIGN.md 3.2, :mod:`sim.offering`), worked out once: the
+    summary's pricing grid and every page of the report read it from here.
+
+    Money in USD; prices per share in USD (``currency`` and ``usd_per_unit`` turn them
+    into the offer currency). The counts are with both options exercised, the
+    prospectus' figures and the most there can be (which options each path exercises is
+    in :class:`OfferPrice`).
+
+    Attributes
+    ----------
+    form : {"deal", "simple"}
+        ``deal`` where ``[offering]`` gives the deal (``shares_before``, ``new_shares``
+        ...), ``simple`` for ``shares_outstanding`` with fixed ``valuation.ipo_proceeds``.
+    currency : str
+        The offer currency.
+    usd_per_unit : float
+        USD per unit of the offer currency.
+    price_range_usd : (float, float)
+        The price range's low and high.
+    floor_price_usd : float
+        The lowest offer price: low x (1 - downward_adjustment).
+    shares_after : float
+        Shares outstanding after the offer (``shares_outstanding`` in the simple form).
+    break_even_shares : float
+        ``N - a``: the fair value per share at a price P is at least P exactly when the
+        equity before the offer is at least P x this (:func:`sim.offering.break_even_shares`).
+    proceeds_per_price : float
+        ``a``: net proceeds per unit of offer price (0 in the simple form).
+    shares_before, new_shares, upsize_option, over_allotment, fees : float or None
+        The deal as the scenario gives it; ``None`` in the simple form.
+    shares_sold : float or None
+        ``new_shares x (1 + upsize_option) x (1 + over_allotment)``; ``None`` in the
+        simple form.
+    gross_proceeds_usd, net_proceeds_usd : (float, float) or None
+        Price x shares sold at the range's low and high, and the same net of fees;
+        ``None`` in the simple form (its proceeds are ``valuation.ipo_proceeds``).
+    """
+
+    form: str
+    currency: str
+    usd_per_unit: float
+    price_range_usd: tuple[float, float]
+    floor_price_usd: float
+    shares_after: float
+    break_even_shares: float
+    proceeds_per_price: float
+    shares_before: float | None = None
+    new_shares: float | None = None
+    upsize_option: float | None = None
+    over_allotment: float | None = None
+    fees: float | None = None
+    shares_sold: float | None = None
+    gross_proceeds_usd: tuple[float, float] | None = None
+    net_proceeds_usd: tuple[float, float] | None = None
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "form": self.form,
+            "currency": self.currency,
+            "usd_per_unit": self.usd_per_unit,
+            "price_range_usd": list(self.price_range_usd),
+            "floor_price_usd": self.floor_price_usd,
+            "shares_after": self.shares_after,
+            "break_even_shares": self.break_even_shares,
+            "proceeds_per_price": self.proceeds_per_price,
+            "shares_before": self.shares_before,
+            "new_shares": self.new_shares,
+            "upsize_option": self.upsize_option,
+            "over_allotment": self.over_allotment,
+            "fees": self.fees,
+            "shares_sold": self.shares_sold,
+            "gross_proceeds_usd": _pair(self.gross_proceeds_usd),
+            "net_proceeds_usd": _pair(self.net_proceeds_usd),
+        }
+
+
+def _pair(pair: tuple[float, float] | None) -> list[float] | None:
+    return None if pair is None else list(pair)
+
+
+@dataclass(frozen=True, slots=True, eq=False)
+class Convergence:
+    """Each target's probability as the paths accumulate (the report's appendix).
+
+    Not in summary.json: it has a row per :data:`sim.engine.CHECKPOINT` paths, so it
+    grows with the run (summary.json's ``targets`` give the final estimates).
+
+    Attributes
+    ----------
+    paths : (C,) int
+        Paths run at each checkpoint, increasing.
+    p : (C, targets)
+        Each target's P(value >= target) after those paths.
+    low, high : (C, targets)
+        Its 95% Wilson interval there.
+    """
+
+    paths: npt.NDArray[np.int64]
+    p: npt.NDArray[np.float64]
+    low: npt.NDArray[np.float64]
+    high: npt.NDArray[np.float64]
 
 
 @dataclass(frozen=True, slots=True)

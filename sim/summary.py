@@ -18,7 +18,7 @@ import datetime
 import io
 import json
 import math
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 import numpy as np
@@ -26,24 +26,28 @@ import numpy.typing as npt
 
 from sim import metrics
 from sim._version import __version__
-from sim.aftermarket import fan, fan_days
 from sim.csvcells import SafeWriter
 from sim.distributions import Distribution
 from sim.distributions.student import t_quantile
 from sim.engine import Kept, Result
 from sim.expectations import ExpectationOutcome, check_expectation
-from sim.implied import dcf_inputs, implied_target_margins
+from sim.implied import dcf_inputs
 from sim.offering import (
+    break_even_shares,
+    floor_price,
     grid_prices,
     grid_thresholds,
-    net_proceeds,
+    proceeds_per_price,
     shares_after,
+    shares_sold,
 )
 from sim.results import (
     AftermarketSummary,
     ComparablesBand,
     ComparablesSummary,
     Concentration,
+    Convergence,
+    DealFigures,
     EquityValue,
     FirstDayReturn,
     MarketValue,
@@ -79,6 +83,8 @@ __all__ = [
     "AftermarketSummary",
     "ComparablesSummary",
     "Concentration",
+    "Convergence",
+    "DealFigures",
     "EquityValue",
     "FirstDayReturn",
     "MarketValue",
@@ -145,6 +151,15 @@ class Summary:
         For a scenario with ``[aftermarket]`` only.
     comparables : ComparablesSummary or None
         For a scenario with ``[comparables]`` only.
+    deal : DealFigures or None
+        The deal's arithmetic (shares, proceeds, break-even shares), for a scenario with
+        an ``[offering]`` only; the pricing grid is built from it and the report reads it.
+    convergence : Convergence or None
+        Each target's probability as the paths accumulate (the report's appendix); not
+        in summary.json (it grows with the run).
+
+    :func:`summarise` builds it from a :class:`~sim.engine.Result` alone, a reduction
+    that never calls the model: what needs the model was computed by the run.
     """
 
     run: Run
@@ -168,6 +183,8 @@ class Summary:
     currency: str = "USD"
     usd_per_unit: float = 1.0
     comparables: ComparablesSummary | None = None
+    deal: DealFigures | None = None
+    convergence: Convergence | None = None
 
     @property
     def failed(self) -> bool:
@@ -196,6 +213,8 @@ class Summary:
             data["pricing"] = [p.to_dict() for p in self.pricing]
         if self.offer_price is not None:
             data["offer_price"] = self.offer_price.to_dict()
+        if self.deal is not None:
+            data["deal"] = self.deal.to_dict()
         if self.market_value:
             data["market_value"] = {m.at: m.to_dict() for m in self.market_value}
         if self.methods is not None:
@@ -502,14 +521,14 @@ def _revenue(result: Result) -> tuple[RevenueYear, ...]:
     return tuple(out)
 
 
-def _value_per_share(result: Result) -> ValuePerShare | None:
+def _value_per_share(result: Result, deal: DealFigures | None) -> ValuePerShare | None:
     offering = result.scenario.offering
-    if offering is None:
+    if offering is None or deal is None:
         return None
     vps = result.streams[metrics.VALUE_PER_SHARE.name()]
-    lo, hi = offering.price_range_usd
+    lo, hi = deal.price_range_usd
     return ValuePerShare(
-        shares_outstanding=shares_after(offering),
+        shares_outstanding=deal.shares_after,
         mean=vps.mean,
         quantiles=_quantiles(result, metrics.VALUE_PER_SHARE.name()),
         offer_price_range_usd=(lo, hi),
@@ -527,27 +546,64 @@ def _median(dist: Distribution) -> float:
     return float(dist.ppf(np.array([0.5]))[0])
 
 
-def _pricing(result: Result, revenue: tuple[RevenueYear, ...]) -> tuple[PricePoint, ...]:
+def _deal(result: Result) -> DealFigures | None:
+    """The deal's arithmetic, once (:mod:`sim.offering`); ``None`` without an offering."""
+    offering = result.scenario.offering
+    if offering is None:
+        return None
+    lo, hi = offering.price_range_usd
+    simple = DealFigures(
+        form="simple",
+        currency=offering.currency,
+        usd_per_unit=offering.usd_per_unit,
+        price_range_usd=(lo, hi),
+        floor_price_usd=floor_price(offering),
+        shares_after=shares_after(offering),
+        break_even_shares=break_even_shares(offering),
+        proceeds_per_price=proceeds_per_price(offering),
+    )
+    deal = offering.deal
+    if deal is None:
+        return simple
+    sold = shares_sold(deal)
+    net = simple.proceeds_per_price  # per unit of price, as the pricing grid's proceeds
+    return replace(
+        simple,
+        form="deal",
+        shares_before=float(deal.shares_before),
+        new_shares=float(deal.new_shares),
+        upsize_option=deal.upsize_option,
+        over_allotment=deal.over_allotment,
+        fees=deal.fees,
+        shares_sold=sold,
+        gross_proceeds_usd=(lo * sold, hi * sold),
+        net_proceeds_usd=(lo * net, hi * net),
+    )
+
+
+def _pricing(
+    result: Result, revenue: tuple[RevenueYear, ...], deal: DealFigures | None
+) -> tuple[PricePoint, ...]:
     """The pricing grid: for each price, market value, implied EV and EV/sales (at the
-    medians of net cash and valuation-year revenue), and P(fair per share >= price)."""
+    medians of net cash and valuation-year revenue), and P(fair per share >= price);
+    the implied target margins are the run's (:attr:`sim.engine.Result.implied_target_margins`)."""
     scenario = result.scenario
     offering = scenario.offering
-    if offering is None:
+    if offering is None or deal is None:
         return ()
     n = result.paths
     stream = result.streams[metrics.PRE_OFFER.name()]
-    shares = shares_after(offering)
     cash = _median(scenario.valuation.net_cash) + _median(scenario.valuation.ipo_proceeds)
     sales = next(r.p50 for r in revenue if r.year == scenario.valuation.year)
-    lo, hi = offering.price_range_usd
+    lo, hi = deal.price_range_usd
     prices = grid_prices(offering)
     dcf = dcf_inputs(scenario) is not None
-    implied = implied_target_margins(scenario, prices) if dcf else (None,) * len(prices)
+    implied = result.implied_target_margins or (None,) * len(prices)
     out = []
     for price, threshold, margin in zip(prices, grid_thresholds(offering), implied, strict=True):
         count = stream.count_at_least(threshold)
-        value = price * shares
-        proceeds = net_proceeds(offering, price)
+        value = price * deal.shares_after
+        proceeds = price * deal.proceeds_per_price
         ev = value - cash - proceeds
         out.append(
             PricePoint(
@@ -629,12 +685,6 @@ def _methods(result: Result) -> Methods | None:
     )
 
 
-#: Paths the fan of market value after listing mixes (the first ones kept).
-FAN_PATHS = 4096
-#: The fan's quantile levels.
-FAN_LEVELS = (0.05, 0.25, 0.5, 0.75, 0.95)
-
-
 def _first_day_return(result: Result) -> FirstDayReturn | None:
     if result.scenario.aftermarket is None:
         return None
@@ -648,16 +698,9 @@ def _first_day_return(result: Result) -> FirstDayReturn | None:
 
 def _aftermarket(result: Result) -> AftermarketSummary | None:
     am = result.scenario.aftermarket
-    if am is None:
+    fan = result.fan
+    if am is None or fan is None:
         return None
-    values = result.kept.values
-    assert values.market_value_day1 is not None and values.walk is not None
-    k = min(FAN_PATHS, result.kept.n)
-    days = fan_days(am)
-    walk = values.walk[:k]
-    grid = fan(
-        am, values.market_value_day1[:k], walk[:, 0], walk[:, 1], walk[:, 2], days, FAN_LEVELS
-    )
     n = result.paths
     rows = []
     for t in result.scenario.targets:
@@ -672,10 +715,10 @@ def _aftermarket(result: Result) -> AftermarketSummary | None:
     return AftermarketSummary(
         days=am.days,
         lockup_day=am.lockup_day,
-        fan_days=days,
-        fan_levels=FAN_LEVELS,
-        fan_values=tuple(tuple(float(v) for v in row) for row in grid),
-        fan_paths=k,
+        fan_days=fan.days,
+        fan_levels=fan.levels,
+        fan_values=fan.values,
+        fan_paths=fan.paths,
         targets=tuple(rows),
     )
 
@@ -710,6 +753,7 @@ def summarise(result: Result) -> Summary:
             )
         )
     revenue = _revenue(result)
+    deal = _deal(result)
     precision = None
     if result.precision is not None:
         precision = Precision(
@@ -733,8 +777,8 @@ def summarise(result: Result) -> Summary:
         expectations=tuple(check_expectation(result, e) for e in scenario.expectations),
         precision=precision,
         shock_impact=_shock_impact(result, targets) if scenario.shocks else None,
-        value_per_share=_value_per_share(result),
-        pricing=_pricing(result, revenue),
+        value_per_share=_value_per_share(result, deal),
+        pricing=_pricing(result, revenue, deal),
         market_value=_market_value(result),
         offer_price=_offer_price(result),
         methods=_methods(result),
@@ -744,7 +788,21 @@ def summarise(result: Result) -> Summary:
         currency=scenario.currency,
         usd_per_unit=scenario.usd_per_unit,
         comparables=_comparables(result),
+        deal=deal,
+        convergence=_convergence(result),
     )
+
+
+def _convergence(result: Result) -> Convergence:
+    """Each target's estimate and Wilson interval at every checkpoint of the run."""
+    paths = np.asarray(result.checkpoints, dtype=np.int64)
+    counts = np.asarray(result.target_counts, dtype=np.float64)
+    n = paths.astype(np.float64)[:, None]
+    low, high = wilson_interval(counts, n) if counts.size else (counts, counts)
+    p = counts / n if counts.size else counts
+    for a in (paths, p, low, high):
+        a.setflags(write=False)
+    return Convergence(paths=paths, p=p, low=low, high=high)
 
 
 #: Points of the comparables' fit line along growth.

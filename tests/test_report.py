@@ -8,6 +8,7 @@ import shutil
 import struct
 import tomllib
 import warnings
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -106,7 +107,9 @@ def plain() -> tuple[Result, Summary]:
 def _ctx(result: Result, summary: Summary, *, units: Units = "usd") -> _Ctx:
     """A page context as render makes it, with the fallback fonts."""
     colours = ("#440154",) * max(len(summary.targets), 1)
-    return _Ctx(result, summary, choose_fonts(cjk=False), "#0072B2", colours, units)
+    return _Ctx(
+        result.scenario, result.kept, summary, choose_fonts(cjk=False), "#0072B2", colours, units
+    )
 
 
 def _pdf_pages(data: bytes) -> int:
@@ -426,6 +429,35 @@ def test_pricing_table_follows_the_units(
     ]
     assert present in cells
     assert not absent or not any(absent in c for c in cells)
+
+
+def test_the_report_reads_the_deal_from_the_summary(deal: tuple[Result, Summary]) -> None:
+    """The pricing page's table and notes and page 1's offering rows are the summary's
+    figures (its pricing grid and DealFigures), not the deal worked out again: change
+    them in the summary and the pages follow."""
+    result, summary = deal
+    figures = summary.deal
+    assert figures is not None and figures.form == "deal"
+    assert figures.shares_sold is not None and figures.net_proceeds_usd is not None
+    text = _texts(_fig_pricing(_ctx(result, summary))).replace("\n", " ")
+    assert f"Shares after the offer with both options {figures.shares_after:,.0f}" in text
+    assert f"{figures.shares_sold:,.0f} sold" in text
+    for g in summary.pricing:  # each row's market value cell is the grid's
+        assert fmt.money(g.market_value_usd, short=True) in text
+    # Altered in the summary, the pages show the altered figures.
+    altered_deal = replace(
+        figures, shares_after=123_456_789.0, shares_sold=7_654_321.0, net_proceeds_usd=(1e9, 3e9)
+    )
+    grid = tuple(
+        replace(g, market_value_usd=4.56e12 + i * 1e9) for i, g in enumerate(summary.pricing)
+    )
+    altered = replace(summary, deal=altered_deal, pricing=grid)
+    text = _texts(_fig_pricing(_ctx(result, altered))).replace("\n", " ")
+    assert "with both options 123,456,789" in text and "7,654,321 sold" in text
+    assert fmt.money(4.56e12, short=True) in text
+    page1 = _texts(_fig_summary(_ctx(result, altered))).replace("\n", " ")
+    assert "123,456,789 shares at" in page1
+    assert f"{fmt.money(1e9, short=True)} – {fmt.money(3e9, short=True)}" in page1
 
 
 # --------------------------------------------------------------------------- units

@@ -12,7 +12,7 @@ from matplotlib.text import Text
 
 from sim import format as fmt
 from sim.engine import Result, simulate
-from sim.report.dcf import _fig_dcf, _fig_methods, kept_parts
+from sim.report.dcf import _fig_dcf, _fig_methods
 from sim.report.layout import _Ctx
 from sim.report.style import choose_fonts
 from sim.report.write import _pages, render
@@ -45,7 +45,9 @@ def _run(raw: dict[str, Any] | None = None, n: int = 4000) -> tuple[Result, Summ
 
 def _ctx(result: Result, summary: Summary) -> _Ctx:
     colours = ("#440154",) * max(len(summary.targets), 1)
-    return _Ctx(result, summary, choose_fonts(cjk=False), "#0072B2", colours, "usd")
+    return _Ctx(
+        result.scenario, result.kept, summary, choose_fonts(cjk=False), "#0072B2", colours, "usd"
+    )
 
 
 def _texts(fig: Any) -> list[str]:
@@ -65,8 +67,8 @@ def test_the_pages_appear_only_with_a_dcf() -> None:
 @pytest.mark.parametrize("method", ["dcf", "both"])
 def test_the_parts_add_up_to_the_dcf_of_each_kept_path(method: str) -> None:
     result, _ = _run(None if method == "dcf" else _both_raw("dcf"))
-    parts = kept_parts(result.scenario, result.kept)
-    assert parts is not None
+    assert result.kept.dcf is not None
+    parts = result.kept.dcf.parts
     values = result.kept.values
     # Under dcf (and both with primary dcf) the multiple is the DCF's EV / revenue.
     assert np.allclose(parts.ev, values.multiple * values.revenue[:, 2], rtol=1e-12)
@@ -80,13 +82,13 @@ def test_the_parts_add_up_to_the_dcf_of_each_kept_path(method: str) -> None:
     assert np.allclose(parts.margin[0], -1.5)
     target = result.kept.inputs["valuation.target_margin"]
     assert np.allclose(parts.margin[5:], target)  # rows 2029, 2030
-    assert kept_parts(scenario(), result.kept) is None
+    assert simulate(scenario(), 100, seed=5).kept.dcf is None  # no DCF, no parts
 
 
 def test_the_dcf_page_states_its_bridge_in_means() -> None:
     result, summary = _run()
-    parts = kept_parts(result.scenario, result.kept)
-    assert parts is not None
+    assert result.kept.dcf is not None
+    parts = result.kept.dcf.parts
     fig = _fig_dcf(_ctx(result, summary))
     texts = _texts(fig)
     assert any("means over the kept paths" in t for t in texts)

@@ -145,7 +145,8 @@ def test_a_frozen_page_is_drawn_once_by_a_save(
     fonts = choose_fonts(cjk=False)
     scenario_ = result.scenario
     ctx = _Ctx(
-        result,
+        result.scenario,
+        result.kept,
         summary,
         fonts,
         "#0072B2",
@@ -189,7 +190,15 @@ def test_the_png_is_the_pdfs_page_rasterised_and_reads_as_matplotlib_draws_it(
     page = doc[0].render(scale=PNG_DPI / 72, rev_byteorder=True).to_numpy()
     doc.close()
     assert np.array_equal(np.asarray(ours), page)
-    ctx = _Ctx(result, summary, fonts, "#0072B2", ("#440154",) * len(summary.targets), "usd")
+    ctx = _Ctx(
+        result.scenario,
+        result.kept,
+        summary,
+        fonts,
+        "#0072B2",
+        ("#440154",) * len(summary.targets),
+        "usd",
+    )
     with _style(fonts):
         fig = _frozen(_fig_summary(ctx))
         reference = io.BytesIO()

@@ -16,7 +16,6 @@ from pathlib import Path
 import numpy as np
 
 from sim.engine import simulate
-from sim.report.dcf import kept_parts
 from sim.scenario import load_scenario
 from sim.valuation.dcf import FAILURE_DRAW
 
@@ -35,8 +34,8 @@ def test_the_going_concern_and_the_expected_value_are_his() -> None:
     drawn = [k for k, d in sc.scalar_inputs().items() if not d.is_fixed]
     assert drawn == [FAILURE_DRAW]  # every input fixed; the failure draw is the one uniform
     res = simulate(sc, 1000, seed=1)
-    parts = kept_parts(sc, res.kept)
-    assert parts is not None
+    assert res.kept.dcf is not None
+    parts = res.kept.dcf.parts
     going = float(parts.going_concern[0])
     assert np.allclose(parts.going_concern, going, rtol=1e-14)  # every input fixed
     assert _close(going, OPERATING), going

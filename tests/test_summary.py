@@ -108,3 +108,94 @@ def test_shock_impact_names_the_targets_read_at_a_market_value_it_leaves_out() -
     left_out = impact.to_dict()["targets_left_out"]
     assert left_out["labels"] == ["brief 2000"]
     assert "fair value only" in left_out["why"]
+
+
+# --------------------------------------------------------------------------- a reduction
+
+
+def _model_entry_points() -> tuple[object, ...]:
+    """What values paths, settles the deal or walks after listing: the model."""
+    from sim import aftermarket, implied, model, offering
+
+    return (
+        model.evaluate,
+        aftermarket.fan,
+        aftermarket.walk,
+        offering.settle,
+        offering.offer_price,
+        implied.implied_target_margins,
+        implied.pre_offer_at_medians,
+    )
+
+
+def test_summarise_never_calls_the_model(monkeypatch: pytest.MonkeyPatch) -> None:
+    """A scenario that needs the model for more than its paths (the DCF's implied target
+    margins, the deal, the fan after listing) summarises with every entry point to the
+    model refusing: the run computed those once; the summary only reduces."""
+    import sys
+    from pathlib import Path
+
+    from sim.scenario import load_scenario
+    from sim.valuation.dcf import Dcf
+    from sim.valuation.ev_to_sales import EvToSales
+
+    sc = load_scenario(Path(__file__).parent.parent / "scenarios" / "dcf.toml")
+    result = simulate(sc, 3000, seed=3)
+    expected = summarise(result).to_json()
+
+    def refuse(*_args: object, **_kwargs: object) -> None:
+        raise AssertionError("summarise called the model")
+
+    entry = _model_entry_points()
+    for name, module in list(sys.modules.items()):
+        if module is None or not (name == "sim" or name.startswith("sim.")):
+            continue
+        for attr, value in list(vars(module).items()):
+            if any(value is f for f in entry):  # each module's own binding of it too
+                monkeypatch.setattr(module, attr, refuse)
+    for cls, method in (
+        (Dcf, "enterprise_value"),
+        (Dcf, "components"),
+        (EvToSales, "enterprise_value"),
+    ):
+        monkeypatch.setattr(cls, method, refuse)
+    with pytest.raises(AssertionError, match="called the model"):
+        simulate(sc, 100, seed=3)  # the guard holds: a run does need the model
+    summary = summarise(result)
+    assert summary.to_json() == expected
+    # What the run computed for it is there, not left out.
+    assert summary.aftermarket is not None and summary.aftermarket.fan_paths == 3000
+    margins = tuple(p.implied_target_margin for p in summary.pricing)
+    assert len(result.implied_target_margins) == len(margins) > 0
+    assert margins == result.implied_target_margins and all(p.dcf for p in summary.pricing)
+    assert summary.deal is not None and summary.deal.form == "deal"
+
+
+def test_the_deal_figures_are_the_offering_arithmetic_once() -> None:
+    """DealFigures against the deal written out by hand, and the grid built from them."""
+    raw_deal = {
+        "shares_before": 1000,
+        "new_shares": 100,
+        "upsize_option": 0.2,
+        "over_allotment": 0.15,
+        "fees": 0.04,
+        "price_range": [10.0, 12.0],
+        "downward_adjustment": 0.1,
+    }
+    sc = scenario(offering=raw_deal)
+    summary = summarise(simulate(sc, 2000, seed=4))
+    deal = summary.deal
+    assert deal is not None and deal.form == "deal"
+    sold = 100 * 1.2 * 1.15
+    assert deal.shares_sold == pytest.approx(sold, rel=1e-15)
+    assert deal.shares_after == pytest.approx(1000 + sold, rel=1e-15)
+    assert deal.break_even_shares == pytest.approx(1000 + sold * 0.04, rel=1e-15)
+    assert deal.floor_price_usd == pytest.approx(9.0, rel=1e-15)
+    assert deal.gross_proceeds_usd == pytest.approx((10 * sold, 12 * sold), rel=1e-15)
+    assert deal.net_proceeds_usd == pytest.approx((10 * sold * 0.96, 12 * sold * 0.96), rel=1e-15)
+    for g in summary.pricing:
+        assert g.market_value_usd == g.price_usd * deal.shares_after
+        assert g.net_proceeds_usd == g.price_usd * deal.proceeds_per_price
+    assert summary.to_dict()["deal"] == deal.to_dict()
+    assert summary.value_per_share is not None
+    assert summary.value_per_share.shares_outstanding == deal.shares_after

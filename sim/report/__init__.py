@@ -6,8 +6,10 @@ its global state) is never imported, and rcParams are only changed inside
 to both the PDF (one page) and its PNG, so the two never disagree.
 
 Plots use the exact per-path arrays kept by the engine (``result.kept``); the numbers
-printed (target probabilities, quantiles, shock probabilities) come from the summary,
-which counts every path. Pages draw; they do not compute statistics.
+printed (target probabilities, quantiles, shock probabilities, the deal's figures) come
+from the summary, which counts every path. A page reads the summary, the kept paths and
+the scenario (:class:`~sim.report.layout._Ctx`), nothing else of the run, and never calls
+the model: pages draw; they do not compute statistics.
 
 Chinese amounts (亿, 万) render with a CJK font when matplotlib finds one
 (:func:`choose_fonts`); without one every label is transliterated (``25亿`` becomes

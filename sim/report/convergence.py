@@ -15,7 +15,6 @@ from sim.report.axes import _count_tick, _sparse_minor_ticks
 from sim.report.layout import _Ctx, _Measure, _message
 from sim.report.style import _INK, _MUTED
 from sim.scenario import Scenario
-from sim.stats import wilson_interval
 from sim.summary import TargetEstimate
 
 FloatArray = npt.NDArray[np.float64]
@@ -27,15 +26,14 @@ def _convergence_applies(sc: Scenario) -> bool:
 
 
 def _fig_convergence(ctx: _Ctx) -> Figure:
-    res = ctx.result
     fig, body = ctx.page(
         f"Appendix: convergence of the target probabilities ({ctx.summary.run.scenario})",
         note="line: estimate after n paths · band: 95% Wilson interval · dashed: final estimate",
     )
     m = _Measure(fig)
     targets = ctx.summary.targets
-    checkpoints = np.asarray(res.checkpoints, dtype=np.float64)
-    if not targets or checkpoints.size == 0:
+    conv = ctx.summary.convergence
+    if not targets or conv is None or conv.paths.size == 0:
         _message(body.add_subplot(), "No targets: nothing to converge.")
         return fig
     # With more targets than panels, the last cell says how many are left out.
@@ -43,10 +41,11 @@ def _fig_convergence(ctx: _Ctx) -> Figure:
     ncols = 1 if len(shown) == 1 else 2 if len(shown) <= 4 else 3
     nrows = math.ceil(len(shown) / ncols)
     axes = np.asarray(body.subplots(nrows, ncols, squeeze=False)).ravel()
-    counts = np.asarray(res.target_counts, dtype=np.float64)
+    checkpoints = np.asarray(conv.paths, dtype=np.float64)
     for i, tg in enumerate(shown):
         ax: Axes = axes[i]
-        _panel(ctx, ax, m, i, tg, checkpoints, counts[:, i])
+        band = (conv.p[:, i], conv.low[:, i], conv.high[:, i])
+        _panel(ctx, ax, m, i, tg, checkpoints, band)
         if i + ncols >= len(shown):
             ax.set_xlabel("paths (log scale)")
     for ax in axes[len(shown) :]:
@@ -71,12 +70,12 @@ def _panel(
     i: int,
     tg: TargetEstimate,
     checkpoints: FloatArray,
-    counts: FloatArray,
+    band: tuple[FloatArray, FloatArray, FloatArray],
 ) -> None:
-    """Target ``i``'s estimate after each checkpoint, its Wilson band, its final estimate."""
+    """Target ``i``'s estimate after each checkpoint, its Wilson band (``band``: the
+    estimate, low, high, from the summary), its final estimate."""
     colour = ctx.target_colours[i]
-    p = counts / checkpoints
-    lo, hi = wilson_interval(counts, checkpoints)
+    p, lo, hi = band
     ax.fill_between(checkpoints, lo, hi, color=colour, alpha=0.22, lw=0)
     ax.plot(checkpoints, p, color=colour, lw=1.5)
     ax.axhline(tg.p_at_least, color=_INK, lw=0.8, ls="--")

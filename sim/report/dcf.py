@@ -1,8 +1,9 @@
 """The DCF's pages: its value bridge, margin path and terminal value; the two methods.
 
 ``dcf.png`` (method ``dcf`` or ``both``) shows where the DCF's value comes from, on the
-kept paths, recomputed by :meth:`sim.valuation.dcf.Dcf.components` (the engine keeps no
-parts, so the EV/sales path pays nothing for this page). ``methods.png`` (method
+kept paths: their DCF parts and the DCF's equity before limited liability, which the run
+works out once (``Kept.dcf``, :func:`sim.derived.kept_dcf`); the page only takes their
+means and quantiles. ``methods.png`` (method
 ``both``) sets the multiple's equity value beside the DCF's and shows their ratio.
 """
 
@@ -15,15 +16,12 @@ from matplotlib.figure import Figure
 from matplotlib.ticker import MaxNLocator, PercentFormatter
 
 from sim import format as fmt
-from sim.engine import Kept
-from sim.model import equity_claims, greenshoe_rule_of, runway_cash
-from sim.offering import settle
+from sim.derived import KeptDcf
 from sim.report.axes import _median_line, _set_money_axis
 from sim.report.layout import _Ctx, _message, _note
 from sim.report.style import _EVENT, _INK, _MUTED, _OFFER
 from sim.report.units import money_label
 from sim.scenario import Scenario
-from sim.valuation import Paths
 from sim.valuation.both import Both
 from sim.valuation.dcf import Dcf, DcfParts
 
@@ -50,33 +48,6 @@ def _dcf_applies(scenario: Scenario) -> bool:
 def _methods_apply(scenario: Scenario) -> bool:
     """Both methods run."""
     return isinstance(scenario.valuation, Both)
-
-
-def _kept_draws(scenario: Scenario, kept: Kept) -> dict[str, FloatArray]:
-    """Every scalar input on the kept paths; a fixed input is its one value."""
-    n = kept.n
-    return {
-        name: kept.inputs[name]
-        if name in kept.inputs
-        else np.full(n, float(dist.ppf(np.array([0.5]))[0]))
-        for name, dist in scenario.scalar_inputs().items()
-    }
-
-
-def kept_parts(scenario: Scenario, kept: Kept) -> DcfParts | None:
-    """The DCF's parts on the kept paths (None without a DCF).
-
-    The kept arrays hold revenue after shocks and every drawn input; a fixed input is
-    its one value.
-    """
-    dcf = _dcf_of(scenario)
-    if dcf is None:
-        return None
-    draws = _kept_draws(scenario, kept)
-    revenue = np.ascontiguousarray(kept.values.revenue.T)
-    row = scenario.valuation.year - scenario.base_year
-    cash = runway_cash(scenario, draws)
-    return dcf.components(Paths(revenue, revenue, row, kept.values.hhi, None, draws, cash))
 
 
 def failure_rule(dcf: Dcf) -> str:
@@ -110,34 +81,28 @@ def _fig_dcf(ctx: _Ctx) -> Figure:
     # The rule under the plots, inside the body (the layout makes room for it).
     body.supxlabel(ctx.drawable(failure_rule(dcf)), fontsize=7.5, color=_MUTED, ha="left", x=0.01)
     axes = body.subplot_mosaic([["bridge", "bridge"], ["margin", "share"]], height_ratios=(1, 1))
-    parts = kept_parts(ctx.scenario, ctx.kept)
-    if parts is None or ctx.kept.n == 0:
+    kept = ctx.kept.dcf
+    if kept is None or ctx.kept.n == 0:
         for ax in axes.values():
             _message(ax, "no paths kept")
         return fig
-    _bridge(ctx, axes["bridge"], parts)
-    _margin_fan(ctx, axes["margin"], parts)
-    _terminal_share(axes["share"], parts)
+    _bridge(ctx, axes["bridge"], kept)
+    _margin_fan(ctx, axes["margin"], kept.parts)
+    _terminal_share(axes["share"], kept.parts)
     return fig
 
 
-def _bridge(ctx: _Ctx, ax: Axes, parts: DcfParts) -> None:
+def _bridge(ctx: _Ctx, ax: Axes, kept: KeptDcf) -> None:
     """Means from the explicit years to the equity value (means add up; medians do not)."""
     equity = ctx.kept.values.equity_dcf
     assert equity is not None  # a DCF runs
+    parts = kept.parts
     explicit, terminal = float(parts.explicit.mean()), float(parts.terminal.mean())
     going = explicit + terminal
     ev = float(parts.ev.mean())
     # Each path's equity is max(EV + claims + the deal's proceeds at its price, 0): the
     # floor's lift is limited liability, the rest the cash and the options.
-    sc = ctx.scenario
-    draws = _kept_draws(sc, ctx.kept)
-    claims = equity_claims(draws)
-    options = draws.get("valuation.options_value")
-    before = parts.ev + claims
-    if sc.offering is not None:  # the DCF's own offer price and options on each path
-        rule = greenshoe_rule_of(sc, draws)
-        before = settle(sc.offering, before, draws["offering.ipo_discount"], rule).equity
+    options, before = kept.options, kept.before_floor
     lift = float(np.mean(np.maximum(before, 0.0) - before))
     owed = 0.0 if options is None else float(options.mean())
     total = float(equity.mean())

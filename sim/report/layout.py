@@ -28,7 +28,7 @@ from matplotlib.text import Text
 from matplotlib.transforms import Transform
 
 from sim import format as fmt
-from sim.engine import Kept, Result
+from sim.engine import Kept
 from sim.report.style import _INK, _MUTED, PAGE, Fonts
 from sim.report.units import Units
 from sim.scenario import Scenario
@@ -47,9 +47,12 @@ _MAX_LEGEND_SEGMENTS = 12
 
 @dataclass(frozen=True, slots=True)
 class _Ctx:
-    """What every figure of one scenario's report needs."""
+    """What every figure of one scenario's report needs: the scenario, the kept paths
+    (what the plots draw) and the summary (every number printed); nothing of the run
+    besides."""
 
-    result: Result
+    scenario: Scenario
+    kept: Kept
     summary: Summary
     fonts: Fonts
     colour: str
@@ -58,23 +61,14 @@ class _Ctx:
     """The money axes' scale (:mod:`sim.report.units`), ``auto`` already resolved."""
 
     @property
-    def scenario(self) -> Scenario:
-        return self.result.scenario
-
-    @property
     def yi(self) -> bool:
         """Whether amounts are read in 亿 too: on the axes, and in brackets in the text."""
         return self.units != "usd"
 
     @property
-    def kept(self) -> Kept:
-        """The per-path arrays the plots draw."""
-        return self.result.kept
-
-    @property
     def value_scale(self) -> float:
         """The size of the plotted equity values, with shocks and without (0 if none)."""
-        kept = self.result.kept
+        kept = self.kept
         if kept.n == 0:
             return 0.0
         return float(
@@ -98,8 +92,8 @@ class _Ctx:
             f"seed {run.seed}",
             f"{run.paths:,} paths ({run.sampler})",
         ]
-        kept = self.result.kept.n
-        if kept < self.result.paths:
+        kept = self.kept.n
+        if kept < run.paths:
             parts.append(f"plots show the first {kept:,} paths; printed figures count all")
         return self.drawable("  ·  ".join(parts))
 

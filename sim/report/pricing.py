@@ -21,13 +21,12 @@ from matplotlib.figure import Figure
 from matplotlib.ticker import FuncFormatter, PercentFormatter
 
 from sim import format as fmt
-from sim.offering import shares_after, shares_sold
 from sim.report.axes import _tick
 from sim.report.layout import _Ctx, _heading, _Measure, _message, _note, _table, _text_page
 from sim.report.style import _INK, _MUTED, _OFFER, PAGE
 from sim.report.units import Units, yi_unit
 from sim.scenario import Offering, Scenario
-from sim.summary import PricePoint
+from sim.summary import DealFigures, PricePoint
 
 FloatArray = npt.NDArray[np.float64]
 
@@ -425,10 +424,18 @@ def implied_sentence(pricing: tuple[PricePoint, ...]) -> str | None:
     )
 
 
+def _deal_of(ctx: _Ctx) -> DealFigures:
+    """The deal's figures (the summary has them whenever there is an offering)."""
+    deal = ctx.summary.deal
+    assert deal is not None  # the pages that read it are drawn with an offering only
+    return deal
+
+
 def _deal_notes(ctx: _Ctx, offering: Offering) -> list[str]:
-    """What the table's columns mean and the deal they follow from."""
+    """What the table's columns mean and the deal they follow from (the summary's
+    :class:`~sim.summary.DealFigures`)."""
     year = ctx.scenario.valuation.year
-    deal = offering.deal
+    deal = _deal_of(ctx)
     notes = [
         "Shaded: the price range. Market value = price × shares after the offer; implied EV "
         f"= market value − median net cash − net proceeds at the price; EV/sales on the "
@@ -437,12 +444,15 @@ def _deal_notes(ctx: _Ctx, offering: Offering) -> list[str]:
     implied = implied_sentence(ctx.summary.pricing)
     if implied is not None:
         notes.insert(0, implied)
-    if deal is None:
+    if deal.form == "simple":
         notes.append(
-            f"{shares_after(offering):,.0f} shares after the offer; the proceeds are fixed "
+            f"{deal.shares_after:,.0f} shares after the offer; the proceeds are fixed "
             "(valuation.ipo_proceeds)."
         )
     else:
+        assert deal.shares_before is not None and deal.shares_sold is not None
+        assert deal.new_shares is not None and deal.fees is not None
+        assert deal.upsize_option is not None and deal.over_allotment is not None
         op = ctx.summary.offer_price
         exercised = ""
         if op is not None and op.p_upsized is not None and op.p_greenshoe is not None:
@@ -451,9 +461,9 @@ def _deal_notes(ctx: _Ctx, offering: Offering) -> list[str]:
                 f"on {fmt.pct(op.p_greenshoe)}."
             )
         notes.append(
-            f"Shares after the offer with both options {shares_after(offering):,.0f}: "
-            f"{deal.shares_before:,} before + {shares_sold(deal):,.0f} sold "
-            f"({deal.new_shares:,} new, +{deal.upsize_option:.0%} upsize, "
+            f"Shares after the offer with both options {deal.shares_after:,.0f}: "
+            f"{deal.shares_before:,.0f} before + {deal.shares_sold:,.0f} sold "
+            f"({deal.new_shares:,.0f} new, +{deal.upsize_option:.0%} upsize, "
             f"+{deal.over_allotment:.0%} over-allotment); fees {fmt.pct(deal.fees)}."
             f"{exercised}"
         )
@@ -470,7 +480,7 @@ def _offer_prices(ctx: _Ctx, ax: Axes, offering: Offering, m: _Measure) -> None:
     if op is None or kept is None or kept.size == 0 or hi <= lo:
         _message(ax, "no offer prices to show")
         return
-    floor = lo * (1.0 - offering.downward_adjustment)
+    floor = _deal_of(ctx).floor_price_usd / offering.usd_per_unit
     pad = 0.06 * (hi - floor)
     # The distribution on a grid finer than the page can show (every path a point would
     # make the page heavy to draw and to send between processes), with the range's ends

@@ -16,7 +16,6 @@ from matplotlib.table import Table
 
 from sim import format as fmt
 from sim.distributions import Distribution
-from sim.offering import net_proceeds, shares_after
 from sim.report.layout import (
     _MAX_EXPECTATION_ROWS,
     _MAX_SEGMENT_ROWS,
@@ -32,7 +31,7 @@ from sim.report.layout import (
 from sim.report.pricing import _money_range, _price, _range_ends, _range_text
 from sim.report.style import _INK, _MUTED, PAGE
 from sim.scenario import Scenario
-from sim.summary import Run
+from sim.summary import DealFigures, Run
 from sim.valuation import Valuation
 from sim.valuation.both import Both, mean_is_finite
 from sim.valuation.ev_to_sales import COMPARABLES_INPUT, EvToSales
@@ -180,7 +179,7 @@ def _row_height(ctx: _Ctx, top: float, description_lines: int) -> tuple[float, i
     n_target = min(len(summary.targets), _MAX_TARGET_ROWS)
     cut_left = (n_seg < len(sc.segments)) + (n_shock < len(sc.shocks))
     left_fixed = 4 * heads + 0.0195 * description_lines + 0.03 * cut_left
-    left_rows = n_seg + 1 + len(_valuation_rows(sc)) + max(n_shock + 1, 1)
+    left_rows = n_seg + 1 + len(_valuation_rows(sc, summary.deal)) + max(n_shock + 1, 1)
     n_provenance = 6 + sum(day is not None for _, day in _dates(summary.run))
     other_rows = n_target + 1 + (3 if ctx.yi else 2) + n_provenance
     t_note = not mean_is_finite(sc.valuation)
@@ -319,35 +318,34 @@ def _method_rows(val: Valuation) -> list[list[str]]:
     ]
 
 
-def _valuation_rows(sc: Scenario) -> list[list[str]]:
-    """The valuation table's rows: method, its inputs, net cash, proceeds, the offering."""
+def _valuation_rows(sc: Scenario, deal: DealFigures | None) -> list[list[str]]:
+    """The valuation table's rows: method, its inputs, net cash, proceeds, the offering
+    (its figures from the summary's ``deal``)."""
     val = sc.valuation
     rows = [
         *_method_rows(val),
         *_method_inputs(sc),
         ["net cash", fmt.distribution(val.net_cash, "money", note=True)],
-        ["IPO proceeds", _proceeds(sc)],
+        ["IPO proceeds", _proceeds(sc, deal)],
     ]
-    if sc.offering is not None:
+    if sc.offering is not None and deal is not None:
         shown = fmt.shown_currency()
         lo, hi = (p / shown.usd_per_unit for p in sc.offering.price_range_usd)
         written = " – ".join(sc.offering.price_range_text)
         rows.append(
             [
                 "offering",
-                f"{shares_after(sc.offering):,.0f} shares at {written} "
-                f"({shown.code} {lo:.2f} – {hi:.2f})",
+                f"{deal.shares_after:,.0f} shares at {written} ({shown.code} {lo:.2f} – {hi:.2f})",
             ]
         )
     return rows
 
 
-def _proceeds(sc: Scenario) -> str:
+def _proceeds(sc: Scenario, deal: DealFigures | None) -> str:
     """Fixed proceeds (the simple form), or the deal's, which move with the offer price."""
-    o = sc.offering
-    if o is None or o.deal is None:
+    if deal is None or deal.net_proceeds_usd is None:
         return fmt.distribution(sc.valuation.ipo_proceeds, "money", note=True)
-    lo, hi = (net_proceeds(o, p) for p in o.price_range_usd)
+    lo, hi = deal.net_proceeds_usd
     return (
         f"net of fees, at the offer price: {fmt.money(lo, short=True)} – "
         f"{fmt.money(hi, short=True)} across the range"
@@ -358,7 +356,10 @@ def _valuation(s: _Sheet, y: float) -> float:
     y = _heading(s.ax, _LX, y, f"Valuation and offering (amounts in {fmt.shown_currency().code})")
     y, _ = s.table(
         y,
-        [[s.ctx.drawable(a), s.ctx.drawable(b)] for a, b in _valuation_rows(s.ctx.scenario)],
+        [
+            [s.ctx.drawable(a), s.ctx.drawable(b)]
+            for a, b in _valuation_rows(s.ctx.scenario, s.ctx.summary.deal)
+        ],
         left=True,
         col_widths=(0.22, 0.78),
     )

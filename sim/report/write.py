@@ -349,7 +349,7 @@ def render(
     Parameters
     ----------
     result : Result
-        The run; its kept arrays are plotted.
+        The run; only its scenario and its kept arrays (which are plotted) are read.
     summary : Summary
         ``summarise(result)``; its numbers are printed.
     out_dir : Path
@@ -392,7 +392,8 @@ def render(
     fonts = fonts if fonts is not None else choose_fonts()
     scenario = result.scenario
     ctx = _Ctx(
-        result=result,
+        scenario=scenario,
+        kept=result.kept,
         summary=summary,
         fonts=fonts,
         colour=SCENARIO_COLOURS[colour % len(SCENARIO_COLOURS)],
