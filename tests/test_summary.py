@@ -6,6 +6,7 @@ import numpy as np
 import pytest
 
 from sim import simulate, summarise
+from sim.serial import serialise
 from sim.stats import wilson_interval
 from sim.summary import paired_loss
 from tests.builders import scenario
@@ -105,6 +106,6 @@ def test_shock_impact_names_the_targets_read_at_a_market_value_it_leaves_out() -
     assert impact is not None and impact.targets_shocks_off is not None
     assert [t.label for t in impact.targets_shocks_off] == ["fair 2000"]
     assert impact.targets_left_out == ("brief 2000",)
-    left_out = impact.to_dict()["targets_left_out"]
+    left_out = serialise(impact)["targets_left_out"]
     assert left_out["labels"] == ["brief 2000"]
     assert "fair value only" in left_out["why"]
