@@ -28,6 +28,7 @@ from sim.errors import SimError
 from sim.format import target_label
 from sim.model import FloatArray
 from sim.results import Quantiles
+from sim.serial import serialise
 from sim.stats import Z95
 from sim.summary import Summary, TargetEstimate
 
@@ -157,7 +158,7 @@ class ComparedRun:
             "sampler": self.sampler,
         }
         if self.quantiles is not None:
-            out["valuation_quantiles_usd"] = self.quantiles.to_dict()
+            out["valuation_quantiles_usd"] = serialise(self.quantiles)
         if self.offer_range_usd is not None:
             out["offer_range_market_value_usd"] = list(self.offer_range_usd)
         out["currency"] = self.currency

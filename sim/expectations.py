@@ -14,6 +14,7 @@ wholly inside, and is *inconclusive* otherwise (more paths will decide it).
 from __future__ import annotations
 
 import math
+from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any, Literal, TypeAlias
 
@@ -23,6 +24,7 @@ from sim import metrics
 from sim.engine import Result
 from sim.errors import SimError
 from sim.scenario import Expectation
+from sim.serial import PLAIN, Item, Spec
 from sim.stats import Z95, quantile_interval, wilson_interval
 
 __all__ = [
@@ -52,34 +54,30 @@ class ExpectationOutcome:
         """True or False when decided; None when inconclusive."""
         return {"passed": True, "failed": False}.get(self.status)
 
-    def to_dict(self) -> dict[str, Any]:
+    def serial_fields(self) -> Iterator[Item]:
         """The verdict as summary.json writes it: the statement as text and as fields.
 
         ``metric`` and ``stat`` as written in the scenario; ``threshold`` (with
         ``p_at_least`` / ``p_below``) and ``q`` (with ``quantile``) only where the stat
         takes them; ``bound`` is ``{"at_most": x}``, ``{"at_least": x}`` or
-        ``{"between": [lo, hi]}``, in the statistic's units (USD for money, as every
-        amount in summary.json).
+        ``{"between": [lo, hi]}``, in the statistic's units. Money (a money metric's
+        threshold; its bound and estimate unless the stat is a probability) is marked so,
+        and is written in the run's reporting currency.
         """
         e = self.expectation
-        out: dict[str, Any] = {
-            "text": e.text,
-            "name": e.name,
-            "metric": e.metric,
-            "stat": e.stat,
-        }
-        if e.threshold is not None:
-            out["threshold"] = e.threshold
-        if e.q is not None:
-            out["q"] = e.q
-        out["bound"] = bound_dict(e.bounds)
-        out.update(
-            passed=self.passed,
-            status=self.status,
-            estimate=self.estimate,
-            ci95=list(self.ci95),
-        )
-        return out
+        money = e.unit == "money"
+        statistic = Spec(money=money and e.stat not in ("p_at_least", "p_below"))
+        yield "text", e.text, PLAIN
+        yield "name", e.name, PLAIN
+        yield "metric", e.metric, PLAIN
+        yield "stat", e.stat, PLAIN
+        yield "threshold", e.threshold, Spec(money=money, omit="none")
+        yield "q", e.q, Spec(omit="none")
+        yield "bound", bound_dict(e.bounds), statistic
+        yield "passed", self.passed, PLAIN
+        yield "status", self.status, PLAIN
+        yield "estimate", self.estimate, statistic
+        yield "ci95", self.ci95, statistic
 
 
 def bound_dict(bounds: tuple[float | None, float | None]) -> dict[str, Any]:

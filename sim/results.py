@@ -1,18 +1,22 @@
 """The typed pieces of a :class:`~sim.summary.Summary`, one per block of ``summary.json``.
 
-Each is a frozen dataclass whose ``to_dict`` writes its block in the schema's keys and
-order; :func:`sim.summary.summarise` builds them from a run.
+Each is a frozen dataclass; its fields' metadata (:func:`sim.serial.spec`) says how
+:func:`sim.serial.serialise` writes it in the schema's keys and order, and which of its
+numbers are money (converted to a reporting currency). :func:`sim.summary.summarise`
+builds them from a run.
 """
 
 from __future__ import annotations
 
 import math
-from collections.abc import Mapping
-from dataclasses import dataclass
-from typing import Any
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass, field
+from typing import Any, ClassVar
 
 import numpy as np
 import numpy.typing as npt
+
+from sim.serial import PLAIN, Item, spec
 
 
 @dataclass(frozen=True, slots=True)
@@ -62,8 +66,10 @@ class Quantiles:
     def p95(self) -> float:
         return self.at(0.95)
 
-    def to_dict(self) -> dict[str, float]:
-        return {f"{q:g}": v for q, v in zip(self.levels, self.values, strict=True)}
+    def serial_fields(self) -> Iterator[Item]:
+        """Written as ``{"0.05": value, ...}``; money where the field holding it is."""
+        for q, v in zip(self.levels, self.values, strict=True):
+            yield f"{q:g}", v, PLAIN
 
 
 @dataclass(frozen=True, slots=True)
@@ -75,20 +81,14 @@ class TargetEstimate:
     """
 
     label: str
-    value_usd: float
-    written: str | None
+    value_usd: float = field(metadata=spec(money=True))
+    written: str | None = field(metadata=spec(omit="none"))
     p_at_least: float
     ci95: tuple[float, float]
     se: float
     at: str = "fair"
 
-    def to_dict(self) -> dict[str, Any]:
-        out: dict[str, Any] = {"label": self.label, "value_usd": self.value_usd}
-        if self.written is not None:
-            out["written"] = self.written
-        out |= {"at": self.at}
-        out |= {"p_at_least": self.p_at_least, "ci95": list(self.ci95), "se": self.se}
-        return out
+    serial_order: ClassVar[tuple[str, ...]] = ("label", "value_usd", "written", "at")
 
 
 @dataclass(frozen=True, slots=True)
@@ -125,35 +125,19 @@ class PricePoint:
 
     price: float
     currency: str
-    price_usd: float
+    price_usd: float = field(metadata=spec(money=True))
     in_range: bool
-    market_value_usd: float
-    net_proceeds_usd: float
-    implied_ev_usd: float
+    market_value_usd: float = field(metadata=spec(money=True))
+    net_proceeds_usd: float = field(metadata=spec(money=True))
+    implied_ev_usd: float = field(metadata=spec(money=True))
     implied_ev_to_sales: float
     p_fair_at_least: float
     ci95: tuple[float, float]
     se: float
-    dcf: bool = False
-    implied_target_margin: float | None = None
-
-    def to_dict(self) -> dict[str, Any]:
-        out: dict[str, Any] = {
-            "price": self.price,
-            "currency": self.currency,
-            "price_usd": self.price_usd,
-            "in_range": self.in_range,
-            "market_value_usd": self.market_value_usd,
-            "net_proceeds_usd": self.net_proceeds_usd,
-            "implied_ev_usd": self.implied_ev_usd,
-            "implied_ev_to_sales": self.implied_ev_to_sales,
-            "p_fair_at_least": self.p_fair_at_least,
-            "ci95": list(self.ci95),
-            "se": self.se,
-        }
-        if self.dcf:
-            out["implied_target_margin"] = self.implied_target_margin
-        return out
+    dcf: bool = field(default=False, metadata=spec(omit="always"))
+    implied_target_margin: float | None = field(
+        default=None, metadata=spec(omit=lambda p: not p.dcf)
+    )
 
 
 @dataclass(frozen=True, slots=True)
@@ -163,13 +147,12 @@ class MarketValue:
     ``fair`` is the equity value; ``offer`` the offer price x shares after the offer.
     """
 
-    at: str
-    mean: float
-    se: float
-    quantiles: Quantiles
+    at: str = field(metadata=spec(omit="always"))
+    mean: float = field(metadata=spec(money=True))
+    se: float = field(metadata=spec(money=True))
+    quantiles: Quantiles = field(metadata=spec(money=True))
 
-    def to_dict(self) -> dict[str, Any]:
-        return {"quantiles": self.quantiles.to_dict(), "mean": self.mean, "se": self.se}
+    serial_order: ClassVar[tuple[str, ...]] = ("quantiles",)
 
 
 @dataclass(frozen=True, slots=True)
@@ -186,14 +169,7 @@ class FirstDayReturn:
     p_at_least_offer: float
     ci95: tuple[float, float]
 
-    def to_dict(self) -> dict[str, Any]:
-        return {
-            "quantiles": self.quantiles.to_dict(),
-            "mean": self.mean,
-            "se": self.se,
-            "p_at_least_offer": self.p_at_least_offer,
-            "ci95": list(self.ci95),
-        }
+    serial_order: ClassVar[tuple[str, ...]] = ("quantiles",)
 
 
 @dataclass(frozen=True, slots=True)
@@ -202,17 +178,9 @@ class TargetOverTime:
     ``end``, ``peak`` (P(market value there >= the target)), each with its SE."""
 
     label: str
-    value_usd: float
+    value_usd: float = field(metadata=spec(money=True))
     p_at_least: Mapping[str, float]
     se: Mapping[str, float]
-
-    def to_dict(self) -> dict[str, Any]:
-        return {
-            "label": self.label,
-            "value_usd": self.value_usd,
-            "p_at_least": dict(self.p_at_least),
-            "se": dict(self.se),
-        }
 
 
 @dataclass(frozen=True, slots=True)
@@ -232,20 +200,33 @@ class AftermarketSummary:
     fan_paths: int
     targets: tuple[TargetOverTime, ...]
 
-    def to_dict(self) -> dict[str, Any]:
-        return {
-            "days": self.days,
-            "lockup_day": self.lockup_day,
-            "fan": {
-                "paths": self.fan_paths,
-                "days": list(self.fan_days),
-                "quantiles": {
-                    f"{q:g}": [row[j] for row in self.fan_values]
-                    for j, q in enumerate(self.fan_levels)
-                },
+    @property
+    def fan(self) -> Fan:
+        """The fan as summary.json writes it: one list over :attr:`fan_days` per level."""
+        return Fan(
+            self.fan_paths,
+            self.fan_days,
+            {
+                f"{q:g}": tuple(row[j] for row in self.fan_values)
+                for j, q in enumerate(self.fan_levels)
             },
-            "targets": [t.to_dict() for t in self.targets],
-        }
+        )
+
+    def serial_fields(self) -> Iterator[Item]:
+        yield "days", self.days, PLAIN
+        yield "lockup_day", self.lockup_day, PLAIN
+        yield "fan", self.fan, PLAIN
+        yield "targets", self.targets, PLAIN
+
+
+@dataclass(frozen=True, slots=True)
+class Fan:
+    """The aftermarket fan: ``quantiles[level][i]`` is that quantile of market value
+    (USD) ``days[i]`` trading days after day 1, over the first ``paths`` paths."""
+
+    paths: int
+    days: tuple[int, ...]
+    quantiles: Mapping[str, tuple[float, ...]] = field(metadata=spec(money=True))
 
 
 @dataclass(frozen=True, slots=True)
@@ -269,18 +250,6 @@ class OfferPrice:
     p_upsized: float | None = None
     p_greenshoe: float | None = None
 
-    def to_dict(self) -> dict[str, Any]:
-        return {
-            "currency": self.currency,
-            "mean": self.mean,
-            "quantiles": self.quantiles.to_dict(),
-            "p_at_low": self.p_at_low,
-            "p_at_high": self.p_at_high,
-            "p_below_range": self.p_below_range,
-            "p_upsized": self.p_upsized,
-            "p_greenshoe": self.p_greenshoe,
-        }
-
 
 @dataclass(frozen=True, slots=True)
 class EquityValue:
@@ -292,21 +261,13 @@ class EquityValue:
     """
 
     year: int
-    mean: float
-    sd: float
-    se: float
-    quantiles: Quantiles
-    currency: str = "USD"
+    mean: float = field(metadata=spec(money=True))
+    sd: float = field(metadata=spec(money=True))
+    se: float = field(metadata=spec(money=True))
+    quantiles: Quantiles = field(metadata=spec(money=True))
+    currency: str = field(default="USD", metadata=spec(currency=True))
 
-    def to_dict(self) -> dict[str, Any]:
-        return {
-            "currency": self.currency,
-            "year": self.year,
-            "mean": self.mean,
-            "sd": self.sd,
-            "se": self.se,
-            "quantiles": self.quantiles.to_dict(),
-        }
+    serial_order: ClassVar[tuple[str, ...]] = ("currency",)
 
 
 @dataclass(frozen=True, slots=True)
@@ -328,30 +289,21 @@ class Methods:
     primary: str
     multiple: EquityValue
     dcf: EquityValue
-    ratio: Quantiles
-
-    def to_dict(self) -> dict[str, Any]:
-        return {
-            "primary": self.primary,
-            "multiple": self.multiple.to_dict(),
-            "dcf": self.dcf.to_dict(),
-            "dcf_to_multiple": {"quantiles": self.ratio.to_dict()},
-        }
+    ratio: Quantiles = field(
+        metadata=spec(key="dcf_to_multiple", shape=lambda q: {"quantiles": q})
+    )
 
 
 @dataclass(frozen=True, slots=True)
 class RevenueYear:
     """One year's total revenue, USD: 5 %, 50 % and 95 % quantiles, mean and its se."""
 
-    year: int
-    p5: float
-    p50: float
-    p95: float
-    mean: float
-    se: float
-
-    def to_dict(self) -> dict[str, Any]:
-        return {"p5": self.p5, "p50": self.p50, "p95": self.p95, "mean": self.mean, "se": self.se}
+    year: int = field(metadata=spec(omit="always"))
+    p5: float = field(metadata=spec(money=True))
+    p50: float = field(metadata=spec(money=True))
+    p95: float = field(metadata=spec(money=True))
+    mean: float = field(metadata=spec(money=True))
+    se: float = field(metadata=spec(money=True))
 
 
 @dataclass(frozen=True, slots=True)
@@ -363,14 +315,6 @@ class Concentration:
     top_region_share: Quantiles
     region_share_mean: Mapping[str, float]
 
-    def to_dict(self) -> dict[str, Any]:
-        return {
-            "year": self.year,
-            "hhi": self.hhi.to_dict(),
-            "top_region_share": self.top_region_share.to_dict(),
-            "region_share_mean": dict(self.region_share_mean),
-        }
-
 
 @dataclass(frozen=True, slots=True)
 class ShockEstimate:
@@ -380,9 +324,6 @@ class ShockEstimate:
     p_any: float
     ci95: tuple[float, float]
     se: float
-
-    def to_dict(self) -> dict[str, Any]:
-        return {"name": self.name, "p_any": self.p_any, "ci95": list(self.ci95), "se": self.se}
 
 
 @dataclass(frozen=True, slots=True)
@@ -410,21 +351,9 @@ class RegimeEstimate:
     p: float
     ci95: tuple[float, float]
     se: float
-    mean: float | None
-    quantiles: Quantiles | None
+    mean: float | None = field(metadata=spec(money=True))
+    quantiles: Quantiles | None = field(metadata=spec(money=True))
     kept_paths: int
-
-    def to_dict(self) -> dict[str, Any]:
-        return {
-            "name": self.name,
-            "weight": self.weight,
-            "p": self.p,
-            "ci95": list(self.ci95),
-            "se": self.se,
-            "mean": self.mean,
-            "quantiles": self.quantiles.to_dict() if self.quantiles is not None else None,
-            "kept_paths": self.kept_paths,
-        }
 
 
 @dataclass(frozen=True, slots=True)
@@ -455,21 +384,10 @@ class ShockImpact:
     kept_paths_with_loss: int
     median_loss: float | None
     mean_value_cut: float | None
-    targets_shocks_off: tuple[TargetEstimate, ...] | None
-    targets_left_out: tuple[str, ...] = ()
-
-    def to_dict(self) -> dict[str, Any]:
-        out: dict[str, Any] = {
-            "kept_paths": self.kept_paths,
-            "kept_paths_with_loss": self.kept_paths_with_loss,
-            "median_loss": self.median_loss,
-            "mean_value_cut": self.mean_value_cut,
-        }
-        if self.targets_shocks_off is not None:
-            out["targets_shocks_off"] = [t.to_dict() for t in self.targets_shocks_off]
-        if self.targets_left_out:
-            out["targets_left_out"] = {"labels": list(self.targets_left_out), "why": LEFT_OUT_WHY}
-        return out
+    targets_shocks_off: tuple[TargetEstimate, ...] | None = field(metadata=spec(omit="none"))
+    targets_left_out: tuple[str, ...] = field(
+        default=(), metadata=spec(omit="empty", shape=lambda labels: _left_out(labels))
+    )
 
 
 LEFT_OUT_WHY = (
@@ -478,6 +396,10 @@ LEFT_OUT_WHY = (
     "the shocks, so targets read at them have no probability with shocks off"
 )
 """Why the shock impact leaves out targets read at a market value."""
+
+
+def _left_out(labels: list[str]) -> dict[str, Any]:
+    return {"labels": labels, "why": LEFT_OUT_WHY}
 
 
 @dataclass(frozen=True, slots=True)
@@ -496,16 +418,7 @@ class SensitivityRow:
     rank_correlation: float
     first_order: float = math.nan
     first_order_ci95: tuple[float, float] = (math.nan, math.nan)
-    swing_usd: tuple[float, float] = (math.nan, math.nan)
-
-    def to_dict(self) -> dict[str, Any]:
-        return {
-            "input": self.input,
-            "rank_correlation": self.rank_correlation,
-            "first_order": self.first_order,
-            "first_order_ci95": list(self.first_order_ci95),
-            "swing_usd": list(self.swing_usd),
-        }
+    swing_usd: tuple[float, float] = field(default=(math.nan, math.nan), metadata=spec(money=True))
 
 
 @dataclass(frozen=True, slots=True)
@@ -551,8 +464,8 @@ class DealFigures:
     form: str
     currency: str
     usd_per_unit: float
-    price_range_usd: tuple[float, float]
-    floor_price_usd: float
+    price_range_usd: tuple[float, float] = field(metadata=spec(money=True))
+    floor_price_usd: float = field(metadata=spec(money=True))
     shares_after: float
     break_even_shares: float
     proceeds_per_price: float
@@ -562,32 +475,8 @@ class DealFigures:
     over_allotment: float | None = None
     fees: float | None = None
     shares_sold: float | None = None
-    gross_proceeds_usd: tuple[float, float] | None = None
-    net_proceeds_usd: tuple[float, float] | None = None
-
-    def to_dict(self) -> dict[str, Any]:
-        return {
-            "form": self.form,
-            "currency": self.currency,
-            "usd_per_unit": self.usd_per_unit,
-            "price_range_usd": list(self.price_range_usd),
-            "floor_price_usd": self.floor_price_usd,
-            "shares_after": self.shares_after,
-            "break_even_shares": self.break_even_shares,
-            "proceeds_per_price": self.proceeds_per_price,
-            "shares_before": self.shares_before,
-            "new_shares": self.new_shares,
-            "upsize_option": self.upsize_option,
-            "over_allotment": self.over_allotment,
-            "fees": self.fees,
-            "shares_sold": self.shares_sold,
-            "gross_proceeds_usd": _pair(self.gross_proceeds_usd),
-            "net_proceeds_usd": _pair(self.net_proceeds_usd),
-        }
-
-
-def _pair(pair: tuple[float, float] | None) -> list[float] | None:
-    return None if pair is None else list(pair)
+    gross_proceeds_usd: tuple[float, float] | None = field(default=None, metadata=spec(money=True))
+    net_proceeds_usd: tuple[float, float] | None = field(default=None, metadata=spec(money=True))
 
 
 @dataclass(frozen=True, slots=True, eq=False)
@@ -623,25 +512,15 @@ class ValuePerShare:
     """
 
     shares_outstanding: float
-    mean: float
-    quantiles: Quantiles
-    offer_price_range_usd: tuple[float, float]
+    mean: float = field(metadata=spec(money=True))
+    quantiles: Quantiles = field(metadata=spec(money=True))
+    offer_price_range_usd: tuple[float, float] = field(metadata=spec(money=True))
     p_at_least_offer_low: float
     p_at_least_offer_high: float
-    currency: str = "USD"
+    currency: str = field(default="USD", metadata=spec(currency=True))
     basis: str = "equity value / shares outstanding"
 
-    def to_dict(self) -> dict[str, Any]:
-        return {
-            "currency": self.currency,
-            "basis": self.basis,
-            "shares_outstanding": self.shares_outstanding,
-            "mean": self.mean,
-            "quantiles": self.quantiles.to_dict(),
-            "offer_price_range_usd": list(self.offer_price_range_usd),
-            "p_at_least_offer_low": self.p_at_least_offer_low,
-            "p_at_least_offer_high": self.p_at_least_offer_high,
-        }
+    serial_order: ClassVar[tuple[str, ...]] = ("currency", "basis")
 
 
 @dataclass(frozen=True, slots=True)
@@ -651,13 +530,6 @@ class Precision:
     requested: float
     max_half_width: float
     reached: bool
-
-    def to_dict(self) -> dict[str, Any]:
-        return {
-            "requested": self.requested,
-            "max_half_width": self.max_half_width,
-            "reached": self.reached,
-        }
 
 
 @dataclass(frozen=True, slots=True)
@@ -689,24 +561,6 @@ class Run:
     quantile_method: str
     quantile_relative_error: float
 
-    def to_dict(self) -> dict[str, Any]:
-        return {
-            "scenario": self.scenario,
-            "scenario_sha256": self.scenario_sha256,
-            "as_of": self.as_of,
-            "listing_date": self.listing_date,
-            "version": self.version,
-            "seed": self.seed,
-            "paths": self.paths,
-            "sampler": self.sampler,
-            "elapsed_s": self.elapsed_s,
-            "backend": self.backend,
-            "workers": self.workers,
-            "stratified_paths": self.stratified_paths,
-            "quantile_method": self.quantile_method,
-            "quantile_relative_error": self.quantile_relative_error,
-        }
-
 
 @dataclass(frozen=True, slots=True)
 class ComparablesBand:
@@ -721,19 +575,9 @@ class ComparablesBand:
     level: float
     gross_margin: float | None
     growth: tuple[float, ...]
-    median: tuple[float, ...]
-    low: tuple[float, ...]
-    high: tuple[float, ...]
-
-    def to_dict(self) -> dict[str, Any]:
-        return {
-            "level": self.level,
-            "gross_margin": self.gross_margin,
-            "growth": list(self.growth),
-            "multiple_median": list(self.median),
-            "multiple_low": list(self.low),
-            "multiple_high": list(self.high),
-        }
+    median: tuple[float, ...] = field(metadata=spec(key="multiple_median"))
+    low: tuple[float, ...] = field(metadata=spec(key="multiple_low"))
+    high: tuple[float, ...] = field(metadata=spec(key="multiple_high"))
 
 
 @dataclass(frozen=True, slots=True)
@@ -755,17 +599,8 @@ class ComparablesSummary:
     band : ComparablesBand
     """
 
-    fit: Mapping[str, Any]
+    fit: Mapping[str, Any] = field(metadata=spec(flatten=True))
     multiple_median: float | None
     growth_median: float
     kept_paths: int
     band: ComparablesBand
-
-    def to_dict(self) -> dict[str, Any]:
-        return {
-            **self.fit,
-            "multiple_median": self.multiple_median,
-            "growth_median": self.growth_median,
-            "kept_paths": self.kept_paths,
-            "band": self.band.to_dict(),
-        }

@@ -1,9 +1,10 @@
 """``summarise(result) -> Summary``: the machine-readable results of DESIGN.md section 6.
 
 A :class:`Summary` holds frozen dataclasses, one per block of ``summary.json``;
-:meth:`Summary.to_dict` writes them in the schema's keys and order. More keys were added
-over time (``se`` and intervals everywhere, the quantile method, value per share) but none
-renamed.
+:meth:`Summary.to_dict` writes them in the schema's keys and order with the one
+serialiser, :func:`sim.serial.serialise`, which also puts their money in the reporting
+currency. More keys were added over time (``se`` and intervals everywhere, the quantile
+method, value per share) but none renamed.
 
 Names: the metric ``valuation`` of the scenario format and of ``summary.json`` is the
 *equity value at listing* (enterprise value plus net cash plus IPO proceeds); inside the
@@ -18,12 +19,14 @@ import datetime
 import io
 import json
 import math
-from dataclasses import dataclass, replace
-from typing import Any
+from collections.abc import Iterator
+from dataclasses import dataclass, field, replace
+from typing import Any, ClassVar
 
 import numpy as np
 import numpy.typing as npt
 
+from sim import format as fmt
 from sim import metrics
 from sim._version import __version__
 from sim.csvcells import SafeWriter
@@ -32,6 +35,7 @@ from sim.distributions.student import t_quantile
 from sim.engine import Kept, Result
 from sim.expectations import ExpectationOutcome, check_expectation
 from sim.implied import dcf_inputs
+from sim.money import writes_chinese
 from sim.offering import (
     break_even_shares,
     floor_price,
@@ -68,6 +72,7 @@ from sim.results import (
 )
 from sim.sampling import BLOCK_SIZE, input_rng
 from sim.scenario import Scenario
+from sim.serial import PLAIN, Item, dataclass_items, serialise, spec
 from sim.stats import (
     QUANTILE_LEVELS,
     proportion_se,
@@ -149,6 +154,13 @@ class Summary:
         For a scenario with ``[aftermarket]`` only.
     aftermarket : AftermarketSummary or None
         For a scenario with ``[aftermarket]`` only.
+    currency, usd_per_unit : str, float
+        The reporting currency (``[scenario] currency``) and its rate, USD per unit. Every
+        amount above is held in USD; :meth:`to_dict` writes it in this currency (the
+        fields marked money, :mod:`sim.serial`).
+    chinese : bool
+        Whether the scenario writes 亿 or 万: amounts in text (the expectations') carry
+        their 万/亿 reading in a reporting currency other than USD only then.
     comparables : ComparablesSummary or None
         For a scenario with ``[comparables]`` only.
     deal : DealFigures or None
@@ -162,73 +174,76 @@ class Summary:
     that never calls the model: what needs the model was computed by the run.
     """
 
-    run: Run
-    equity: EquityValue
+    run: Run = field(metadata=spec(flatten=True))
+    equity: EquityValue = field(metadata=spec(key="valuation"))
     targets: tuple[TargetEstimate, ...]
-    revenue: tuple[RevenueYear, ...]
+    revenue: tuple[RevenueYear, ...] = field(metadata=spec(keyed="year"))
     concentration: Concentration
     shocks: tuple[ShockEstimate, ...]
     sensitivity: tuple[SensitivityRow, ...]
     expectations: tuple[ExpectationOutcome, ...]
-    precision: Precision | None = None
-    shock_impact: ShockImpact | None = None
-    value_per_share: ValuePerShare | None = None
-    pricing: tuple[PricePoint, ...] = ()
-    market_value: tuple[MarketValue, ...] = ()
-    offer_price: OfferPrice | None = None
-    methods: Methods | None = None
-    regimes: tuple[RegimeEstimate, ...] = ()
-    first_day_return: FirstDayReturn | None = None
-    aftermarket: AftermarketSummary | None = None
-    currency: str = "USD"
-    usd_per_unit: float = 1.0
-    comparables: ComparablesSummary | None = None
-    deal: DealFigures | None = None
-    convergence: Convergence | None = None
+    precision: Precision | None = field(default=None, metadata=spec(omit="none"))
+    shock_impact: ShockImpact | None = field(default=None, metadata=spec(omit="none"))
+    value_per_share: ValuePerShare | None = field(default=None, metadata=spec(omit="none"))
+    pricing: tuple[PricePoint, ...] = field(default=(), metadata=spec(omit="empty"))
+    market_value: tuple[MarketValue, ...] = field(
+        default=(), metadata=spec(omit="empty", keyed="at")
+    )
+    offer_price: OfferPrice | None = field(default=None, metadata=spec(omit="none"))
+    methods: Methods | None = field(default=None, metadata=spec(omit="none"))
+    regimes: tuple[RegimeEstimate, ...] = field(default=(), metadata=spec(omit="empty"))
+    first_day_return: FirstDayReturn | None = field(default=None, metadata=spec(omit="none"))
+    aftermarket: AftermarketSummary | None = field(default=None, metadata=spec(omit="none"))
+    # The reporting currency is how the rest is written, not a block of its own: the
+    # serialiser converts with it, and serial_fields writes it as the `currency` block.
+    currency: str = field(default="USD", metadata=spec(omit="always"))
+    usd_per_unit: float = field(default=1.0, metadata=spec(omit="always"))
+    chinese: bool = field(default=True, metadata=spec(omit="always"))
+    comparables: ComparablesSummary | None = field(default=None, metadata=spec(omit="none"))
+    deal: DealFigures | None = field(default=None, metadata=spec(omit="none"))
+    # One row per checkpoint for the convergence page: not written to summary.json.
+    convergence: Convergence | None = field(default=None, metadata=spec(omit="always"))
+
+    # summary.json gave offer_price before market_value before the fields were typed.
+    serial_order: ClassVar[tuple[str, ...]] = (
+        "run",
+        "valuation",
+        "targets",
+        "revenue",
+        "concentration",
+        "shocks",
+        "sensitivity",
+        "expectations",
+        "precision",
+        "shock_impact",
+        "value_per_share",
+        "pricing",
+        "offer_price",
+        "deal",
+    )
 
     @property
     def failed(self) -> bool:
         """True when an ``[[expect]]`` entry failed (the run exits 1)."""
         return any(o.status == "failed" for o in self.expectations)
 
-    def to_dict(self) -> dict[str, Any]:
-        """The summary.json schema (a new dict each call)."""
-        data = self.run.to_dict()
-        data |= {
-            "valuation": self.equity.to_dict(),
-            "targets": [t.to_dict() for t in self.targets],
-            "revenue": {str(r.year): r.to_dict() for r in self.revenue},
-            "concentration": self.concentration.to_dict(),
-            "shocks": [s.to_dict() for s in self.shocks],
-            "sensitivity": [r.to_dict() for r in self.sensitivity],
-            "expectations": [o.to_dict() for o in self.expectations],
-        }
-        if self.precision is not None:
-            data["precision"] = self.precision.to_dict()
-        if self.shock_impact is not None:
-            data["shock_impact"] = self.shock_impact.to_dict()
-        if self.value_per_share is not None:
-            data["value_per_share"] = self.value_per_share.to_dict()
-        if self.pricing:
-            data["pricing"] = [p.to_dict() for p in self.pricing]
-        if self.offer_price is not None:
-            data["offer_price"] = self.offer_price.to_dict()
-        if self.deal is not None:
-            data["deal"] = self.deal.to_dict()
-        if self.market_value:
-            data["market_value"] = {m.at: m.to_dict() for m in self.market_value}
-        if self.methods is not None:
-            data["methods"] = self.methods.to_dict()
-        if self.regimes:
-            data["regimes"] = [r.to_dict() for r in self.regimes]
-        if self.first_day_return is not None:
-            data["first_day_return"] = self.first_day_return.to_dict()
-        if self.aftermarket is not None:
-            data["aftermarket"] = self.aftermarket.to_dict()
+    def serial_fields(self) -> Iterator[Item]:
+        """The fields, then (in a reporting currency other than USD) the ``currency``
+        block that says how the money was converted."""
+        yield from dataclass_items(self)
         if self.currency != "USD":
-            _in_currency(data, self.currency, self.usd_per_unit)
-        if self.comparables is not None:
-            data["comparables"] = self.comparables.to_dict()
+            yield "currency", _currency_block(self.currency, self.usd_per_unit), PLAIN
+
+    def to_dict(self) -> dict[str, Any]:
+        """The summary.json schema (a new dict each call), money in :attr:`currency`."""
+        if self.currency == "USD":
+            # As summary.json always wrote a USD run (the expectations' text with its
+            # 亿 reading), so that a USD run's file does not change.
+            data: dict[str, Any] = serialise(self)
+            return data
+        # The expectations' text shows its amounts in the reporting currency too.
+        with fmt.shown_in(fmt.Currency(self.currency, self.usd_per_unit, self.chinese)):
+            data = serialise(self, currency=self.currency, usd_per_unit=self.usd_per_unit)
         return data
 
     def to_json(self) -> str:
@@ -238,9 +253,23 @@ class Summary:
         """One row per target (``kind`` target), then one per price of the pricing grid
         (``kind`` pricing: ``value_usd`` is the price per share in USD and ``p_at_least``
         P(fair value per share >= price); ``implied_target_margin`` is empty without DCF
-        inputs and where no margin reaches the price)."""
+        inputs and where no margin reaches the price).
+
+        In a reporting currency other than USD (``eur`` for EUR), two columns follow, as
+        summary.json's twins of its ``_usd`` keys: ``value_eur`` and ``market_value_eur``,
+        the two USD columns converted at the ``[fx]`` rate; a USD run's file is as it was.
+        """
         buf = io.StringIO()
         writer = SafeWriter(buf)
+        twins = self.currency != "USD"
+        suffix = self.currency.lower()
+
+        def in_currency(*usd: float | None) -> list[str]:
+            # The twin cells of a row, empty where the USD cell is.
+            if not twins:
+                return []
+            return ["" if x is None else repr(x / self.usd_per_unit) for x in usd]
+
         writer.writerow(
             [
                 "scenario",
@@ -259,6 +288,7 @@ class Summary:
                 "market_value_usd",
                 "implied_ev_to_sales",
                 "implied_target_margin",
+                *([f"value_{suffix}", f"market_value_{suffix}"] if twins else []),
             ]
         )
         run = self.run
@@ -278,6 +308,7 @@ class Summary:
                     "",
                     "",
                     "",
+                    *in_currency(t.value_usd, None),
                 ]
             )
         for p in self.pricing:
@@ -296,44 +327,23 @@ class Summary:
                     repr(p.market_value_usd),
                     repr(p.implied_ev_to_sales),
                     "" if p.implied_target_margin is None else repr(p.implied_target_margin),
+                    *in_currency(p.price_usd, p.market_value_usd),
                 ]
             )
         return buf.getvalue()
 
 
-#: What summary.json gives in a reporting currency other than USD (``[scenario]
-#: currency``); every key that ends in ``_usd`` stays in USD, and so does the rest.
-IN_CURRENCY = ("valuation", "revenue", "market_value", "targets[].value")
-
-
-def _in_currency(data: dict[str, Any], code: str, usd_per_unit: float) -> None:
-    """``data`` (summary.json) with its reporting-currency amounts: the equity value, the
-    revenue and the market values in ``code``, each block saying so, and each target's
-    ``value`` beside its ``value_usd``; a ``currency`` block that says which is which."""
-
-    def scaled(block: Any) -> Any:
-        if isinstance(block, dict):
-            return {k: v if k in ("currency", "year") else scaled(v) for k, v in block.items()}
-        if isinstance(block, float):
-            return block / usd_per_unit
-        return block
-
-    data["currency"] = {
+def _currency_block(code: str, usd_per_unit: float) -> dict[str, Any]:
+    """summary.json's ``currency`` block: which currency its money is in, and how."""
+    suffix = code.lower()
+    return {
         "code": code,
         "usd_per_unit": usd_per_unit,
-        "in_currency": list(IN_CURRENCY),
-        "note": f"the blocks named in in_currency are in {code}; every key ending in _usd, "
-        "and every other amount, is in USD",
+        "note": f"every amount is in {code} (USD / usd_per_unit), its block saying "
+        f'"currency": "{code}", except: a key ending in _usd keeps USD and is followed by '
+        f"its twin ending in _{suffix}; offer_price and pricing[].price are per share in "
+        "the offer currency their own currency key names",
     }
-    data["valuation"] = scaled(data["valuation"]) | {"currency": code}
-    data["revenue"] = {year: scaled(v) | {"currency": code} for year, v in data["revenue"].items()}
-    if "market_value" in data:
-        data["market_value"] = {
-            at: scaled(v) | {"currency": code} for at, v in data["market_value"].items()
-        }
-    for t in data["targets"]:
-        t["value"] = t["value_usd"] / usd_per_unit
-        t["currency"] = code
 
 
 def _probability_cells(p: float, ci95: tuple[float, float], se: float) -> list[str]:
@@ -787,6 +797,7 @@ def summarise(result: Result) -> Summary:
         aftermarket=_aftermarket(result),
         currency=scenario.currency,
         usd_per_unit=scenario.usd_per_unit,
+        chinese=writes_chinese(scenario.raw),
         comparables=_comparables(result),
         deal=deal,
         convergence=_convergence(result),

@@ -5,8 +5,11 @@ metric's quantiles, revenue by year), ``targets``, ``regimes``, ``sensitivity``,
 ``pricing`` (the pricing grid, as summary.json's ``pricing``), ``inputs`` (the scenario
 as read: each key path of the resolved TOML and its value as written) and ``paths`` (the
 first :data:`SAMPLE_ROWS` kept paths: the model's outputs and the random inputs drawn).
-Money is USD unless a column names another currency. A number the run could not define
-(NaN, an empty regime) is an empty cell: a spreadsheet has no NaN.
+Money is in the run's reporting currency (``[scenario] currency``, USD by default, the
+code in each money column's header), converted at its ``[fx]`` rate as summary.json's
+money is; the offer price and the pricing grid's first price column are per share in the
+offer currency their header names. A number the run could not define (NaN, an empty
+regime) is an empty cell: a spreadsheet has no NaN.
 
 openpyxl is an optional dependency (``pip install "ipo-sim[xlsx]"``): this module imports
 it when it writes, and :func:`sim.run_folder.check_formats` refuses ``xlsx`` before any
@@ -22,6 +25,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
+from sim.serial import serialise
 from sim.stats import QUANTILE_LEVELS
 
 if TYPE_CHECKING:
@@ -174,22 +178,37 @@ def _q(levels: Sequence[float]) -> list[str]:
 # --------------------------------------------------------------------------- sheets
 
 
+class _Money:
+    """A run's reporting currency: USD amounts converted, and the code for headers."""
+
+    def __init__(self, summary: Summary) -> None:
+        self.code = summary.currency
+        self.usd_per_unit = summary.usd_per_unit
+
+    def __call__(self, usd: float | None) -> float | None:
+        return None if usd is None else usd / self.usd_per_unit
+
+    def all(self, usd: Iterable[float | None]) -> list[float | None]:
+        return [self(x) for x in usd]
+
+
 def _summary_sheet(sheet: Any, summary: Summary) -> None:
-    run, equity = summary.run, summary.equity
+    run, equity, m = summary.run, summary.equity, _Money(summary)
     rows: list[tuple[str, object, str | None]] = [
         (key, value, INT if key in ("paths", "workers", "stratified_paths") else None)
-        for key, value in run.to_dict().items()
+        for key, value in serialise(run).items()
     ]
     rows += [
+        ("reporting currency", m.code, None),
         ("valuation year", equity.year, None),
-        ("equity value mean (USD)", equity.mean, USD),
-        ("equity value sd (USD; ddof=1, over every path)", equity.sd, USD),
-        ("equity value se of the mean (USD)", equity.se, USD),
+        (f"equity value mean ({m.code})", m(equity.mean), USD),
+        (f"equity value sd ({m.code}; ddof=1, over every path)", m(equity.sd), USD),
+        (f"equity value se of the mean ({m.code})", m(equity.se), USD),
     ]
     if summary.value_per_share is not None:
         v = summary.value_per_share
         rows += [
-            ("value per share mean (USD)", v.mean, PRICE),
+            (f"value per share mean ({m.code})", m(v.mean), PRICE),
             ("P(value per share >= offer low)", v.p_at_least_offer_low, PROB),
             ("P(value per share >= offer high)", v.p_at_least_offer_high, PROB),
         ]
@@ -213,39 +232,53 @@ def _summary_sheet(sheet: Any, summary: Summary) -> None:
 
 def _quantiles_sheet(sheet: Any, summary: Summary) -> None:
     levels = QUANTILE_LEVELS
-    rows: list[tuple[str, str, float, Sequence[float]]] = [
-        ("equity value", "USD", summary.equity.mean, summary.equity.quantiles.values)
+    m = _Money(summary)
+    # The equity value's rows are money (the reporting currency's format); the offer
+    # price's per share in the offer currency; the first-day return a fraction.
+    rows: list[tuple[str, str, str, float | None, Sequence[float | None]]] = [
+        (
+            "equity value",
+            m.code,
+            USD,
+            m(summary.equity.mean),
+            m.all(summary.equity.quantiles.values),
+        )
     ]
-    for m in summary.market_value:
-        rows.append((f"market value at {m.at}", "USD", m.mean, m.quantiles.values))
+    for mv in summary.market_value:
+        rows.append(
+            (f"market value at {mv.at}", m.code, USD, m(mv.mean), m.all(mv.quantiles.values))
+        )
     if summary.value_per_share is not None:
         v = summary.value_per_share
-        rows.append(("value per share", "USD", v.mean, v.quantiles.values))
+        rows.append(("value per share", m.code, PRICE, m(v.mean), m.all(v.quantiles.values)))
     if summary.offer_price is not None:
         o = summary.offer_price
-        rows.append(("offer price", o.currency, o.mean, o.quantiles.values))
+        rows.append(("offer price", o.currency, PRICE, o.mean, o.quantiles.values))
     if summary.first_day_return is not None:
         f = summary.first_day_return
-        rows.append(("first-day return", "fraction", f.mean, f.quantiles.values))
+        rows.append(("first-day return", "fraction", PROB, f.mean, f.quantiles.values))
     if summary.methods is not None:
         for name, e in (("multiple", summary.methods.multiple), ("dcf", summary.methods.dcf)):
-            rows.append((f"equity value by {name}", "USD", e.mean, e.quantiles.values))
+            rows.append(
+                (f"equity value by {name}", m.code, USD, m(e.mean), m.all(e.quantiles.values))
+            )
     headers = ["metric", "unit", "mean", *_q(levels)]
     out = _start(sheet, headers, first_width=28)
-    by_unit = {"USD": USD, "fraction": PROB}
-    for metric, unit, mean, values in rows:  # each row in its unit's format
-        fmt = by_unit.get(unit, PRICE)
+    for metric, unit, fmt, mean, values in rows:  # each row in its unit's format
         out.row([metric, unit, mean, *values], [None, None, *[fmt] * (1 + len(values))])
     out.blank()
-    out.header(["revenue year", "p5 (USD)", "p50 (USD)", "p95 (USD)", "mean (USD)", "se (USD)"])
+    out.header(
+        ["revenue year", *(f"{col} ({m.code})" for col in ("p5", "p50", "p95", "mean", "se"))]
+    )
     for y in summary.revenue:
-        out.row([y.year, y.p5, y.p50, y.p95, y.mean, y.se], [None, *[USD] * 5])
+        out.row([y.year, *m.all((y.p5, y.p50, y.p95, y.mean, y.se))], [None, *[USD] * 5])
 
 
 def _targets_sheet(sheet: Any, summary: Summary) -> None:
+    m = _Money(summary)
     columns = [
         ("label", None),
-        ("value (USD)", USD),
+        (f"value ({m.code})", USD),
         ("as written", TEXT),
         ("at", None),
         ("P(value >= target)", PROB),
@@ -257,7 +290,7 @@ def _targets_sheet(sheet: Any, summary: Summary) -> None:
         sheet,
         columns,
         (
-            (t.label, t.value_usd, t.written, t.at, t.p_at_least, *t.ci95, t.se)
+            (t.label, m(t.value_usd), t.written, t.at, t.p_at_least, *t.ci95, t.se)
             for t in summary.targets
         ),
         first_width=56,
@@ -266,6 +299,7 @@ def _targets_sheet(sheet: Any, summary: Summary) -> None:
 
 def _regimes_sheet(sheet: Any, summary: Summary) -> None:
     levels = QUANTILE_LEVELS
+    m = _Money(summary)
     columns = [
         ("regime", None),
         ("weight", SHARE),
@@ -273,32 +307,33 @@ def _regimes_sheet(sheet: Any, summary: Summary) -> None:
         ("95% low", PROB),
         ("95% high", PROB),
         ("se", PROB),
-        ("mean equity value (USD)", USD),
+        (f"mean equity value ({m.code})", USD),
         ("kept paths", INT),
-        *[(f"equity value q{q:g} (USD)", USD) for q in levels],
+        *[(f"equity value q{q:g} ({m.code})", USD) for q in levels],
     ]
     rows = []
     for g in summary.regimes:
-        values = g.quantiles.values if g.quantiles is not None else (None,) * len(levels)
-        rows.append((g.name, g.weight, g.p, *g.ci95, g.se, g.mean, g.kept_paths, *values))
+        values = m.all(g.quantiles.values) if g.quantiles is not None else [None] * len(levels)
+        rows.append((g.name, g.weight, g.p, *g.ci95, g.se, m(g.mean), g.kept_paths, *values))
     _table(sheet, columns, rows)
 
 
 def _sensitivity_sheet(sheet: Any, summary: Summary) -> None:
+    m = _Money(summary)
     columns = [
         ("input", None),
         ("first-order index", RATIO),
         ("95% low", RATIO),
         ("95% high", RATIO),
-        ("mean value, bottom decile (USD)", USD),
-        ("mean value, top decile (USD)", USD),
+        (f"mean value, bottom decile ({m.code})", USD),
+        (f"mean value, top decile ({m.code})", USD),
         ("rank correlation", RATIO),
     ]
     _table(
         sheet,
         columns,
         (
-            (s.input, s.first_order, *s.first_order_ci95, *s.swing_usd, s.rank_correlation)
+            (s.input, s.first_order, *s.first_order_ci95, *m.all(s.swing_usd), s.rank_correlation)
             for s in summary.sensitivity
         ),
         first_width=40,
@@ -307,13 +342,16 @@ def _sensitivity_sheet(sheet: Any, summary: Summary) -> None:
 
 def _pricing_sheet(sheet: Any, summary: Summary) -> None:
     currency = summary.pricing[0].currency if summary.pricing else ""
+    m = _Money(summary)
+    # The first price is the deal's own, in the offer currency; the second and the
+    # amounts in the reporting currency (USD unless the scenario names another).
     columns = [
         (f"price ({currency})" if currency else "price", PRICE),
-        ("price (USD)", PRICE),
+        (f"price ({m.code})", PRICE),
         ("in range", None),
-        ("market value (USD)", USD),
-        ("net proceeds (USD)", USD),
-        ("implied EV (USD)", USD),
+        (f"market value ({m.code})", USD),
+        (f"net proceeds ({m.code})", USD),
+        (f"implied EV ({m.code})", USD),
         ("implied EV/sales", MULTIPLE),
         ("P(fair value per share >= price)", PROB),
         ("95% low", PROB),
@@ -327,11 +365,11 @@ def _pricing_sheet(sheet: Any, summary: Summary) -> None:
         (
             (
                 p.price,
-                p.price_usd,
+                m(p.price_usd),
                 p.in_range,
-                p.market_value_usd,
-                p.net_proceeds_usd,
-                p.implied_ev_usd,
+                m(p.market_value_usd),
+                m(p.net_proceeds_usd),
+                m(p.implied_ev_usd),
                 p.implied_ev_to_sales,
                 p.p_fair_at_least,
                 *p.ci95,
@@ -387,21 +425,28 @@ def _paths_sheet(sheet: Any, result: Result) -> None:
             columns.append((header, fmt))
             data.append(np.asarray(values)[:n].tolist())
 
-    add("equity value (USD)", USD, v.equity)
-    add("equity value, shocks off (USD)", USD, v.equity_unshocked)
-    add("value per share (USD)", PRICE, v.value_per_share)
-    add("offer price (USD)", PRICE, v.offer_price_usd)
-    add("market value at offer (USD)", USD, v.market_value_offer)
-    add("market value day 1 (USD)", USD, v.market_value_day1)
-    add("market value at end (USD)", USD, v.market_value_end)
-    add("market value at peak (USD)", USD, v.market_value_peak)
+    code, usd_per_unit = result.scenario.currency, result.scenario.usd_per_unit
+
+    def money(header: str, fmt: str, values: Any) -> None:
+        # A USD amount per path, in the reporting currency.
+        if values is not None:
+            add(f"{header} ({code})", fmt, np.asarray(values)[:n] / usd_per_unit)
+
+    money("equity value", USD, v.equity)
+    money("equity value, shocks off", USD, v.equity_unshocked)
+    money("value per share", PRICE, v.value_per_share)
+    money("offer price", PRICE, v.offer_price_usd)
+    money("market value at offer", USD, v.market_value_offer)
+    money("market value day 1", USD, v.market_value_day1)
+    money("market value at end", USD, v.market_value_end)
+    money("market value at peak", USD, v.market_value_peak)
     add("first-day return", PROB, v.first_day_return)
-    add("equity value by dcf (USD)", USD, v.equity_dcf)
-    add("equity value by multiple (USD)", USD, v.equity_multiple)
+    money("equity value by dcf", USD, v.equity_dcf)
+    money("equity value by multiple", USD, v.equity_multiple)
     add("EV/sales multiple", MULTIPLE, v.multiple)
     years = (scenario.base_year, *scenario.years)
     for k, year in enumerate(years):
-        add(f"revenue {year} (USD)", USD, v.revenue[:n, k])
+        money(f"revenue {year}", USD, v.revenue[:n, k])
     add("HHI", RATIO, v.hhi)
     add("top region share", SHARE, v.top_region_share)
     if v.regime is not None:

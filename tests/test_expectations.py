@@ -15,6 +15,7 @@ from sim import metrics
 from sim.engine import Result, simulate
 from sim.errors import ScenarioError, SimError
 from sim.scenario import Expectation
+from sim.serial import serialise
 from sim.stats import wilson_interval
 from sim.testing import (
     ExpectationOutcome,
@@ -219,7 +220,7 @@ def test_summary_json_states_each_expectation_as_fields(run: Result) -> None:
         assert entry["ci95"] == list(outcome.ci95)
         assert entry["text"] == e.text
     between = Expectation("b", "valuation", "mean", None, None, (1.0, 2.0), "money")
-    assert check_expectation(run, between).to_dict()["bound"] == {"between": [1.0, 2.0]}
+    assert serialise(check_expectation(run, between))["bound"] == {"between": [1.0, 2.0]}
 
 
 def test_check_prints_value_per_share_as_money_a_share(

@@ -6,6 +6,7 @@ import numpy as np
 import pytest
 
 from sim import simulate, summarise
+from sim.serial import serialise
 from sim.stats import wilson_interval
 from sim.summary import paired_loss
 from tests.builders import scenario
@@ -105,7 +106,7 @@ def test_shock_impact_names_the_targets_read_at_a_market_value_it_leaves_out() -
     assert impact is not None and impact.targets_shocks_off is not None
     assert [t.label for t in impact.targets_shocks_off] == ["fair 2000"]
     assert impact.targets_left_out == ("brief 2000",)
-    left_out = impact.to_dict()["targets_left_out"]
+    left_out = serialise(impact)["targets_left_out"]
     assert left_out["labels"] == ["brief 2000"]
     assert "fair value only" in left_out["why"]
 
@@ -196,6 +197,9 @@ def test_the_deal_figures_are_the_offering_arithmetic_once() -> None:
     for g in summary.pricing:
         assert g.market_value_usd == g.price_usd * deal.shares_after
         assert g.net_proceeds_usd == g.price_usd * deal.proceeds_per_price
-    assert summary.to_dict()["deal"] == deal.to_dict()
+    written = summary.to_dict()["deal"]
+    assert written["floor_price_usd"] == deal.floor_price_usd
+    assert written["net_proceeds_usd"] == list(deal.net_proceeds_usd)
+    assert written["currency"] == deal.currency  # the offer's, not a reporting currency
     assert summary.value_per_share is not None
     assert summary.value_per_share.shares_outstanding == deal.shares_after

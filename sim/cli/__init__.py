@@ -847,6 +847,7 @@ def _cmd_check(args: argparse.Namespace) -> int:
 
 def _check_one(path: Path, args: argparse.Namespace) -> int:
     """Check one file: 1 when an expectation failed, else 0."""
+    from sim.money import reporting_currency
     from sim.scenario import load_scenario
     from sim.summary import summarise
 
@@ -863,13 +864,16 @@ def _check_one(path: Path, args: argparse.Namespace) -> int:
         f"{path}: {scenario.name}: {len(summary.expectations)} expectations, "
         f"{result.paths:,} paths"
     )
-    for o in summary.expectations:
-        e, (lo, hi) = o.expectation, o.ci95
-        print(
-            f"  {o.status.upper():12s} {o.expectation.text}  "
-            f"[estimate {e.statistic_text(o.estimate, 4)}, 95% "
-            f"{e.statistic_text(lo, 4)} .. {e.statistic_text(hi, 4)}]"
-        )
+    # Thresholds, bounds and estimates in money are shown in the reporting currency, as
+    # in the run's summary.txt.
+    with fmt.shown_in(reporting_currency(scenario)):
+        for o in summary.expectations:
+            e, (lo, hi) = o.expectation, o.ci95
+            print(
+                f"  {o.status.upper():12s} {o.expectation.text}  "
+                f"[estimate {e.statistic_text(o.estimate, 4)}, 95% "
+                f"{e.statistic_text(lo, 4)} .. {e.statistic_text(hi, 4)}]"
+            )
     if any(o.status == "inconclusive" for o in summary.expectations):
         print(
             "  inconclusive: the 95% interval straddles the bound; run with more --paths to decide"
