@@ -661,3 +661,35 @@ class ComparablesSummary:
             "kept_paths": self.kept_paths,
             "band": self.band.to_dict(),
         }
+
+
+@dataclass(frozen=True, slots=True)
+class RunWarning:
+    """Something about a run's result its reader should know: summary.json's
+    ``warnings`` list (empty when there is none), printed on stderr and in summary.txt.
+
+    Attributes
+    ----------
+    kind : str
+        What it is about, stable for programs: ``"thin_terminal_spread"`` (a DCF's
+        terminal ``wacc - g`` below 1 point on more than 1% of the paths).
+    message : str
+        One line for people, naming the keys to look at.
+    paths : int
+        The paths it concerns (counted over the whole run).
+    share : float
+        ``paths`` over the run's paths.
+    """
+
+    kind: str
+    message: str
+    paths: int
+    share: float
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "kind": self.kind,
+            "message": self.message,
+            "paths": self.paths,
+            "share": self.share,
+        }

@@ -55,6 +55,7 @@ from sim.results import (
     RegimeEstimate,
     RevenueYear,
     Run,
+    RunWarning,
     SensitivityRow,
     ShockEstimate,
     ShockImpact,
@@ -72,6 +73,7 @@ from sim.stats import (
     wilson_interval,
 )
 from sim.valuation.both import Both
+from sim.valuation.dcf import THIN_SPREAD, THIN_SPREAD_SHARE, Dcf
 from sim.valuation.comparables import INTERVAL
 from sim.valuation.ev_to_sales import comparables_of
 
@@ -90,6 +92,7 @@ __all__ = [
     "RegimeEstimate",
     "RevenueYear",
     "Run",
+    "RunWarning",
     "SensitivityRow",
     "ShockEstimate",
     "ShockImpact",
@@ -145,6 +148,9 @@ class Summary:
         For a scenario with ``[aftermarket]`` only.
     comparables : ComparablesSummary or None
         For a scenario with ``[comparables]`` only.
+    warnings : tuple of RunWarning
+        What the reader should know about the result (summary.json's ``warnings``,
+        always present, empty when there is nothing to say).
     """
 
     run: Run
@@ -168,6 +174,7 @@ class Summary:
     currency: str = "USD"
     usd_per_unit: float = 1.0
     comparables: ComparablesSummary | None = None
+    warnings: tuple[RunWarning, ...] = ()
 
     @property
     def failed(self) -> bool:
@@ -210,6 +217,7 @@ class Summary:
             _in_currency(data, self.currency, self.usd_per_unit)
         if self.comparables is not None:
             data["comparables"] = self.comparables.to_dict()
+        data["warnings"] = [w.to_dict() for w in self.warnings]
         return data
 
     def to_json(self) -> str:
@@ -744,7 +752,27 @@ def summarise(result: Result) -> Summary:
         currency=scenario.currency,
         usd_per_unit=scenario.usd_per_unit,
         comparables=_comparables(result),
+        warnings=_warnings(result),
     )
+
+
+def _warnings(result: Result) -> tuple[RunWarning, ...]:
+    """The run's warnings: a thin DCF terminal spread on more than 1% of the paths."""
+    n, thin = result.paths, result.thin_spread_paths
+    if n == 0 or thin <= THIN_SPREAD_SHARE * n:
+        return ()
+    share = thin / n
+    method = result.scenario.valuation
+    dcf = method.dcf if isinstance(method, Both) else method
+    terminal = isinstance(dcf, Dcf) and dcf.terminal_wacc is not None
+    wacc = "valuation.terminal_wacc" if terminal else "valuation.wacc"
+    message = (
+        f"the DCF's terminal {wacc} - valuation.terminal_growth is below "
+        f"{THIN_SPREAD:.0%} on {thin:,} of {n:,} paths ({share:.1%}): there the terminal "
+        "value is over 100 times the next year's cash flow and dominates the result; "
+        "check that the cost of capital and the growth after the horizon are meant"
+    )
+    return (RunWarning("thin_terminal_spread", message, thin, share),)
 
 
 #: Points of the comparables' fit line along growth.
