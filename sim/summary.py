@@ -73,8 +73,8 @@ from sim.stats import (
     wilson_interval,
 )
 from sim.valuation.both import Both
-from sim.valuation.dcf import THIN_SPREAD, THIN_SPREAD_SHARE, Dcf
 from sim.valuation.comparables import INTERVAL
+from sim.valuation.dcf import THIN_SPREAD, THIN_SPREAD_SHARE, Dcf
 from sim.valuation.ev_to_sales import comparables_of
 
 __all__ = [
