@@ -487,6 +487,12 @@ class SensitivityRow:
     (:func:`sim.stats.first_order_bootstrap`); ``swing_usd`` the mean value over the paths
     in the driver's bottom and top decile, USD (for an event indicator: without and with
     an event). Undefined numbers (a driver that does not vary over the kept paths) are NaN.
+
+    A row may be a group of drivers that depend on each other (a regime and the inputs it
+    overrides, correlated inputs: :mod:`sim.dependence`): ``inputs`` names them,
+    ``input`` joins them with " + ", ``first_order`` is the group's, taken together;
+    its rank correlation is NaN and its swing is over its joint bins' mean value
+    (:func:`sim.stats.sensitivity`). ``inputs`` is ``(input,)`` for a single driver.
     """
 
     input: str
@@ -494,10 +500,17 @@ class SensitivityRow:
     first_order: float = math.nan
     first_order_ci95: tuple[float, float] = (math.nan, math.nan)
     swing_usd: tuple[float, float] = (math.nan, math.nan)
+    inputs: tuple[str, ...] = ()
+
+    @property
+    def members(self) -> tuple[str, ...]:
+        """The drivers of the row: ``inputs``, or the one ``input``."""
+        return self.inputs or (self.input,)
 
     def to_dict(self) -> dict[str, Any]:
         return {
             "input": self.input,
+            "inputs": list(self.members),
             "rank_correlation": self.rank_correlation,
             "first_order": self.first_order,
             "first_order_ci95": list(self.first_order_ci95),

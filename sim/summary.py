@@ -28,6 +28,7 @@ from sim import metrics
 from sim._version import __version__
 from sim.aftermarket import fan, fan_days
 from sim.csvcells import SafeWriter
+from sim.dependence import GROUPING, dependent_groups
 from sim.distributions import Distribution
 from sim.distributions.student import t_quantile
 from sim.engine import Kept, Result
@@ -191,6 +192,8 @@ class Summary:
             "concentration": self.concentration.to_dict(),
             "shocks": [s.to_dict() for s in self.shocks],
             "sensitivity": [r.to_dict() for r in self.sensitivity],
+            "sensitivity_method": GROUPING,
+            "sensitivity_unexplained": _unexplained(self.sensitivity),
             "expectations": [o.to_dict() for o in self.expectations],
         }
         if self.precision is not None:
@@ -387,7 +390,9 @@ def drivers(kept: Kept, scenario: Scenario) -> dict[str, npt.NDArray[np.float64]
 
 def _sensitivity(result: Result) -> tuple[SensitivityRow, ...]:
     """Each driver's rank correlation, first-order index (with a bootstrap 95% interval)
-    and USD swing over the kept paths, largest first-order index first.
+    and USD swing over the kept paths, largest first-order index first; drivers that
+    depend on each other (:func:`sim.dependence.dependent_groups`) as one row, so that
+    the rows' shares add up (to 1 less the interactions, :func:`_unexplained`).
 
     The bootstrap's stream is keyed by the run's seed (:func:`sim.sampling.input_rng`), so
     a run's intervals repeat with its seed.
@@ -404,7 +409,9 @@ def _sensitivity(result: Result) -> tuple[SensitivityRow, ...]:
     if not np.ptp(y) > 0:
         return ()  # a value the same on every path: no variance for an input to explain
     rng = input_rng(result.seed, 0, _BOOTSTRAP_STREAM)
-    rho, s, lo, hi, low, high = sensitivity(x, y, rng=rng)
+    groups = dependent_groups(result.scenario, names)
+    rho, s, lo, hi, low, high = sensitivity(x, y, rng=rng, groups=groups)
+    members = [tuple(names[j] for j in g) for g in groups]
 
     def strength(i: int) -> tuple[float, float]:
         return (
@@ -414,14 +421,22 @@ def _sensitivity(result: Result) -> tuple[SensitivityRow, ...]:
 
     return tuple(
         SensitivityRow(
-            names[i],
+            " + ".join(members[i]),
             float(rho[i]),
             float(s[i]),
             (float(lo[i]), float(hi[i])),
             (float(low[i]), float(high[i])),
+            members[i],
         )
-        for i in sorted(range(len(names)), key=strength)
+        for i in sorted(range(len(groups)), key=strength)
     )
+
+
+def _unexplained(rows: tuple[SensitivityRow, ...]) -> float:
+    """The share of the value's variance no row explains alone: 1 - the rows' shares,
+    the interactions between groups (and the estimates' noise); NaN without rows."""
+    shares = [r.first_order for r in rows if math.isfinite(r.first_order)]
+    return 1.0 - math.fsum(shares) if shares else math.nan
 
 
 def paired_loss(kept: Kept) -> npt.NDArray[np.float64]:
