@@ -491,7 +491,7 @@ class SensitivityRow:
     A row may be a group of drivers that depend on each other (a regime and the inputs it
     overrides, correlated inputs: :mod:`sim.dependence`): ``inputs`` names them,
     ``input`` joins them with " + ", ``first_order`` is the group's, taken together;
-    its rank correlation is NaN and its swing is over its joint bins' mean value
+    its rank correlation and its swing are the value's against its joint bins' mean value
     (:func:`sim.stats.sensitivity`). ``inputs`` is ``(input,)`` for a single driver.
     """
 

@@ -662,9 +662,11 @@ def sensitivity(
     grouped for the rows to be a decomposition: their separate indices each count the
     variance they share, and summed past 100% (116% on the baseline). The groups being
     independent of each other, their indices sum to at most 1; what is left is the
-    interactions between groups. A group of several inputs has no rank correlation
-    (NaN); its swing is the mean value over the paths in the bottom and top decile of
-    its joint bins' mean value (the group at its least and its most favourable).
+    interactions between groups. A group of several inputs has no sign: its rank
+    correlation is the value's with its joint bins' mean value (0 or more: how nearly the
+    value is monotone in the group's effect), and its swing the mean value over the
+    paths in the bottom and top decile of that bin mean (the group at its least and its
+    most favourable).
 
     Returns
     -------
@@ -693,11 +695,13 @@ def sensitivity(
         for g, members in enumerate(rows):
             joint[g] = ids[members[0]] if len(members) == 1 else _joint_bins(inputs[:, members], m)
         bins = max(m, int(joint.max()) + 1) if n else m
-        rho = np.array([rho[g[0]] if len(g) == 1 else math.nan for g in rows])
         for g, members in enumerate(rows):
             if len(members) > 1:
                 fitted = _bin_means(joint[g], y)
-                low[members[0]], high[members[0]] = _swing_one(fitted, np.sort(fitted), y)
+                order, start, srt = _runs(fitted)
+                rho[members[0]] = _correlate_ranks(_average_ranks(order, start), ry)
+                low[members[0]], high[members[0]] = _swing_one(fitted, srt, y)
+        rho = np.array([rho[g[0]] for g in rows])
         low = np.array([low[g[0]] for g in rows])
         high = np.array([high[g[0]] for g in rows])
         ids = joint

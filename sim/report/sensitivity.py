@@ -156,11 +156,7 @@ def _tornado(ctx: _Ctx, ax: Axes, rows: list[SensitivityRow]) -> None:
             ax,
             ctx.drawable(
                 f"{fmt.probability(r.first_order, r.first_order_ci95)}   "
-                + (
-                    f"ρ {fmt.signed(r.rank_correlation)}"
-                    if math.isfinite(r.rank_correlation)
-                    else "ρ – (a group)"
-                )
+                f"ρ {fmt.signed(r.rank_correlation)}" + (" (group)" if len(r.members) > 1 else "")
             ),
             (1.0, yy),
             offset=(6, 0),
