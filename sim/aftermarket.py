@@ -153,8 +153,14 @@ def segment_peak(
     ends = np.maximum(a, b)
     if steps == 0 or (steps == 1 and beta > 0):
         return ends
-    d = b - a
-    bridge = 0.5 * (a + b + np.sqrt(d * d - 2.0 * steps * scale * scale * np.log(u)))
+    d = np.abs(b - a)
+    c = -2.0 * steps * scale * scale * np.log(u)  # >= 0
+    # M = (a + b + sqrt(d^2 + c)) / 2 = max(a, b) + c / (2 (sqrt(d^2 + c) + d)): the second
+    # form neither squares d (a drift of -1e300 a year makes d^2 overflow, and the peak
+    # read inf for a price that fell to 0) nor cancels a + b against the root.
+    with np.errstate(invalid="ignore"):
+        rise = c / (2.0 * (np.hypot(d, np.sqrt(c)) + d))
+    bridge = ends + np.where(c > 0.0, rise, 0.0)
     return np.maximum(ends, bridge - beta * scale)
 
 

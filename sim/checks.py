@@ -20,10 +20,18 @@ from sim.model import DIRICHLET, SCALAR, InputSpec, PathValues
 from sim.sampling import BLOCK_SIZE
 from sim.scenario import Scenario
 from sim.scenario.types import REGIME_INPUT
+from sim.valuation.both import Both
+from sim.valuation.dcf import Dcf
 
 __all__ = ["check_draws", "check_values"]
 
 FloatArray = npt.NDArray[np.float64]
+
+#: A stage's blame meaning "the input furthest from 1 in orders of magnitude".
+_EXTREME = "*extreme*"
+#: Orders of magnitude from 1 beyond which an input is taken for the culprit (1e-20 or
+#: 1e20: no rate, ratio or money amount of a real company is that far out).
+_ABSURD_ORDERS = 20.0
 
 
 def check_draws(
@@ -131,18 +139,31 @@ def _stages(
     yield "segments", "total revenue", values.revenue, years, True, ()
     yield "segments", "regional shares of revenue", values.region_shares, one, False, ()
     yield "segments", "regional concentration (HHI)", values.hhi[:, None], one, True, ()
-    yield "valuation.multiple", "valuation multiple", values.multiple[:, None], one, False, ()
+    dcf = _dcf_primary(scenario)
+    if values.pre_offer is not None:
+        # Before the offer's proceeds and the floor of limited liability: an EV of -inf
+        # shows here, while the equity value after the floor reads 0.
+        label = "DCF equity value before the offer" if dcf else "equity value before the offer"
+        yield "valuation", label, values.pre_offer[:, None], one, True, (_EXTREME,) if dcf else ()
+    if dcf:
+        # The DCF's multiple is its EV over revenue, derived rather than drawn: where it is
+        # not finite the EV is (the equity value, next) or revenue underflowed to 0, and
+        # valuation.multiple is no key of the DCF's to name.
+        yield "valuation", "DCF equity value", values.equity[:, None], one, True, (_EXTREME,)
+    else:
+        yield "valuation.multiple", "valuation multiple", values.multiple[:, None], one, False, ()
+        yield "valuation", "equity value", values.equity[:, None], one, True, ()
     # One column each, squared by the statistics; a stage the scenario lacks is None.
-    for key, label, value in (
-        ("valuation", "equity value", values.equity),
-        ("valuation", "equity value without shocks", values.equity_unshocked),
-        ("valuation", "DCF equity value", values.equity_dcf),
-        ("valuation", "multiple's equity value", values.equity_multiple),
-        ("offering", "value per share", values.value_per_share),
-        ("offering", "market value at the offer", values.market_value_offer),
-    ):
+    stages: tuple[tuple[str, str, FloatArray | None, tuple[str, ...]], ...] = (
+        ("valuation", "equity value without shocks", values.equity_unshocked, ()),
+        ("valuation", "DCF equity value", values.equity_dcf, (_EXTREME,)),
+        ("valuation", "multiple's equity value", values.equity_multiple, ()),
+        ("offering", "value per share", values.value_per_share, ()),
+        ("offering", "market value at the offer", values.market_value_offer, ()),
+    )
+    for key, label, value, culprits in stages:
         if value is not None:
-            yield key, label, value[:, None], one, True, ()
+            yield key, label, value[:, None], one, True, culprits
     day1 = ("aftermarket.day1_noise",)
     walk = ("aftermarket.volatility", "aftermarket.drift")
     for label, x, blame in (
@@ -185,13 +206,35 @@ def _check_stage(
     first = int(np.flatnonzero(paths)[0])
     where = columns[column] if len(columns) > 1 else ""
     at = f"on {int(paths.sum()):,} of {n:,} paths of block {block}"
+    if blame == (_EXTREME,):
+        # The DCF divides by sales_to_capital, terminal_roic and wacc - g: a tiny divisor
+        # (1e-300) overflows it as surely as a huge margin, so the input furthest from 1
+        # in orders of magnitude is the likely culprit, not the largest one.
+        name, value = _most_extreme_input(scenario, draws, first)
+        if _orders(value) >= _ABSURD_ORDERS:
+            key = _blamed_key(scenario, name, draws, first)
+            raise ScenarioError(
+                f"the model's {label} {kind} {at} (path {block * BLOCK_SIZE + first:,}: its "
+                f"most extreme input is {name} = {value:.3g}): use a value nearer the "
+                f"usual range for {key}",
+                path=key,
+                file=_source(scenario),
+            )
+        blame = ()  # no input stands out: the stage is named, with its largest input
     if blame:
         drawn = ", ".join(f"{k} = {float(draws[k][first]):.3g}" for k in blame if k in draws)
+        # The key named is the blamed input furthest from 1 on the path: a drift of -1e300
+        # (the price falls to 0), not the ordinary volatility beside it.
+        named = max(
+            (k for k in blame if k in draws),
+            key=lambda k: _orders(float(draws[k][first])),
+            default=blame[0],
+        )
         raise ScenarioError(
             f"the model's {label} {kind} {at} (path {block * BLOCK_SIZE + first:,} drew "
-            f"{drawn}): use smaller values or a distribution with lighter tails for "
-            f"{' or '.join(_blamed_key(scenario, k, draws, first) for k in blame)}",
-            path=_blamed_key(scenario, blame[0], draws, first),
+            f"{drawn}): use less extreme values or a distribution with lighter tails for "
+            f"{_blamed_key(scenario, named, draws, first)}",
+            path=_blamed_key(scenario, named, draws, first),
             file=_source(scenario),
         )
     name, value = _largest_input(scenario, draws, first)
@@ -220,6 +263,29 @@ def _largest_input(
     values = {name: float(draws[name][i]) for name in scenario.scalar_inputs()}
     name = max(values, key=lambda k: abs(values[k]) if math.isfinite(values[k]) else math.inf)
     return name, values[name]
+
+
+def _most_extreme_input(
+    scenario: Scenario, draws: Mapping[str, FloatArray], i: int
+) -> tuple[str, float]:
+    """The scalar input on path ``i`` furthest from 1 in orders of magnitude (0 excluded:
+    a zero net cash or failure probability is ordinary)."""
+    values = {name: float(draws[name][i]) for name in scenario.scalar_inputs()}
+    name = max(values, key=lambda k: _orders(values[k]))
+    return name, values[name]
+
+
+def _orders(x: float) -> float:
+    """How many orders of magnitude ``x`` is from 1 (inf when not finite; 0 scores -1)."""
+    if not math.isfinite(x):
+        return math.inf
+    return abs(math.log10(abs(x))) if x != 0.0 else -1.0
+
+
+def _dcf_primary(scenario: Scenario) -> bool:
+    """Whether the scenario's valuation (the one its equity value is) is a DCF."""
+    method = scenario.valuation
+    return isinstance(method, Dcf) or (isinstance(method, Both) and method.primary == "dcf")
 
 
 def _source(scenario: Scenario) -> str | None:

@@ -35,6 +35,8 @@ from sim.model import PathValues, evaluate, input_summaries, inputs
 from sim.sampling import BLOCK_SIZE, Copula, block_draws
 from sim.scenario import MAX_PATHS, SAMPLERS, Scenario
 from sim.stats import Stream, wilson_interval
+from sim.valuation.both import Both
+from sim.valuation.dcf import THIN_SPREAD, Dcf
 from sim.workers import run_tasks
 
 __all__ = ["CHECKPOINT", "DEFAULT_KEEP", "Kept", "Result", "run_settings", "simulate"]
@@ -94,6 +96,8 @@ class Result:
     regime_value_sums : (regimes,) the sum of the equity value over each regime's paths.
     region_share_sums : (regions,) sums over all paths of the valuation-year shares.
     kept : the first ``kept.n`` paths as exact arrays.
+    thin_spread_paths : paths (of all of them, counted while streaming) whose DCF terminal
+        ``wacc - g`` is below :data:`sim.valuation.dcf.THIN_SPREAD`; 0 without a DCF.
     checkpoints : (C,) path counts at which ``target_counts`` (C, targets) were taken.
     implied_target_margins : one per price of the pricing grid (``None`` where no margin
         reaches the price); empty without an ``[offering]`` or DCF inputs
@@ -118,6 +122,7 @@ class Result:
     target_counts: npt.NDArray[np.int64]
     regime_counts: npt.NDArray[np.int64]
     regime_value_sums: FloatArray
+    thin_spread_paths: int = 0
     stopped_by_precision: bool = False
     precision: float | None = None
     max_half_width: float = math.nan  # of the target probabilities, with ``precision``
@@ -144,6 +149,7 @@ class _BlockOutcome:
     kept: Kept | None
     regime_counts: IntArray  # (regimes,)
     regime_value_sums: FloatArray  # (regimes,) of the equity value
+    thin_spread: int = 0  # paths whose DCF terminal wacc - g is below THIN_SPREAD
 
 
 @dataclass(frozen=True, slots=True)
@@ -236,7 +242,19 @@ def _run_block(scenario: Scenario, task: _Task) -> _BlockOutcome:
         kept=kept,
         regime_counts=regime_counts,
         regime_value_sums=regime_sums,
+        thin_spread=_thin_spread(scenario, draws),
     )
+
+
+def _thin_spread(scenario: Scenario, draws: dict[str, FloatArray]) -> int:
+    """Paths of the block whose DCF terminal ``wacc - g`` is below :data:`THIN_SPREAD`
+    (0 without a DCF): an integer count, so the run's total is the same however its
+    blocks were spread over workers."""
+    method = scenario.valuation
+    dcf = method.dcf if isinstance(method, Both) else method
+    if not isinstance(dcf, Dcf):
+        return 0
+    return int(np.count_nonzero(dcf.terminal_spread(draws) < THIN_SPREAD))
 
 
 def simulate(
@@ -345,6 +363,7 @@ def simulate(
         target_counts=np.concatenate(merged.target_counts, axis=0),
         regime_counts=merged.regime_counts,
         regime_value_sums=merged.regime_value_sums,
+        thin_spread_paths=merged.thin_spread,
         stopped_by_precision=stopped,
         precision=precision,
         max_half_width=half_width,
@@ -489,6 +508,7 @@ class _Merge:
         self.region_share_sums = np.zeros(len(scenario.regions))
         self.regime_counts = np.zeros(len(scenario.regimes), dtype=np.int64)
         self.regime_value_sums = np.zeros(len(scenario.regimes))
+        self.thin_spread = 0
         self.checkpoints: list[IntArray] = []  # path counts into the run, per block
         self.target_counts: list[IntArray] = []  # cumulative over the run, per block
         self._kept: list[Kept] = []
@@ -501,6 +521,7 @@ class _Merge:
         self.region_share_sums += outcome.region_share_sums
         self.regime_counts += outcome.regime_counts
         self.regime_value_sums += outcome.regime_value_sums
+        self.thin_spread += outcome.thin_spread
         if outcome.kept is not None:
             self._kept.append(outcome.kept)
         running = self.target_counts[-1][-1] if self.target_counts else 0

@@ -646,9 +646,11 @@ def _concentration(
     region_rev: FloatArray, total: FloatArray
 ) -> tuple[FloatArray, FloatArray, FloatArray]:
     """Regional shares (R, n), their HHI (n,) and the top share (n,)."""
-    # A path whose revenue is all lost has no regional split: its shares are 0.
-    inverse = np.divide(1.0, total, out=np.zeros_like(total), where=total > 0)
-    shares = region_rev * inverse
+    # A path whose revenue is all lost has no regional split: its shares are 0. A divide,
+    # not a product with 1 / total: a total that underflowed to a subnormal (a decline of
+    # 1e-300 over the horizon) has an infinite reciprocal, while each region's revenue
+    # over it is still a share in [0, 1].
+    shares = np.divide(region_rev, total, out=np.zeros_like(region_rev), where=total > 0)
     hhi = np.zeros(shares.shape[1])
     for row in shares:
         hhi += row * row

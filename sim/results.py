@@ -16,7 +16,7 @@ from typing import Any, ClassVar
 import numpy as np
 import numpy.typing as npt
 
-from sim.serial import PLAIN, Item, spec
+from sim.serial import PLAIN, Item, Spec, spec
 
 
 @dataclass(frozen=True, slots=True)
@@ -412,6 +412,12 @@ class SensitivityRow:
     (:func:`sim.stats.first_order_bootstrap`); ``swing_usd`` the mean value over the paths
     in the driver's bottom and top decile, USD (for an event indicator: without and with
     an event). Undefined numbers (a driver that does not vary over the kept paths) are NaN.
+
+    A row may be a group of drivers that depend on each other (a regime and the inputs it
+    overrides, correlated inputs: :mod:`sim.dependence`): ``inputs`` names them,
+    ``input`` joins them with " + ", ``first_order`` is the group's, taken together;
+    its rank correlation and its swing are the value's against its joint bins' mean value
+    (:func:`sim.stats.sensitivity`). ``inputs`` is ``(input,)`` for a single driver.
     """
 
     input: str
@@ -419,6 +425,21 @@ class SensitivityRow:
     first_order: float = math.nan
     first_order_ci95: tuple[float, float] = (math.nan, math.nan)
     swing_usd: tuple[float, float] = field(default=(math.nan, math.nan), metadata=spec(money=True))
+    inputs: tuple[str, ...] = ()
+
+    @property
+    def members(self) -> tuple[str, ...]:
+        """The drivers of the row: ``inputs``, or the one ``input``."""
+        return self.inputs or (self.input,)
+
+    def serial_fields(self) -> Iterator[Item]:
+        """``inputs`` written as :attr:`members` (a single driver's too), after ``input``."""
+        yield "input", self.input, PLAIN
+        yield "inputs", self.members, PLAIN
+        yield "rank_correlation", self.rank_correlation, PLAIN
+        yield "first_order", self.first_order, PLAIN
+        yield "first_order_ci95", self.first_order_ci95, PLAIN
+        yield "swing_usd", self.swing_usd, Spec(money=True)
 
 
 @dataclass(frozen=True, slots=True)
@@ -604,3 +625,27 @@ class ComparablesSummary:
     growth_median: float
     kept_paths: int
     band: ComparablesBand
+
+
+@dataclass(frozen=True, slots=True)
+class RunWarning:
+    """Something about a run's result its reader should know: summary.json's
+    ``warnings`` list (empty when there is none), printed on stderr and in summary.txt.
+
+    Attributes
+    ----------
+    kind : str
+        What it is about, stable for programs: ``"thin_terminal_spread"`` (a DCF's
+        terminal ``wacc - g`` below 1 point on more than 1% of the paths).
+    message : str
+        One line for people, naming the keys to look at.
+    paths : int
+        The paths it concerns (counted over the whole run).
+    share : float
+        ``paths`` over the run's paths.
+    """
+
+    kind: str
+    message: str
+    paths: int
+    share: float

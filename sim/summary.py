@@ -30,6 +30,7 @@ from sim import format as fmt
 from sim import metrics
 from sim._version import __version__
 from sim.csvcells import SafeWriter
+from sim.dependence import GROUPING, dependent_groups
 from sim.distributions import Distribution
 from sim.distributions.student import t_quantile
 from sim.engine import Kept, Result
@@ -63,6 +64,7 @@ from sim.results import (
     RegimeEstimate,
     RevenueYear,
     Run,
+    RunWarning,
     SensitivityRow,
     ShockEstimate,
     ShockImpact,
@@ -82,6 +84,7 @@ from sim.stats import (
 )
 from sim.valuation.both import Both
 from sim.valuation.comparables import INTERVAL
+from sim.valuation.dcf import THIN_SPREAD, THIN_SPREAD_SHARE, Dcf
 from sim.valuation.ev_to_sales import comparables_of
 
 __all__ = [
@@ -101,6 +104,7 @@ __all__ = [
     "RegimeEstimate",
     "RevenueYear",
     "Run",
+    "RunWarning",
     "SensitivityRow",
     "ShockEstimate",
     "ShockImpact",
@@ -170,6 +174,10 @@ class Summary:
         Each target's probability as the paths accumulate (the report's appendix); not
         in summary.json (it grows with the run).
 
+    warnings : tuple of RunWarning
+        What the reader should know about the result (summary.json's ``warnings``,
+        always present, empty when there is nothing to say).
+
     :func:`summarise` builds it from a :class:`~sim.engine.Result` alone, a reduction
     that never calls the model: what needs the model was computed by the run.
     """
@@ -203,6 +211,7 @@ class Summary:
     deal: DealFigures | None = field(default=None, metadata=spec(omit="none"))
     # One row per checkpoint for the convergence page: not written to summary.json.
     convergence: Convergence | None = field(default=None, metadata=spec(omit="always"))
+    warnings: tuple[RunWarning, ...] = ()
 
     # summary.json gave offer_price before market_value before the fields were typed.
     serial_order: ClassVar[tuple[str, ...]] = (
@@ -213,6 +222,8 @@ class Summary:
         "concentration",
         "shocks",
         "sensitivity",
+        "sensitivity_method",
+        "sensitivity_unexplained",
         "expectations",
         "precision",
         "shock_impact",
@@ -231,6 +242,10 @@ class Summary:
         """The fields, then (in a reporting currency other than USD) the ``currency``
         block that says how the money was converted."""
         yield from dataclass_items(self)
+        # How the sensitivity rows were made (grouped first-order shares) and what they
+        # leave to interactions: beside the rows, not a field of each.
+        yield "sensitivity_method", GROUPING, PLAIN
+        yield "sensitivity_unexplained", _unexplained(self.sensitivity), PLAIN
         if self.currency != "USD":
             yield "currency", _currency_block(self.currency, self.usd_per_unit), PLAIN
 
@@ -408,7 +423,9 @@ def drivers(kept: Kept, scenario: Scenario) -> dict[str, npt.NDArray[np.float64]
 
 def _sensitivity(result: Result) -> tuple[SensitivityRow, ...]:
     """Each driver's rank correlation, first-order index (with a bootstrap 95% interval)
-    and USD swing over the kept paths, largest first-order index first.
+    and USD swing over the kept paths, largest first-order index first; drivers that
+    depend on each other (:func:`sim.dependence.dependent_groups`) as one row, so that
+    the rows' shares add up (to 1 less the interactions, :func:`_unexplained`).
 
     The bootstrap's stream is keyed by the run's seed (:func:`sim.sampling.input_rng`), so
     a run's intervals repeat with its seed.
@@ -425,7 +442,9 @@ def _sensitivity(result: Result) -> tuple[SensitivityRow, ...]:
     if not np.ptp(y) > 0:
         return ()  # a value the same on every path: no variance for an input to explain
     rng = input_rng(result.seed, 0, _BOOTSTRAP_STREAM)
-    rho, s, lo, hi, low, high = sensitivity(x, y, rng=rng)
+    groups = dependent_groups(result.scenario, names)
+    rho, s, lo, hi, low, high = sensitivity(x, y, rng=rng, groups=groups)
+    members = [tuple(names[j] for j in g) for g in groups]
 
     def strength(i: int) -> tuple[float, float]:
         return (
@@ -435,14 +454,22 @@ def _sensitivity(result: Result) -> tuple[SensitivityRow, ...]:
 
     return tuple(
         SensitivityRow(
-            names[i],
+            " + ".join(members[i]),
             float(rho[i]),
             float(s[i]),
             (float(lo[i]), float(hi[i])),
             (float(low[i]), float(high[i])),
+            members[i],
         )
-        for i in sorted(range(len(names)), key=strength)
+        for i in sorted(range(len(groups)), key=strength)
     )
+
+
+def _unexplained(rows: tuple[SensitivityRow, ...]) -> float:
+    """The share of the value's variance no row explains alone: 1 - the rows' shares,
+    the interactions between groups (and the estimates' noise); NaN without rows."""
+    shares = [r.first_order for r in rows if math.isfinite(r.first_order)]
+    return 1.0 - math.fsum(shares) if shares else math.nan
 
 
 def paired_loss(kept: Kept) -> npt.NDArray[np.float64]:
@@ -801,6 +828,7 @@ def summarise(result: Result) -> Summary:
         comparables=_comparables(result),
         deal=deal,
         convergence=_convergence(result),
+        warnings=_warnings(result),
     )
 
 
@@ -814,6 +842,25 @@ def _convergence(result: Result) -> Convergence:
     for a in (paths, p, low, high):
         a.setflags(write=False)
     return Convergence(paths=paths, p=p, low=low, high=high)
+
+
+def _warnings(result: Result) -> tuple[RunWarning, ...]:
+    """The run's warnings: a thin DCF terminal spread on more than 1% of the paths."""
+    n, thin = result.paths, result.thin_spread_paths
+    if n == 0 or thin <= THIN_SPREAD_SHARE * n:
+        return ()
+    share = thin / n
+    method = result.scenario.valuation
+    dcf = method.dcf if isinstance(method, Both) else method
+    terminal = isinstance(dcf, Dcf) and dcf.terminal_wacc is not None
+    wacc = "valuation.terminal_wacc" if terminal else "valuation.wacc"
+    message = (
+        f"the DCF's terminal {wacc} - valuation.terminal_growth is below "
+        f"{THIN_SPREAD:.0%} on {thin:,} of {n:,} paths ({share:.1%}): there the terminal "
+        "value is over 100 times the next year's cash flow and dominates the result; "
+        "check that the cost of capital and the growth after the horizon are meant"
+    )
+    return (RunWarning("thin_terminal_spread", message, thin, share),)
 
 
 #: Points of the comparables' fit line along growth.

@@ -680,6 +680,9 @@ def _run_one(
             progress=tick,
         )
     wrote = f"wrote {_count(len(done.files), 'file')} to {done.folder}/"
+    for w in done.summary.warnings:
+        # On stderr as well as in the summary: a batch's one-line summaries omit them.
+        print(f"ipo-sim: warning: {scenario.name}: {w.message}", file=sys.stderr)
     if several:
         # A batch: one line each (the full text is the folder's summary.txt), in the
         # scenario's reporting currency.

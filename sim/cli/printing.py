@@ -351,6 +351,8 @@ def _print_summary(summary: Summary, out: TextIO, *, valuation: Valuation) -> No
             f"{precision.max_half_width:.4g} at {run.paths:,} paths",
             file=out,
         )
+    for w in summary.warnings:
+        print(f"  warning: {w.message}", file=out)
 
 
 #: The widest line and the most lines the comparison table of a batch prints.

@@ -79,6 +79,14 @@ def plain_number(value: object, path: str) -> float:
         If ``value`` is not an int or float (a boolean is not a number), or is NaN or
         infinite.
     """
+    if isinstance(value, str) and value.strip().endswith("%"):
+        # A rate written as a percentage where the key takes a plain number: say how to
+        # write it, not only that a string is no number.
+        raise ScenarioError(
+            f"expected a plain number, got the string {value!r}: write a fraction as a "
+            "decimal (0.25 = 25%)",
+            path=path,
+        )
     if isinstance(value, bool | np.bool_) or not isinstance(value, numbers.Real):
         raise ScenarioError(f"expected a number, got {_show(value)}", path=path)
     try:

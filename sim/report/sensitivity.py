@@ -1,5 +1,6 @@
 """Sensitivity: the tornado of each driver's swing of the mean value in USD, ordered by its
-first-order (variance-based) index, with the index and the rank correlation printed."""
+first-order (variance-based) index, with the index and the rank correlation printed; a
+group of dependent drivers is one bar (:mod:`sim.dependence`)."""
 
 from __future__ import annotations
 
@@ -16,6 +17,7 @@ from sim.report.layout import _Ctx, _message, _note
 from sim.report.style import _INK, _MUTED
 from sim.report.units import money_label, yi_unit
 from sim.scenario import Scenario
+from sim.scenario.types import REGIME_INPUT
 from sim.summary import SensitivityRow
 
 # Points between the axes' top and the title or column header, clear of a 亿 axis on top.
@@ -56,8 +58,8 @@ def _fig_sensitivity(ctx: _Ctx) -> Figure:
     fig, body = ctx.page(
         f"What drives the value: {ctx.summary.run.scenario}",
         note=(
-            "share of variance: the first-order (Sobol) index, what an input explains alone; "
-            "ρ: Spearman rank correlation"
+            "share of variance: grouped first-order (Sobol) index, dependent inputs as one "
+            f"row; {_unexplained_note(ctx.summary.sensitivity)}; ρ: Spearman rank correlation"
         ),
     )
     ax = body.add_subplot()
@@ -83,8 +85,25 @@ def _fig_sensitivity(ctx: _Ctx) -> Figure:
     return fig
 
 
+def _unexplained_note(rows: tuple[SensitivityRow, ...]) -> str:
+    """What the rows leave to interactions, for the page's note (grouped first-order)."""
+    shares = [r.first_order for r in rows if math.isfinite(r.first_order)]
+    if not shares:
+        return "no share is defined"
+    # Not fmt.pct, which reads a probability: estimation noise may take this below 0.
+    rest = f"{100.0 * (1.0 - math.fsum(shares)):.1f}%".replace("-", "−")
+    return f"{rest} left to interactions"
+
+
+def _row_label(row: SensitivityRow, labels: Mapping[str, str]) -> str:
+    """A row's name for readers: a group's members joined by " + "."""
+    return " + ".join(_label(name, labels) for name in row.members)
+
+
 def _label(name: str, labels: Mapping[str, str]) -> str:
     """A driver's name for readers; a shock's event indicator reads ``<shock>: an event``."""
+    if name == REGIME_INPUT:
+        return "regime"
     parts = name.split(".")
     if len(parts) == 3 and parts[0] == "shocks" and parts[2] == "events":
         return f"{parts[1]}: an event"
@@ -129,7 +148,7 @@ def _tornado(ctx: _Ctx, ax: Axes, rows: list[SensitivityRow]) -> None:
     pad = (hi - lo) * 0.04 or abs(centre) * 0.05 or 1.0
     _set_money_axis(ax, "x", lo - pad, hi + pad, log=False, units=ctx.units, fonts=ctx.fonts)
     labels = {**_INPUT_NAMES, **type(ctx.scenario.valuation).input_labels}
-    ax.set_yticks(y, [ctx.drawable(_label(r.input, labels)) for r in rows])
+    ax.set_yticks(y, [ctx.drawable(_row_label(r, labels)) for r in rows])
     ax.set_ylim(-0.7, len(rows) - 0.3)
     ax.grid(axis="y", visible=False)
     for yy, r in zip(y, rows, strict=True):
@@ -137,7 +156,7 @@ def _tornado(ctx: _Ctx, ax: Axes, rows: list[SensitivityRow]) -> None:
             ax,
             ctx.drawable(
                 f"{fmt.probability(r.first_order, r.first_order_ci95)}   "
-                f"ρ {fmt.signed(r.rank_correlation)}"
+                f"ρ {fmt.signed(r.rank_correlation)}" + (" (group)" if len(r.members) > 1 else "")
             ),
             (1.0, yy),
             offset=(6, 0),

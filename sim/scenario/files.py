@@ -125,21 +125,35 @@ def _read_chain(
                 file=str(path),
             )
         base_path = folder / base_ref
-        try:
-            found = base_path.is_file()
-        except OSError:  # a name too long, a symlink loop: no file either way
-            found = False
-        if not found:
-            raise ScenarioError(
-                f"no such file {base_ref!r} (looked in {folder})",
-                path="scenario.extends",
-                file=str(path),
-            )
+        _check_base(base_path, base_ref, folder, path)
         if real is not None:
             seen.append(real)
         path = base_path
         data = _read_toml(path)
         folder = path.parent
+
+
+def _check_base(base_path: Path, base_ref: str, folder: Path, path: Path) -> None:
+    """Refuse an ``extends`` target that is not a regular file, saying what it is instead.
+
+    A folder or a FIFO exists, so "no such file" would send the user looking for a typo;
+    a pipe is refused before it is opened (opening one may block for ever).
+    """
+    try:
+        mode = base_path.stat().st_mode
+    except FileNotFoundError:
+        problem = f"no such file {base_ref!r} (looked in {folder})"
+    except OSError as err:  # a name too long, a symlink loop, no permission
+        problem = f"{base_ref!r} cannot be read ({err.strerror or err})"
+    else:
+        if stat.S_ISREG(mode):
+            return
+        if stat.S_ISDIR(mode):
+            problem = f"{base_ref!r} is a folder, not a scenario file"
+        else:
+            problem = f"{base_ref!r} is not a regular file (a device, pipe or socket)"
+    message = f"{problem}; give the path of a .toml file, relative to {path.name}"
+    raise ScenarioError(message, path="scenario.extends", file=str(path))
 
 
 def _resolve(chain: Sequence[tuple[Path, dict[str, Any]]]) -> dict[str, Any]:

@@ -9,13 +9,12 @@ import math
 import re
 from collections.abc import Callable, Mapping
 from pathlib import Path
-from types import MappingProxyType
 from typing import Any
 
 import numpy as np
 
 from sim import metric_names
-from sim.distributions import Distribution, parse_distribution, plain_number
+from sim.distributions import Distribution, parse_distribution
 from sim.errors import ScenarioError, unknown_key_message
 from sim.money import (
     canonical_currency,
@@ -32,7 +31,6 @@ from sim.scenario.keys import (
     _dist_in,
     _growth_path,
     _int,
-    _Keys,
     _label,
     _list,
     _name,
@@ -49,7 +47,6 @@ from sim.scenario.market import (
 )
 from sim.scenario.peers import read_comparables
 from sim.scenario.types import (
-    _DECLARED,
     DEFAULT_PATHS,
     DEFAULT_SEED,
     EXPECT_STATS,
@@ -72,8 +69,8 @@ from sim.scenario.types import (
     _Parsed,
     _scalar_inputs,
 )
-from sim.valuation import DEFAULT_METHOD, Shared, Unit, Valuation, method_class, table_keys
-from sim.valuation.comparables import Comparables
+from sim.scenario.valuation_keys import _parse_valuation, _valuation_keys, _ValuationKeys
+from sim.valuation import Valuation
 from sim.valuation.ev_to_sales import comparables_of
 
 # --------------------------------------------------------------------------- loading
@@ -531,136 +528,6 @@ def _parse_shock(
         )
     t.done()
     return Shock(name, hit_regions, hit_segments, prob, severity, recovery, max_events, hit)
-
-
-def _valuation_keys() -> _Keys:
-    """The shared keys and every registered method's own (see :mod:`sim.valuation`).
-
-    Built from the registry when a table is read, so that a method registered later (a
-    new module, or a test's) brings its keys with it.
-    """
-    keys = table_keys()
-    return _Keys(
-        "valuation",
-        required=tuple(k for k, required in keys.items() if required),
-        optional=tuple(k for k, required in keys.items() if not required),
-    )
-
-
-_DECLARED["valuation"] = MappingProxyType(dict(_valuation_keys().declared))
-
-
-class _ValuationKeys:
-    """The ``[valuation]`` table as :class:`sim.valuation.Keys`: what a method reads it by."""
-
-    def __init__(
-        self, table: _Table, fx: Mapping[str, float], peers: Comparables | None = None
-    ) -> None:
-        self.table = table
-        self.fx = fx
-        self.comparables = peers
-
-    def path(self, key: str) -> str:
-        return self.table.key(key)
-
-    def has(self, key: str) -> bool:
-        return self.table.has(key)
-
-    def _value(self, key: str, default: object) -> object:
-        return self.table.need(key) if default is None else self.table.get(key, default)
-
-    def number(
-        self,
-        key: str,
-        default: float | None = None,
-        *,
-        lo: float = -math.inf,
-        hi: float = math.inf,
-        lo_open: bool = False,
-    ) -> float:
-        return _num(self._value(key, default), self.path(key), lo=lo, hi=hi, lo_open=lo_open)
-
-    def fraction(self, key: str, default: float | None = None) -> float:
-        return parse_fraction(
-            self._value(key, default), path=self.path(key), lo=-math.inf, hi=math.inf
-        )
-
-    def text(self, key: str, default: str | None = None) -> str:
-        return _str(self._value(key, default), self.path(key))
-
-    def distribution(
-        self,
-        key: str,
-        default: float | None = None,
-        *,
-        unit: Unit = "number",
-        lo: float = -math.inf,
-        hi: float = math.inf,
-        lo_open: bool = False,
-        what: str = "",
-    ) -> Distribution:
-        path = self.path(key)
-        return self._read(self._value(key, default), path, unit, lo, hi, lo_open, what)
-
-    def distributions(
-        self,
-        key: str,
-        *,
-        unit: Unit = "number",
-        lo: float = -math.inf,
-        hi: float = math.inf,
-        lo_open: bool = False,
-        what: str = "",
-    ) -> tuple[Distribution, ...] | None:
-        value = self.table.data.get(key)
-        if not isinstance(value, list):
-            return None
-        self.table.get(key)  # taken
-        path = self.path(key)
-        if not value:
-            raise ScenarioError("expected one entry per simulated year, got none", path=path)
-        return tuple(
-            self._read(entry, f"{path}[{k}]", unit, lo, hi, lo_open, what)
-            for k, entry in enumerate(value, start=1)
-        )
-
-    def _read(
-        self,
-        value: object,
-        path: str,
-        unit: Unit,
-        lo: float,
-        hi: float,
-        lo_open: bool,
-        what: str,
-    ) -> Distribution:
-        fx = self.fx
-        readers: dict[str, Callable[[object, str], float]] = {
-            "number": plain_number,
-            "fraction": lambda v, p: parse_fraction(v, path=p, lo=-math.inf, hi=math.inf),
-            "money": lambda v, p: parse_money(v, path=p, fx=fx),
-            "signed_money": lambda v, p: parse_money(v, path=p, fx=fx, allow_negative=True),
-        }
-        dist = parse_distribution(value, path=path, value=readers[unit])
-        if lo > -math.inf or hi < math.inf:
-            _dist_in(dist, path, lo, hi, lo_open=lo_open, what=what)
-        return dist
-
-
-def _parse_valuation(keys: _ValuationKeys, years: tuple[int, ...]) -> Valuation:
-    """The shared keys here, the method's own in its module (:mod:`sim.valuation`)."""
-    t = keys.table
-    method = method_class(_str(t.get("method", DEFAULT_METHOD), t.key("method")), t.key("method"))
-    year = _int(t.need("year"), t.key("year"))
-    if year not in years:
-        raise ScenarioError(
-            f"expected a simulated year in {years[0]}..{years[-1]}, got {year}", path=t.key("year")
-        )
-    net_cash = keys.distribution("net_cash", 0.0, unit="signed_money")
-    proceeds = keys.distribution("ipo_proceeds", 0.0, unit="money", lo=0.0, what="IPO proceeds")
-    valuation = method.parse(keys, Shared(year, net_cash, proceeds))
-    t.done()
-    return valuation.fit_years(years, t.path)
 
 
 _OFFERING_KEYS = _declare(

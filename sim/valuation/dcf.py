@@ -70,11 +70,20 @@ __all__ = [
     "DISCOUNTING",
     "FAILURE_DRAW",
     "FAILURE_RULES",
+    "THIN_SPREAD",
+    "THIN_SPREAD_SHARE",
     "Dcf",
     "DcfParts",
     "Yearly",
     "entry_name",
 ]
+
+THIN_SPREAD = 0.01
+"""A terminal ``wacc - g`` below this (1 point) is thin: the terminal value is then over
+100 times the next year's cash flow and a run warns when more than
+:data:`THIN_SPREAD_SHARE` of its paths have one."""
+THIN_SPREAD_SHARE = 0.01
+"""The share of paths with a thin terminal spread above which a run warns."""
 
 FAILURE_DRAW = "valuation.failure"
 """The uniform scalar input a path's failure is drawn against (fails when below p)."""
@@ -457,6 +466,19 @@ class Dcf(ValuationMethod):
         # Weighted so that the weight 1 gives the target exactly (m0 + (m1 - m0) does not).
         out: FloatArray = m0 * (1.0 - w) + m1 * w
         return out
+
+    def terminal_spread(self, draws: Mapping[str, FloatArray]) -> FloatArray:
+        """(n,) each path's ``terminal_wacc - g``, the terminal value's denominator.
+
+        Loading keeps it above 0 on the supports; near 0 the terminal value (and so the
+        EV) grows without bound while staying finite: 1e-10 gives 1e10 times a year's
+        cash flow, which the engine counts (:data:`THIN_SPREAD`) rather than refuses.
+        """
+        w_t = draws[_last("valuation.wacc", self.wacc)[0]]
+        if self.terminal_wacc is not None:
+            w_t = draws["valuation.terminal_wacc"]
+        spread: FloatArray = w_t - draws["valuation.terminal_growth"]
+        return spread
 
     def enterprise_value(self, paths: Paths) -> Valued:
         parts = self.components(paths)
