@@ -14,11 +14,14 @@ from collections.abc import Sequence
 from sim.scenario import Scenario
 from sim.scenario.types import REGIME_INPUT
 
-__all__ = ["GROUPING", "dependent_groups"]
+__all__ = ["GROUPING", "GROUPING_OF_RANKS", "dependent_groups"]
 
 GROUPING = "grouped_first_order"
 """summary.json's ``sensitivity_method``: first-order indices of groups of dependent
 inputs (:func:`dependent_groups`), each group taken together; see README, Sensitivity."""
+GROUPING_OF_RANKS = "grouped_first_order_of_ranks"
+"""The same rows, their shares those of the value's rank: where the value's variance is
+infinite (a peer multiple, the exponential of a Student t), as the summary chooses."""
 
 
 def dependent_groups(scenario: Scenario, names: Sequence[str]) -> list[list[int]]:

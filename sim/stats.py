@@ -651,6 +651,7 @@ def sensitivity(
     rng: np.random.Generator,
     reps: int = BOOTSTRAP_REPS,
     groups: Sequence[Sequence[int]] | None = None,
+    of_ranks: bool = False,
 ) -> tuple[FloatArray, FloatArray, FloatArray, FloatArray, FloatArray, FloatArray]:
     """:func:`spearman`, :func:`first_order_bootstrap` and :func:`swing` together, with
     one sort per input: its ranks, its bins and its deciles all come from that sort.
@@ -667,6 +668,12 @@ def sensitivity(
     value is monotone in the group's effect), and its swing the mean value over the
     paths in the bottom and top decile of that bin mean (the group at its least and its
     most favourable).
+
+    With ``of_ranks`` the indices are those of the output's ranks, ``Var(E[R | X]) /
+    Var(R)`` with ``R`` the output's rank: for an output whose variance is infinite or
+    held by a few paths (the exponential of a Student t), where the value's own variance
+    shares are noise about 0. The swings are then the medians over each decile's paths,
+    not the means (which a few paths would set).
 
     Returns
     -------
@@ -687,7 +694,7 @@ def sensitivity(
         order, start, srt = _runs(column)
         rho[j] = _correlate_ranks(_average_ranks(order, start), ry)
         ids[j, order] = _bin_of(start, m, n)
-        low[j], high[j] = _swing_one(column, srt, y)
+        low[j], high[j] = _swing_one(column, srt, y, median=of_ranks)
     bins = m
     if groups is not None:
         rows = [list(g) for g in groups]
@@ -700,16 +707,17 @@ def sensitivity(
                 fitted = _bin_means(joint[g], y)
                 order, start, srt = _runs(fitted)
                 rho[members[0]] = _correlate_ranks(_average_ranks(order, start), ry)
-                low[members[0]], high[members[0]] = _swing_one(fitted, srt, y)
+                low[members[0]], high[members[0]] = _swing_one(fitted, srt, y, median=of_ranks)
         rho = np.array([rho[g[0]] for g in rows])
         low = np.array([low[g[0]] for g in rows])
         high = np.array([high[g[0]] for g in rows])
         ids = joint
-    est = _first_order_binned(ids, y, bins)
+    target = ry if of_ranks else y
+    est = _first_order_binned(ids, target, bins)
     if n < 2 or reps < 2:
         nan = np.full(len(est), math.nan)
         return rho, est, nan, nan, low, high
-    se = _bootstrap_se(ids, y, bins, rng=rng, reps=reps)
+    se = _bootstrap_se(ids, target, bins, rng=rng, reps=reps)
     return rho, est, est - Z95 * se, est + Z95 * se, low, high
 
 
@@ -741,8 +749,10 @@ def _bin_means(ids: npt.NDArray[np.intp], y: FloatArray) -> FloatArray:
     return out
 
 
-def _swing_one(column: FloatArray, srt: FloatArray, y: FloatArray) -> tuple[float, float]:
-    """:func:`swing` for one input, given its sorted values."""
+def _swing_one(
+    column: FloatArray, srt: FloatArray, y: FloatArray, *, median: bool = False
+) -> tuple[float, float]:
+    """:func:`swing` for one input, given its sorted values; the medians with ``median``."""
     n = srt.size
     if n == 0 or srt[0] == srt[-1]:
         return math.nan, math.nan
@@ -750,7 +760,8 @@ def _swing_one(column: FloatArray, srt: FloatArray, y: FloatArray) -> tuple[floa
         a, b = srt[0], srt[-1]
     else:
         a, b = srt[(n - 1) // 10], srt[n - 1 - (n - 1) // 10]
-    return float(y[column <= a].mean()), float(y[column >= b].mean())
+    at = np.median if median else np.mean
+    return float(at(y[column <= a])), float(at(y[column >= b]))
 
 
 def swing(inputs: FloatArray, output: FloatArray) -> tuple[FloatArray, FloatArray]:

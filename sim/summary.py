@@ -30,7 +30,7 @@ from sim import format as fmt
 from sim import metrics
 from sim._version import __version__
 from sim.csvcells import SafeWriter
-from sim.dependence import GROUPING, dependent_groups
+from sim.dependence import GROUPING, GROUPING_OF_RANKS, dependent_groups
 from sim.distributions import Distribution
 from sim.distributions.student import t_quantile
 from sim.engine import Kept, Result
@@ -82,7 +82,7 @@ from sim.stats import (
     sensitivity,
     wilson_interval,
 )
-from sim.valuation.both import Both
+from sim.valuation.both import Both, mean_is_finite
 from sim.valuation.comparables import INTERVAL
 from sim.valuation.dcf import THIN_SPREAD, THIN_SPREAD_SHARE, Dcf
 from sim.valuation.ev_to_sales import comparables_of
@@ -212,6 +212,9 @@ class Summary:
     # One row per checkpoint for the convergence page: not written to summary.json.
     convergence: Convergence | None = field(default=None, metadata=spec(omit="always"))
     warnings: tuple[RunWarning, ...] = ()
+    # How the sensitivity rows were made: grouped first-order shares, of the value or of
+    # its rank (sim.dependence).
+    sensitivity_method: str = GROUPING
 
     # summary.json gave offer_price before market_value before the fields were typed.
     serial_order: ClassVar[tuple[str, ...]] = (
@@ -242,9 +245,7 @@ class Summary:
         """The fields, then (in a reporting currency other than USD) the ``currency``
         block that says how the money was converted."""
         yield from dataclass_items(self)
-        # How the sensitivity rows were made (grouped first-order shares) and what they
-        # leave to interactions: beside the rows, not a field of each.
-        yield "sensitivity_method", GROUPING, PLAIN
+        # What the sensitivity rows leave to interactions: beside them, not a field of each.
         yield "sensitivity_unexplained", _unexplained(self.sensitivity), PLAIN
         if self.currency != "USD":
             yield "currency", _currency_block(self.currency, self.usd_per_unit), PLAIN
@@ -421,7 +422,7 @@ def drivers(kept: Kept, scenario: Scenario) -> dict[str, npt.NDArray[np.float64]
     return out
 
 
-def _sensitivity(result: Result) -> tuple[SensitivityRow, ...]:
+def _sensitivity(result: Result, *, of_ranks: bool = False) -> tuple[SensitivityRow, ...]:
     """Each driver's rank correlation, first-order index (with a bootstrap 95% interval)
     and USD swing over the kept paths, largest first-order index first; drivers that
     depend on each other (:func:`sim.dependence.dependent_groups`) as one row, so that
@@ -443,7 +444,7 @@ def _sensitivity(result: Result) -> tuple[SensitivityRow, ...]:
         return ()  # a value the same on every path: no variance for an input to explain
     rng = input_rng(result.seed, 0, _BOOTSTRAP_STREAM)
     groups = dependent_groups(result.scenario, names)
-    rho, s, lo, hi, low, high = sensitivity(x, y, rng=rng, groups=groups)
+    rho, s, lo, hi, low, high = sensitivity(x, y, rng=rng, groups=groups, of_ranks=of_ranks)
     members = [tuple(names[j] for j in g) for g in groups]
 
     def strength(i: int) -> tuple[float, float]:
@@ -791,6 +792,9 @@ def summarise(result: Result) -> Summary:
         )
     revenue = _revenue(result)
     deal = _deal(result)
+    # A peer multiple (exp of a Student t) gives the value an infinite variance: its
+    # variance shares are noise about 0, its rank's are not.
+    of_ranks = not mean_is_finite(scenario.valuation)
     precision = None
     if result.precision is not None:
         precision = Precision(
@@ -810,7 +814,8 @@ def summarise(result: Result) -> Summary:
             },
         ),
         shocks=tuple(shocks),
-        sensitivity=_sensitivity(result),
+        sensitivity=_sensitivity(result, of_ranks=of_ranks),
+        sensitivity_method=GROUPING_OF_RANKS if of_ranks else GROUPING,
         expectations=tuple(check_expectation(result, e) for e in scenario.expectations),
         precision=precision,
         shock_impact=_shock_impact(result, targets) if scenario.shocks else None,

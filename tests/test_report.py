@@ -264,9 +264,13 @@ def test_sensitivity_page_draws_usd_swings_with_the_printed_indices(
     shown = [r for r in summary.sensitivity if math.isfinite(r.first_order)][:12]
     for r in shown:
         assert fmt.probability(r.first_order, r.first_order_ci95) in text
-    # The bars run from the bottom-decile to the top-decile mean, around the mean value.
+    # The bars run from the bottom-decile to the top-decile value, around the centre: the
+    # baseline's value rides on a peer multiple (infinite variance), so its shares are the
+    # rank's and its swings and centre medians, not means.
+    assert summary.sensitivity_method == "grouped_first_order_of_ranks"
+    assert "share of the rank's variance" in text and "around the median" in text
     ax = fig.axes[0]
-    centre = float(result.kept.values.equity.mean())
+    centre = float(np.median(result.kept.values.equity))
     bars = [p for p in ax.patches if isinstance(p, Rectangle)]
     assert len(bars) == 2 * len(shown)
     assert all(round(p.get_x()) == round(centre) for p in bars)

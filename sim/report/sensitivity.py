@@ -12,6 +12,7 @@ from matplotlib.axes import Axes
 from matplotlib.figure import Figure
 
 from sim import format as fmt
+from sim.dependence import GROUPING_OF_RANKS
 from sim.report.axes import _set_money_axis
 from sim.report.layout import _Ctx, _message, _note
 from sim.report.style import _INK, _MUTED
@@ -55,11 +56,14 @@ def _fig_sensitivity(ctx: _Ctx) -> Figure:
         if math.isfinite(r.first_order) and all(math.isfinite(v) for v in r.swing_usd)
     ]
     rows = rows_all[:12]
+    # A heavy-tailed value (a peer multiple) is decomposed by rank: its variance is noise.
+    by_rank = ctx.summary.sensitivity_method == GROUPING_OF_RANKS
     fig, body = ctx.page(
         f"What drives the value: {ctx.summary.run.scenario}",
         note=(
-            "share of variance: grouped first-order (Sobol) index, dependent inputs as one "
-            f"row; {_unexplained_note(ctx.summary.sensitivity)}; ρ: Spearman rank correlation"
+            "grouped first-order (Sobol) shares"
+            + (" of the value's rank (its variance is infinite)" if by_rank else "")
+            + f"; {_unexplained_note(ctx.summary.sensitivity)}"
         ),
     )
     ax = body.add_subplot()
@@ -78,7 +82,7 @@ def _fig_sensitivity(ctx: _Ctx) -> Figure:
     )
     # Above the 亿 axis when there is one on top.
     ax.set_title(
-        f"Tornado in {fmt.shown_currency().code}: {shown}, by share of variance",
+        f"Tornado in {fmt.shown_currency().code}: {shown}",
         loc="left",
         pad=_TOP_PAD if ctx.units == "both" else 6,
     )
@@ -119,7 +123,11 @@ def _label(name: str, labels: Mapping[str, str]) -> str:
 def _tornado(ctx: _Ctx, ax: Axes, rows: list[SensitivityRow]) -> None:
     """A bar per driver from its bottom-decile to its top-decile mean value (USD), around
     the kept paths' mean, with its first-order index and rank correlation printed."""
-    centre = float(ctx.kept.values.equity.mean())
+    # By rank (a heavy-tailed value): the swings are decile medians, around the median.
+    by_rank = ctx.summary.sensitivity_method == GROUPING_OF_RANKS
+    at = "median" if by_rank else "mean"
+    values = ctx.kept.values.equity
+    centre = float(np.median(values) if by_rank else values.mean())
     low = np.array([r.swing_usd[0] for r in rows])
     high = np.array([r.swing_usd[1] for r in rows])
     y = np.arange(len(rows))[::-1].astype(float)
@@ -168,7 +176,8 @@ def _tornado(ctx: _Ctx, ax: Axes, rows: list[SensitivityRow]) -> None:
         )
     _note(
         ax,
-        "share of variance [bootstrap 95%]   ρ",
+        f"share of {'the rank' if by_rank else 'the value'}'s variance [bootstrap 95%]   "
+        "ρ (Spearman)",
         (1.0, 1.0),
         offset=(6, _TOP_PAD if ctx.units == "both" else 4),
         xycoords="axes fraction",
@@ -179,7 +188,7 @@ def _tornado(ctx: _Ctx, ax: Axes, rows: list[SensitivityRow]) -> None:
     )
     ax.legend(loc="lower right", fontsize=8)
     xlabel = money_label(
-        f"mean equity value at listing, around the mean {fmt.money(centre)}",
+        f"{at} equity value at listing, around the {at} {fmt.money(centre)}",
         ctx.units,
         ctx.fonts,
     )
