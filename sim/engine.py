@@ -417,11 +417,7 @@ def _tabulate_inputs(scenario: Scenario) -> None:
             with np.errstate(all="ignore"):
                 dist.ppf(probe)
         except (ArithmeticError, ValueError, IndexError) as err:
-            raise InfeasibleDistribution(
-                f"parameters beyond what double precision can compute "
-                f"({type(err).__name__}: {err}); use smaller or less extreme values",
-                path=path,
-            ) from None
+            raise InfeasibleDistribution.beyond_double_precision(err, path) from None
 
 
 def run_settings(

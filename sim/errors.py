@@ -41,6 +41,17 @@ class ScenarioError(SimError):
 class InfeasibleDistribution(ScenarioError):
     """Parameters that describe no valid distribution (e.g. a non-monotone metalog)."""
 
+    @classmethod
+    def beyond_double_precision(cls, err: Exception, path: str) -> InfeasibleDistribution:
+        """Parameters that pass every check but overflow double precision when the law is
+        built or tabulated (sigma = 1e200, a mixture reaching 1.7e308): one message for
+        the loader and the engine, naming the key."""
+        return cls(
+            f"parameters beyond what double precision can compute ({type(err).__name__}: "
+            f"{err}); use smaller or less extreme values",
+            path=path,
+        )
+
 
 def unknown_key_message(key: str, allowed: Iterable[str], *, what: str = "key") -> str:
     """The message for a name that is not one of ``allowed``, with a close match if any.

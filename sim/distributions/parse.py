@@ -234,11 +234,7 @@ def _parse(spec: object, path: str, value: ValueParser, depth: int) -> Distribut
             # Parameters that pass every check but overflow double precision while the
             # distribution is built (sigma = 1e200, a beta with b = 1e154, a range of
             # 1e308): the scenario is asking for something that cannot be computed.
-            raise InfeasibleDistribution(
-                f"parameters beyond what double precision can compute ({type(err).__name__}: "
-                f"{err}); use smaller or less extreme values",
-                path=path,
-            ) from None
+            raise InfeasibleDistribution.beyond_double_precision(err, path) from None
     if isinstance(spec, str) and spec in DISTRIBUTIONS:
         raise ScenarioError(
             f'a distribution is an inline table such as {{ dist = "{spec}", ... }}; '
