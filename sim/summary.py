@@ -252,14 +252,12 @@ class Summary:
 
     def to_dict(self) -> dict[str, Any]:
         """The summary.json schema (a new dict each call), money in :attr:`currency`."""
-        if self.currency == "USD":
-            # As summary.json always wrote a USD run (the expectations' text with its
-            # 亿 reading), so that a USD run's file does not change.
-            data: dict[str, Any] = serialise(self)
-            return data
-        # The expectations' text shows its amounts in the reporting currency too.
+        # The expectations' text shows its amounts in the reporting currency, with a 亿
+        # reading only where the scenario writes 亿 or 万 (as every other output).
         with fmt.shown_in(fmt.Currency(self.currency, self.usd_per_unit, self.chinese)):
-            data = serialise(self, currency=self.currency, usd_per_unit=self.usd_per_unit)
+            data: dict[str, Any] = serialise(
+                self, currency=self.currency, usd_per_unit=self.usd_per_unit
+            )
         return data
 
     def to_json(self) -> str:

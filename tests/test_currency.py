@@ -290,3 +290,15 @@ def test_xlsx_gives_the_eur_amounts_of_summary_json(tmp_path: Path) -> None:
     targets = list(book["targets"].iter_rows(values_only=True))
     assert targets[0][1] == "value (EUR)" and targets[1][1] == pytest.approx(2.3e9)
     assert next(book["paths"].iter_rows(values_only=True))[1] == "equity value (EUR)"
+
+
+def test_a_usd_scenario_without_yi_gets_none_in_summary_json(runs: tuple[Path, str]) -> None:
+    """The twin writes no 亿 or 万 (the threshold "€3.7bn" read at the EUR rate): its
+    summary.json, summary.csv and summary.txt show USD amounts only, the expectations'
+    text included (it used to carry a 亿 reading in every USD run)."""
+    out, _ = runs
+    usd = json.loads((out / "twin" / "summary.json").read_text("utf-8"))
+    assert usd["expectations"] and "USD" in usd["expectations"][0]["text"]
+    for name in ("summary.json", "summary.csv", "summary.txt"):
+        text = (out / "twin" / name).read_text("utf-8")
+        assert "亿" not in text and "万" not in text, name
