@@ -101,6 +101,15 @@ def _read_chain(
             cycle = " -> ".join(p.name for p in (*seen, real))
             raise ScenarioError(f"extends cycle: {cycle}", path="scenario.extends", file=str(path))
         chain.append((path, data))
+        if "extends" in data:
+            # A top-level extends would otherwise be read as a file without a base and
+            # refused for its missing [scenario] keys, which says nothing of the cause.
+            raise ScenarioError(
+                "extends belongs in the [scenario] table (scenario.extends), not at the top "
+                "of the file",
+                path="extends",
+                file=str(path),
+            )
         table = data.get("scenario")
         base_ref = table.get("extends") if isinstance(table, dict) else None
         if base_ref is None:
