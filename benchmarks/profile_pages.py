@@ -52,7 +52,8 @@ def main() -> None:
     summary = summarise(result)
     fonts = choose_fonts()
     ctx = _Ctx(
-        result=result,
+        scenario=result.scenario,
+        kept=result.kept,
         summary=summary,
         fonts=fonts,
         colour=SCENARIO_COLOURS[0],

@@ -199,6 +199,7 @@ def test_the_deal_figures_are_the_offering_arithmetic_once() -> None:
         assert g.net_proceeds_usd == g.price_usd * deal.proceeds_per_price
     written = summary.to_dict()["deal"]
     assert written["floor_price_usd"] == deal.floor_price_usd
+    assert deal.net_proceeds_usd is not None
     assert written["net_proceeds_usd"] == list(deal.net_proceeds_usd)
     assert written["currency"] == deal.currency  # the offer's, not a reporting currency
     assert summary.value_per_share is not None
