@@ -24,7 +24,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from sim.engine import simulate  # noqa: E402
+from sim.run.engine import simulate  # noqa: E402
 from sim.scenario import Scenario, build_scenario, load_scenario, resolve_raw  # noqa: E402
 
 BASELINE = ROOT / "scenarios" / "baseline.toml"

@@ -37,9 +37,9 @@ import numpy as np
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from sim.engine import simulate  # noqa: E402
-from sim.model import DIRICHLET, NORMAL, SCALAR, evaluate, inputs  # noqa: E402
-from sim.sampling import BLOCK_SIZE, input_rng  # noqa: E402
+from sim.model.core import DIRICHLET, NORMAL, SCALAR, evaluate, inputs  # noqa: E402
+from sim.run.engine import simulate  # noqa: E402
+from sim.run.sampling import BLOCK_SIZE, input_rng  # noqa: E402
 from sim.scenario import Scenario, load_scenario  # noqa: E402
 
 
@@ -113,7 +113,7 @@ def bit_generators(n: int = 4_000_000) -> dict[str, float]:
 MEMORY_CHILD = """
 import resource, sys
 sys.path.insert(0, {root!r})
-from sim.engine import simulate
+from sim.run.engine import simulate
 from sim.scenario import load_scenario
 s = load_scenario({scenario!r})
 simulate(s, {paths}, seed=1)

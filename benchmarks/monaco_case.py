@@ -7,7 +7,7 @@ monaco`` into the benchmark's own environment: monaco is no dependency of ipo-si
 
 Each monaco case draws the scenario's scalar inputs as monaco input variables (uniforms,
 mapped through the scenario's own quantile functions), its yearly noise, events and
-regional shares from the case's seed, and evaluates :func:`sim.model.evaluate` on that
+regional shares from the case's seed, and evaluates :func:`sim.model.core.evaluate` on that
 one path. Prints ``{"cases": N, "seconds": S}`` as JSON.
 """
 
@@ -21,7 +21,7 @@ from typing import Any
 
 import numpy as np
 
-from sim.model import DIRICHLET, NORMAL, SCALAR, evaluate, inputs
+from sim.model.core import DIRICHLET, NORMAL, SCALAR, evaluate, inputs
 from sim.scenario import load_scenario
 
 

@@ -24,7 +24,7 @@ sys.path.insert(0, str(ROOT))
 
 from matplotlib.figure import Figure  # noqa: E402
 
-from sim.engine import simulate  # noqa: E402
+from sim.analysis.summary import summarise  # noqa: E402
 from sim.report.layout import _colours_by_value, _Ctx  # noqa: E402
 from sim.report.style import (  # noqa: E402
     PNG_DPI,
@@ -34,8 +34,8 @@ from sim.report.style import (  # noqa: E402
 )
 from sim.report.units import resolve_units  # noqa: E402
 from sim.report.write import _frozen, _page_pdf, _pages, _png_bytes, _raster  # noqa: E402
+from sim.run.engine import simulate  # noqa: E402
 from sim.scenario import load_scenario  # noqa: E402
-from sim.summary import summarise  # noqa: E402
 
 
 def _artists(fig: Figure) -> int:

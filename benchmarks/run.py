@@ -46,9 +46,9 @@ import numpy as np
 from benchmarks.bench_aftermarket import without_aftermarket
 from benchmarks.bench_engine import best_of, case_by_case, floor_draws
 from benchmarks.per_path import equity_per_path
-from sim.engine import simulate
 from sim.report.write import _idle_processors
-from sim.sampling import BLOCK_SIZE
+from sim.run.engine import simulate
+from sim.run.sampling import BLOCK_SIZE
 from sim.scenario import load_scenario
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -85,13 +85,13 @@ def _say(text: str) -> None:
 MEMORY_CHILD = """
 import json, resource, sys, time
 sys.path.insert(0, {root!r})
-from sim.engine import simulate
+from sim.run.engine import simulate
 from sim.scenario import load_scenario
 s = load_scenario({scenario!r})
 start = time.perf_counter()
 client = cluster = None
 if {cluster!r}:
-    from sim.cluster import LOCAL, Cluster  # the cluster `--scheduler local` starts
+    from sim.run.cluster import LOCAL, Cluster  # the cluster `--scheduler local` starts
     cluster = Cluster(LOCAL, {workers})
     client = cluster.client()[0]
     start = time.perf_counter()

@@ -21,11 +21,11 @@ from sim._version import __version__
 from sim.errors import InfeasibleDistribution, ScenarioError, SimError
 
 if TYPE_CHECKING:
-    from sim.engine import Result, simulate
+    from sim.analysis.summary import Summary, summarise
     from sim.money import format_money, parse_money
-    from sim.run_folder import RunFolder, write_run
+    from sim.output.run_folder import RunFolder, write_run
+    from sim.run.engine import Result, simulate
     from sim.scenario import Scenario, load_scenario, loads_scenario
-    from sim.summary import Summary, summarise
 
 __all__ = [
     "InfeasibleDistribution",
@@ -47,17 +47,17 @@ __all__ = [
 
 #: Public name -> the module that defines it, imported when the name is first read.
 _LAZY = {
-    "Result": "sim.engine",
-    "simulate": "sim.engine",
+    "Result": "sim.run.engine",
+    "simulate": "sim.run.engine",
     "format_money": "sim.money",
     "parse_money": "sim.money",
-    "RunFolder": "sim.run_folder",
-    "write_run": "sim.run_folder",
+    "RunFolder": "sim.output.run_folder",
+    "write_run": "sim.output.run_folder",
     "Scenario": "sim.scenario",
     "load_scenario": "sim.scenario",
     "loads_scenario": "sim.scenario",
-    "Summary": "sim.summary",
-    "summarise": "sim.summary",
+    "Summary": "sim.analysis.summary",
+    "summarise": "sim.analysis.summary",
 }
 
 

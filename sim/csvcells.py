@@ -4,7 +4,8 @@ A label such as ``=HYPERLINK("http://...")`` written as is becomes a live formul
 the file is opened in Excel or LibreOffice. OWASP's rule ("CSV Injection"): a cell that
 starts with ``=``, ``+``, ``-``, ``@``, a tab or a carriage return is prefixed with a
 single quote, which the spreadsheet shows as text; a number (``-0.25``, ``+1e5``) is
-left as it is. Used by every CSV ipo-sim writes (:mod:`sim.summary`, :mod:`sim.sweep`).
+left as it is. Used by every CSV ipo-sim writes (:mod:`sim.analysis.summary`,
+:mod:`sim.studies.sweep`).
 """
 
 from __future__ import annotations

@@ -4,7 +4,7 @@ Each entry of :data:`METRICS` is its entry of :mod:`sim.metric_names` (the patte
 as ``revenue.<year>``, its unit, the blanks a scenario fills in, the loader's message for
 a name the scenario does not have) and, besides:
 
-- how its per-path values are read from the model's :class:`sim.model.PathValues` (or from
+- how its per-path values are read from the model's :class:`sim.model.core.PathValues` (or from
   the run's kept arrays, ``Result.kept.values``);
 - the thresholds the engine counts exactly for it, besides those the expectations name;
 - for an indicator (a probability: did the event happen on the path?), how the run counts
@@ -36,8 +36,8 @@ from sim.errors import SimError
 from sim.metric_names import EXPECT_METRICS, MetricName, Unit, unit
 
 if TYPE_CHECKING:
-    from sim.engine import Result
-    from sim.model import PathValues
+    from sim.model.core import PathValues
+    from sim.run.engine import Result
     from sim.scenario import Aftermarket, Offering, Scenario, Shock, Target
     from sim.scenario.types import Regime
     from sim.valuation import ValuationMethod
@@ -255,7 +255,7 @@ def _pre_offer(values: PathValues, i: int) -> FloatArray:
 
 
 def _grid_thresholds(scope: Scope) -> tuple[float, ...]:
-    from sim.offering import grid_thresholds
+    from sim.model.offering import grid_thresholds
 
     return grid_thresholds(scope.offering) if scope.offering is not None else ()
 
@@ -300,14 +300,14 @@ MARKET_VALUE = _reads(
 (``fair`` is read from ``valuation``'s stream)."""
 PRE_OFFER = _reads(names.PRE_OFFER, _pre_offer, own_thresholds=_grid_thresholds)
 """Equity before the offer's proceeds at a price; its counts at the pricing grid's
-thresholds are P(fair value per share at P >= P) (:func:`sim.offering.grid_thresholds`)."""
+thresholds are P(fair value per share at P >= P) (:func:`sim.model.offering.grid_thresholds`)."""
 FIRST_DAY_RETURN = _reads(
     names.FIRST_DAY_RETURN, _first_day_return, own_thresholds=lambda s: (0.0,)
 )
-"""Day-1 close / offer price - 1 (:mod:`sim.aftermarket`); its own threshold 0 counts
+"""Day-1 close / offer price - 1 (:mod:`sim.model.aftermarket`); its own threshold 0 counts
 the paths that close day 1 at or above the offer."""
 OFFER_PRICE = _reads(names.OFFER_PRICE, _offer_price, own_thresholds=_offer_price_thresholds)
-"""The offer price, USD per share (:func:`sim.offering.settle`); its thresholds count the
+"""The offer price, USD per share (:func:`sim.model.offering.settle`); its thresholds count the
 paths priced below the range, at or below its low, and at its high."""
 UPSIZED = _reads(names.UPSIZED, _upsized, own_thresholds=_half)
 """1 where the path exercises the upsize (offer size adjustment option), else 0."""

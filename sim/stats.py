@@ -601,7 +601,7 @@ def _bootstrap_se(
         both = np.empty((n, 2 * rr), dtype=np.float32)
         both[:, :rr] = w.T
         both[:, rr:] = (w * yc32).T
-        # einsum rather than w @ yc: a BLAS product may wait on its threads (sim.checks).
+        # einsum rather than w @ yc: a BLAS product may wait on its threads (sim.run.checks).
         total_w = w.sum(axis=1)
         mean = np.einsum("ri,i->r", w, yc) / total_w
         # yc is centred, so each replicate's mean is small: no cancellation here.

@@ -1,6 +1,6 @@
 """Statistical assertions for users' pytest suites, decided with the Monte Carlo error.
 
-The pytest-facing API of :mod:`sim.expectations` (where the logic lives; the summary uses
+The pytest-facing API of :mod:`sim.analysis.expectations` (where the logic lives; the summary uses
 it for a scenario's ``[[expect]]`` entries). A test states an expectation and asserts it::
 
     def test_the_baseline_keeps_its_expectations():
@@ -14,8 +14,13 @@ will decide it.
 
 from __future__ import annotations
 
-from sim.engine import Result
-from sim.expectations import ExpectationOutcome, check_expectation, decide, metric_estimate
+from sim.analysis.expectations import (
+    ExpectationOutcome,
+    check_expectation,
+    decide,
+    metric_estimate,
+)
+from sim.run.engine import Result
 from sim.scenario import Expectation
 
 __all__ = [

@@ -11,8 +11,8 @@ import pytest
 from scipy.stats import norm
 
 from sim import simulate, summarise
-from sim.aftermarket import TRADING_DAYS, segment_peak, walk, walk_dims
 from sim.distributions import parse_distribution, plain_number
+from sim.model.aftermarket import TRADING_DAYS, segment_peak, walk, walk_dims
 from sim.scenario import Aftermarket
 from tests.builders import scenario
 
@@ -191,7 +191,7 @@ def test_fan_quantiles_are_the_mixture_of_normals() -> None:
 def test_fan_puts_paths_that_trade_at_zero_at_zero() -> None:
     """A path with fair value <= 0 trades at 0 (sim.model); the fan is then a point mass
     at 0 of the zero paths' weight, and the other paths' mixture above it."""
-    from sim.aftermarket import fan
+    from sim.model.aftermarket import fan
 
     am = _am(126)
     day1 = np.array([0.0, 0.0, 0.0, 0.0, 1e9, 2e9, 3e9, 4e9])  # 50% at zero

@@ -16,7 +16,7 @@ import pytest
 import sim
 from sim.cli import main
 from sim.errors import ScenarioError, SimError
-from sim.run_folder import XLSX_MISSING, check_formats, write_run
+from sim.output.run_folder import XLSX_MISSING, check_formats, write_run
 from sim.scenario import load_scenario, loads_scenario
 
 DATA = Path(__file__).parent / "data"

@@ -12,7 +12,8 @@ from typing import Any
 import numpy as np
 import pytest
 
-from sim.attribution import (
+from sim.cli import main
+from sim.studies.attribution import (
     MAX_SHAPLEY_KEYS,
     Attribution,
     attribute,
@@ -21,7 +22,6 @@ from sim.attribution import (
     sequential,
     shapley,
 )
-from sim.cli import main
 from tests.builders import raw_scenario
 
 PATHS = 4000

@@ -14,8 +14,8 @@ from typing import Any
 
 import pytest
 
+import sim.analysis.summary
 import sim.format
-import sim.summary
 from sim.cli import main
 
 DATA = Path(__file__).resolve().parent / "data"
@@ -104,14 +104,14 @@ def test_check_exits_with_the_worst_file(
 def test_an_internal_error_is_worst_and_does_not_stop_the_rest(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    real = sim.summary.summarise
+    real = sim.analysis.summary.summarise
 
     def summarise(result: Any, *args: Any, **kwargs: Any) -> Any:
         if result.scenario.name == "other":
             raise ZeroDivisionError("a bug")
         return real(result, *args, **kwargs)
 
-    monkeypatch.setattr(sim.summary, "summarise", summarise)
+    monkeypatch.setattr(sim.analysis.summary, "summarise", summarise)
     folder = _folder(tmp_path, failing=True, bad=True)
     assert _check(folder) == 3
     out, err = capsys.readouterr()
@@ -224,12 +224,12 @@ def test_help_states_the_order_of_exit_codes(capsys: pytest.CaptureFixture[str])
 def test_a_failed_comparison_is_reported_and_counted(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    import sim.compare
+    import sim.studies.compare
 
     def compare(*_: Any, **__: Any) -> Any:
         raise RuntimeError("a bug in compare")
 
-    monkeypatch.setattr(sim.compare, "compare", compare)
+    monkeypatch.setattr(sim.studies.compare, "compare", compare)
     out = tmp_path / "reports"
     assert _run(out, _folder(tmp_path)) == 3
     err = capsys.readouterr().err

@@ -18,10 +18,10 @@ from typing import Any
 
 import pytest
 
+import sim.analysis.summary
 import sim.cli
-import sim.engine
-import sim.run_folder
-import sim.summary
+import sim.output.run_folder
+import sim.run.engine
 from sim.cli import main
 from sim.money import format_money
 from sim.scenario import load_scenario
@@ -422,7 +422,7 @@ def _no_simulation(monkeypatch: pytest.MonkeyPatch) -> None:
     def simulate(*_: object, **__: object) -> Any:
         raise AssertionError("simulated before checking the output folder")
 
-    monkeypatch.setattr(sim.engine, "simulate", simulate)  # the CLI imports it when it runs
+    monkeypatch.setattr(sim.run.engine, "simulate", simulate)  # the CLI imports it when it runs
 
 
 def test_run_out_is_a_file_exits_2(
@@ -570,7 +570,7 @@ def _bug(*_: object, **__: object) -> Any:
 def test_an_internal_error_has_its_own_exit_code_and_one_line(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    monkeypatch.setattr(sim.summary, "summarise", _bug)
+    monkeypatch.setattr(sim.analysis.summary, "summarise", _bug)
     assert _run(tmp_path, SMALL) == 3
     line = _one_error_line(capsys.readouterr().err)
     assert "internal error" in line and "bug in ipo-sim" in line
@@ -582,7 +582,7 @@ def test_an_internal_error_has_its_own_exit_code_and_one_line(
 def test_debug_prints_the_traceback_of_an_internal_error(
     where: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    monkeypatch.setattr(sim.summary, "summarise", _bug)
+    monkeypatch.setattr(sim.analysis.summary, "summarise", _bug)
     argv = ["run", str(SMALL), "--paths", "2000", "--quiet", "--out", str(tmp_path)]
     argv = ["--debug", *argv] if where == "before" else [*argv, "--debug"]
     assert main(argv) == 3
@@ -639,7 +639,7 @@ def _interrupt(*_: object, **__: object) -> Any:
 def test_interrupt_before_writing_exits_130(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    monkeypatch.setattr(sim.summary, "summarise", _interrupt)
+    monkeypatch.setattr(sim.analysis.summary, "summarise", _interrupt)
     out = tmp_path / "reports"
     assert _run(out, SMALL) == 130
     assert "interrupted" in _one_error_line(capsys.readouterr().err)
@@ -649,13 +649,13 @@ def test_interrupt_before_writing_exits_130(
 def test_interrupt_while_rendering_leaves_nothing(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    real = sim.run_folder.write_run_files
+    real = sim.output.run_folder.write_run_files
 
     def half_then_interrupt(*args: Any, **kwargs: Any) -> list[Path]:
         real(*args, **kwargs)  # every file written into the temporary folder...
         raise KeyboardInterrupt  # ...and then Ctrl-C before any is moved into place
 
-    monkeypatch.setattr(sim.run_folder, "write_run_files", half_then_interrupt)
+    monkeypatch.setattr(sim.output.run_folder, "write_run_files", half_then_interrupt)
     assert _run(tmp_path, SMALL) == 130
     assert "interrupted" in _one_error_line(capsys.readouterr().err)
     assert _listing(tmp_path) == []
@@ -666,13 +666,13 @@ def test_interrupted_rerun_keeps_previous_outputs(
 ) -> None:
     assert _run(tmp_path, SMALL) == 0
     before = _contents(tmp_path)
-    real = sim.run_folder.write_run_files
+    real = sim.output.run_folder.write_run_files
 
     def half_then_interrupt(*args: Any, **kwargs: Any) -> list[Path]:
         real(*args, **kwargs)
         raise KeyboardInterrupt
 
-    monkeypatch.setattr(sim.run_folder, "write_run_files", half_then_interrupt)
+    monkeypatch.setattr(sim.output.run_folder, "write_run_files", half_then_interrupt)
     assert _run(tmp_path, SMALL, extra=("--seed", "99")) == 130
     capsys.readouterr()
     assert _contents(tmp_path) == before
@@ -690,7 +690,7 @@ def test_rerun_replaces_the_folder_atomically(
         moves.append((Path(src), Path(dst)))
         real_replace(src, dst)
 
-    monkeypatch.setattr("sim.outputs.os.replace", spy)
+    monkeypatch.setattr("sim.output.outputs.os.replace", spy)
     assert _run(tmp_path, SMALL, extra=("--seed", "99")) == 0
     capsys.readouterr()
     second = json.loads((tmp_path / "small" / "summary.json").read_text(encoding="utf-8"))
@@ -814,7 +814,7 @@ def test_ctrl_c_during_the_final_moves_is_held_until_they_are_done(
             signal.raise_signal(signal.SIGINT)
 
     assert _run(tmp_path, SMALL) == 0
-    monkeypatch.setattr("sim.outputs.os.replace", replace_then_interrupt)
+    monkeypatch.setattr("sim.output.outputs.os.replace", replace_then_interrupt)
     assert _run(tmp_path, SMALL, extra=("--seed", "99")) == 130
     assert _listing(tmp_path) == [
         "small",

@@ -17,11 +17,11 @@ from typing import Any
 import numpy as np
 import pytest
 
-import sim.cluster
+import sim.run.cluster
 from sim.cli import main
-from sim.engine import simulate
 from sim.errors import SimError
-from sim.sampling import BLOCK_SIZE
+from sim.run.engine import simulate
+from sim.run.sampling import BLOCK_SIZE
 from sim.scenario import Scenario
 from tests.builders import scenario
 from tests.test_engine import SEGMENTS, _rich
@@ -102,7 +102,7 @@ def test_run_with_a_scheduler_address_writes_the_serial_summary_and_the_backend(
 def test_a_scheduler_that_does_not_answer_is_one_line_and_exit_2(
     monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str], tmp_path: Path
 ) -> None:
-    monkeypatch.setattr(sim.cluster, "CONNECT_TIMEOUT_S", 1)
+    monkeypatch.setattr(sim.run.cluster, "CONNECT_TIMEOUT_S", 1)
     argv = ["run", str(SMALL), "--paths", "1000", "--format", "json", "--out", str(tmp_path)]
     assert main([*argv, "--scheduler", "tcp://127.0.0.1:1"]) == 2
     err = capsys.readouterr().err.strip()
@@ -131,7 +131,7 @@ def test_a_local_clusters_workers_keep_glibcs_adaptive_memory(
     import os
 
     monkeypatch.delenv("MALLOC_TRIM_THRESHOLD_", raising=False)
-    cluster = sim.cluster.Cluster(sim.cluster.LOCAL, 1)
+    cluster = sim.run.cluster.Cluster(sim.run.cluster.LOCAL, 1)
     try:
         client, threads = cluster.client()
         assert threads == 1
@@ -147,7 +147,7 @@ def _square(offset: int, task: int) -> int:
 
 @pytest.mark.parametrize("batch", [1, 3, 7])
 def test_tasks_batched_on_the_cluster_come_back_in_order(client: Any, batch: int) -> None:
-    from sim.workers import run_tasks
+    from sim.run.workers import run_tasks
 
     tasks = iter(range(20))
     outcomes = run_tasks(_square, 5, tasks, workers=2, executor=None, client=client, batch=batch)
@@ -158,7 +158,7 @@ def test_tasks_batched_on_the_cluster_come_back_in_order(client: Any, batch: int
 
 
 def test_a_cluster_task_runs_up_to_four_blocks_while_each_worker_gets_four_tasks() -> None:
-    from sim.engine import _cluster_batch
+    from sim.run.engine import _cluster_batch
 
     assert _cluster_batch(BLOCK_SIZE * 4, 2) == 1  # a small run: a block a task
     assert _cluster_batch(BLOCK_SIZE * 16, 2) == 2

@@ -18,8 +18,8 @@ import numpy as np
 import pytest
 from scipy import stats
 
-from sim.engine import simulate
 from sim.errors import ScenarioError
+from sim.run.engine import simulate
 from sim.scenario import load_scenario
 
 N_PEERS = 14

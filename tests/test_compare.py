@@ -1,4 +1,5 @@
-"""sim.compare: the Comparison object that the CLI prints and writes and the report draws."""
+"""sim.studies.compare: the Comparison object that the CLI prints and writes and the report
+draws."""
 
 from __future__ import annotations
 
@@ -8,10 +9,10 @@ from pathlib import Path
 import pytest
 
 import sim.report.comparison
-from sim.compare import Comparison, compare, compare_targets, target_p
-from sim.engine import Result, simulate
+from sim.analysis.summary import Summary, summarise
 from sim.report import render_comparison
-from sim.summary import Summary, summarise
+from sim.run.engine import Result, simulate
+from sim.studies.compare import Comparison, compare, compare_targets, target_p
 from tests.builders import scenario
 
 TARGETS = [{"label": "low", "value": 1500.0}, {"label": "high", "value": 2500.0}]

@@ -13,13 +13,13 @@ import pypdfium2 as pdfium
 import pytest
 
 from sim import format as fmt
-from sim.compare import compare
-from sim.engine import Result, simulate
+from sim.analysis.summary import Summary, summarise
 from sim.report import choose_fonts, render_comparison
 from sim.report.compared import MARKERS, _Cmp
 from sim.report.style import SCENARIO_COLOURS
+from sim.run.engine import Result, simulate
 from sim.scenario import load_scenario
-from sim.summary import Summary, summarise
+from sim.studies.compare import compare
 
 DATA = Path(__file__).resolve().parent / "data"
 PATHS = 4000

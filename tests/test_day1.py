@@ -12,7 +12,7 @@ import pytest
 
 from sim import simulate, summarise
 from sim.errors import ScenarioError
-from sim.offering import offer_price
+from sim.model.offering import offer_price
 from sim.scenario import load_scenario
 from sim.scenario.market import DAY1_NOISE_DEFAULT
 from tests.builders import raw_scenario, scenario

@@ -11,8 +11,8 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from sim.engine import simulate
 from sim.errors import ScenarioError
+from sim.run.engine import simulate
 from sim.scenario import Scenario
 from sim.valuation.dcf import FAILURE_DRAW, Dcf
 from tests.builders import scenario
@@ -229,7 +229,7 @@ def test_runway_counts_the_deals_proceeds_at_the_range_low() -> None:
     }
     # 40 + 10 x 3 = 70 of cash: the 30-a-year burn runs out in the third year (2027);
     # with 40 alone it would in the second.
-    from sim.model import runway_cash
+    from sim.model.core import runway_cash
 
     sc = _company(val, horizon=4, offering=deal)
     draws = {
@@ -401,14 +401,14 @@ def test_defaults_leave_the_old_keys_output_as_it_was() -> None:
 
 
 def test_the_attribution_never_credits_failure_with_value() -> None:
-    """The compare bridge (sim.attribution): raising the failure probability, alone or
+    """The compare bridge (sim.studies.attribution): raising the failure probability, alone or
     beside another key, gets a contribution <= 0 to the median and to each target's P.
     (Under the old rule this small company, half of whose going concerns are negative,
     gained by failing.)"""
     import tomllib
     from pathlib import Path
 
-    from sim.attribution import attribute
+    from sim.studies.attribution import attribute
 
     data = Path(__file__).parent / "data" / "dcf_small.toml"
     a = tomllib.loads(data.read_text("utf-8"))

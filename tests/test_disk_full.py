@@ -7,8 +7,8 @@ from pathlib import Path
 
 import pytest
 
+from sim.analysis.summary import Summary
 from sim.cli import main
-from sim.summary import Summary
 
 SMALL = Path(__file__).resolve().parent / "data" / "small.toml"
 

@@ -12,13 +12,13 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-import sim.engine
-from sim.engine import simulate
+import sim.run.engine
+from sim.analysis.summary import summarise
 from sim.errors import SimError
-from sim.sampling import BLOCK_SIZE, _connected, input_rng, name_key
+from sim.run.engine import simulate
+from sim.run.sampling import BLOCK_SIZE, _connected, input_rng, name_key
 from sim.scenario import MAX_PATHS, Correlation, Scenario, load_scenario
 from sim.stats import spearman
-from sim.summary import summarise
 from tests.builders import scenario
 
 SHOCKS = [
@@ -230,13 +230,13 @@ def test_three_correlations_reach_their_rank_correlations(sampler: str) -> None:
 def test_blocks_are_planned_as_they_are_needed(monkeypatch: pytest.MonkeyPatch) -> None:
     """A run of 10^12 paths must not build all of its 15 million blocks up front."""
     made: list[int] = []
-    real = sim.engine._Task
+    real = sim.run.engine._Task
 
     def counting(*args: object) -> object:
         made.append(1)
         return real(*args)  # type: ignore[arg-type]
 
-    monkeypatch.setattr(sim.engine, "_Task", counting)
+    monkeypatch.setattr(sim.run.engine, "_Task", counting)
     res = simulate(_rich(), 1000 * BLOCK_SIZE, seed=3, precision=0.49)
     assert res.stopped_by_precision and res.paths == BLOCK_SIZE
     assert len(made) <= 2
@@ -262,7 +262,7 @@ def test_an_error_in_a_worker_reaches_the_caller(monkeypatch: pytest.MonkeyPatch
     def broken(scenario: object, task: object) -> object:
         raise SimError("block failed in a worker")
 
-    monkeypatch.setattr(sim.engine, "_run_block", broken)
+    monkeypatch.setattr(sim.run.engine, "_run_block", broken)
     with pytest.raises(SimError, match="block failed in a worker") as info:
         simulate(_rich(), 3 * BLOCK_SIZE, seed=1, workers=2)
     assert "Traceback" in str(info.value.__cause__)

@@ -12,8 +12,8 @@ import numpy as np
 import pytest
 
 from sim import metrics
-from sim.engine import Result, simulate
 from sim.errors import ScenarioError, SimError
+from sim.run.engine import Result, simulate
 from sim.scenario import Expectation
 from sim.serial import serialise
 from sim.stats import wilson_interval
@@ -204,7 +204,7 @@ def test_registry_names_the_patterns_in_one_place() -> None:
 
 
 def test_summary_json_states_each_expectation_as_fields(run: Result) -> None:
-    from sim.summary import summarise
+    from sim.analysis.summary import summarise
 
     written = summarise(run).to_dict()["expectations"]
     hhi, revenue = written

@@ -13,13 +13,13 @@ import numpy as np
 import numpy.typing as npt
 import pytest
 
-from sim.checks import check_draws, check_values
 from sim.cli import main
 from sim.distributions import InfeasibleDistribution, Triangular, parse_distribution
-from sim.engine import simulate
 from sim.errors import ScenarioError
-from sim.model import PathValues, evaluate, inputs
-from sim.sampling import BLOCK_SIZE, Copula, block_draws
+from sim.model.core import PathValues, evaluate, inputs
+from sim.run.checks import check_draws, check_values
+from sim.run.engine import simulate
+from sim.run.sampling import BLOCK_SIZE, Copula, block_draws
 from sim.scenario import Scenario
 from tests.builders import scenario
 

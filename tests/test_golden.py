@@ -20,9 +20,9 @@ from typing import Any
 
 import pytest
 
-from sim.engine import simulate
+from sim.analysis.summary import summarise
+from sim.run.engine import simulate
 from sim.scenario import load_scenario
-from sim.summary import summarise
 
 TESTS = Path(__file__).resolve().parent
 GOLDEN = TESTS / "data" / "golden"

@@ -17,11 +17,11 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from sim.dependence import GROUPING, dependent_groups
-from sim.engine import simulate
+from sim.analysis.dependence import GROUPING, dependent_groups
+from sim.analysis.summary import SensitivityRow, summarise
+from sim.run.engine import simulate
 from sim.scenario import load_scenario
 from sim.stats import Z95, sensitivity
-from sim.summary import SensitivityRow, summarise
 
 PATHS = 20_000
 

@@ -1,4 +1,4 @@
-"""The implied target margin at each price of the pricing grid (issue 10, sim/implied.py)."""
+"""The implied target margin at each price of the pricing grid (issue 10, sim/model/implied.py)."""
 
 from __future__ import annotations
 
@@ -12,13 +12,13 @@ import numpy as np
 import pytest
 
 from sim import format as fmt
-from sim.engine import simulate
-from sim.implied import BRACKET, dcf_inputs, implied_target_margins, median_draws
-from sim.model import evaluate
-from sim.offering import grid_prices, proceeds_per_price, shares_after
+from sim.analysis.summary import summarise
+from sim.model.core import evaluate
+from sim.model.implied import BRACKET, dcf_inputs, implied_target_margins, median_draws
+from sim.model.offering import grid_prices, proceeds_per_price, shares_after
 from sim.report.pricing import implied_sentence
+from sim.run.engine import simulate
 from sim.scenario import Scenario, build_scenario, load_scenario
-from sim.summary import summarise
 from sim.valuation.dcf import FAILURE_DRAW
 
 DATA = Path(__file__).parent / "data"
@@ -53,7 +53,7 @@ def _small(offering: dict[str, Any]) -> Scenario:
 def _fair_per_share(
     sc: Scenario, margins: np.ndarray[Any, Any], prices: np.ndarray[Any, Any]
 ) -> Any:
-    """The fair value per share at each price by the engine's own model (sim.model.evaluate),
+    """The fair value per share at each price by the engine's own model (sim.model.core.evaluate),
     at the medians with each target margin, failure mixed over its two branches."""
     dcf = dcf_inputs(sc)
     offering = sc.offering

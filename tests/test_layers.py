@@ -10,11 +10,14 @@ of :mod:`sim.metrics`' readers, nor the engine, the summary or the report they s
 from __future__ import annotations
 
 import ast
+import importlib
 import json
 import subprocess
 import sys
 from pathlib import Path
 from typing import Any
+
+import pytest
 
 from sim import metric_names, metrics
 
@@ -22,16 +25,16 @@ ROOT = Path(__file__).resolve().parents[1]
 
 ABOVE_THE_PARSER = (
     "sim.metrics",
-    "sim.engine",
+    "sim.run.engine",
     "sim.model",
-    "sim.offering",
-    "sim.aftermarket",
+    "sim.model.offering",
+    "sim.model.aftermarket",
     "sim.report",
-    "sim.summary",
+    "sim.analysis.summary",
     "sim.stats",
-    "sim.sampling",
-    "sim.workers",
-    "sim.run_folder",
+    "sim.run.sampling",
+    "sim.run.workers",
+    "sim.output.run_folder",
     "sim.cli",
     "matplotlib",
     "scipy",
@@ -88,7 +91,7 @@ def _within(module: str, packages: tuple[str, ...]) -> bool:
 def test_importing_the_scenario_parser_imports_nothing_above_it() -> None:
     loaded = _loaded("sim.scenario")
     assert "sim.scenario.parse" in loaded  # the probe saw the parser itself
-    for name in ("sim.metrics", "sim.engine", "sim.report"):
+    for name in ("sim.metrics", "sim.run.engine", "sim.report"):
         assert name not in loaded
     assert sorted(m for m in loaded if _within(m, ABOVE_THE_PARSER)) == []
     beside = ("sim.scenario", *BELOW_THE_PARSER)
@@ -187,3 +190,156 @@ def test_the_public_names_load_on_first_use() -> None:
     assert typed == set(out["lazy"])
     # Every public name is bound at import (the errors, the version) or lazy, and vice versa.
     assert set(out["all"]) == set(out["at_import"]) | set(out["lazy"])
+
+
+# --- layering (issue 24), appended by relayout.py ---
+# The layers of sim/, lowest first: a module imports (at run time, at any depth of its
+# code; ``if TYPE_CHECKING:`` blocks aside) only from its own layer and those before it.
+LAYERS: tuple[tuple[str, tuple[str, ...]], ...] = (
+    (
+        "leaves",
+        (
+            "sim._version",
+            "sim._lazy",
+            "sim.errors",
+            "sim.format",
+            "sim.money",
+            "sim.stats",
+            "sim.csvcells",
+            "sim.serial",
+            "sim.metric_names",
+            "sim.metrics",
+        ),
+    ),
+    (
+        "scenario",
+        (
+            "sim.distributions",
+            "sim.valuation",
+            "sim.scenario",
+        ),
+    ),
+    ("model", ("sim.model",)),
+    ("run", ("sim.run",)),
+    (
+        "analysis",
+        (
+            "sim.analysis",
+            "sim.testing",
+        ),
+    ),
+    ("studies", ("sim.studies",)),
+    ("report", ("sim.report",)),
+    ("output", ("sim.output",)),
+    (
+        "cli",
+        (
+            "sim.cli",
+            "sim._entry",
+            "sim.__main__",
+        ),
+    ),
+)
+# Upward imports that exist today, each lazy (inside the function that needs it), each a
+# debt named so that no new one slips in: (importer, imported, why it is still there).
+UPWARD_DEBTS: tuple[tuple[str, str, str], ...] = (
+    (
+        "sim.metrics",
+        "sim.model.offering",
+        "the [offering] metrics count exactly at the pricing grid's prices",
+    ),
+    ("sim.studies.compare", "sim.report", "write_comparison draws the comparison report"),
+    ("sim.output.run_folder", "sim.cli.printing", "summary.txt is the terminal's summary tables"),
+)
+SIM = Path(__file__).resolve().parents[1] / "sim"
+
+
+def _layer(module: str) -> int | None:
+    for i, (_, members) in enumerate(LAYERS):
+        if any(module == m or module.startswith(m + ".") for m in members):
+            return i
+    return None
+
+
+def _modules() -> list[str]:
+    return sorted(
+        ".".join(p.relative_to(SIM.parent).with_suffix("").parts).removesuffix(".__init__")
+        for p in SIM.rglob("*.py")
+    )
+
+
+def _runtime_imports(module: str) -> set[str]:
+    """The sim modules ``module`` imports outside ``if TYPE_CHECKING:`` blocks."""
+    path = SIM.parent.joinpath(*module.split("."))
+    path = path / "__init__.py" if path.is_dir() else path.with_suffix(".py")
+    tree = ast.parse(path.read_text("utf-8"))
+    found: set[str] = set()
+
+    def visit(node: ast.AST) -> None:
+        if isinstance(node, ast.If) and "TYPE_CHECKING" in ast.unparse(node.test):
+            for branch in node.orelse:
+                visit(branch)
+            return
+        if isinstance(node, ast.Import):
+            found.update(a.name for a in node.names if a.name.startswith("sim."))
+        elif isinstance(node, ast.ImportFrom) and node.module and node.level == 0:
+            if node.module == "sim":
+                found.update(f"sim.{a.name}" for a in node.names)
+            elif node.module.startswith("sim."):
+                found.add(node.module)
+        for child in ast.iter_child_nodes(node):
+            visit(child)
+
+    visit(tree)
+    return found
+
+
+def test_every_module_of_sim_has_a_layer() -> None:
+    unplaced = [m for m in _modules() if m != "sim" and _layer(m) is None]
+    assert unplaced == [], f"give these a layer in tests/test_layers.py's LAYERS: {unplaced}"
+
+
+def test_no_module_imports_from_a_layer_above_its_own() -> None:
+    upward = []
+    for module in _modules():
+        own = _layer(module)
+        if own is None:
+            continue
+        for imported in sorted(_runtime_imports(module)):
+            theirs = _layer(imported)
+            debt = any(
+                module == a and (imported == b or imported.startswith(b + "."))
+                for a, b, _ in UPWARD_DEBTS
+            )
+            if theirs is not None and theirs > own and not debt:
+                upward.append(
+                    f"{module} ({LAYERS[own][0]}) imports {imported} ({LAYERS[theirs][0]})"
+                )
+    assert upward == []
+
+
+@pytest.mark.parametrize(
+    "package", ["sim.model", "sim.run", "sim.analysis", "sim.studies", "sim.output"]
+)
+def test_each_layer_face_gives_every_name_it_lists(package: str) -> None:
+    face = importlib.import_module(package)
+    assert face.__all__, package
+    assert [name for name in face.__all__ if not hasattr(face, name)] == []
+
+
+@pytest.mark.parametrize("layer", ["scenario", "model", "run", "analysis"])
+def test_importing_a_layer_loads_nothing_above_it(layer: str) -> None:
+    index = [name for name, _ in LAYERS].index(layer)
+    own = [m for m in _modules() if _layer(m) == index]
+    above = [m for _, members in LAYERS[index + 1 :] for m in members]
+    code = (
+        "import importlib, json, sys\n"
+        f"for m in {own!r}: importlib.import_module(m)\n"
+        "print(json.dumps(sorted(m for m in sys.modules if m.startswith('sim'))))"
+    )
+    out = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, check=True
+    ).stdout
+    loaded = json.loads(out)
+    assert set(own) <= set(loaded)  # the probe saw the layer itself
+    assert [m for m in loaded if any(m == a or m.startswith(a + ".") for a in above)] == []

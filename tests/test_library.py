@@ -19,8 +19,8 @@ from typing import Any
 
 import pytest
 
-from sim.engine import simulate
-from sim.expectations import Status, check_expectation
+from sim.analysis.expectations import Status, check_expectation
+from sim.run.engine import simulate
 from sim.scenario import Scenario, build_scenario, resolve_raw
 
 SCENARIOS = Path(__file__).resolve().parent.parent / "scenarios"

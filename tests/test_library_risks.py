@@ -15,7 +15,7 @@ from typing import Any
 
 import pytest
 
-from sim.engine import simulate
+from sim.run.engine import simulate
 from sim.scenario import Scenario, build_scenario, resolve_raw
 from sim.testing import check_expectation
 

@@ -13,8 +13,8 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from sim.aftermarket import segment_peak
 from sim.cli import main
+from sim.model.aftermarket import segment_peak
 
 TESTS = Path(__file__).resolve().parent
 SMALL = TESTS / "data" / "small.toml"

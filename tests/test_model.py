@@ -10,9 +10,9 @@ from hypothesis import given
 from hypothesis import strategies as st
 from scipy import stats
 
-from sim.engine import simulate
-from sim.model import evaluate, inputs
-from sim.sampling import block_draws
+from sim.model.core import evaluate, inputs
+from sim.run.engine import simulate
+from sim.run.sampling import block_draws
 from tests.builders import scenario
 
 N = 200_000

@@ -16,10 +16,10 @@ from hypothesis import strategies as st
 from scipy import optimize, stats
 
 from sim import metrics
+from sim.analysis.summary import summarise
 from sim.distributions import parse_distribution
-from sim.engine import simulate
 from sim.errors import ScenarioError
-from sim.offering import (
+from sim.model.offering import (
     break_even_shares,
     grid_prices,
     offer_price,
@@ -27,8 +27,8 @@ from sim.offering import (
     shares_after,
     shares_sold,
 )
+from sim.run.engine import simulate
 from sim.scenario import Deal, Offering, load_scenario
-from sim.summary import summarise
 from tests.builders import scenario
 
 DEAL = Path(__file__).parent / "data" / "deal.toml"

@@ -10,7 +10,7 @@ import math
 import numpy as np
 
 from benchmarks.per_path import covers, equity_per_path
-from sim.engine import simulate
+from sim.run.engine import simulate
 from tests.builders import scenario
 from tests.test_engine import SEGMENTS
 

@@ -10,13 +10,13 @@ from typing import Any
 import numpy as np
 import pytest
 
-from sim.engine import simulate
+from sim.analysis.expectations import check_expectation
+from sim.analysis.summary import summarise
 from sim.errors import ScenarioError
-from sim.expectations import check_expectation
-from sim.model import inputs
-from sim.sampling import block_draws
+from sim.model.core import inputs
+from sim.run.engine import simulate
+from sim.run.sampling import block_draws
 from sim.scenario import Scenario, load_scenario
-from sim.summary import summarise
 from tests.builders import scenario
 
 BASELINE = Path(__file__).resolve().parent.parent / "scenarios" / "baseline.toml"

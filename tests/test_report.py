@@ -23,7 +23,6 @@ from matplotlib.text import Text
 from sim import Result, Scenario, Summary, load_scenario, simulate, summarise
 from sim import format as fmt
 from sim._version import __version__
-from sim.compare import compare_targets
 from sim.report import (
     PAGE,
     PNG_DPI,
@@ -45,6 +44,7 @@ from sim.report.units import Units, resolve_units, writes_yi
 from sim.report.values import _fig_exceedance, _fig_valuation
 from sim.report.write import _PAGES, _pages
 from sim.scenario import build_scenario
+from sim.studies.compare import compare_targets
 from tests.builders import all_lost_sections, scenario
 
 BASELINE = Path(__file__).resolve().parent.parent / "scenarios" / "baseline.toml"

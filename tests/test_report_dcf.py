@@ -11,13 +11,13 @@ import pytest
 from matplotlib.text import Text
 
 from sim import format as fmt
-from sim.engine import Result, simulate
+from sim.analysis.summary import Summary, summarise
 from sim.report.dcf import _fig_dcf, _fig_methods
 from sim.report.layout import _Ctx
 from sim.report.style import choose_fonts
 from sim.report.write import _pages, render
+from sim.run.engine import Result, simulate
 from sim.scenario import build_scenario, load_scenario
-from sim.summary import Summary, summarise
 from tests.builders import scenario
 
 DATA = Path(__file__).parent / "data"

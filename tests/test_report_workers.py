@@ -225,7 +225,7 @@ def _pdfs_by_workers(
 
     # Every run takes "0 s": the run time printed on the pages is the one thing that
     # would differ between the two runs.
-    monkeypatch.setattr("sim.engine.time.perf_counter", lambda: 0.0)
+    monkeypatch.setattr("sim.run.engine.time.perf_counter", lambda: 0.0)
     pdfs = []
     for workers in (1, 2):
         monkeypatch.setattr("sim.report.write._idle_processors", lambda n=workers: n)

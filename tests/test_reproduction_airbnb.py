@@ -15,7 +15,7 @@ from pathlib import Path
 
 import numpy as np
 
-from sim.engine import simulate
+from sim.run.engine import simulate
 from sim.scenario import load_scenario
 from sim.valuation.dcf import FAILURE_DRAW
 

@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 
 import pytest
 
-from sim.results import Quantiles
+from sim.analysis.results import Quantiles
 from sim.serial import serialise, spec
 
 

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import numpy as np
 
-from sim.engine import simulate
+from sim.run.engine import simulate
 from sim.scenario import load_scenario
 
 SCENARIOS = Path(__file__).resolve().parent.parent / "scenarios"

@@ -114,9 +114,9 @@ def test_a_signal_to_the_process_group_stops_a_run_with_workers_at_once(
 def test_sigterm_while_writing_leaves_no_temporary_folder(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    import sim.run_folder
+    import sim.output.run_folder
 
-    real = sim.run_folder.write_run_files
+    real = sim.output.run_folder.write_run_files
 
     def write_then_sigterm(*args: object, **kwargs: object) -> list[Path]:
         files = real(*args, **kwargs)  # type: ignore[arg-type]
@@ -126,7 +126,7 @@ def test_sigterm_while_writing_leaves_no_temporary_folder(
     def unhandled(signum: int, frame: object) -> None:
         raise AssertionError("SIGTERM reached the default handler: the run was killed")
 
-    monkeypatch.setattr(sim.run_folder, "write_run_files", write_then_sigterm)
+    monkeypatch.setattr(sim.output.run_folder, "write_run_files", write_then_sigterm)
     previous = signal.signal(signal.SIGTERM, unhandled)
     try:
         argv = ["run", str(SMALL), "--paths", "2000", "--format", "json,csv", "--quiet"]

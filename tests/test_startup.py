@@ -21,7 +21,7 @@ try:
     runpy.run_module("sim", run_name="__main__")
 except SystemExit:
     pass
-heavy = ("scipy", "matplotlib", "sim.engine", "sim.summary", "sim.report")
+heavy = ("scipy", "matplotlib", "sim.run.engine", "sim.analysis.summary", "sim.report")
 sys.__stdout__.write("LOADED " + " ".join(m for m in heavy if m in sys.modules) + "\\n")
 """
 

@@ -11,8 +11,8 @@ import numpy as np
 import pytest
 from scipy import stats
 
-from sim.engine import simulate
-from sim.sampling import BLOCK_SIZE
+from sim.run.engine import simulate
+from sim.run.sampling import BLOCK_SIZE
 from tests.builders import scenario
 
 pytestmark = pytest.mark.slow

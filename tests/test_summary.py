@@ -6,9 +6,9 @@ import numpy as np
 import pytest
 
 from sim import simulate, summarise
+from sim.analysis.summary import paired_loss
 from sim.serial import serialise
 from sim.stats import wilson_interval
-from sim.summary import paired_loss
 from tests.builders import scenario
 
 _WIPE = {
@@ -116,7 +116,8 @@ def test_shock_impact_names_the_targets_read_at_a_market_value_it_leaves_out() -
 
 def _model_entry_points() -> tuple[object, ...]:
     """What values paths, settles the deal or walks after listing: the model."""
-    from sim import aftermarket, implied, model, offering
+    from sim.model import aftermarket, implied, offering
+    from sim.model import core as model
 
     return (
         model.evaluate,

@@ -8,12 +8,12 @@ from pathlib import Path
 
 import pytest
 
+from sim.analysis.summary import summarise
 from sim.cli import main
-from sim.engine import simulate
 from sim.errors import SimError
+from sim.run.engine import simulate
 from sim.scenario import load_scenario
-from sim.summary import summarise
-from sim.sweep import parse_set, split_values
+from sim.studies.sweep import parse_set, split_values
 
 PATHS = 3000
 SEED = 11

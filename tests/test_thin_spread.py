@@ -11,10 +11,10 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from sim.analysis.summary import summarise
 from sim.cli import main
-from sim.engine import simulate
+from sim.run.engine import simulate
 from sim.scenario import load_scenario
-from sim.summary import summarise
 from sim.valuation.dcf import THIN_SPREAD
 
 TESTS = Path(__file__).resolve().parent

@@ -12,12 +12,12 @@ import numpy as np
 import pytest
 
 import sim.scenario.types
+from sim.analysis.summary import summarise
 from sim.cli.printing import _print_summary
 from sim.distributions import Distribution
-from sim.engine import simulate
 from sim.errors import ScenarioError
+from sim.run.engine import simulate
 from sim.scenario import KEYS
-from sim.summary import summarise
 from sim.valuation import (
     METHODS,
     Keys,

@@ -13,12 +13,12 @@ import numpy as np
 import pytest
 
 from sim import format as fmt
+from sim.analysis.expectations import check_expectation
+from sim.analysis.summary import summarise
 from sim.cli.printing import _print_summary
-from sim.engine import simulate
 from sim.errors import ScenarioError
-from sim.expectations import check_expectation
+from sim.run.engine import simulate
 from sim.scenario import Scenario, build_scenario
-from sim.summary import summarise
 from sim.valuation.both import Both
 from sim.valuation.dcf import Dcf
 

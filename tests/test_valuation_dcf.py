@@ -11,8 +11,8 @@ import numpy as np
 import pytest
 
 from sim.distributions import Distribution
-from sim.engine import simulate
 from sim.errors import ScenarioError
+from sim.run.engine import simulate
 from sim.scenario import Scenario, build_scenario, load_scenario
 from sim.valuation.dcf import FAILURE_DRAW, Dcf
 from tests.builders import scenario

@@ -8,7 +8,7 @@ import threading
 import numpy as np
 import pytest
 
-from sim.workers import _recv, _send
+from sim.run.workers import _recv, _send
 
 
 def test_arrays_of_every_layout_come_back_equal_and_writable() -> None:

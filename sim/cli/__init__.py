@@ -37,17 +37,17 @@ from sim.cli.printing import (
     _summary_line,
 )
 from sim.errors import SimError
-from sim.outputs import Stopped, check_out, write_outputs
-from sim.run_folder import DEFAULT_FORMATS as RUN_DEFAULT_FORMATS
-from sim.run_folder import FORMATS, check_formats, write_sweep_files
+from sim.output.outputs import Stopped, check_out, write_outputs
+from sim.output.run_folder import DEFAULT_FORMATS as RUN_DEFAULT_FORMATS
+from sim.output.run_folder import FORMATS, check_formats, write_sweep_files
 
 # The engine, the summary and the scenario loader (scipy) are imported by the commands
 # that use them, so that `ipo-sim --help` costs little more than importing numpy.
 if TYPE_CHECKING:
-    from sim.engine import Result
+    from sim.analysis.summary import Summary
     from sim.report.units import UnitsChoice
+    from sim.run.engine import Result
     from sim.scenario import Scenario
-    from sim.summary import Summary
 
 #: The output folder of a comparison of several scenarios.
 COMPARISON = "comparison"
@@ -202,7 +202,7 @@ def _cluster(args: argparse.Namespace) -> Iterator[None]:
         args.cluster = None
         yield
         return
-    from sim.cluster import Cluster
+    from sim.run.cluster import Cluster
 
     args.cluster = Cluster(address, args.workers)
     try:
@@ -424,8 +424,8 @@ def _integer(text: str) -> int:
 
 
 def _simulate(scenario: Scenario, args: argparse.Namespace) -> Result:
-    from sim.engine import simulate
-    from sim.sampling import BLOCK_SIZE
+    from sim.run.engine import simulate
+    from sim.run.sampling import BLOCK_SIZE
 
     paths = args.paths if args.paths is not None else scenario.simulation.paths
     seed = args.seed if args.seed is not None else scenario.simulation.seed
@@ -624,7 +624,7 @@ def _cmd_run(args: argparse.Namespace) -> int:
     loaded = _load_all(batch)
     names = _distinct_names([s for _, s in loaded])
     if loaded:
-        from sim.compare import order_by_reference, reference_index
+        from sim.studies.compare import order_by_reference, reference_index
 
         # The reference runs first: it is the comparison's first column and colour.
         loaded = order_by_reference(loaded, reference_index(names, args.reference))
@@ -663,11 +663,11 @@ def _run_one(
     colour: int,
     several: bool = False,
 ) -> tuple[Result, Summary]:
-    """Simulate one scenario, write its folder (:func:`sim.run_folder.write_run`, with
+    """Simulate one scenario, write its folder (:func:`sim.output.run_folder.write_run`, with
     ``summary.txt``, the text printed after a run) and print its summary: whole, or in one
     line in a batch (``several``)."""
     from sim.money import reporting_currency
-    from sim.run_folder import write_run
+    from sim.output.run_folder import write_run
 
     with _lazy_bar(f"{scenario.name}: report", "file", quiet=args.quiet) as tick:
         done = write_run(
@@ -707,15 +707,15 @@ def _distinct_names(scenarios: list[Scenario]) -> list[str]:
 
 
 def _cmd_compare(args: argparse.Namespace) -> int:
+    from sim.analysis.summary import summarise
     from sim.scenario import load_scenario
-    from sim.summary import summarise
 
     formats = _formats(args.format, NO_XLSX)
     args.scenarios = _scenario_files(args.scenarios)[0]
     scenarios = [load_scenario(p) for p in args.scenarios]
     if len(scenarios) < 2:
         raise SimError("compare needs at least two scenarios")
-    from sim.compare import order_by_reference, reference_index
+    from sim.studies.compare import order_by_reference, reference_index
 
     ref = reference_index(_distinct_names(scenarios), args.reference)
     # The reference first: its seed is the runs' and every difference is against it.
@@ -737,9 +737,9 @@ def _cmd_compare(args: argparse.Namespace) -> int:
 
 def _attribution(args: argparse.Namespace, summaries: list[Summary]) -> tuple[Any, ...]:
     """Each later scenario's difference from the first, attributed to each differing key."""
-    from sim.attribution import attribute
-    from sim.compare import shared_targets
     from sim.scenario import MAX_PATHS, resolve_raw
+    from sim.studies.attribution import attribute
+    from sim.studies.compare import shared_targets
 
     if args.attribution_paths > MAX_PATHS:
         raise SimError(
@@ -771,7 +771,7 @@ def _attribution(args: argparse.Namespace, summaries: list[Summary]) -> tuple[An
 
 
 def _has_target(summaries: list[Summary], value: float, at: str) -> bool:
-    from sim.compare import target_p
+    from sim.studies.compare import target_p
 
     return all(target_p(s, value, at) is not None for s in summaries)
 
@@ -786,8 +786,8 @@ def _comparison(
 ) -> None:
     from dataclasses import replace
 
-    from sim.compare import compare, write_comparison
     from sim.money import batch_currency
+    from sim.studies.compare import compare, write_comparison
 
     comparison = replace(compare(results, summaries), attribution=attribution)
     # Every amount in the reference's currency (the comparison's report says so too).
@@ -803,7 +803,7 @@ def _comparison(
 
 def _cmd_sweep(args: argparse.Namespace) -> int:
     from sim.scenario import load_scenario, resolve_raw
-    from sim.sweep import build_points, parse_set, run_sweep
+    from sim.studies.sweep import build_points, parse_set, run_sweep
 
     formats = _formats(args.format, NO_XLSX)
     if args.precision is not None:
@@ -850,9 +850,9 @@ def _cmd_check(args: argparse.Namespace) -> int:
 
 def _check_one(path: Path, args: argparse.Namespace) -> int:
     """Check one file: 1 when an expectation failed, else 0."""
+    from sim.analysis.summary import summarise
     from sim.money import reporting_currency
     from sim.scenario import load_scenario
-    from sim.summary import summarise
 
     scenario = load_scenario(path)
     if not scenario.expectations:

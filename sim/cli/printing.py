@@ -11,10 +11,10 @@ from typing import TYPE_CHECKING, Any, TextIO
 from sim import format as fmt
 
 if TYPE_CHECKING:
-    from sim.attribution import Attribution
-    from sim.compare import Comparison
+    from sim.analysis.summary import Methods, Summary, TargetEstimate
     from sim.scenario import Scenario
-    from sim.summary import Methods, Summary, TargetEstimate
+    from sim.studies.attribution import Attribution
+    from sim.studies.compare import Comparison
     from sim.valuation import Valuation
 
 
@@ -285,7 +285,7 @@ def _value_text(value: Any, *, money: bool) -> str:
 
 
 def _print_summary(summary: Summary, out: TextIO, *, valuation: Valuation) -> None:
-    from sim.sampling import BLOCK_SIZE
+    from sim.run.sampling import BLOCK_SIZE
     from sim.valuation.both import mean_is_finite
 
     run, equity = summary.run, summary.equity

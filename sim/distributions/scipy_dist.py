@@ -57,7 +57,7 @@ _FAST_SCIPY = frozenset(
 #: called at about 8,200 points): ``studentized_range`` took over 590 s, ``levy_stable``
 #: about 176 s on a loaded machine. Beyond it the scenario is refused.
 TABULATE_LIMIT_S = 20.0
-#: Draws in one block of a run (sim.sampling.BLOCK_SIZE; not imported: a cycle).
+#: Draws in one block of a run (sim.run.sampling.BLOCK_SIZE; not imported: a cycle).
 _BLOCK_DRAWS = 65_536
 
 

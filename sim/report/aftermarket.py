@@ -1,6 +1,6 @@
 """After listing: the fan of market value, the first-day return, each target over time.
 
-The statistics are :mod:`sim.summary`'s (``aftermarket``, ``first_day_return``); the
+The statistics are :mod:`sim.analysis.summary`'s (``aftermarket``, ``first_day_return``); the
 first-day return's histogram draws the kept paths.
 """
 
@@ -12,11 +12,11 @@ from matplotlib.figure import Figure
 from matplotlib.ticker import FuncFormatter, PercentFormatter
 
 from sim import format as fmt
+from sim.analysis.results import AftermarketSummary, TargetOverTime
 from sim.report.axes import _count_tick, _set_money_axis, _value_range
 from sim.report.layout import _MAX_TARGETS_DRAWN, _Ctx, _Measure, _message
 from sim.report.style import _INK, _MUTED
 from sim.report.units import money_label
-from sim.results import AftermarketSummary, TargetOverTime
 from sim.scenario import Scenario
 
 #: The points in time of a target's probability, in the order they come.

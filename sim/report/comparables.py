@@ -13,9 +13,9 @@ from matplotlib.axes import Axes
 from matplotlib.figure import Figure
 from matplotlib.ticker import FuncFormatter, PercentFormatter
 
+from sim.analysis.results import ComparablesSummary
 from sim.report.layout import _Ctx, _message
 from sim.report.style import _INK, _MUTED, _OFFER
-from sim.results import ComparablesSummary
 from sim.scenario import Scenario
 from sim.valuation.ev_to_sales import comparables_of
 

@@ -17,12 +17,12 @@ from matplotlib.axes import Axes
 
 from sim import format as fmt
 from sim._version import __version__
-from sim.compare import Comparison, SharedTarget
-from sim.engine import Result
+from sim.analysis.summary import Summary
 from sim.report.layout import _colours_by_value, _Measure
 from sim.report.style import _INK, _MUTED, SCENARIO_COLOURS, Fonts
 from sim.report.units import Units
-from sim.summary import Summary
+from sim.run.engine import Result
+from sim.studies.compare import Comparison, SharedTarget
 
 #: The marker of each block of eight scenarios (one per colour of SCENARIO_COLOURS).
 MARKERS = ("o", "s", "^", "D", "v", "P", "X", "*")

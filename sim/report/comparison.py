@@ -19,9 +19,7 @@ from matplotlib.ticker import FuncFormatter, PercentFormatter
 
 from sim import format as fmt
 from sim._version import __version__
-from sim.attribution import Attribution
-from sim.compare import Comparison, compare
-from sim.engine import Result
+from sim.analysis.summary import Summary
 from sim.money import batch_currency
 from sim.report.axes import _tick
 from sim.report.batch_tables import (
@@ -38,7 +36,9 @@ from sim.report.layout import _message, _page, _wrap
 from sim.report.style import _MUTED, SCENARIO_COLOURS, Fonts, choose_fonts
 from sim.report.units import UnitsChoice, resolve_units
 from sim.report.write import _write
-from sim.summary import Summary
+from sim.run.engine import Result
+from sim.studies.attribution import Attribution
+from sim.studies.compare import Comparison, compare
 
 __all__ = ["render_comparison"]
 
@@ -84,7 +84,7 @@ def render_comparison(
     fonts : Fonts, optional
         The fonts to draw with; by default :func:`choose_fonts`.
     comparison : Comparison, optional
-        The runs' comparison (:func:`sim.compare.compare`), drawn as given; computed
+        The runs' comparison (:func:`sim.studies.compare.compare`), drawn as given; computed
         from ``results`` and ``summaries`` when not given.
     units : {"auto", "usd", "yi", "both"}
         The money axes' scale (:mod:`sim.report.units`); ``auto`` draws 亿 beside USD

@@ -11,11 +11,11 @@ from matplotlib.axes import Axes
 from matplotlib.figure import Figure
 
 from sim import format as fmt
+from sim.analysis.summary import TargetEstimate
 from sim.report.axes import _count_tick, _sparse_minor_ticks
 from sim.report.layout import _Ctx, _Measure, _message
 from sim.report.style import _INK, _MUTED
 from sim.scenario import Scenario
-from sim.summary import TargetEstimate
 
 FloatArray = npt.NDArray[np.float64]
 

@@ -2,7 +2,7 @@
 
 ``dcf.png`` (method ``dcf`` or ``both``) shows where the DCF's value comes from, on the
 kept paths: their DCF parts and the DCF's equity before limited liability, which the run
-works out once (``Kept.dcf``, :func:`sim.derived.kept_dcf`); the page only takes their
+works out once (``Kept.dcf``, :func:`sim.run.derived.kept_dcf`); the page only takes their
 means and quantiles. ``methods.png`` (method
 ``both``) sets the multiple's equity value beside the DCF's and shows their ratio.
 """
@@ -16,11 +16,11 @@ from matplotlib.figure import Figure
 from matplotlib.ticker import MaxNLocator, PercentFormatter
 
 from sim import format as fmt
-from sim.derived import KeptDcf
 from sim.report.axes import _median_line, _set_money_axis
 from sim.report.layout import _Ctx, _message, _note
 from sim.report.style import _EVENT, _INK, _MUTED, _OFFER
 from sim.report.units import money_label
+from sim.run.derived import KeptDcf
 from sim.scenario import Scenario
 from sim.valuation.both import Both
 from sim.valuation.dcf import Dcf, DcfParts

@@ -3,7 +3,7 @@ equity value as a bar, the median marked, the offer range and the targets as ver
 lines) and the violins (each scenario's whole distribution, values <= 0 included).
 
 The football field's figures (p10, median, p90, the offer range's market values) are the
-summaries' (every path, :class:`sim.compare.ComparedRun`); the violins draw the density
+summaries' (every path, :class:`sim.studies.compare.ComparedRun`); the violins draw the density
 of the kept paths with the summaries' quantiles over it. Where a value is 0 or less the
 value axis is symmetric-log (linear around 0), so nothing is dropped.
 """

@@ -28,11 +28,11 @@ from matplotlib.text import Text
 from matplotlib.transforms import Transform
 
 from sim import format as fmt
-from sim.engine import Kept
+from sim.analysis.summary import Summary, TargetEstimate
 from sim.report.style import _INK, _MUTED, PAGE, Fonts
 from sim.report.units import Units
+from sim.run.engine import Kept
 from sim.scenario import Scenario
-from sim.summary import Summary, TargetEstimate
 
 # The most rows, markers or panels drawn of one kind: past these a page would collapse
 # (100 segments, 1000 targets); the rest are counted ("… and 985 more").

@@ -21,12 +21,12 @@ from matplotlib.figure import Figure
 from matplotlib.ticker import FuncFormatter, PercentFormatter
 
 from sim import format as fmt
+from sim.analysis.summary import DealFigures, PricePoint
 from sim.report.axes import _tick
 from sim.report.layout import _Ctx, _heading, _Measure, _message, _note, _table, _text_page
 from sim.report.style import _INK, _MUTED, _OFFER, PAGE
 from sim.report.units import Units, yi_unit
 from sim.scenario import Offering, Scenario
-from sim.summary import DealFigures, PricePoint
 
 FloatArray = npt.NDArray[np.float64]
 
@@ -433,7 +433,7 @@ def _deal_of(ctx: _Ctx) -> DealFigures:
 
 def _deal_notes(ctx: _Ctx, offering: Offering) -> list[str]:
     """What the table's columns mean and the deal they follow from (the summary's
-    :class:`~sim.summary.DealFigures`)."""
+    :class:`~sim.analysis.summary.DealFigures`)."""
     year = ctx.scenario.valuation.year
     deal = _deal_of(ctx)
     notes = [

@@ -1,6 +1,6 @@
 """Sensitivity: the tornado of each driver's swing of the mean value in USD, ordered by its
 first-order (variance-based) index, with the index and the rank correlation printed; a
-group of dependent drivers is one bar (:mod:`sim.dependence`)."""
+group of dependent drivers is one bar (:mod:`sim.analysis.dependence`)."""
 
 from __future__ import annotations
 
@@ -12,14 +12,14 @@ from matplotlib.axes import Axes
 from matplotlib.figure import Figure
 
 from sim import format as fmt
-from sim.dependence import GROUPING_OF_RANKS
+from sim.analysis.dependence import GROUPING_OF_RANKS
+from sim.analysis.summary import SensitivityRow
 from sim.report.axes import _set_money_axis
 from sim.report.layout import _Ctx, _message, _note
 from sim.report.style import _INK, _MUTED
 from sim.report.units import money_label, yi_unit
 from sim.scenario import Scenario
 from sim.scenario.types import REGIME_INPUT
-from sim.summary import SensitivityRow
 
 # Points between the axes' top and the title or column header, clear of a 亿 axis on top.
 _TOP_PAD = 20

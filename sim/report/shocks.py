@@ -13,6 +13,7 @@ from matplotlib.figure import Figure
 from matplotlib.ticker import FixedLocator, MaxNLocator, PercentFormatter
 
 from sim import format as fmt
+from sim.analysis.summary import paired_loss
 from sim.report.axes import _NOISE, _median_label, _median_line, _set_money_axis
 from sim.report.layout import (
     _MAX_SHOCKS_DRAWN,
@@ -26,7 +27,6 @@ from sim.report.layout import (
 from sim.report.style import _EVENT, _INK, _MUTED
 from sim.report.units import Units, money_label
 from sim.scenario import Scenario
-from sim.summary import paired_loss
 
 FloatArray = npt.NDArray[np.float64]
 
@@ -198,7 +198,7 @@ def _loss(ctx: _Ctx, loss_ax: Axes) -> None:
 
 
 def _shocks_off(ctx: _Ctx, tgt_ax: Axes, m: _Measure) -> None:
-    # Shocks switched off are known for the fair-value targets only (sim.summary).
+    # Shocks switched off are known for the fair-value targets only (sim.analysis.summary).
     fair = [i for i, tg in enumerate(ctx.summary.targets) if tg.at == "fair"]
     all_targets = [ctx.summary.targets[i] for i in fair]
     colours = [ctx.target_colours[i] for i in fair]

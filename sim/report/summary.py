@@ -15,6 +15,7 @@ from matplotlib.figure import Figure
 from matplotlib.table import Table
 
 from sim import format as fmt
+from sim.analysis.summary import DealFigures, Run
 from sim.distributions import Distribution
 from sim.report.layout import (
     _MAX_EXPECTATION_ROWS,
@@ -31,7 +32,6 @@ from sim.report.layout import (
 from sim.report.pricing import _money_range, _price, _range_ends, _range_text
 from sim.report.style import _INK, _MUTED, PAGE
 from sim.scenario import Scenario
-from sim.summary import DealFigures, Run
 from sim.valuation import Valuation
 from sim.valuation.both import Both, mean_is_finite
 from sim.valuation.ev_to_sales import COMPARABLES_INPUT, EvToSales

@@ -18,7 +18,7 @@ from sim.report.axes import _money_tick
 from sim.report.layout import _message, _page, _wrap
 from sim.report.style import SCENARIO_COLOURS, Fonts, choose_fonts
 from sim.report.write import _write
-from sim.sweep import Point, Sweep
+from sim.studies.sweep import Point, Sweep
 
 _MARKERS = ("o", "s", "^", "D", "v", "P", "X")
 _DASHES = ("-", "--", ":", "-.")

@@ -15,6 +15,7 @@ from matplotlib.figure import Figure, SubFigure
 from matplotlib.ticker import FixedLocator, FuncFormatter, MaxNLocator, PercentFormatter
 
 from sim import format as fmt
+from sim.analysis.summary import Quantiles
 from sim.report.axes import _same_value, _set_money_axis, _sparse_minor_ticks, _value_axis
 from sim.report.layout import (
     _MAX_TARGETS_DRAWN,
@@ -28,7 +29,6 @@ from sim.report.layout import (
 from sim.report.style import _INK, _MUTED
 from sim.report.units import money_label, yi_unit
 from sim.stats import wilson_interval
-from sim.summary import Quantiles
 
 FloatArray = npt.NDArray[np.float64]
 

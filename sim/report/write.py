@@ -29,7 +29,7 @@ from matplotlib.figure import Figure
 
 from sim import format as fmt
 from sim._version import __version__
-from sim.engine import Result
+from sim.analysis.summary import Summary
 from sim.money import reporting_currency
 from sim.report.aftermarket import _aftermarket_applies, _fig_aftermarket
 from sim.report.comparables import _comparables_applies, _fig_comparables
@@ -46,9 +46,9 @@ from sim.report.style import PNG_DPI, SCENARIO_COLOURS, Fonts, _style, choose_fo
 from sim.report.summary import _fig_summary
 from sim.report.units import UnitsChoice, resolve_units
 from sim.report.values import _fig_exceedance, _fig_valuation
+from sim.run.engine import Result
+from sim.run.workers import run_tasks
 from sim.scenario import Scenario
-from sim.summary import Summary
-from sim.workers import run_tasks
 
 
 @dataclass(frozen=True, slots=True)
@@ -236,7 +236,7 @@ def _draw_page(job: _Job[C], page: int) -> tuple[list[Path], bytes]:
     """Draw page ``page`` once: write its PNG (if wanted) and return it as a one-page PDF
     (empty if no PDF is wanted). The document information goes with the first page.
 
-    Module-level: worker processes run it (:func:`sim.workers.run_tasks`).
+    Module-level: worker processes run it (:func:`sim.run.workers.run_tasks`).
     """
     with _style(job.fonts), fmt.shown_in(job.currency):
         name, draw = job.pages[page]

@@ -556,7 +556,8 @@ _DEAL_KEYS = ("shares_before", "new_shares", "upsize_option", "over_allotment", 
 def _parse_offering(
     value: object, fx: Mapping[str, float], valuation: Valuation
 ) -> Offering | None:
-    """``[offering]``: the simple form or the deal (the arithmetic is :mod:`sim.offering`'s)."""
+    """``[offering]``: the simple form or the deal (the arithmetic is
+    :mod:`sim.model.offering`'s)."""
     if value is None:
         return None
     t = _Table(value, "offering", _OFFERING_KEYS)

@@ -21,7 +21,7 @@ Stat: TypeAlias = Literal["p_at_least", "p_below", "quantile", "mean"]
 SAMPLERS: tuple[Sampler, ...] = get_args(Sampler)
 EXPECT_STATS: tuple[Stat, ...] = get_args(Stat)
 # A plain name (it names an output folder): not starting with '.', so no name is hidden,
-# nor can it take the reserved prefix of ipo-sim's temporary folders (sim.outputs).
+# nor can it take the reserved prefix of ipo-sim's temporary folders (sim.output.outputs).
 _NAME_RE = re.compile(r"[A-Za-z0-9_-][A-Za-z0-9._-]*")
 _MERGE_KEYS = {
     "segments": "name",
@@ -107,7 +107,7 @@ class Shock:
 class Deal:
     """The deal of ``[offering]`` (DESIGN.md 3.2): counts and fractions as written.
 
-    The arithmetic (shares sold, proceeds, shares after) is :mod:`sim.offering`'s.
+    The arithmetic (shares sold, proceeds, shares after) is :mod:`sim.model.offering`'s.
     """
 
     shares_before: int
@@ -163,7 +163,7 @@ class Aftermarket:
     first-day return beyond it), ``volatility`` (annualised, of the log price), ``drift``
     (annual, of the log price) and ``lockup_drop`` (the fraction lost on ``lockup_day``)
     are scalar inputs; the day-1 close is ``offer x exp(lambda log(fair / offer) +
-    epsilon)`` and the walk is :mod:`sim.aftermarket`'s.
+    epsilon)`` and the walk is :mod:`sim.model.aftermarket`'s.
     """
 
     adjustment: Distribution

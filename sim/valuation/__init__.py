@@ -183,7 +183,7 @@ class Paths:
         Every input of the block by name, the method's own scalar inputs among them.
     cash : (n,) or None
         The cash a failing company can burn: net cash, IPO proceeds and the deal's
-        proceeds at the range's low (:func:`sim.model.runway_cash`); None: net cash plus
+        proceeds at the range's low (:func:`sim.model.core.runway_cash`); None: net cash plus
         ``ipo_proceeds`` from ``draws``.
     """
 

@@ -29,24 +29,9 @@ import numpy.typing as npt
 from sim import format as fmt
 from sim import metrics
 from sim._version import __version__
-from sim.csvcells import SafeWriter
-from sim.dependence import GROUPING, GROUPING_OF_RANKS, dependent_groups
-from sim.distributions import Distribution
-from sim.distributions.student import t_quantile
-from sim.engine import Kept, Result
-from sim.expectations import ExpectationOutcome, check_expectation
-from sim.implied import dcf_inputs
-from sim.money import writes_chinese
-from sim.offering import (
-    break_even_shares,
-    floor_price,
-    grid_prices,
-    grid_thresholds,
-    proceeds_per_price,
-    shares_after,
-    shares_sold,
-)
-from sim.results import (
+from sim.analysis.dependence import GROUPING, GROUPING_OF_RANKS, dependent_groups
+from sim.analysis.expectations import ExpectationOutcome, check_expectation
+from sim.analysis.results import (
     AftermarketSummary,
     ComparablesBand,
     ComparablesSummary,
@@ -72,7 +57,22 @@ from sim.results import (
     TargetOverTime,
     ValuePerShare,
 )
-from sim.sampling import BLOCK_SIZE, input_rng
+from sim.csvcells import SafeWriter
+from sim.distributions import Distribution
+from sim.distributions.student import t_quantile
+from sim.model.implied import dcf_inputs
+from sim.model.offering import (
+    break_even_shares,
+    floor_price,
+    grid_prices,
+    grid_thresholds,
+    proceeds_per_price,
+    shares_after,
+    shares_sold,
+)
+from sim.money import writes_chinese
+from sim.run.engine import Kept, Result
+from sim.run.sampling import BLOCK_SIZE, input_rng
 from sim.scenario import Scenario
 from sim.serial import PLAIN, Item, dataclass_items, serialise, spec
 from sim.stats import (
@@ -178,7 +178,7 @@ class Summary:
         What the reader should know about the result (summary.json's ``warnings``,
         always present, empty when there is nothing to say).
 
-    :func:`summarise` builds it from a :class:`~sim.engine.Result` alone, a reduction
+    :func:`summarise` builds it from a :class:`~sim.run.engine.Result` alone, a reduction
     that never calls the model: what needs the model was computed by the run.
     """
 
@@ -213,7 +213,7 @@ class Summary:
     convergence: Convergence | None = field(default=None, metadata=spec(omit="always"))
     warnings: tuple[RunWarning, ...] = ()
     # How the sensitivity rows were made: grouped first-order shares, of the value or of
-    # its rank (sim.dependence).
+    # its rank (sim.analysis.dependence).
     sensitivity_method: str = GROUPING
 
     # summary.json gave offer_price before market_value before the fields were typed.
@@ -405,7 +405,7 @@ def drivers(kept: Kept, scenario: Scenario) -> dict[str, npt.NDArray[np.float64]
     """Every driver of the value the sensitivity analysis ranks, one number per kept path.
 
     The scalar inputs drawn; each multi-dimensional input as one number
-    (:func:`sim.model.input_summaries`: growth noise as the segment's log-revenue shock to
+    (:func:`sim.model.core.input_summaries`: growth noise as the segment's log-revenue shock to
     the valuation year, Dirichlet shares as the share of the largest base-weight region);
     and each shock's event indicator (1 on a path with an event up to the valuation year).
     The ``[aftermarket]`` inputs are left out: they act after listing and do not enter the
@@ -423,10 +423,10 @@ def drivers(kept: Kept, scenario: Scenario) -> dict[str, npt.NDArray[np.float64]
 def _sensitivity(result: Result, *, of_ranks: bool = False) -> tuple[SensitivityRow, ...]:
     """Each driver's rank correlation, first-order index (with a bootstrap 95% interval)
     and USD swing over the kept paths, largest first-order index first; drivers that
-    depend on each other (:func:`sim.dependence.dependent_groups`) as one row, so that
+    depend on each other (:func:`sim.analysis.dependence.dependent_groups`) as one row, so that
     the rows' shares add up (to 1 less the interactions, :func:`_unexplained`).
 
-    The bootstrap's stream is keyed by the run's seed (:func:`sim.sampling.input_rng`), so
+    The bootstrap's stream is keyed by the run's seed (:func:`sim.run.sampling.input_rng`), so
     a run's intervals repeat with its seed.
     """
     kept = result.kept
@@ -583,7 +583,7 @@ def _median(dist: Distribution) -> float:
 
 
 def _deal(result: Result) -> DealFigures | None:
-    """The deal's arithmetic, once (:mod:`sim.offering`); ``None`` without an offering."""
+    """The deal's arithmetic, once (:mod:`sim.model.offering`); ``None`` without an offering."""
     offering = result.scenario.offering
     if offering is None:
         return None
@@ -622,7 +622,8 @@ def _pricing(
 ) -> tuple[PricePoint, ...]:
     """The pricing grid: for each price, market value, implied EV and EV/sales (at the
     medians of net cash and valuation-year revenue), and P(fair per share >= price);
-    the implied target margins are the run's (:attr:`sim.engine.Result.implied_target_margins`)."""
+    the implied target margins are the run's
+    (:attr:`sim.run.engine.Result.implied_target_margins`)."""
     scenario = result.scenario
     offering = scenario.offering
     if offering is None or deal is None:

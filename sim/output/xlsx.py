@@ -12,7 +12,7 @@ offer currency their header names. A number the run could not define (NaN, an em
 regime) is an empty cell: a spreadsheet has no NaN.
 
 openpyxl is an optional dependency (``pip install "ipo-sim[xlsx]"``): this module imports
-it when it writes, and :func:`sim.run_folder.check_formats` refuses ``xlsx`` before any
+it when it writes, and :func:`sim.output.run_folder.check_formats` refuses ``xlsx`` before any
 simulation where it is missing.
 """
 
@@ -29,8 +29,8 @@ from sim.serial import serialise
 from sim.stats import QUANTILE_LEVELS
 
 if TYPE_CHECKING:
-    from sim.engine import Result
-    from sim.summary import Summary
+    from sim.analysis.summary import Summary
+    from sim.run.engine import Result
 
 __all__ = ["SAMPLE_ROWS", "SHEETS", "write_workbook"]
 

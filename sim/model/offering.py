@@ -29,7 +29,7 @@ Which options a path exercises (:func:`settle`):
   offer is then the high; otherwise the base deal is priced;
 - the **greenshoe** (over-allotment) after day 1: it is allotted at pricing, so the offer
   price is solved with it; it is exercised when the day-1 close with it exercised is at
-  or above the offer price (:mod:`sim.aftermarket`); below it the stabilising manager
+  or above the offer price (:mod:`sim.model.aftermarket`); below it the stabilising manager
   covers the over-allotment by buying shares in the market, so the path's shares and
   proceeds exclude it. Without ``[aftermarket]`` (no day 1) it counts as exercised.
 

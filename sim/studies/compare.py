@@ -22,15 +22,15 @@ from typing import TYPE_CHECKING, Any, TypeVar
 import numpy as np
 
 from sim import metrics
-from sim.attribution import Attribution
-from sim.engine import Result
+from sim.analysis.results import Quantiles
+from sim.analysis.summary import Summary, TargetEstimate
 from sim.errors import SimError
 from sim.format import target_label
-from sim.model import FloatArray
-from sim.results import Quantiles
+from sim.model.core import FloatArray
+from sim.run.engine import Result
 from sim.serial import serialise
 from sim.stats import Z95
-from sim.summary import Summary, TargetEstimate
+from sim.studies.attribution import Attribution
 
 if TYPE_CHECKING:
     from sim.report.units import UnitsChoice
@@ -181,7 +181,7 @@ class Comparison:
         One per (target of the first run, later run that has it).
     attribution : tuple of Attribution
         Each later run's difference from the first attributed to each differing key
-        (:func:`sim.attribution.attribute`); empty when not asked for.
+        (:func:`sim.studies.attribution.attribute`); empty when not asked for.
     """
 
     runs: tuple[ComparedRun, ...]

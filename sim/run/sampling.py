@@ -26,7 +26,7 @@ from scipy.special import ndtr, ndtri
 
 from sim.distributions import Distribution
 from sim.errors import ScenarioError
-from sim.model import DIRICHLET, NORMAL, SCALAR, UNIFORM, InputSpec
+from sim.model.core import DIRICHLET, NORMAL, SCALAR, UNIFORM, InputSpec
 from sim.scenario import SAMPLERS, Correlation
 from sim.scenario.types import REGIME_INPUT
 
@@ -172,7 +172,7 @@ def block_draws(
     copula: Copula | None,
     overrides: Mapping[str, Sequence[Distribution | None]] | None = None,
 ) -> dict[str, FloatArray]:
-    """All draws of one block, ready for :func:`sim.model.evaluate`.
+    """All draws of one block, ready for :func:`sim.model.core.evaluate`.
 
     Parameters
     ----------

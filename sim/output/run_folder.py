@@ -3,7 +3,7 @@
 ``<out>/<scenario name>/`` holds ``summary.json`` (always), ``summary.csv``,
 ``summary.xlsx`` (with openpyxl, the ``xlsx`` extra), ``report.pdf`` and one PNG per
 report page, as the formats ask. The folder is written whole in a hidden temporary
-folder beside it and then swapped in (:func:`sim.outputs.write_outputs`), so it holds
+folder beside it and then swapped in (:func:`sim.output.outputs.write_outputs`), so it holds
 exactly one run's files and an interrupted run leaves the previous one. The command line
 (``ipo-sim run``) writes each scenario's folder through :func:`write_run`, and a sweep's
 through :func:`write_sweep_files`, so a folder written from Python is the command's.
@@ -21,14 +21,14 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from sim.errors import SimError
-from sim.outputs import check_out, write_outputs
+from sim.output.outputs import check_out, write_outputs
 
 if TYPE_CHECKING:
-    from sim.engine import Result
+    from sim.analysis.summary import Summary
     from sim.report.units import UnitsChoice
+    from sim.run.engine import Result
     from sim.scenario import Scenario
-    from sim.summary import Summary
-    from sim.sweep import Sweep
+    from sim.studies.sweep import Sweep
 
 __all__ = [
     "DEFAULT_FORMATS",
@@ -159,14 +159,14 @@ def write_run(
     out = Path(out)
     check_out(out, [scenario.name])
     if run is None:
-        from sim.engine import simulate
+        from sim.run.engine import simulate
 
         result = simulate(scenario, paths, seed=seed, sampler=sampler)
     elif paths is not None or seed is not None or sampler is not None:
         raise ValueError("write_run: give paths, seed and sampler to run, not with it")
     else:
         result = run(scenario)
-    from sim.summary import summarise
+    from sim.analysis.summary import summarise
 
     summary = summarise(result)
     text = summary_text(scenario, summary)
@@ -227,7 +227,7 @@ def write_run_files(
         # utf-8-sig: a byte-order mark, so that Excel reads 亿 and other non-ASCII labels
         files[-1].write_text(summary.to_csv(), encoding="utf-8-sig")
     if "xlsx" in formats:
-        from sim.xlsx import write_workbook
+        from sim.output.xlsx import write_workbook
 
         files.append(write_workbook(result, summary, folder / "summary.xlsx"))
     if "pdf" in formats or "png" in formats:

@@ -32,12 +32,12 @@ from typing import Any
 import numpy as np
 
 from sim import metrics
+from sim.analysis.summary import summarise
 from sim.csvcells import SafeWriter
-from sim.engine import Result, simulate
 from sim.errors import ScenarioError, SimError
+from sim.run.engine import Result, simulate
 from sim.scenario import Scenario, build_scenario
 from sim.stats import quantile_interval
-from sim.summary import summarise
 
 __all__ = [
     "Point",

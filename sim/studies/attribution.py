@@ -38,10 +38,10 @@ from typing import Any
 
 import numpy as np
 
-from sim.engine import Result, simulate
 from sim.errors import ScenarioError
 from sim.format import target_label
 from sim.metrics import target_values
+from sim.run.engine import Result, simulate
 from sim.scenario import Scenario, build_scenario
 
 __all__ = [
@@ -377,7 +377,7 @@ def attribute(
     paths, seed, sampler
         Of every run: one seed so that all runs are paired.
     run : callable, optional
-        Runs a scenario; by default :func:`sim.engine.simulate` with the above.
+        Runs a scenario; by default :func:`sim.run.engine.simulate` with the above.
     """
     fine = differing_keys(a, b)
     groups: dict[str, list[Key]] = {}

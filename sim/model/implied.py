@@ -19,10 +19,10 @@ The evaluation at the medians is deterministic (:func:`median_draws`):
   :mod:`sim.valuation.dcf`); the runway rule, deterministic at the medians, is in the EV;
   the equity before the offer is floored at 0 (limited liability).
 
-The value per share follows the engine's offer arithmetic (:mod:`sim.offering`): the equity
+The value per share follows the engine's offer arithmetic (:mod:`sim.model.offering`): the equity
 before the offer ``E0 = EV + net cash (+ the simple form's fixed proceeds)`` and
 ``fair(P) = (E0 + a P) / N``, so ``fair(P) = P`` exactly when ``E0 = P (N - a)``
-(:func:`~sim.offering.break_even_shares`). The margin solving it is found by bisection,
+(:func:`~sim.model.offering.break_even_shares`). The margin solving it is found by bisection,
 vectorised over the prices, over ``[-100%, 100%]`` (:data:`BRACKET`); a price no margin
 in the bracket reaches has ``None``. The DCF's EV rises with the target margin (after-tax
 EBIT rises with EBIT; the terminal reinvestment ``g / roic`` of it does not undo that
@@ -37,8 +37,8 @@ import numpy as np
 import numpy.typing as npt
 
 from sim.distributions import Distribution
-from sim.model import DIRICHLET, NORMAL, SCALAR, UNIFORM, evaluate, inputs, runway_cash
-from sim.offering import break_even_shares
+from sim.model.core import DIRICHLET, NORMAL, SCALAR, UNIFORM, evaluate, inputs, runway_cash
+from sim.model.offering import break_even_shares
 from sim.scenario import Scenario
 from sim.valuation import Paths
 from sim.valuation.dcf import FAILURE_DRAW, Dcf
@@ -75,7 +75,7 @@ def _median(dist: Distribution) -> float:
 
 def median_draws(scenario: Scenario, n: int = 1) -> dict[str, FloatArray]:
     """Every input of the model at its median, ``n`` identical paths, shaped as
-    :func:`sim.model.evaluate` takes them (see the module's notes for each kind).
+    :func:`sim.model.core.evaluate` takes them (see the module's notes for each kind).
 
     The failure draw, when there is one, is 1: no path fails (failure enters
     :func:`expected_ev` as an expectation instead).
@@ -145,7 +145,7 @@ def _pre_offer_at_medians(scenario: Scenario) -> Callable[[FloatArray], FloatArr
         paths = Paths(wide, wide, row, np.zeros(n), None, many, runway_cash(scenario, many))
         ev = dcf.enterprise_value(paths).ev
         # Not floored: fair(P) = max(E0 + a P, 0) / N equals a price P > 0 only where
-        # E0 + a P > 0, so limited liability (sim.model.limited) does not move the solution.
+        # E0 + a P > 0, so limited liability (sim.model.core.limited) does not move the solution.
         out: FloatArray = expected_ev(dcf, ev) + cash
         return out
 

@@ -16,8 +16,8 @@ import numpy.typing as npt
 
 from sim import metrics
 from sim.errors import ScenarioError
-from sim.model import DIRICHLET, SCALAR, InputSpec, PathValues
-from sim.sampling import BLOCK_SIZE
+from sim.model.core import DIRICHLET, SCALAR, InputSpec, PathValues
+from sim.run.sampling import BLOCK_SIZE
 from sim.scenario import Scenario
 from sim.scenario.types import REGIME_INPUT
 from sim.valuation.both import Both

@@ -2,7 +2,7 @@
 lock-up, and the peak daily close, per path without a loop over days.
 
 On a path, with ``P`` the offer price, ``F`` the fair value per share (at the offer price,
-with the options the path exercises, :func:`sim.offering.settle`), ``lambda`` the
+with the options the path exercises, :func:`sim.model.offering.settle`), ``lambda`` the
 adjustment, ``e`` the day-1 noise, ``sigma`` the annualised volatility, ``mu`` the annual
 drift of the log price and ``dt = 1 / 252``:
 
@@ -109,7 +109,7 @@ def first_day_log_return(
 def greenshoe_rule(
     adjustment: FloatArray, noise: FloatArray
 ) -> Callable[[FloatArray, FloatArray], npt.NDArray[np.bool_]]:
-    """The greenshoe's rule for :func:`sim.offering.settle`: exercised on the paths whose
+    """The greenshoe's rule for :func:`sim.model.offering.settle`: exercised on the paths whose
     day-1 close, with the greenshoe exercised, is at or above the offer (``r >= 0``)."""
 
     def rule(fair: FloatArray, offer: FloatArray) -> npt.NDArray[np.bool_]:

@@ -1,10 +1,10 @@
 """The engine: blocks of paths, keyed random streams, streaming statistics, precision.
 
-A run cuts its paths into blocks of :data:`sim.sampling.BLOCK_SIZE`. Each block is drawn
+A run cuts its paths into blocks of :data:`sim.run.sampling.BLOCK_SIZE`. Each block is drawn
 from streams keyed by (seed, block, input name), evaluated by the model, checked
-(:mod:`sim.checks`) and summarised into mergeable statistics; blocks merge in block
+(:mod:`sim.run.checks`) and summarised into mergeable statistics; blocks merge in block
 order. Hence the results depend only on (scenario, paths, seed, sampler): never on the
-number of workers nor on where the blocks ran (:mod:`sim.workers`).
+number of workers nor on where the blocks ran (:mod:`sim.run.workers`).
 
 :func:`simulate` reads as its stages: check the arguments, plan the blocks (lazily),
 run them, merge their outcomes (:class:`_Merge`) and stop early by the precision rule.
@@ -27,17 +27,17 @@ import numpy as np
 import numpy.typing as npt
 
 from sim import metrics
-from sim.checks import check_draws, check_values
-from sim.derived import Fan, KeptDcf, aftermarket_fan, implied_margins, kept_dcf
 from sim.distributions import Distribution
 from sim.errors import InfeasibleDistribution, SimError
-from sim.model import PathValues, evaluate, input_summaries, inputs
-from sim.sampling import BLOCK_SIZE, Copula, block_draws
+from sim.model.core import PathValues, evaluate, input_summaries, inputs
+from sim.run.checks import check_draws, check_values
+from sim.run.derived import Fan, KeptDcf, aftermarket_fan, implied_margins, kept_dcf
+from sim.run.sampling import BLOCK_SIZE, Copula, block_draws
+from sim.run.workers import run_tasks
 from sim.scenario import MAX_PATHS, SAMPLERS, Scenario
 from sim.stats import Stream, wilson_interval
 from sim.valuation.both import Both
 from sim.valuation.dcf import THIN_SPREAD, Dcf
-from sim.workers import run_tasks
 
 __all__ = ["CHECKPOINT", "DEFAULT_KEEP", "Kept", "Result", "run_settings", "simulate"]
 
@@ -65,10 +65,10 @@ class Kept:
         The scalar inputs drawn on those paths (fixed inputs left out).
     summaries : dict of input name -> (n,) array
         Each multi-dimensional input (growth noise, Dirichlet shares) as one number per
-        path (:func:`sim.model.input_summaries`), for the sensitivity analysis.
+        path (:func:`sim.model.core.input_summaries`), for the sensitivity analysis.
     dcf : KeptDcf or None
         With a DCF (method ``dcf`` or ``both``): its parts on these paths and its equity
-        before limited liability (:func:`sim.derived.kept_dcf`), which the report's DCF
+        before limited liability (:func:`sim.run.derived.kept_dcf`), which the report's DCF
         page draws; set once the run is merged, ``None`` on a block's kept prefix.
     """
 
@@ -101,12 +101,12 @@ class Result:
     checkpoints : (C,) path counts at which ``target_counts`` (C, targets) were taken.
     implied_target_margins : one per price of the pricing grid (``None`` where no margin
         reaches the price); empty without an ``[offering]`` or DCF inputs
-        (:func:`sim.derived.implied_margins`).
+        (:func:`sim.run.derived.implied_margins`).
     fan : the market value's fan after listing over the first kept paths, with
-        ``[aftermarket]`` only (:func:`sim.derived.aftermarket_fan`).
+        ``[aftermarket]`` only (:func:`sim.run.derived.aftermarket_fan`).
 
     What needs the model beyond the paths' outputs (the last two, and ``kept.dcf``) is
-    computed here, once, so that :func:`sim.summary.summarise` is a pure reduction.
+    computed here, once, so that :func:`sim.analysis.summary.summarise` is a pure reduction.
     """
 
     scenario: Scenario
@@ -288,7 +288,7 @@ def simulate(
         Local processes to run blocks on (1 runs in this process); at most one per block
         and per processor are started, and ``Result.workers`` records how many were.
         With ``executor``, how many blocks it runs at once (this sizes the in-flight
-        window, :data:`sim.workers.IN_FLIGHT_PER_WORKER` blocks per worker).
+        window, :data:`sim.run.workers.IN_FLIGHT_PER_WORKER` blocks per worker).
     keep : int
         Paths kept as exact arrays (a prefix of the run).
     precision : float, optional
@@ -345,7 +345,7 @@ def simulate(
         outcomes.close()
     kept = merged.kept()
     # Once, on the merged run: what the summary and the report would otherwise have to
-    # ask the model for again (sim.derived).
+    # ask the model for again (sim.run.derived).
     kept = dataclasses.replace(kept, dcf=kept_dcf(scenario, kept))
     implied = implied_margins(scenario)
     fan = aftermarket_fan(scenario, kept)

@@ -16,8 +16,8 @@ from typing import Final, Literal, TypeAlias
 import numpy as np
 import numpy.typing as npt
 
-from sim.aftermarket import first_day_log_return, greenshoe_rule, walk, walk_dims
-from sim.offering import GreenshoeRule, Settlement, floor_price, proceeds_per_price, settle
+from sim.model.aftermarket import first_day_log_return, greenshoe_rule, walk, walk_dims
+from sim.model.offering import GreenshoeRule, Settlement, floor_price, proceeds_per_price, settle
 from sim.scenario import Scenario
 from sim.scenario.types import REGIME_INPUT, growth_entry
 from sim.valuation import Paths, clean_growth
@@ -40,7 +40,7 @@ __all__ = [
 FloatArray = npt.NDArray[np.float64]
 BoolArray = npt.NDArray[np.bool_]
 
-# How an input's values are made from its keyed stream (see sim.sampling).
+# How an input's values are made from its keyed stream (see sim.run.sampling).
 InputKind: TypeAlias = Literal["scalar", "normal", "uniform", "dirichlet"]
 SCALAR: Final = "scalar"  # one value per path through the marginal's inverse CDF (copula-able)
 NORMAL: Final = "normal"  # `dim` standard normals per path (yearly growth noise)
@@ -89,7 +89,7 @@ class PathValues:
         per share at the path's offer price), or ``None`` without an offering.
     pre_offer : (n,) equity before the offer's proceeds at a price: EV + net cash (plus
         the simple form's fixed proceeds); ``None`` without an offering.
-    offer_price_usd : (n,) the offer price, USD per share (:func:`sim.offering.settle`;
+    offer_price_usd : (n,) the offer price, USD per share (:func:`sim.model.offering.settle`;
         summary.json's ``offer_price`` is per share in the offer currency); ``None``
         without an offering.
     market_value_offer : (n,) offer price x shares after the offer; ``None`` without an
@@ -97,7 +97,7 @@ class PathValues:
     shares_after : (n,) shares outstanding after the offer with the options the path
         exercises; ``None`` without an offering.
     upsized, greenshoe : (n,) 1.0 where the path exercises the upsize (at pricing) or the
-        greenshoe (after day 1), else 0.0 (:func:`sim.offering.settle`); ``None``
+        greenshoe (after day 1), else 0.0 (:func:`sim.model.offering.settle`); ``None``
         without an offering.
     equity_dcf : (n,) the DCF's equity value at listing (with an offering, at the offer
         price the DCF's value gives); ``None`` unless the method is ``dcf`` or ``both``.
@@ -110,11 +110,11 @@ class PathValues:
         without regimes.
     market_value_day1, market_value_end, market_value_peak : (n,) with ``[aftermarket]``:
         market value at the day-1 close, after ``days`` trading days, and at the highest
-        daily close (:mod:`sim.aftermarket`); ``None`` without.
+        daily close (:mod:`sim.model.aftermarket`); ``None`` without.
     first_day_return : (n,) day-1 close / offer price - 1; ``None`` without.
     walk : (n, 3) with ``[aftermarket]``: each path's volatility, drift and lock-up drop
         (0 without a lock-up), which with the day-1 value give its market value's law on
-        any later day (:func:`sim.aftermarket.fan`); ``None`` without.
+        any later day (:func:`sim.model.aftermarket.fan`); ``None`` without.
     """
 
     equity: FloatArray
@@ -399,7 +399,7 @@ def evaluate(scenario: Scenario, draws: Mapping[str, FloatArray]) -> PathValues:
 
 
 def greenshoe_rule_of(scenario: Scenario, draws: Mapping[str, FloatArray]) -> GreenshoeRule | None:
-    """The greenshoe's rule (:func:`sim.aftermarket.greenshoe_rule`); ``None`` without
+    """The greenshoe's rule (:func:`sim.model.aftermarket.greenshoe_rule`); ``None`` without
     ``[aftermarket]`` (no day 1: exercised as allotted)."""
     if scenario.aftermarket is None:
         return None
@@ -428,7 +428,7 @@ def _aftermarket(
     listed = np.isfinite(r)
     x0 = np.where(listed, np.log(price) + np.where(listed, r, 0.0), 0.0)
     # An absurd log price (a day-1 noise of 1e307) overflows inside the walk: the block's
-    # checks (sim/checks.py) then refuse the run naming the key, with no warning printed.
+    # checks (sim/run/checks.py) then refuse the run naming the key, with no warning printed.
     with np.errstate(over="ignore", invalid="ignore"):
         w = walk(am, x0, vol, drift, drop, draws["aftermarket.walk"])
     value = shares * listed  # market value per unit of price; 0 on unlisted paths

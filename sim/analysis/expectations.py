@@ -21,8 +21,8 @@ from typing import Any, Literal, TypeAlias
 import numpy as np
 
 from sim import metrics
-from sim.engine import Result
 from sim.errors import SimError
+from sim.run.engine import Result
 from sim.scenario import Expectation
 from sim.serial import PLAIN, Item, Spec
 from sim.stats import Z95, quantile_interval, wilson_interval

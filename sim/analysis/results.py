@@ -1,8 +1,8 @@
-"""The typed pieces of a :class:`~sim.summary.Summary`, one per block of ``summary.json``.
+"""The typed pieces of a :class:`~sim.analysis.summary.Summary`, one per block of ``summary.json``.
 
 Each is a frozen dataclass; its fields' metadata (:func:`sim.serial.spec`) says how
 :func:`sim.serial.serialise` writes it in the schema's keys and order, and which of its
-numbers are money (converted to a reporting currency). :func:`sim.summary.summarise`
+numbers are money (converted to a reporting currency). :func:`sim.analysis.summary.summarise`
 builds them from a run.
 """
 
@@ -119,7 +119,7 @@ class PricePoint:
         summary.json, ``null`` where unreachable).
     implied_target_margin : float or None
         The target margin at which the DCF fair value per share at the medians equals
-        this price (:mod:`sim.implied`); ``None`` when no margin in -100%..100% reaches
+        this price (:mod:`sim.model.implied`); ``None`` when no margin in -100%..100% reaches
         it, or without DCF inputs.
     """
 
@@ -189,7 +189,7 @@ class AftermarketSummary:
 
     ``fan_values[i][j]`` is the ``fan_levels[j]`` quantile of market value (USD)
     ``fan_days[i]`` trading days after day 1 (day 0 is the day-1 close), exact mixtures
-    over the first ``fan_paths`` paths (:func:`sim.aftermarket.fan`).
+    over the first ``fan_paths`` paths (:func:`sim.model.aftermarket.fan`).
     """
 
     days: int
@@ -232,7 +232,7 @@ class Fan:
 @dataclass(frozen=True, slots=True)
 class OfferPrice:
     """The offer price over the paths, ``clip(fair x (1 - ipo_discount), floor, high)``
-    (:func:`sim.offering.settle`), and the options the paths exercise.
+    (:func:`sim.model.offering.settle`), and the options the paths exercise.
 
     ``quantiles`` and ``mean`` are per share in the offer currency; ``p_at_low`` is the
     share of paths priced at the range's low or below it, ``p_below_range`` the share
@@ -414,7 +414,7 @@ class SensitivityRow:
     an event). Undefined numbers (a driver that does not vary over the kept paths) are NaN.
 
     A row may be a group of drivers that depend on each other (a regime and the inputs it
-    overrides, correlated inputs: :mod:`sim.dependence`): ``inputs`` names them,
+    overrides, correlated inputs: :mod:`sim.analysis.dependence`): ``inputs`` names them,
     ``input`` joins them with " + ", ``first_order`` is the group's, taken together;
     its rank correlation and its swing are the value's against its joint bins' mean value
     (:func:`sim.stats.sensitivity`). ``inputs`` is ``(input,)`` for a single driver.
@@ -444,7 +444,7 @@ class SensitivityRow:
 
 @dataclass(frozen=True, slots=True)
 class DealFigures:
-    """The deal's arithmetic (DESIGN.md 3.2, :mod:`sim.offering`), worked out once: the
+    """The deal's arithmetic (DESIGN.md 3.2, :mod:`sim.model.offering`), worked out once: the
     summary's pricing grid and every page of the report read it from here.
 
     Money in USD; prices per share in USD (``currency`` and ``usd_per_unit`` turn them
@@ -469,7 +469,8 @@ class DealFigures:
         Shares outstanding after the offer (``shares_outstanding`` in the simple form).
     break_even_shares : float
         ``N - a``: the fair value per share at a price P is at least P exactly when the
-        equity before the offer is at least P x this (:func:`sim.offering.break_even_shares`).
+        equity before the offer is at least P x this
+        (:func:`sim.model.offering.break_even_shares`).
     proceeds_per_price : float
         ``a``: net proceeds per unit of offer price (0 in the simple form).
     shares_before, new_shares, upsize_option, over_allotment, fees : float or None
@@ -504,7 +505,7 @@ class DealFigures:
 class Convergence:
     """Each target's probability as the paths accumulate (the report's appendix).
 
-    Not in summary.json: it has a row per :data:`sim.engine.CHECKPOINT` paths, so it
+    Not in summary.json: it has a row per :data:`sim.run.engine.CHECKPOINT` paths, so it
     grows with the run (summary.json's ``targets`` give the final estimates).
 
     Attributes

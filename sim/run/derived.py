@@ -2,14 +2,14 @@
 
 Three things need the model itself (its valuation methods, the deal's settlement, the
 walk after listing) and not only the paths' outputs, so they are computed here, by
-:func:`sim.engine.simulate`, and stored on its :class:`~sim.engine.Result`; the summary
-(:func:`sim.summary.summarise`) then only reduces the result and never re-enters the
+:func:`sim.run.engine.simulate`, and stored on its :class:`~sim.run.engine.Result`; the summary
+(:func:`sim.analysis.summary.summarise`) then only reduces the result and never re-enters the
 model, and the report draws what it is given:
 
-- the implied target margins of the pricing grid (:func:`sim.implied.implied_target_margins`:
+- the implied target margins of the pricing grid (:func:`sim.model.implied.implied_target_margins`:
   the DCF at median inputs, a root find per grid price), :func:`implied_margins`;
 - the fan of market value after listing over the first kept paths
-  (:func:`sim.aftermarket.fan`), :func:`aftermarket_fan`;
+  (:func:`sim.model.aftermarket.fan`), :func:`aftermarket_fan`;
 - the DCF's parts on the kept paths and the DCF's equity after the offer before limited
   liability (what the report's value bridge adds up), :func:`kept_dcf`.
 
@@ -25,15 +25,15 @@ from typing import TYPE_CHECKING
 import numpy as np
 import numpy.typing as npt
 
-from sim.aftermarket import fan, fan_days
-from sim.implied import dcf_inputs, implied_target_margins
-from sim.model import equity_claims, greenshoe_rule_of, runway_cash
-from sim.offering import grid_prices, settle
+from sim.model.aftermarket import fan, fan_days
+from sim.model.core import equity_claims, greenshoe_rule_of, runway_cash
+from sim.model.implied import dcf_inputs, implied_target_margins
+from sim.model.offering import grid_prices, settle
 from sim.valuation import Paths
 from sim.valuation.dcf import DcfParts
 
 if TYPE_CHECKING:
-    from sim.engine import Kept
+    from sim.run.engine import Kept
     from sim.scenario import Scenario
 
 __all__ = [
@@ -57,12 +57,12 @@ FAN_LEVELS = (0.05, 0.25, 0.5, 0.75, 0.95)
 
 @dataclass(frozen=True, slots=True)
 class Fan:
-    """Quantiles of market value on trading days after day 1 (:func:`sim.aftermarket.fan`).
+    """Quantiles of market value on trading days after day 1 (:func:`sim.model.aftermarket.fan`).
 
     Attributes
     ----------
     days : tuple of int
-        Trading days after day 1 (:func:`sim.aftermarket.fan_days`).
+        Trading days after day 1 (:func:`sim.model.aftermarket.fan_days`).
     levels : tuple of float
         Quantile levels (:data:`FAN_LEVELS`).
     values : tuple of tuple of float
@@ -98,7 +98,7 @@ class KeptDcf:
 
 def implied_margins(scenario: Scenario) -> tuple[float | None, ...]:
     """The implied target margin at each price of the pricing grid (in the order of
-    :func:`sim.offering.grid_prices`); empty without an ``[offering]`` or DCF inputs."""
+    :func:`sim.model.offering.grid_prices`); empty without an ``[offering]`` or DCF inputs."""
     if scenario.offering is None or dcf_inputs(scenario) is None:
         return ()
     return implied_target_margins(scenario, grid_prices(scenario.offering))
