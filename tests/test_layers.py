@@ -43,6 +43,7 @@ ABOVE_THE_PARSER = (
 # What the parser stands on (besides sim/__init__.py): a module named here, or inside a
 # package named here.
 BELOW_THE_PARSER = (
+    "sim._lazy",
     "sim._version",
     "sim.errors",
     "sim.format",
@@ -100,15 +101,15 @@ def test_importing_the_scenario_parser_imports_nothing_above_it() -> None:
 
 def test_metric_names_is_a_leaf() -> None:
     loaded = _loaded("sim.metric_names")
-    # sim/__init__.py itself loads the version and the errors, and nothing else.
-    assert _sim(loaded) == {"sim", "sim._version", "sim.errors", "sim.metric_names"}
+    # sim/__init__.py itself loads the version, the errors and its lazy face's helper.
+    assert _sim(loaded) == {"sim", "sim._lazy", "sim._version", "sim.errors", "sim.metric_names"}
     assert "numpy" not in loaded
 
 
 def test_valuation_methods_sit_below_the_parser() -> None:
     loaded = _sim(_loaded("sim.valuation"))
     assert "sim.valuation.dcf" in loaded
-    below = ("sim._version", "sim.errors", "sim.distributions", "sim.valuation")
+    below = ("sim._lazy", "sim._version", "sim.errors", "sim.distributions", "sim.valuation")
     assert sorted(m for m in loaded - {"sim"} if not _within(m, below)) == []
 
 
@@ -174,7 +175,7 @@ print(json.dumps({
 
 def test_the_public_names_load_on_first_use() -> None:
     out = _python(_PUBLIC)
-    assert out["eager"] == ["sim", "sim._version", "sim.errors"]
+    assert out["eager"] == ["sim", "sim._lazy", "sim._version", "sim.errors"]
     assert set(out["all"]) <= set(out["dir"])
     assert out["lazy"] and all(out["lazy"].values())
     # mypy reads the lazy names' types from the TYPE_CHECKING block: it names each one.
