@@ -135,6 +135,10 @@ class Metric(MetricName):
     same_as: Mapping[str, str] = field(default_factory=dict, kw_only=True)
 
 
+#: Each metric by its pattern, as :func:`_reads` builds them (for :data:`METRICS`).
+_READERS: dict[str, Metric] = {}
+
+
 def _reads(
     name: MetricName,
     read: Callable[[PathValues, int], FloatArray],
@@ -144,8 +148,9 @@ def _reads(
     same_as: Mapping[str, str] | None = None,
 ) -> Metric:
     """The metric named by ``name``, read by ``read``: the name's fields copied, so that
-    a pattern, its unit and its blanks are written once (in :mod:`sim.metric_names`)."""
-    return Metric(
+    a pattern, its unit and its blanks are written once (in :mod:`sim.metric_names`).
+    Registered under its pattern for :data:`METRICS`."""
+    metric = Metric(
         name.pattern,
         name.unit,
         name.fills,
@@ -156,6 +161,8 @@ def _reads(
         count=count,
         same_as={} if same_as is None else same_as,
     )
+    _READERS[name.pattern] = metric
+    return metric
 
 
 def _present(values: PathValues, field: str, metric: str) -> FloatArray:
@@ -322,25 +329,8 @@ VALUE_RATIO = _reads(names.VALUE_RATIO, _value_ratio)
 REGIME = _reads(names.REGIME, _regime, count=_regime_count)
 """Whether the path is in the named regime; its mean is P(regime) (DESIGN.md 3.4)."""
 
-METRICS: tuple[Metric, ...] = (
-    VALUATION,
-    VALUATION_UNSHOCKED,
-    REVENUE,
-    HHI,
-    TOP_REGION_SHARE,
-    SHOCK_P_ANY,
-    VALUE_PER_SHARE,
-    MARKET_VALUE,
-    PRE_OFFER,
-    DCF_VALUE,
-    MULTIPLE_VALUE,
-    VALUE_RATIO,
-    REGIME,
-    FIRST_DAY_RETURN,
-    OFFER_PRICE,
-    UPSIZED,
-    GREENSHOE,
-)
+# In the names' order; a name without its reader fails here, at import.
+METRICS: tuple[Metric, ...] = tuple(_READERS[n.pattern] for n in names.NAMES)
 """Every metric, in the order the engine streams them (:data:`sim.metric_names.NAMES`'s)."""
 
 
