@@ -1035,3 +1035,23 @@ def test_summary_expectation_rows_hold_their_two_lines() -> None:
         assert text.height <= box.height + 0.5, cell.get_text().get_text()
     texts = " ".join(t.get_text() for t in fig.findobj(Text))
     assert f"and {len(summary.expectations) - len(rows)} more expectations" in texts
+
+
+def test_a_peer_multiples_tail_does_not_set_the_value_axes(
+    baseline: tuple[Result, Summary],
+) -> None:
+    """The baseline's value rides on exp of a Student t: its largest paths lie decades
+    past the bulk. The value pages stop at the 99.5th percentile (or the largest target)
+    and say how many paths lie beyond, and the strips' end labels stay inside the axes."""
+    result, summary = baseline
+    equity = result.kept.values.equity
+    ctx = _ctx(result, summary)
+    for build in (_fig_valuation, _fig_regimes):
+        fig = build(ctx)
+        ax = fig.axes[0]
+        hi = ax.get_xlim()[1]
+        assert hi < float(equity.max()) / 10  # the tail is cut, decades short of the max
+        beyond = float(np.mean(equity > hi))
+        assert 0 < beyond < 0.01
+        assert f"{fmt.pct(beyond)} of paths\nabove" in _texts(fig), build.__name__
+        assert _outside(fig) == [], build.__name__

@@ -132,6 +132,22 @@ def _set_money_axis(
 # A spread of values below this fraction of their scale is float rounding, not a distribution.
 _NOISE = 1e-9
 
+_TOP = 0.995
+"""The value axes' top quantile (before the targets): a value riding on a peer multiple
+(exp of a Student t) has a tail decades long, which a wider axis would draw as an empty
+plain beside a squeezed bulk; :func:`_beyond` says how many paths lie past it."""
+
+
+def _beyond(ax: Axes, values: FloatArray, hi: float, *, y: float = 0.45) -> None:
+    """``n% of paths above X ->`` at the right edge, where some values lie past ``hi``."""
+    share = float(np.count_nonzero(values > hi)) / max(values.size, 1)
+    if share > 0:
+        ax.text(
+            0.995, y, f"{fmt.pct(share)} of paths\nabove {fmt.money(hi, short=True)} →",
+            transform=ax.transAxes, ha="right", va="top", fontsize=8, color=_MUTED,
+            bbox={"fc": "white", "ec": "none", "alpha": 0.85, "pad": 1.5}, zorder=6,
+        )  # fmt: skip
+
 
 def _same_value(values: FloatArray, scale: float) -> float | None:
     """The value every path gives, when ``values`` differ only by float rounding; else None.
@@ -161,7 +177,7 @@ def _value_axis(
     size = max(scale, float(np.abs(values).max()) if values.size else 0.0)
     if values.size == 0 or float(values.min()) > _NOISE * size:
         return (*_value_range(values, extra), True)
-    lo, hi = (float(v) for v in np.quantile(values, [0.0005, 0.9995]))
+    lo, hi = (float(v) for v in np.quantile(values, [0.0005, _TOP]))
     marks = [v for v in extra if math.isfinite(v)]
     lo, hi = min([lo, 0.0, *marks]), max([hi, *marks])
     pad = 0.05 * (hi - lo) if hi > lo else max(abs(hi), 1.0)
@@ -173,7 +189,7 @@ def _value_range(values: FloatArray, extra: Sequence[float]) -> tuple[float, flo
     pos = values[values > 0]
     if pos.size == 0:
         pos = np.array([1.0])
-    lo, hi = (float(v) for v in np.quantile(pos, [0.0005, 0.9995]))
+    lo, hi = (float(v) for v in np.quantile(pos, [0.0005, _TOP]))
     marks = [v for v in extra if v > 0]
     lo = min([lo, *marks])
     hi = max([hi, *marks])

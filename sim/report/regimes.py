@@ -11,7 +11,7 @@ from matplotlib.figure import Figure
 from matplotlib.ticker import PercentFormatter
 
 from sim import format as fmt
-from sim.report.axes import _set_money_axis
+from sim.report.axes import _beyond, _set_money_axis
 from sim.report.layout import _Ctx, _message
 from sim.report.style import _INK, SCENARIO_COLOURS
 from sim.report.units import money_label
@@ -51,6 +51,7 @@ def _fig_regimes(ctx: _Ctx) -> Figure:
         hist_ax.stairs(share, edges, color=colour, linewidth=1.2, label=label)
         peak = max(peak, float(share.max()))
     _set_money_axis(hist_ax, "x", lo, hi, log=log, units=ctx.units, fonts=ctx.fonts)
+    _beyond(hist_ax, kept.values.equity, hi)
     hist_ax.set_ylim(0, peak * 1.35 if peak > 0 else 1)
     hist_ax.yaxis.set_major_formatter(PercentFormatter(decimals=1))
     hist_ax.set_ylabel("share of all paths in each bin")

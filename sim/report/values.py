@@ -16,7 +16,13 @@ from matplotlib.ticker import FixedLocator, FuncFormatter, MaxNLocator, PercentF
 
 from sim import format as fmt
 from sim.analysis.summary import Quantiles
-from sim.report.axes import _same_value, _set_money_axis, _sparse_minor_ticks, _value_axis
+from sim.report.axes import (
+    _beyond,
+    _same_value,
+    _set_money_axis,
+    _sparse_minor_ticks,
+    _value_axis,
+)
 from sim.report.layout import (
     _MAX_TARGETS_DRAWN,
     _bubble,
@@ -78,6 +84,7 @@ def _hist(ax: Axes, values: FloatArray, lo: float, hi: float, colour: str, *, lo
     share = counts / max(values.size, 1) * 100
     ax.stairs(share, edges, fill=True, color=colour, alpha=0.55, linewidth=0)
     ax.stairs(share, edges, color=colour, linewidth=0.8)
+    _beyond(ax, values, hi)
     return float(share.max()) if share.size else 0.0
 
 
@@ -88,7 +95,13 @@ def _quantile_strip(ax: Axes, q: Quantiles, y: float) -> None:
     ax.plot([q.median], [y], "o", color="white", mec=_INK, ms=6, zorder=5)
     marks = [(0.5, "median", "center", 0, 8)]
     if q.p95 > q.p5 * 1.02:  # else the three labels would sit on one another
-        marks += [(0.05, "p5", "right", -4, 0), (0.95, "p95", "left", 4, 0)]
+        # Beside the whisker's ends, unless an end is near the axes' edge, where the label
+        # would run off them (onto the row names): then under the end, inward.
+        near_left, near_right = (_edge(ax, q.p5) < 0.15, _edge(ax, q.p95) > 0.85)
+        marks += [
+            (0.05, "p5", "left", 0, -6) if near_left else (0.05, "p5", "right", -4, 0),
+            (0.95, "p95", "right", 0, -6) if near_right else (0.95, "p95", "left", 4, 0),
+        ]
     for key, name, ha, dx, dy in marks:
         _note(
             ax,
@@ -96,10 +109,18 @@ def _quantile_strip(ax: Axes, q: Quantiles, y: float) -> None:
             (q.at(key), y),
             offset=(dx, dy),
             ha=ha,
-            va="bottom" if dy else "center",
+            va="bottom" if dy > 0 else "top" if dy < 0 else "center",
             fontsize=7.5,
             color=_INK,
         )
+
+
+def _edge(ax: Axes, x: float) -> float:
+    """Where ``x`` falls across the axes' current x range, 0 at the left, 1 at the right."""
+    x0, x1 = ax.get_xlim()
+    if ax.get_xscale() == "log" and min(x, x0, x1) > 0:
+        x, x0, x1 = math.log(x), math.log(x0), math.log(x1)
+    return (x - x0) / (x1 - x0) if x1 != x0 else 0.5
 
 
 def _fig_valuation(ctx: _Ctx) -> Figure:
