@@ -42,13 +42,15 @@ class InfeasibleDistribution(ScenarioError):
     """Parameters that describe no valid distribution (e.g. a non-monotone metalog)."""
 
     @classmethod
-    def beyond_double_precision(cls, err: Exception, path: str) -> InfeasibleDistribution:
+    def beyond_double_precision(cls, path: str) -> InfeasibleDistribution:
         """Parameters that pass every check but overflow double precision when the law is
         built or tabulated (sigma = 1e200, a mixture reaching 1.7e308): one message for
         the loader and the engine, naming the key."""
+        # Not the arithmetic's own exception (an IndexError deep in a quantile table): it
+        # says nothing to the scenario's author, the key and the remedy do.
         return cls(
-            f"parameters beyond what double precision can compute ({type(err).__name__}: "
-            f"{err}); use smaller or less extreme values",
+            "parameters beyond what double precision can compute; use smaller or less "
+            "extreme values",
             path=path,
         )
 

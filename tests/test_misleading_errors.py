@@ -197,3 +197,23 @@ def test_zero_paths_or_workers_says_positive(
     err = capsys.readouterr().err
     assert option in err and "positive integer (1 or more)" in err and "'0'" in err
     assert "non-negative" not in err
+
+
+def test_a_law_beyond_double_precision_names_the_file_and_not_the_arithmetic(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """A beta with a = 1e308 passes the loader and fails when the run builds its table:
+    the one line named no file (a batch did) and carried numpy's IndexError text."""
+    path = _variant(
+        SMALL,
+        tmp_path,
+        (
+            'severity = { dist = "beta", a = 2, b = 3 }',
+            'severity = { dist = "beta", a = 1e308, b = 3 }',
+        ),
+    )
+    assert _run(path, tmp_path / "out") == 2
+    err = _error(capsys)
+    assert f"{path}: shocks.app-store-removal.severity: parameters beyond what double" in err
+    assert "Error" not in err and "index" not in err
+    assert not (tmp_path / "out").exists() or not any((tmp_path / "out").iterdir())

@@ -36,7 +36,7 @@ from sim.cli.printing import (
     _print_sweep,
     _summary_line,
 )
-from sim.errors import SimError
+from sim.errors import ScenarioError, SimError
 from sim.output.outputs import Stopped, check_out, write_outputs
 from sim.output.run_folder import DEFAULT_FORMATS as RUN_DEFAULT_FORMATS
 from sim.output.run_folder import FORMATS, check_formats, write_sweep_files
@@ -433,17 +433,24 @@ def _simulate(scenario: Scenario, args: argparse.Namespace) -> Result:
     client, workers = None, args.workers
     if getattr(args, "cluster", None) is not None:
         client, workers = args.cluster.client()
-    with _bar(scenario.name, "path", quiet=args.quiet, total=paths) as bar:
-        result = simulate(
-            scenario,
-            paths,
-            seed=seed,
-            sampler=sampler,
-            workers=workers,
-            precision=args.precision,
-            progress=None if bar is None else bar.update,
-            client=client,
-        )
+    try:
+        with _bar(scenario.name, "path", quiet=args.quiet, total=paths) as bar:
+            result = simulate(
+                scenario,
+                paths,
+                seed=seed,
+                sampler=sampler,
+                workers=workers,
+                precision=args.precision,
+                progress=None if bar is None else bar.update,
+                client=client,
+            )
+    except ScenarioError as err:
+        # A refusal the run makes (a table beyond double precision): name the file, as
+        # the loader's refusals do.
+        if scenario.source is None:
+            raise
+        raise err.with_file(str(scenario.source)) from None
     if client is None and result.workers < args.workers and not args.quiet:
         print(
             f"ipo-sim: note: {scenario.name} ran on {_count(result.workers, 'worker process')}"

@@ -230,11 +230,11 @@ def _parse(spec: object, path: str, value: ValueParser, depth: int) -> Distribut
     if isinstance(spec, Mapping):
         try:
             return _finite_quantiles(_parse_table(spec, path, value, depth), path)
-        except (ArithmeticError, ValueError, IndexError) as err:
+        except (ArithmeticError, ValueError, IndexError):
             # Parameters that pass every check but overflow double precision while the
             # distribution is built (sigma = 1e200, a beta with b = 1e154, a range of
             # 1e308): the scenario is asking for something that cannot be computed.
-            raise InfeasibleDistribution.beyond_double_precision(err, path) from None
+            raise InfeasibleDistribution.beyond_double_precision(path) from None
     if isinstance(spec, str) and spec in DISTRIBUTIONS:
         raise ScenarioError(
             f'a distribution is an inline table such as {{ dist = "{spec}", ... }}; '

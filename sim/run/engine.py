@@ -416,8 +416,8 @@ def _tabulate_inputs(scenario: Scenario) -> None:
         try:
             with np.errstate(all="ignore"):
                 dist.ppf(probe)
-        except (ArithmeticError, ValueError, IndexError) as err:
-            raise InfeasibleDistribution.beyond_double_precision(err, path) from None
+        except (ArithmeticError, ValueError, IndexError):
+            raise InfeasibleDistribution.beyond_double_precision(path) from None
 
 
 def run_settings(
