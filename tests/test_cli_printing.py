@@ -32,4 +32,7 @@ def test_a_peer_multiples_mean_is_named_noise_not_led_with() -> None:
     _print_summary(summarise(simulate(sc, 5_000, seed=3)), out, valuation=sc.valuation)
     first, second = out.getvalue().splitlines()[1:3]
     assert ": median USD" in first and "mean" not in first
-    assert second.endswith("(no finite mean: the peer multiple is exp of a t; read the quantiles)")
+    assert second.endswith(
+        "mean none (the peer multiple is exp of a t: no finite mean; read the quantiles)"
+    )
+    assert "mean USD" not in second

@@ -987,7 +987,8 @@ def test_summary_page_shows_each_regimes_multiple_and_the_value_each_target_read
     assert not any("predictive t" in t for t in texts)
     # exp of a t has no finite mean: the equity table says so under its mean column.
     assert any(
-        t.startswith("mean: the peer multiple is the exponential of a Student t") for t in texts
+        t.startswith("mean: none: the peer multiple is the exponential of a Student t")
+        for t in texts
     )
     assert "Targets: P(value ≥ target), the value each reads" in texts
     assert not any("P(equity value ≥ target)" in t for t in texts)

@@ -303,7 +303,8 @@ def _print_summary(summary: Summary, out: TextIO, *, valuation: Valuation) -> No
     # exp of a Student t (a peer multiple) has no finite mean: the sample's is noise.
     mean = fmt.money(equity.mean, reading=True)
     if not mean_is_finite(valuation):
-        mean += " (no finite mean: the peer multiple is exp of a t; read the quantiles)"
+        # The sample's mean is summary.json's; printed, it would read as a figure.
+        mean = "none (the peer multiple is exp of a t: no finite mean; read the quantiles)"
     print(
         f"    p5 {fmt.money(q.p5, reading=True)} | "
         f"p50 {fmt.money(q.median, reading=True)} | p95 {fmt.money(q.p95, reading=True)} | "

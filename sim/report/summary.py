@@ -447,12 +447,16 @@ def _quantiles(s: _Sheet, y: float) -> float:
     y = _heading(s.ax, _RX, y, f"Equity value at listing, {code} ({how} quantiles)")
     labels = ["", "p1", "p5", "p10", "p25", "p50", "p75", "p90", "p95", "p99", "mean"]
     values = [fmt.cents(q.at(k) / rate) for k in _KEY_QUANTILES] + [fmt.cents(v.mean / rate)]
+    finite_mean = mean_is_finite(s.ctx.scenario.valuation)
     # One unit per row, so that the cells hold bare numbers and stay narrow.
     unit, scale = (f"{code} bn", 1e9) if abs(q.median / rate) >= 1e8 else (f"{code} M", 1e6)
     rows = [[unit, *(fmt.number(x / scale) for x in values)]]
     if s.ctx.yi:
         yi_unit = f"亿 {code}" if s.ctx.fonts.cjk else f"10⁸ {code}"
         rows.append([yi_unit, *(fmt.number(x / 1e8, group=False) for x in values)])
+    if not finite_mean:
+        for row in rows:
+            row[-1] = "none"  # the sample's mean would read as a figure (note below)
     y, _ = s.table(
         y,
         rows,
@@ -464,8 +468,8 @@ def _quantiles(s: _Sheet, y: float) -> float:
     )
     if not mean_is_finite(s.ctx.scenario.valuation):
         note = (
-            "mean: the peer multiple is the exponential of a Student t, which has no finite "
-            "mean; this one moves with the paths drawn. Read the quantiles."
+            "mean: none: the peer multiple is the exponential of a Student t, which has no "
+            "finite mean (summary.json gives the sample's, which moves with the paths drawn)."
         )
         s.ax.text(_RX, y - 0.004, "\n".join(s.m.wrap(note, _RW * _PAGE_W, _FS - 1, max_lines=2)),
                   fontsize=_FS - 1, va="top", color=_MUTED)  # fmt: skip
