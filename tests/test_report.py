@@ -1056,3 +1056,13 @@ def test_a_peer_multiples_tail_does_not_set_the_value_axes(
         assert 0 < beyond < 0.01
         assert f"{fmt.pct(beyond)} of paths\nabove" in _texts(fig), build.__name__
         assert _outside(fig) == [], build.__name__
+
+
+def test_baseline_shocks_page_keeps_its_note_on_the_page(
+    baseline: tuple[Result, Summary],
+) -> None:
+    """The note on the targets read at a market value ran past the page's bottom edge."""
+    result, summary = baseline
+    fig = _fig_shocks(_ctx(result, summary))
+    assert "read at a market value" in _texts(fig)
+    assert _outside(fig) == []

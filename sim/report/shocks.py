@@ -242,9 +242,9 @@ def _shocks_off(ctx: _Ctx, tgt_ax: Axes, m: _Measure) -> None:
         n = len(impact.targets_left_out)
         tgt_ax.text(
             0.0,
-            -0.16,
-            f"{n} target{'s' if n > 1 else ''} read at a market value left out:\n"
-            "shocks off is simulated at fair value only",
+            -0.09,
+            f"left out: {n} target{'s' if n > 1 else ''} read at a market value (shocks off "
+            "is run at fair value)",
             transform=tgt_ax.transAxes,
             fontsize=7.5,
             color=_MUTED,
