@@ -57,10 +57,13 @@ def _fig_regimes(ctx: _Ctx) -> Figure:
     hist_ax.set_ylabel("share of all paths in each bin")
     hist_ax.grid(axis="x", which="major")
     _target_lines(ctx, hist_ax, lo, hi, log=log)
-    # Over the target lines, on white, so that they do not strike through its text.
-    legend = hist_ax.legend(
-        loc="upper left",
-        bbox_to_anchor=(0.0, 0.88),
+    # In the strips' panel, top right, where no target line or numbered disc runs: over
+    # the histogram the discs and lines struck through its text.
+    handles, labels = hist_ax.get_legend_handles_labels()
+    legend = strip_ax.legend(
+        handles,
+        labels,
+        loc="upper right",
         fontsize=8,
         facecolor="white",
         edgecolor="none",

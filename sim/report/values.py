@@ -133,7 +133,7 @@ def _fig_valuation(ctx: _Ctx) -> Figure:
     lo, hi, log = _axis(ctx)
     peak = _hist(ax, kept.values.equity, lo, hi, ctx.colour, log=log)
     _set_money_axis(ax, "x", lo, hi, log=log, units=ctx.units, fonts=ctx.fonts)
-    ax.set_ylim(0, peak * 1.45 if peak > 0 else 1)
+    ax.set_ylim(0, peak * 1.6 if peak > 0 else 1)  # room above: the strip, then the discs
     # Ticks only up to the peak: the room above it holds labels, not data.
     ax.yaxis.set_major_locator(
         FixedLocator([v for v in MaxNLocator(6).tick_values(0, peak) if v <= peak * 1.02])
