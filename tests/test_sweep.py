@@ -149,6 +149,10 @@ def test_sweep_draws_a_page_per_key(tmp_path: Path) -> None:
         ("valuation.multipel=8,10", "valuation.multipel"),
         ("segments.tlakie.growth=0.1", "no segments entry with name 'tlakie'"),
         ("nosuch.key=1", "no table 'nosuch'"),
+        (
+            "segments.talkie.growht.p50=0.5",
+            "no key 'growht' in segments.talkie; did you mean 'growth'?",
+        ),
         ("valuation.multiple=8,{ dist = ", "cannot read"),
         ("valuation.multiple=8,abc", "valuation.multiple"),
         ("segments.talkie.revenue=100M,25B亿", "segments.talkie.revenue"),

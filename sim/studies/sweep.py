@@ -34,7 +34,7 @@ import numpy as np
 from sim import metrics
 from sim.analysis.summary import summarise
 from sim.csvcells import SafeWriter
-from sim.errors import ScenarioError, SimError
+from sim.errors import ScenarioError, SimError, unknown_key_message
 from sim.run.engine import Result, simulate
 from sim.scenario import Scenario, build_scenario
 from sim.stats import quantile_interval
@@ -156,8 +156,13 @@ def set_path(raw: dict[str, Any], path: str, value: Any) -> None:
             continue
         if child is None:
             if isinstance(node, dict) and part not in node and walked:
+                # As the loader says of an unknown key: with the closest one it has.
+                hint = unknown_key_message(part, [str(k) for k in node]).removeprefix(
+                    f"unknown key {part!r}"
+                )
                 raise ScenarioError(
-                    f"no key {part!r} in {'.'.join(walked)}", path=".".join(parts[: i + 1])
+                    f"no key {part!r} in {'.'.join(walked)}{hint}",
+                    path=".".join(parts[: i + 1]),
                 )
             if isinstance(node, dict) and not walked:
                 raise ScenarioError(
