@@ -9,7 +9,8 @@ import numpy as np
 import pytest
 
 from sim import stats
-from sim.analysis.summary import drivers, summarise
+from sim.analysis.sensitivity import drivers
+from sim.analysis.summary import summarise
 from sim.run.engine import Result, simulate
 from sim.scenario import Scenario
 from sim.stats import (
@@ -169,7 +170,7 @@ def test_inputs_that_act_after_listing_are_not_drivers_of_the_value() -> None:
     """The aftermarket's inputs do not enter the equity value; with a regime that
     overrides them they would only echo the regime, so they are not ranked."""
     from sim import simulate
-    from sim.analysis.summary import drivers
+    from sim.analysis.sensitivity import drivers
     from tests.builders import scenario
 
     regimes = [

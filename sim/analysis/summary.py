@@ -29,7 +29,7 @@ import numpy.typing as npt
 from sim import format as fmt
 from sim import metrics
 from sim._version import __version__
-from sim.analysis.dependence import GROUPING, GROUPING_OF_RANKS, dependent_groups
+from sim.analysis.dependence import GROUPING, GROUPING_OF_RANKS
 from sim.analysis.expectations import ExpectationOutcome, check_expectation
 from sim.analysis.results import (
     AftermarketSummary,
@@ -57,6 +57,7 @@ from sim.analysis.results import (
     TargetOverTime,
     ValuePerShare,
 )
+from sim.analysis.sensitivity import sensitivity_rows, unexplained
 from sim.csvcells import SafeWriter
 from sim.distributions import Distribution
 from sim.distributions.student import t_quantile
@@ -72,14 +73,12 @@ from sim.model.offering import (
 )
 from sim.money import writes_chinese
 from sim.run.engine import Kept, Result
-from sim.run.sampling import BLOCK_SIZE, input_rng
-from sim.scenario import Scenario
+from sim.run.sampling import BLOCK_SIZE
 from sim.serial import PLAIN, Item, dataclass_items, serialise, spec
 from sim.stats import (
     QUANTILE_LEVELS,
     proportion_se,
     quantiles,
-    sensitivity,
     wilson_interval,
 )
 from sim.valuation.both import Both, mean_is_finite
@@ -111,7 +110,6 @@ __all__ = [
     "Summary",
     "TargetEstimate",
     "ValuePerShare",
-    "drivers",
     "paired_loss",
     "summarise",
 ]
@@ -246,7 +244,7 @@ class Summary:
         block that says how the money was converted."""
         yield from dataclass_items(self)
         # What the sensitivity rows leave to interactions: beside them, not a field of each.
-        yield "sensitivity_unexplained", _unexplained(self.sensitivity), PLAIN
+        yield "sensitivity_unexplained", unexplained(self.sensitivity), PLAIN
         if self.currency != "USD":
             yield "currency", _currency_block(self.currency, self.usd_per_unit), PLAIN
 
@@ -390,85 +388,6 @@ def _target(
     return TargetEstimate(
         label, value, written, count / n, wilson_interval(count, n), proportion_se(count, n), at
     )
-
-
-#: The name keying the bootstrap's own random stream (no input has it, so no input's
-#: draws are shared with it).
-_BOOTSTRAP_STREAM = "sensitivity.bootstrap"
-
-
-#: The prefix of the inputs that act only after listing (:func:`drivers` leaves them out).
-_AFTER_LISTING = "aftermarket."
-
-
-def drivers(kept: Kept, scenario: Scenario) -> dict[str, npt.NDArray[np.float64]]:
-    """Every driver of the value the sensitivity analysis ranks, one number per kept path.
-
-    The scalar inputs drawn; each multi-dimensional input as one number
-    (:func:`sim.model.core.input_summaries`: growth noise as the segment's log-revenue shock to
-    the valuation year, Dirichlet shares as the share of the largest base-weight region);
-    and each shock's event indicator (1 on a path with an event up to the valuation year).
-    The ``[aftermarket]`` inputs are left out: they act after listing and do not enter the
-    value ranked here (with regimes that override them they would only echo the regime).
-    """
-    out: dict[str, npt.NDArray[np.float64]] = {
-        name: x for name, x in kept.inputs.items() if not name.startswith(_AFTER_LISTING)
-    }
-    out.update(kept.summaries)
-    for k, shock in enumerate(scenario.shocks):
-        out[f"shocks.{shock.name}.events"] = kept.values.shock_any[:, k].astype(float)
-    return out
-
-
-def _sensitivity(result: Result, *, of_ranks: bool = False) -> tuple[SensitivityRow, ...]:
-    """Each driver's rank correlation, first-order index (with a bootstrap 95% interval)
-    and USD swing over the kept paths, largest first-order index first; drivers that
-    depend on each other (:func:`sim.analysis.dependence.dependent_groups`) as one row, so that
-    the rows' shares add up (to 1 less the interactions, :func:`_unexplained`).
-
-    The bootstrap's stream is keyed by the run's seed (:func:`sim.run.sampling.input_rng`), so
-    a run's intervals repeat with its seed.
-    """
-    kept = result.kept
-    table = drivers(kept, result.scenario)
-    # A driver the same on every kept path (a shock that never struck) explains nothing.
-    names = [name for name, x in table.items() if np.ptp(x) > 0] if kept.n else list(table)
-    if not names or kept.n < 3:
-        return ()
-    # One contiguous row per driver, read as (paths, drivers) columns without a copy.
-    x = np.stack([table[name] for name in names]).T
-    y = kept.values.equity
-    if not np.ptp(y) > 0:
-        return ()  # a value the same on every path: no variance for an input to explain
-    rng = input_rng(result.seed, 0, _BOOTSTRAP_STREAM)
-    groups = dependent_groups(result.scenario, names)
-    rho, s, lo, hi, low, high = sensitivity(x, y, rng=rng, groups=groups, of_ranks=of_ranks)
-    members = [tuple(names[j] for j in g) for g in groups]
-
-    def strength(i: int) -> tuple[float, float]:
-        return (
-            -s[i] if math.isfinite(s[i]) else math.inf,
-            -abs(rho[i]) if math.isfinite(rho[i]) else 0.0,
-        )
-
-    return tuple(
-        SensitivityRow(
-            " + ".join(members[i]),
-            float(rho[i]),
-            float(s[i]),
-            (float(lo[i]), float(hi[i])),
-            (float(low[i]), float(high[i])),
-            members[i],
-        )
-        for i in sorted(range(len(groups)), key=strength)
-    )
-
-
-def _unexplained(rows: tuple[SensitivityRow, ...]) -> float:
-    """The share of the value's variance no row explains alone: 1 - the rows' shares,
-    the interactions between groups (and the estimates' noise); NaN without rows."""
-    shares = [r.first_order for r in rows if math.isfinite(r.first_order)]
-    return 1.0 - math.fsum(shares) if shares else math.nan
 
 
 def paired_loss(kept: Kept) -> npt.NDArray[np.float64]:
@@ -813,7 +732,7 @@ def summarise(result: Result) -> Summary:
             },
         ),
         shocks=tuple(shocks),
-        sensitivity=_sensitivity(result, of_ranks=of_ranks),
+        sensitivity=sensitivity_rows(result, of_ranks=of_ranks),
         sensitivity_method=GROUPING_OF_RANKS if of_ranks else GROUPING,
         expectations=tuple(check_expectation(result, e) for e in scenario.expectations),
         precision=precision,

@@ -13,6 +13,7 @@ from matplotlib.figure import Figure
 
 from sim import format as fmt
 from sim.analysis.dependence import GROUPING_OF_RANKS
+from sim.analysis.sensitivity import unexplained
 from sim.analysis.summary import SensitivityRow
 from sim.report.axes import _set_money_axis
 from sim.report.layout import _Ctx, _message, _note
@@ -91,11 +92,11 @@ def _fig_sensitivity(ctx: _Ctx) -> Figure:
 
 def _unexplained_note(rows: tuple[SensitivityRow, ...]) -> str:
     """What the rows leave to interactions, for the page's note (grouped first-order)."""
-    shares = [r.first_order for r in rows if math.isfinite(r.first_order)]
-    if not shares:
+    left = unexplained(rows)
+    if math.isnan(left):
         return "no share is defined"
     # Not fmt.pct, which reads a probability: estimation noise may take this below 0.
-    rest = f"{100.0 * (1.0 - math.fsum(shares)):.1f}%".replace("-", "−")
+    rest = f"{100.0 * left:.1f}%".replace("-", "−")
     return f"{rest} left to interactions"
 
 
