@@ -138,12 +138,17 @@ _TOP = 0.995
 plain beside a squeezed bulk; :func:`_beyond` says how many paths lie past it."""
 
 
-def _beyond(ax: Axes, values: FloatArray, hi: float, *, y: float = 0.45) -> None:
-    """``n% of paths above X ->`` at the right edge, where some values lie past ``hi``."""
+def _beyond(
+    ax: Axes, values: FloatArray, hi: float, *, y: float = 0.45, shown: str | None = None
+) -> None:
+    """``n% of paths above X ->`` at the right edge, where some values lie past ``hi``;
+    ``shown`` is how ``hi`` reads (the amount in USD by default, a price per share on the
+    pricing page)."""
     share = float(np.count_nonzero(values > hi)) / max(values.size, 1)
     if share > 0:
+        at = fmt.money(hi, short=True) if shown is None else shown
         ax.text(
-            0.995, y, f"{fmt.pct(share)} of paths\nabove {fmt.money(hi, short=True)} →",
+            0.995, y, f"{fmt.pct(share)} of paths\nabove {at} →",
             transform=ax.transAxes, ha="right", va="top", fontsize=8, color=_MUTED,
             bbox={"fc": "white", "ec": "none", "alpha": 0.85, "pad": 1.5}, zorder=6,
         )  # fmt: skip

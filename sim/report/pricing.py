@@ -22,7 +22,7 @@ from matplotlib.ticker import FuncFormatter, PercentFormatter
 
 from sim import format as fmt
 from sim.analysis.summary import DealFigures, PricePoint
-from sim.report.axes import _tick
+from sim.report.axes import _beyond, _tick
 from sim.report.layout import _Ctx, _heading, _Measure, _message, _note, _table, _text_page
 from sim.report.style import _INK, _MUTED, _OFFER, PAGE
 from sim.report.units import Units, yi_unit
@@ -214,12 +214,7 @@ def _fair_histogram(ctx: _Ctx, ax: Axes, values: FloatArray, span: tuple[float, 
     ax.stairs(share, edges, fill=True, color=ctx.colour, alpha=0.55, lw=0)
     ax.stairs(share, edges, color=ctx.colour, lw=0.8)
     ax.set_xlim(lo, hi)
-    beyond = float(np.count_nonzero(values > hi)) / values.size
-    if beyond > 0:
-        ax.text(
-            0.995, 0.6, f"{fmt.pct(beyond)} of paths\nabove {_price(hi, cur, 3)} →",
-            transform=ax.transAxes, ha="right", va="top", fontsize=8, color=_MUTED,
-        )  # fmt: skip
+    _beyond(ax, values, hi, y=0.6, shown=_price(hi, cur, 3))
     ax.set_ylim(0, (float(share.max()) or 1.0) * 1.55)
     ax.yaxis.set_major_formatter(PercentFormatter(decimals=1))
     ax.set_ylabel("share of paths in each bin")
